@@ -1,0 +1,92 @@
+"""Case events emitted by casework on `case-events`, keyed by case id; every one carries stage and office."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.incident import VictimCountsSchema
+from schemas.vocabulary import (
+    CLOSURE_REASONS,
+    DELAY_REASONS,
+    FOLLOW_UP_KINDS,
+    PERPETRATOR_CATEGORIES,
+    STAGES,
+    VIOLATION_TYPES,
+)
+
+
+class CaseEventSchema(Schema):
+    """Fields common to every case event: which case, where it stands after the event, who acted."""
+
+    case_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    office = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    actor = fields.String(required=True, metadata={"description": "username, or 'system'"})
+    assignee = fields.String(load_default=None, allow_none=True)
+
+
+class CaseRegisteredSchema(CaseEventSchema):
+    """A case opened for an accepted incident; its recording clock starts at `reported_at`."""
+
+    incident_key = fields.String(required=True)
+    sitrep_id = fields.String(required=True)
+    reported_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    location = fields.String(required=True)
+    violation_types = fields.List(fields.String(validate=validate.OneOf(VIOLATION_TYPES)), required=True)
+    perpetrator_category = fields.String(required=True, validate=validate.OneOf(PERPETRATOR_CATEGORIES))
+    victims = fields.Nested(VictimCountsSchema, required=True)
+    possible_duplicates = fields.List(fields.String(), load_default=list)
+
+
+class CaseRecordedSchema(CaseEventSchema):
+    note = fields.String(load_default="")
+
+
+class CaseAssignedSchema(CaseEventSchema):
+    previous_assignee = fields.String(load_default=None, allow_none=True)
+
+
+class ActivityLoggedSchema(CaseEventSchema):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class StageChangedSchema(CaseEventSchema):
+    previous_stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    note = fields.String(load_default="")
+
+
+class DelayJustifiedSchema(CaseEventSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(DELAY_REASONS))
+    until = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+
+
+class CaseReviewedSchema(CaseEventSchema):
+    note = fields.String(load_default="")
+
+
+class ClosureRequestedSchema(CaseEventSchema):
+    previous_stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS))
+    note = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class ClosureDecisionSchema(CaseEventSchema):
+    proposer = fields.String(required=True)
+    note = fields.String(load_default="")
+
+
+class FollowUpRecordedSchema(CaseEventSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(FOLLOW_UP_KINDS))
+    note = fields.String(load_default="")
+
+
+class CaseReopenedSchema(CaseEventSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class AlertAcknowledgedSchema(CaseEventSchema):
+    alert_id = fields.String(required=True)
+    note = fields.String(load_default="")

@@ -1,0 +1,97 @@
+"""The envelope every event travels in: id, type, version, time, key, correlation id and payload."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from schemas.errors import SchemaError, from_marshmallow
+
+
+class EnvelopeSchema(Schema):
+    """Envelope of every event on every topic (JSON, UTF-8)."""
+
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True, metadata={"description": "event time (UTC)"})
+    key = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    causation_id = fields.String(load_default=None, allow_none=True)
+    producer = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    payload = fields.Dict(required=True)
+
+    class Meta:
+        # A newer producer may add envelope fields; payload schemas stay strict.
+        unknown = EXCLUDE
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: str
+    type: str
+    version: int
+    occurred_at: datetime
+    key: str
+    correlation_id: str
+    producer: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    causation_id: str | None = None
+
+    def with_payload(self, payload: dict[str, Any]) -> Envelope:
+        return replace(self, payload=payload)
+
+
+_SCHEMA = EnvelopeSchema()
+
+
+def new_envelope(
+    type: str,
+    version: int,
+    *,
+    occurred_at: datetime,
+    key: str,
+    producer: str,
+    payload: dict[str, Any],
+    event_id: str | None = None,
+    correlation_id: str | None = None,
+    causation: Envelope | None = None,
+) -> Envelope:
+    """Build an envelope; a deterministic `event_id` makes re-emission idempotent downstream."""
+    eid = event_id or str(uuid.uuid4())
+    return Envelope(
+        event_id=eid,
+        type=type,
+        version=version,
+        occurred_at=occurred_at,
+        key=key,
+        correlation_id=correlation_id or (causation.correlation_id if causation else eid),
+        causation_id=causation.event_id if causation else None,
+        producer=producer,
+        payload=payload,
+    )
+
+
+def encode(envelope: Envelope) -> bytes:
+    data = _SCHEMA.dump(envelope)
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
+def decode(raw: bytes) -> Envelope:
+    """Bytes to envelope; raises SchemaError with a readable reason for anything else."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SchemaError("envelope must be a JSON object")
+    try:
+        loaded = _SCHEMA.load(data)
+    except ValidationError as exc:
+        raise from_marshmallow(exc.normalized_messages()) from None
+    return Envelope(**loaded)

@@ -1,0 +1,73 @@
+"""Incident events: IncidentReported (from a sitrep), IncidentAccepted, IncidentRejected."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from schemas.dead_letter import DeadLetterSchema
+from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
+
+SENSITIVE = {"sensitive": True}
+
+
+class VictimCountsSchema(Schema):
+    """Victims disaggregated by sex and age group (counts only; never identities)."""
+
+    female_adult = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    female_child = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    male_adult = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    male_child = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    unknown = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+
+
+class PersonSchema(Schema):
+    """A named person (victim, witness or source): sensitive, never logged or exported widely."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata=SENSITIVE)
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                            metadata=SENSITIVE)
+
+
+class IdentitiesSchema(Schema):
+    """The marked-sensitive part of an incident: who the victims, witnesses and sources are."""
+
+    victims = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
+    witnesses = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
+    sources = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
+
+
+class IncidentReportedSchema(Schema):
+    """IncidentReported v1: one incident as written in a weekly situation report."""
+
+    sitrep_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"))
+    incident_number = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100000))
+    reported_at = fields.AwareDateTime(required=True, metadata={"description": "when the sitrep reported it"})
+    occurred_at = fields.AwareDateTime(required=True)
+    office = fields.String(required=True, validate=validate.Length(min=2, max=40))
+    location = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    violation_types = fields.List(fields.String(validate=validate.OneOf(VIOLATION_TYPES)), required=True,
+                                  validate=validate.Length(min=1))
+    perpetrator_category = fields.String(required=True, validate=validate.OneOf(PERPETRATOR_CATEGORIES))
+    victims = fields.Nested(VictimCountsSchema, required=True)
+    source_type = fields.String(required=True, validate=validate.OneOf(SOURCE_TYPES))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    assignee = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                             metadata={"description": "username of the HRO who will record it, if known"})
+    identities = fields.Nested(IdentitiesSchema, load_default=dict, metadata=SENSITIVE)
+
+    @validates_schema
+    def occurred_before_reported(self, data: dict, **_: object) -> None:
+        if "occurred_at" in data and "reported_at" in data and data["occurred_at"] > data["reported_at"]:
+            raise ValidationError("occurred after it was reported", field_name="occurred_at")
+
+
+class IncidentAcceptedSchema(IncidentReportedSchema):
+    """IncidentAccepted v1: a validated, de-duplicated incident, keyed by incident key."""
+
+    incident_key = fields.String(required=True)
+    possible_duplicates = fields.List(fields.String(), load_default=list,
+                                      metadata={"description": "incident keys of likely duplicates to review"})
+
+
+class IncidentRejectedSchema(DeadLetterSchema):
+    """IncidentRejected v1: an incident intake refused, with the reason and the original record."""

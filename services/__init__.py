@@ -1,0 +1,1 @@
+"""hrcase services: intake, casework and sla_monitor, with the messaging they share."""

@@ -1,0 +1,144 @@
+"""The embedded log: durable topics and consumer offsets in one SQLite file, for the one-process runtime."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services.messaging.ports import Message, Outgoing
+from services.messaging.sqlite import sqlite_engine
+
+metadata = MetaData()
+records = Table(
+    "log_records",
+    metadata,
+    Column("offset", Integer, primary_key=True, autoincrement=True),  # one global sequence; partition 0
+    Column("topic", String(100), nullable=False, index=True),
+    Column("key", String(200), nullable=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+)
+offsets = Table(
+    "log_offsets",
+    metadata,
+    Column("group_id", String(100), primary_key=True),
+    Column("topic", String(100), primary_key=True),
+    Column("committed", Integer, nullable=False),
+)
+
+
+class EmbeddedLog:
+    """Append-only topics in SQLite; each consumer group keeps its committed offset per topic."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def open(cls, path: Path | str) -> EmbeddedLog:
+        return cls(sqlite_engine(path))
+
+    def publish(self, batch: list[Outgoing]) -> None:
+        if not batch:
+            return
+        rows = [
+            {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True)}
+            for r in batch
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(insert(records), rows)
+
+    def subscriber(self, group_id: str, topics: tuple[str, ...]) -> EmbeddedSubscriber:
+        return EmbeddedSubscriber(self, group_id, topics)
+
+    def committed(self, group_id: str, topic: str) -> int:
+        with self.engine.connect() as conn:
+            value = conn.scalar(
+                select(offsets.c.committed).where(offsets.c.group_id == group_id, offsets.c.topic == topic)
+            )
+        return int(value or 0)
+
+    def end_offset(self, topic: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.max(records.c.offset)).where(records.c.topic == topic)) or 0)
+
+    def lag(self, group_id: str, topic: str) -> int:
+        with self.engine.connect() as conn:
+            done = self.committed(group_id, topic)
+            return int(
+                conn.scalar(
+                    select(func.count()).select_from(records).where(records.c.topic == topic, records.c.offset > done)
+                )
+                or 0
+            )
+
+    def read_topic(self, topic: str) -> list[Message]:
+        """Every record of a topic, oldest first: for reports, tests and the demo's printout."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(records).where(records.c.topic == topic).order_by(records.c.offset)).all()
+        return [_message(r) for r in rows]
+
+
+class EmbeddedSubscriber:
+    """A consumer group's cursor over some topics of the embedded log."""
+
+    def __init__(self, log: EmbeddedLog, group_id: str, topics: tuple[str, ...]):
+        self.log = log
+        self.group_id = group_id
+        self.topics = topics
+
+    def poll(self, max_records: int) -> list[Message]:
+        with self.log.engine.connect() as conn:
+            done = dict(
+                conn.execute(
+                    select(offsets.c.topic, offsets.c.committed).where(offsets.c.group_id == self.group_id)
+                ).all()
+            )
+            # Merge topics by global offset so that a group reading two topics sees them in append order.
+            clauses = [
+                (records.c.topic == t) & (records.c.offset > done.get(t, 0)) for t in self.topics
+            ]
+            condition = clauses[0]
+            for clause in clauses[1:]:
+                condition = condition | clause
+            rows = conn.execute(select(records).where(condition).order_by(records.c.offset).limit(max_records)).all()
+        return [_message(r) for r in rows]
+
+    def commit(self, messages: list[Message]) -> None:
+        last: dict[str, int] = {}
+        for m in messages:
+            last[m.topic] = max(last.get(m.topic, 0), m.offset)
+        if not last:
+            return
+        with self.log.engine.begin() as conn:
+            for topic, offset in last.items():
+                stmt = sqlite_insert(offsets).values(group_id=self.group_id, topic=topic, committed=offset)
+                conn.execute(
+                    stmt.on_conflict_do_update(index_elements=["group_id", "topic"], set_={"committed": offset})
+                )
+
+
+def _message(row: object) -> Message:
+    return Message(
+        topic=row.topic,  # type: ignore[attr-defined]
+        partition=0,
+        offset=row.offset,  # type: ignore[attr-defined]
+        key=row.key,  # type: ignore[attr-defined]
+        value=row.value,  # type: ignore[attr-defined]
+        headers=json.loads(row.headers),  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,56 @@
+"""Alembic, run from code: each service upgrades its own database (or PostgreSQL schema) to head."""
+
+from __future__ import annotations
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, MetaData, create_engine, text
+
+
+def upgrade(engine: Engine, package: str, schema: str | None = None) -> None:
+    """Upgrade the tables of the service whose migrations live in `<package>/migrations`."""
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.attributes["schema"] = schema
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every service's migrations/env.py: online migrations on the connection we were handed."""
+    config = context.config
+    conn: Connection | None = config.attributes.get("connection")
+    schema: str | None = config.attributes.get("schema")
+    if conn is None:  # the alembic command line (autogenerate): use the URL it was given
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
+        with engine.begin() as own:
+            _configure_and_run(own, metadata, schema)
+        return
+    _configure_and_run(conn, metadata, schema)
+
+
+def _configure_and_run(conn: Connection, metadata: MetaData, schema: str | None) -> None:
+    if schema:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        conn = conn.execution_options(schema_translate_map={None: schema})
+    context.configure(
+        connection=conn,
+        target_metadata=metadata,
+        version_table_schema=schema,
+        render_as_batch=conn.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def revision(engine: Engine, package: str, message: str) -> None:
+    """Autogenerate the next migration of a service by comparing its tables with a database at head."""
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.attributes["schema"] = None
+    upgrade(engine, package)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.revision(config, message=message, autogenerate=True)

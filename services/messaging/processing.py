@@ -1,0 +1,114 @@
+"""The consuming side every service shares: decode, skip what was seen, handle, dead-letter, one transaction."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from schemas import Envelope, SchemaError, decode, encode, new_envelope
+from schemas.registry import dump_payload
+from services.messaging.ports import Message, Outgoing
+from services.messaging.store import Mailboxes
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """A domain rule refused the input; the message carries a reason a person understands."""
+
+
+Handler = Callable[[Connection, Message, datetime], Sequence[Outgoing]]
+Observer = Callable[[Message, Sequence[Outgoing], str | None], None]
+
+
+def message_id(message: Message) -> str:
+    """Envelopes dedupe by event id; raw records by their log position (stable across redelivery)."""
+    header = message.headers.get("event_id")
+    return header or message.position
+
+
+def emit(topic: str, type_: str, *, occurred_at: datetime, key: str, producer: str, payload: dict,
+         event_id: str | None = None, causation: Envelope | None = None) -> Outgoing:
+    """Validate a payload against its schema and wrap it in an envelope for the outbox."""
+    envelope = new_envelope(
+        type_, 1, occurred_at=occurred_at, key=key, producer=producer,
+        payload=dump_payload(type_, 1, payload), event_id=event_id, causation=causation,
+    )
+    return Outgoing(topic, key, encode(envelope), {"event_id": envelope.event_id, "type": type_})
+
+
+def dead_letter(topic: str, producer: str, message: Message, reason: str, fields_in_error: dict,
+                now: datetime, type_: str = "MessageDeadLettered", incident_key: str | None = None) -> Outgoing:
+    # Deterministic id: re-processing the same record after a crash dead-letters it once, not twice.
+    eid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:dead-letter:{producer}:{message.position}"))
+    return emit(
+        topic, type_, occurred_at=now, key=message.key or message.position, producer=producer, event_id=eid,
+        payload={
+            "reason": reason,
+            "fields_in_error": fields_in_error,
+            "original": base64.b64encode(message.value).decode(),
+            "source": {"topic": message.topic, "partition": message.partition, "offset": message.offset,
+                       **{k: v for k, v in message.headers.items() if k in ("file", "line", "format")}},
+            "incident_key": incident_key,
+        },
+    )
+
+
+def decode_envelope(message: Message) -> Envelope:
+    return decode(message.value)
+
+
+class BatchProcessor:
+    """Runs a service's handler over a batch: effects, inbox and outbox commit together or not at all."""
+
+    def __init__(self, *, engine: Engine, mailboxes: Mailboxes, topics: tuple[str, ...], producer: str,
+                 dead_letter_topic: str, handler: Handler, observer: Observer | None = None):
+        self.engine = engine
+        self.mailboxes = mailboxes
+        self.topics = topics
+        self.producer = producer
+        self.dead_letter_topic = dead_letter_topic
+        self.handler = handler
+        self.observer = observer
+
+    def process(self, messages: list[Message], now: datetime) -> None:
+        if not messages:
+            return
+        observed: list[tuple[Message, Sequence[Outgoing], str | None]] = []
+        with self.engine.begin() as conn:
+            ids = [message_id(m) for m in messages]
+            seen = self.mailboxes.seen(conn, ids)
+            fresh: list[str] = []
+            for message, mid in zip(messages, ids, strict=True):
+                if mid in seen:
+                    continue  # redelivered after a crash, or replayed: already took effect
+                seen.add(mid)
+                fresh.append(mid)
+                out, failure = self._one(conn, message, now)
+                self.mailboxes.enqueue(conn, out)
+                observed.append((message, out, failure))
+            self.mailboxes.mark(conn, fresh)
+        if self.observer:
+            for item in observed:
+                self.observer(*item)
+
+    def _one(self, conn: Connection, message: Message, now: datetime) -> tuple[Sequence[Outgoing], str | None]:
+        try:
+            with conn.begin_nested():  # a refused message leaves no half-made effect behind
+                return self.handler(conn, message, now), None
+        except SchemaError as exc:
+            reason, fields = exc.reason, exc.fields
+        except Refused as exc:
+            reason, fields = str(exc), {}
+        except DBAPIError:
+            raise  # the database, not the message, is at fault: retry the batch
+        except Exception as exc:  # a bug must not stop the pipeline; the record is kept for a replay
+            log.exception("handler failed on %s", message.position)
+            reason, fields = f"unexpected error: {type(exc).__name__}", {}
+        return [dead_letter(self.dead_letter_topic, self.producer, message, reason, fields, now)], reason

@@ -1,0 +1,90 @@
+"""Inbox (processed event ids) and outbox tables, written in the same transaction as a service's effects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+)
+
+from services.messaging.ports import Outgoing, Publisher
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("message_id", String(200), primary_key=True),
+    )
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("topic", String(100), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("value", LargeBinary, nullable=False),
+        Column("headers", Text, nullable=False, default="{}"),
+    )
+
+
+class Mailboxes:
+    """A service's inbox and outbox; every method runs inside the caller's transaction."""
+
+    def __init__(self, inbox: Table, outbox: Table):
+        self.inbox = inbox
+        self.outbox = outbox
+
+    def seen(self, conn: Connection, message_ids: Iterable[str]) -> set[str]:
+        ids = list(message_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):  # keep under SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            found.update(conn.scalars(select(self.inbox.c.message_id).where(self.inbox.c.message_id.in_(chunk))))
+        return found
+
+    def mark(self, conn: Connection, message_ids: Iterable[str]) -> None:
+        rows = [{"message_id": m} for m in message_ids]
+        if rows:
+            conn.execute(insert(self.inbox), rows)
+
+    def enqueue(self, conn: Connection, records: Iterable[Outgoing]) -> None:
+        rows = [
+            {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True)}
+            for r in records
+        ]
+        if rows:
+            conn.execute(insert(self.outbox), rows)
+
+    def backlog(self, conn: Connection) -> int:
+        return int(conn.scalar(select(func.count()).select_from(self.outbox)) or 0)
+
+    def relay(self, engine: Engine, publisher: Publisher, limit: int = 1000) -> int:
+        """Publish the oldest outbox records, then delete them; a crash in between re-sends (inbox dedupes)."""
+        with engine.connect() as conn:
+            rows = conn.execute(select(self.outbox).order_by(self.outbox.c.id).limit(limit)).all()
+        if not rows:
+            return 0
+        publisher.publish(
+            [Outgoing(r.topic, r.key, r.value, json.loads(r.headers)) for r in rows]
+        )
+        with engine.begin() as conn:
+            conn.execute(delete(self.outbox).where(self.outbox.c.id <= rows[-1].id))
+        return len(rows)
