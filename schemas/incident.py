@@ -17,7 +17,8 @@ class VictimCountsSchema(Schema):
     female_child = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
     male_adult = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
     male_child = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
-    unknown = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100000))
+    # "unknown" would shadow marshmallow's own Schema.unknown option, so the attribute is renamed.
+    unknown_ = fields.Integer(data_key="unknown", load_default=0, validate=validate.Range(min=0, max=100000))
 
 
 class PersonSchema(Schema):

@@ -1,0 +1,187 @@
+"""Reading and writing cases, history, users and alerts with SQLAlchemy Core, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from services.casework.adapters import state
+from services.casework.adapters.tables import (
+    alerts,
+    case_history,
+    case_identities,
+    cases,
+    office_sequences,
+    users,
+)
+from services.casework.domain.alerts import Alert
+from services.casework.domain.case import Case
+from services.casework.domain.reference import office_code
+from services.casework.domain.roles import User
+from services.messaging.times import as_utc, utc
+
+
+class StaleCase(Exception):
+    """Someone else changed the case in between; the command is retried on the fresh state."""
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id, "reference": case.reference, "incident_key": case.incident_key,
+        "office": case.office, "stage": case.stage, "assignee": case.assignee,
+        "reported_at": case.reported_at, "registered_at": case.registered_at, "recorded_at": case.recorded_at,
+        "last_activity_at": case.last_activity_at, "closed_at": case.closed_at, "version": case.version,
+        "state": state.dumps(case),
+    }
+
+
+def get_case(conn: Connection, case_ref: str) -> Case | None:
+    """By case id or by human reference (MOP-2026-0007)."""
+    text = conn.scalar(select(cases.c.state).where(or_(cases.c.case_id == case_ref, cases.c.reference == case_ref)))
+    return state.loads(text) if text else None
+
+
+def case_exists_for(conn: Connection, incident_key: str) -> bool:
+    return conn.scalar(select(cases.c.case_id).where(cases.c.incident_key == incident_key)) is not None
+
+
+def insert_case(conn: Connection, case: Case) -> None:
+    conn.execute(insert(cases), [_case_row(case)])
+
+
+def update_case(conn: Connection, before: Case, after: Case) -> None:
+    result = conn.execute(
+        update(cases)
+        .where(cases.c.case_id == before.case_id, cases.c.version == before.version)
+        .values(**{k: v for k, v in _case_row(after).items() if k != "case_id"})
+    )
+    if result.rowcount != 1:
+        raise StaleCase(before.case_id)
+
+
+def next_reference_number(conn: Connection, office: str, year: int) -> int:
+    code = office_code(office)
+    last = conn.scalar(
+        select(office_sequences.c.last).where(office_sequences.c.code == code, office_sequences.c.year == year)
+    )
+    if last is None:
+        conn.execute(insert(office_sequences).values(code=code, year=year, last=1))
+        return 1
+    conn.execute(
+        update(office_sequences)
+        .where(office_sequences.c.code == code, office_sequences.c.year == year)
+        .values(last=last + 1)
+    )
+    return int(last) + 1
+
+
+def append_history(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(case_history), list(rows))
+
+
+def history(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(case_history).where(case_history.c.case_id == case_id).order_by(case_history.c.seq)
+    ).mappings()
+    return [{**r, "occurred_at": as_utc(r["occurred_at"]), "payload": json.loads(r["payload"])} for r in rows]
+
+
+def save_identities(conn: Connection, case_id: str, data: str) -> None:
+    conn.execute(insert(case_identities).values(case_id=case_id, data=data))
+
+
+def load_identities(conn: Connection, case_id: str) -> str | None:
+    return conn.scalar(select(case_identities.c.data).where(case_identities.c.case_id == case_id))
+
+
+def list_cases(conn: Connection, *, office: str | None = None, stage: str | None = None,
+               assignee: str | None = None, limit: int = 100, offset: int = 0) -> list[Case]:
+    query = select(cases.c.state).order_by(cases.c.reported_at, cases.c.reference).limit(limit).offset(offset)
+    for column, value in ((cases.c.office, office), (cases.c.stage, stage), (cases.c.assignee, assignee)):
+        if value is not None:
+            query = query.where(column == value)
+    return [state.loads(text) for text in conn.scalars(query)]
+
+
+def count_cases(conn: Connection) -> list[tuple[str, str, int]]:
+    """(office, stage, count): what the open-cases gauges read, so they are right after a restart."""
+    rows = conn.execute(select(cases.c.office, cases.c.stage, func.count()).group_by(cases.c.office, cases.c.stage))
+    return [(o, s, int(n)) for o, s, n in rows]
+
+
+# Users ---------------------------------------------------------------------------------------------------
+
+def get_user(conn: Connection, username: str) -> User | None:
+    row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    return User(**row) if row else None
+
+
+def save_user(conn: Connection, user: User) -> None:
+    if get_user(conn, user.username) is None:
+        conn.execute(insert(users).values(**asdict(user)))
+    else:
+        conn.execute(update(users).where(users.c.username == user.username).values(**asdict(user)))
+
+
+def list_users(conn: Connection) -> list[User]:
+    return [User(**r) for r in conn.execute(select(users).order_by(users.c.office, users.c.username)).mappings()]
+
+
+# Alerts --------------------------------------------------------------------------------------------------
+
+def _alert(row: Any) -> Alert:
+    data = dict(row)
+    for key in ("due_at", "opened_at"):
+        data[key] = utc(data[key])
+    for key in ("acknowledged_at", "resolved_at"):
+        data[key] = as_utc(data[key])
+    return Alert(**data)
+
+
+def add_alert(conn: Connection, alert: Alert) -> bool:
+    """Insert unless it exists (a redelivered SLA event opens no second alert)."""
+    if conn.scalar(select(alerts.c.alert_id).where(alerts.c.alert_id == alert.alert_id)):
+        return False
+    conn.execute(insert(alerts).values(**asdict(alert)))
+    return True
+
+
+def get_alert(conn: Connection, alert_id: str) -> Alert | None:
+    row = conn.execute(select(alerts).where(alerts.c.alert_id == alert_id)).mappings().first()
+    return _alert(row) if row else None
+
+
+def save_alert(conn: Connection, alert: Alert) -> None:
+    conn.execute(update(alerts).where(alerts.c.alert_id == alert.alert_id).values(**asdict(alert)))
+
+
+def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> int:
+    open_ = and_(alerts.c.case_id == case_id, alerts.c.kind == kind, alerts.c.resolved_at.is_(None),
+                 alerts.c.acknowledged_at.is_(None))
+    return conn.execute(update(alerts).where(open_).values(resolved_at=at, resolution=resolution)).rowcount
+
+
+def list_alerts(conn: Connection, *, role: str | None = None, office: str | None = None,
+                assignee: str | None = None, open_only: bool = True, limit: int = 200) -> list[Alert]:
+    query = select(alerts).order_by(alerts.c.due_at, alerts.c.alert_id).limit(limit)
+    if open_only:
+        query = query.where(alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None))
+    for column, value in ((alerts.c.recipient_role, role), (alerts.c.office, office), (alerts.c.assignee, assignee)):
+        if value is not None:
+            query = query.where(column == value)
+    return [_alert(r) for r in conn.execute(query).mappings()]
+
+
+def inbox_for(conn: Connection, user: User, open_only: bool = True) -> list[Alert]:
+    """The alerts meant for this person: by role, and by office except for Directors."""
+    if user.role == "director":
+        return list_alerts(conn, role="director", open_only=open_only)
+    if user.role == "hro":
+        return list_alerts(conn, role="hro", assignee=user.username, open_only=open_only)
+    return list_alerts(conn, role=user.role, office=user.office, open_only=open_only)

@@ -1,0 +1,65 @@
+"""The case's state column: a marshmallow schema between the Case dataclass and its JSON text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import Schema, fields, post_load
+
+from services.casework.domain.case import Case
+
+
+class _Closure(Schema):
+    proposer = fields.String(required=True)
+    reason = fields.String(required=True)
+    note = fields.String(required=True)
+    previous_stage = fields.String(required=True)
+    requested_at = fields.AwareDateTime(required=True)
+
+
+class _Delay(Schema):
+    reason = fields.String(required=True)
+    until = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+    at = fields.AwareDateTime(required=True)
+
+
+class CaseStateSchema(Schema):
+    case_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    incident_key = fields.String(required=True)
+    office = fields.String(required=True)
+    stage = fields.String(required=True)
+    reported_at = fields.AwareDateTime(required=True)
+    registered_at = fields.AwareDateTime(required=True)
+    assignee = fields.String(allow_none=True, load_default=None)
+    recorded_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    last_activity_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    last_review_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    closure = fields.Nested(_Closure, allow_none=True, load_default=None)
+    delay = fields.Nested(_Delay, allow_none=True, load_default=None)
+    follow_ups = fields.List(fields.String(), load_default=list)
+    possible_duplicates = fields.List(fields.String(), load_default=list)
+    closed_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    approved_by = fields.String(allow_none=True, load_default=None)
+    version = fields.Integer(required=True)
+    details = fields.Dict(load_default=dict)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Case:
+        data["follow_ups"] = tuple(data["follow_ups"])
+        data["possible_duplicates"] = tuple(data["possible_duplicates"])
+        return Case(**data)
+
+
+_SCHEMA = CaseStateSchema()
+
+
+def dumps(case: Case) -> str:
+    return json.dumps(_SCHEMA.dump(case), sort_keys=True)
+
+
+def loads(text: str) -> Case:
+    result: Case = _SCHEMA.load(json.loads(text))
+    return result

@@ -1,0 +1,56 @@
+"""Wiring of the casework service: one place that joins its handlers to a database and the log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from schemas.topics import CASEWORK_DEAD_LETTER, INCIDENTS, SLA_EVENTS
+from services.casework import handlers
+from services.casework.adapters import tables
+from services.casework.domain import commands
+from services.messaging import migrate as migrations
+from services.messaging.processing import BatchProcessor, Observer
+from services.messaging.store import Mailboxes
+
+T = TypeVar("T")
+
+
+@dataclass
+class Casework:
+    engine: Engine
+    processor: BatchProcessor
+    mailboxes: Mailboxes
+
+    def execute(self, command: commands.Command, now: datetime) -> list[dict]:
+        """Run a command in its own transaction; returns the emitted envelopes as JSON dicts."""
+        with self.engine.begin() as conn:
+            out = handlers.execute(conn, command, now)
+            self.mailboxes.enqueue(conn, out)
+        return [json.loads(o.value) for o in out]
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            return query(conn)
+
+    def write(self, change: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as conn:
+            return change(conn)
+
+
+def build(engine: Engine, observer: Observer | None = None) -> Casework:
+    mailboxes = Mailboxes(tables.inbox, tables.outbox)
+    processor = BatchProcessor(
+        engine=engine, mailboxes=mailboxes, topics=(INCIDENTS, SLA_EVENTS), producer=handlers.PRODUCER,
+        dead_letter_topic=CASEWORK_DEAD_LETTER, handler=handlers.on_message, observer=observer,
+    )
+    return Casework(engine, processor, mailboxes)
+
+
+def migrate(engine: Engine, schema: str | None = None) -> None:
+    migrations.upgrade(engine, "services.casework", schema)

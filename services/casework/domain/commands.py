@@ -1,0 +1,78 @@
+"""Commands officers give about a case: imperative, one per thing a person does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Command:
+    case_id: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RecordCase(Command):
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AssignCase(Command):
+    assignee: str
+
+
+@dataclass(frozen=True)
+class LogActivity(Command):
+    description: str
+
+
+@dataclass(frozen=True)
+class AdvanceStage(Command):
+    stage: str  # investigation or concluded
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class JustifyDelay(Command):
+    reason: str
+    until: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewCase(Command):
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestClosure(Command):
+    reason: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ApproveClosure(Command):
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RejectClosure(Command):
+    note: str
+
+
+@dataclass(frozen=True)
+class RecordFollowUp(Command):
+    kind: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReopenCase(Command):
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcknowledgeAlert(Command):
+    alert_id: str
+    note: str = ""

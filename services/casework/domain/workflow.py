@@ -1,0 +1,163 @@
+"""The case workflow: which command is allowed, by whom, in which stage, and what event it makes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, OPEN_STAGES
+from services.casework.domain import commands as c
+from services.casework.domain.case import Case, Event
+from services.casework.domain.errors import CommandRefused
+from services.casework.domain.roles import User, is_team_leader_of, may_update
+
+MAX_DELAY = timedelta(days=30)  # a justified delay pauses the stall clock at most this far ahead
+NEXT_STAGE = {"preliminary": "investigation", "investigation": "concluded"}
+EARLY_CLOSURE_REASONS = ("unsubstantiated", "duplicate", "merged")
+
+
+def decide(case: Case, command: c.Command, actor: User, now: datetime,
+           assignee: User | None = None) -> list[Event]:
+    """Check a command against the rules and return the events it makes (never changes state itself)."""
+    if not actor.active:
+        raise CommandRefused(f"user {actor.username} is deactivated")
+    rule = _RULES.get(type(command))
+    if rule is None:
+        raise CommandRefused(f"unknown command {type(command).__name__}")
+    event_type, payload = rule(case, command, actor, now, assignee)
+    return [Event(event_type, {**case.common(actor.username, payload.pop("stage", None),
+                                             payload.pop("assignee", None)), **payload}, now)]
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CommandRefused(message)
+
+
+def _updater(case: Case, actor: User) -> None:
+    _require(
+        may_update(actor, case.office, case.assignee),
+        f"only the assigned officer ({case.assignee or 'nobody yet'}) or a Team Leader of {case.office} "
+        f"may update case {case.reference}",
+    )
+
+
+def _stage(case: Case, allowed: tuple[str, ...], action: str) -> None:
+    _require(case.stage in allowed,
+             f"cannot {action} case {case.reference} at stage '{case.stage}' (allowed at: {', '.join(allowed)})")
+
+
+def _text(value: str, what: str) -> str:
+    _require(bool(value and value.strip()), f"{what} is required")
+    return value.strip()
+
+
+def _record(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, ("reported",), "record")
+    _updater(case, actor)
+    return "CaseRecorded", {"stage": "preliminary", "note": cmd.note}
+
+
+def _assign(case: Case, cmd: Any, actor: User, now: datetime, assignee: User | None) -> tuple[str, dict]:
+    _require(is_team_leader_of(actor, case.office), f"only a Team Leader of {case.office} assigns its cases")
+    _require(case.stage != "closed", f"case {case.reference} is closed")
+    _require(assignee is not None and assignee.active, f"no active user named {cmd.assignee!r}")
+    assert assignee is not None
+    _require(assignee.role == "hro" and assignee.office == case.office,
+             f"{assignee.username} is not a Human Rights Officer of {case.office}")
+    _require(assignee.username != case.assignee, f"case {case.reference} is already assigned to {assignee.username}")
+    return "CaseAssigned", {"assignee": assignee.username, "previous_assignee": case.assignee}
+
+
+def _activity(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, OPEN_STAGES, "log activity on")
+    _updater(case, actor)
+    return "ActivityLogged", {"description": _text(cmd.description, "a description of the activity")}
+
+
+def _advance(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, tuple(NEXT_STAGE), "advance")
+    _updater(case, actor)
+    _require(cmd.stage == NEXT_STAGE[case.stage],
+             f"case {case.reference} at '{case.stage}' can only move on to '{NEXT_STAGE[case.stage]}'")
+    return "StageChanged", {"stage": cmd.stage, "previous_stage": case.stage, "note": cmd.note}
+
+
+def _delay(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, OPEN_STAGES, "justify a delay on")
+    _updater(case, actor)
+    _require(cmd.reason in DELAY_REASONS, f"delay reason must be one of {', '.join(DELAY_REASONS)}")
+    _require(now < cmd.until <= now + MAX_DELAY,
+             f"a delay may pause the clock until a date after now and at most {MAX_DELAY.days} days ahead")
+    return "DelayJustified", {"reason": cmd.reason, "until": cmd.until, "note": cmd.note}
+
+
+def _review(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _require(is_team_leader_of(actor, case.office), f"only a Team Leader of {case.office} reviews its cases")
+    _stage(case, (*OPEN_STAGES, "closure_requested"), "review")
+    return "CaseReviewed", {"note": cmd.note}
+
+
+def _request_closure(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, OPEN_STAGES, "propose closure of")
+    if actor.role != "director":
+        _updater(case, actor)
+    _require(cmd.reason in CLOSURE_REASONS, f"closure reason must be one of {', '.join(CLOSURE_REASONS)}")
+    if case.stage != "concluded":
+        _require(cmd.reason in EARLY_CLOSURE_REASONS,
+                 f"before findings are concluded a case can only be closed as {', '.join(EARLY_CLOSURE_REASONS)}")
+    note = _text(cmd.note, "a reason for the closure")
+    return "ClosureRequested", {"stage": "closure_requested", "previous_stage": case.stage,
+                                "reason": cmd.reason, "note": note}
+
+
+def _decision(case: Case, actor: User, verb: str) -> str:
+    _stage(case, ("closure_requested",), f"{verb} the closure of")
+    assert case.closure is not None
+    _require(actor.role == "director", "only the Director or a Deputy Director decides on a closure")
+    proposer = str(case.closure["proposer"])
+    _require(proposer != actor.username,
+             f"you proposed this closure; another Director or Deputy Director must {verb} it (four eyes)")
+    return proposer
+
+
+def _approve(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    proposer = _decision(case, actor, "approve")
+    return "ClosureApproved", {"stage": "closed", "proposer": proposer, "note": cmd.note}
+
+
+def _reject(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    proposer = _decision(case, actor, "reject")
+    assert case.closure is not None
+    note = _text(cmd.note, "a reason for rejecting the closure")
+    return "ClosureRejected", {"stage": case.closure["previous_stage"], "proposer": proposer, "note": note}
+
+
+def _follow_up(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, ("concluded", "closure_requested", "closed"), "record a follow-up on")
+    if actor.role != "director":
+        _updater(case, actor)
+    _require(cmd.kind in FOLLOW_UP_KINDS, f"follow-up kind must be one of {', '.join(FOLLOW_UP_KINDS)}")
+    return "FollowUpRecorded", {"kind": cmd.kind, "note": cmd.note}
+
+
+def _reopen(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, ("closed",), "reopen")
+    _require(actor.role == "director", "only the Director or a Deputy Director reopens a closed case")
+    return "CaseReopened", {"stage": "investigation", "reason": _text(cmd.reason, "a reason to reopen")}
+
+
+_RULES: dict[type, Callable[[Case, Any, User, datetime, User | None], tuple[str, dict]]] = {
+    c.RecordCase: _record,
+    c.AssignCase: _assign,
+    c.LogActivity: _activity,
+    c.AdvanceStage: _advance,
+    c.JustifyDelay: _delay,
+    c.ReviewCase: _review,
+    c.RequestClosure: _request_closure,
+    c.ApproveClosure: _approve,
+    c.RejectClosure: _reject,
+    c.RecordFollowUp: _follow_up,
+    c.ReopenCase: _reopen,
+}

@@ -1,0 +1,147 @@
+"""Casework handlers: incidents become cases, SLA events become alerts, commands become case events."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from schemas import decode
+from schemas.registry import load_payload
+from schemas.topics import CASE_EVENTS
+from services.casework.adapters import repository as repo
+from services.casework.domain import alerts as alert_rules
+from services.casework.domain import commands as c
+from services.casework.domain.case import Case, Event, apply, registered
+from services.casework.domain.errors import CommandRefused
+from services.casework.domain.reference import case_id_for, reference
+from services.casework.domain.workflow import decide
+from services.messaging.ports import Message, Outgoing
+from services.messaging.processing import emit
+
+PRODUCER = "casework"
+DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",
+                 "source_type", "summary")
+
+
+def on_message(conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+    """Entry point for the consumed topics: accepted incidents and SLA events."""
+    envelope = decode(message.value)
+    payload = load_payload(envelope.type, envelope.version, envelope.payload)
+    if envelope.type == "IncidentAccepted":
+        return register_case(conn, payload, now)
+    if envelope.type.startswith("Sla"):
+        on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at)
+        return []
+    return []  # other event types on these topics are not casework's business
+
+
+def register_case(conn: Connection, incident: dict[str, Any], now: datetime) -> list[Outgoing]:
+    key = incident["incident_key"]
+    if repo.case_exists_for(conn, key):
+        return []  # the same incident arriving again is the same case
+    assignee = _initial_assignee(conn, incident)
+    year = incident["reported_at"].year
+    case_id = case_id_for(key)
+    event = Event("CaseRegistered", {
+        "case_id": case_id,
+        "reference": reference(incident["office"], year, repo.next_reference_number(conn, incident["office"], year)),
+        "office": incident["office"], "stage": "reported", "actor": "system", "assignee": assignee,
+        "incident_key": key, "sitrep_id": incident["sitrep_id"], "reported_at": incident["reported_at"],
+        "occurred_at": incident["occurred_at"], "location": incident["location"],
+        "violation_types": incident["violation_types"], "perpetrator_category": incident["perpetrator_category"],
+        "victims": incident["victims"], "possible_duplicates": incident.get("possible_duplicates", []),
+    }, now)
+    out = [_emit(event, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:registered:{key}")))]
+    details = {k: v for k, v in json.loads(out[0].value)["payload"].items() if k in DETAIL_FIELDS}
+    details["summary"] = incident["summary"]
+    details["source_type"] = incident["source_type"]
+    case = registered(event, details)
+    repo.insert_case(conn, case)
+    repo.save_identities(conn, case.case_id, json.dumps(incident.get("identities") or {}, sort_keys=True))
+    _record_history(conn, out)
+    if case.possible_duplicates:
+        repo.add_alert(conn, alert_rules.duplicate_alert(
+            f"dup-{case.case_id}", {**event.payload, "possible_duplicates": list(case.possible_duplicates)}, now))
+    return out
+
+
+def _initial_assignee(conn: Connection, incident: dict[str, Any]) -> str | None:
+    """The sitrep may name the officer; only an active HRO of that office can hold the case."""
+    name = incident.get("assignee")
+    user = repo.get_user(conn, name) if name else None
+    if user and user.active and user.role == "hro" and user.office == incident["office"]:
+        return user.username
+    return None
+
+
+def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str, Any], at: datetime) -> None:
+    if type_ == "SlaCleared":
+        repo.resolve_alerts(conn, payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
+        return
+    alert = alert_rules.from_sla_event(event_id, type_, payload)
+    if alert:
+        repo.add_alert(conn, alert)
+
+
+def execute(conn: Connection, command: c.Command, now: datetime) -> list[Outgoing]:
+    """Run one officer's command in the caller's transaction; refusals raise CommandRefused and change nothing."""
+    actor = repo.get_user(conn, command.actor)
+    if actor is None:
+        raise CommandRefused(f"unknown user {command.actor!r}")
+    if isinstance(command, c.AcknowledgeAlert):
+        return _acknowledge(conn, command, actor, now)
+    case = repo.get_case(conn, command.case_id)
+    if case is None:
+        raise CommandRefused(f"no case {command.case_id!r}")
+    assignee = repo.get_user(conn, command.assignee) if isinstance(command, c.AssignCase) else None
+    events = decide(case, command, actor, now, assignee)
+    after = case
+    for event in events:
+        after = apply(after, event)
+    repo.update_case(conn, case, after)
+    out = [_emit(e) for e in events]
+    _record_history(conn, out)
+    return out
+
+
+def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime) -> list[Outgoing]:
+    alert = repo.get_alert(conn, command.alert_id)
+    if alert is None:
+        raise CommandRefused(f"no alert {command.alert_id!r}")
+    repo.save_alert(conn, alert_rules.acknowledge(alert, actor, now))
+    case = repo.get_case(conn, alert.case_id)
+    assert case is not None
+    event = Event("AlertAcknowledged", {**case.common(actor.username), "alert_id": alert.alert_id,
+                                        "note": command.note}, now)
+    out = [_emit(event)]
+    _record_history(conn, out)
+    return out
+
+
+def _emit(event: Event, event_id: str | None = None) -> Outgoing:
+    p = event.payload
+    return emit(CASE_EVENTS, event.type, occurred_at=event.occurred_at, key=p["case_id"], producer=PRODUCER,
+                payload=p, event_id=event_id)
+
+
+def _record_history(conn: Connection, out: Sequence[Outgoing]) -> None:
+    rows = []
+    for record in out:
+        env = json.loads(record.value)
+        rows.append({"event_id": env["event_id"], "case_id": env["key"], "type": env["type"],
+                     "occurred_at": datetime.fromisoformat(env["occurred_at"]), "actor": env["payload"]["actor"],
+                     "payload": json.dumps(env["payload"], sort_keys=True)})
+    repo.append_history(conn, rows)
+
+
+def view(case: Case) -> dict[str, Any]:
+    """What a case looks like to the people allowed to see it (identities are never part of it)."""
+    return {"case_id": case.case_id, "reference": case.reference, "office": case.office, "stage": case.stage,
+            "assignee": case.assignee, "reported_at": case.reported_at, "recorded_at": case.recorded_at,
+            "closure": case.closure, "delay": case.delay, "follow_ups": list(case.follow_ups),
+            "possible_duplicates": list(case.possible_duplicates), **case.details}
