@@ -83,7 +83,7 @@ def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str,
     if type_ == "SlaCleared":
         repo.resolve_alerts(conn, payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
         return
-    alert = alert_rules.from_sla_event(event_id, type_, payload)
+    alert = alert_rules.from_sla_event(event_id, type_, payload, at)
     if alert:
         repo.add_alert(conn, alert)
 

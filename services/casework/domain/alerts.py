@@ -36,15 +36,15 @@ class Alert:
         return self.acknowledged_at is None and self.resolved_at is None
 
 
-def from_sla_event(event_id: str, event_type: str, p: dict[str, Any]) -> Alert | None:
-    """An alert for each warning, breach and escalation; clears resolve alerts instead (see resolves)."""
+def from_sla_event(event_id: str, event_type: str, p: dict[str, Any], at: datetime) -> Alert | None:
+    """An alert for each warning, breach and escalation, opened at the SLA event's time; clears resolve alerts."""
     level = LEVEL_OF.get(event_type)
     if level is None:
         return None
     return Alert(
         alert_id=event_id, case_id=p["case_id"], reference=p["reference"], office=p["office"], kind=p["clock"],
         level=level, recipient_role=p["recipient_role"], assignee=p.get("assignee"), period=p["period"],
-        due_at=p["due_at"], opened_at=p["due_at"], message=describe(level, p),
+        due_at=p["due_at"], opened_at=at, message=describe(level, p),
     )
 
 
