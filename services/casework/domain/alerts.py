@@ -70,7 +70,7 @@ def duplicate_alert(alert_id: str, case: dict[str, Any], at: datetime) -> Alert:
 
 
 def may_acknowledge(user: User, alert: Alert) -> bool:
-    if user.role != alert.recipient_role:
+    if not user.active or user.role != alert.recipient_role:
         return False
     if user.role == "director":
         return True
@@ -81,6 +81,8 @@ def may_acknowledge(user: User, alert: Alert) -> bool:
 
 def acknowledge(alert: Alert, user: User, at: datetime) -> Alert:
     """The recipient takes the alert in hand; an alert already closed stays as it was."""
+    if not user.active:
+        raise CommandRefused(f"user {user.username} is deactivated")
     if not may_acknowledge(user, alert):
         raise CommandRefused(
             f"alert for {alert.reference} is addressed to the {alert.recipient_role.replace('_', ' ')} "
