@@ -84,11 +84,16 @@ def acknowledge(alert: Alert, user: User, at: datetime) -> Alert:
     if not user.active:
         raise CommandRefused(f"user {user.username} is deactivated")
     if not may_acknowledge(user, alert):
-        raise CommandRefused(
-            f"alert for {alert.reference} is addressed to the {alert.recipient_role.replace('_', ' ')} "
-            f"of {alert.office}, not to {user.username}"
-        )
+        raise CommandRefused(f"alert for {alert.reference} is addressed to {_addressee(alert)}, not to {user.username}")
     if not alert.is_open:
         state = "acknowledged" if alert.acknowledged_at else "resolved"
         raise CommandRefused(f"alert for {alert.reference} is already {state}")
     return replace(alert, acknowledged_by=user.username, acknowledged_at=at)
+
+
+def _addressee(alert: Alert) -> str:
+    if alert.recipient_role == "director":
+        return "the Director or a Deputy Director"
+    if alert.recipient_role == "hro":
+        return f"the officer assigned to the case ({alert.assignee or 'nobody yet'})"
+    return f"a Team Leader of {alert.office}"
