@@ -15,6 +15,7 @@ from services.casework.domain.roles import User, is_team_leader_of, may_update
 MAX_DELAY = timedelta(days=30)  # a justified delay pauses the stall clock at most this far ahead
 NEXT_STAGE = {"preliminary": "investigation", "investigation": "concluded"}
 EARLY_CLOSURE_REASONS = ("unsubstantiated", "duplicate", "merged")
+MAX_TEXT = 4000  # as in schemas.case (ActivityLogged.description, ClosureRequested.note, CaseReopened.reason)
 
 
 def decide(case: Case, command: c.Command, actor: User, now: datetime,
@@ -50,6 +51,8 @@ def _stage(case: Case, allowed: tuple[str, ...], action: str) -> None:
 
 def _text(value: str, what: str) -> str:
     _require(bool(value and value.strip()), f"{what} is required")
+    # The event schemas cap these texts; refuse here so the officer gets a reason, not a failed emit.
+    _require(len(value.strip()) <= MAX_TEXT, f"{what} is too long (at most {MAX_TEXT} characters)")
     return value.strip()
 
 
