@@ -6,6 +6,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+# In a case's history but not part of its state: alerts are kept apart, so folding the history must give
+# the case exactly as stored (same version), which the live path never bumped for these.
+NOT_CASE_STATE = frozenset({"AlertAcknowledged"})
+
 
 @dataclass(frozen=True)
 class Event:
@@ -52,6 +56,8 @@ class Case:
 
 def apply(case: Case, event: Event) -> Case:
     """Fold one event into the case; CaseRegistered is handled by `registered`."""
+    if event.type in NOT_CASE_STATE:
+        return case
     p, at = event.payload, event.occurred_at
     changes: dict[str, Any] = {"stage": p["stage"], "assignee": p.get("assignee"), "version": case.version + 1}
     if event.type == "CaseRecorded":
