@@ -1,0 +1,123 @@
+"""Situation report files (JSON Lines or CSV) to raw records for `sitrep-incidents`; intake does the validating."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from schemas.topics import SITREP_INCIDENTS
+from services.intake.domain.incident import raw_incident_key
+from services.messaging.ports import Outgoing
+
+LIST_COLUMNS = ("violation_types",)
+VICTIM_COLUMNS = {f"victims_{g}": g for g in ("female_adult", "female_child", "male_adult", "male_child", "unknown")}
+IDENTITY_COLUMNS = {"victim_names": "victims", "witness_names": "witnesses", "source_names": "sources"}
+# The documented columns, in their documented order; any other column passes through as a top-level field.
+CSV_COLUMNS = (
+    "sitrep_id", "incident_number", "reported_at", "occurred_at", "office", "location", "violation_types",
+    "perpetrator_category", *VICTIM_COLUMNS, "source_type", "summary", "assignee", *IDENTITY_COLUMNS,
+)
+
+
+class SitrepFileError(ValueError):
+    """The file as a whole cannot be read (unknown format, unreadable CSV header)."""
+
+
+def read_sitrep(path: Path | str) -> list[Outgoing]:
+    """One Outgoing record per non-blank line (JSONL) or row (CSV), in file order."""
+    path = Path(path)
+    readers = {".jsonl": read_jsonl, ".csv": read_csv}
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise SitrepFileError(f"{path.name}: unknown sitrep file format {path.suffix!r}; expected .jsonl or .csv")
+    return reader(path.read_bytes(), path.name)
+
+
+def read_jsonl(data: bytes, name: str) -> list[Outgoing]:
+    out = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        line = line.removesuffix(b"\r")  # the line terminator is not part of the record
+        if not line.strip():
+            continue
+        out.append(_outgoing(line, _key_of_line(line), name, number, "jsonl"))
+    return out
+
+
+def read_csv(data: bytes, name: str) -> list[Outgoing]:
+    try:
+        text = data.decode("utf-8-sig")  # spreadsheets often write a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise SitrepFileError(f"{name}: not UTF-8 ({exc})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = _header(reader, name)
+    out = []
+    start = reader.line_num + 1
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            record = _nest(header, row)
+            value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+            out.append(_outgoing(value, raw_incident_key(record), name, start, "csv"))
+        start = reader.line_num + 1
+    return out
+
+
+def _header(reader: Any, name: str) -> list[str]:
+    try:
+        header = next((row for row in reader if any(c.strip() for c in row)), None)
+    except csv.Error as exc:
+        raise SitrepFileError(f"{name}: unreadable CSV header ({exc})") from None
+    if header is None:
+        raise SitrepFileError(f"{name}: no CSV header row; expected columns {', '.join(CSV_COLUMNS)}")
+    columns = [c.strip() for c in header]
+    if "" in columns:
+        raise SitrepFileError(f"{name}: CSV header has an empty column name at position {columns.index('') + 1}")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise SitrepFileError(f"{name}: CSV header repeats column(s) {', '.join(repeated)}")
+    return columns
+
+
+def _nest(header: list[str], row: list[str]) -> dict[str, Any]:
+    """A flat CSV row to the nested IncidentReported shape; empty cells mean absent."""
+    record: dict[str, Any] = {}
+    identities: dict[str, list[dict[str, str]]] = {}
+    for column, cell in zip(header, row, strict=False):
+        if column in VICTIM_COLUMNS:
+            victims = record.setdefault("victims", {})  # even if all blank: blank counts default to 0
+        cell = cell.strip()
+        if not cell:
+            continue
+        if column in VICTIM_COLUMNS:
+            victims[VICTIM_COLUMNS[column]] = cell
+        elif column in IDENTITY_COLUMNS:
+            identities[IDENTITY_COLUMNS[column]] = [{"name": n} for n in _split(cell)]
+        elif column in LIST_COLUMNS:
+            record[column] = _split(cell)
+        else:
+            record[column] = cell  # unknown columns pass through so that intake names them in its rejection
+    extra = [cell for cell in row[len(header):] if cell.strip()]
+    if extra:
+        record["extra_cells"] = extra  # never drop data silently; intake rejects the row
+    if identities:
+        record["identities"] = identities
+    return record
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+def _key_of_line(line: bytes) -> str | None:
+    try:
+        record = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return raw_incident_key(record) if isinstance(record, dict) else None
+
+
+def _outgoing(value: bytes, key: str | None, name: str, line: int, fmt: str) -> Outgoing:
+    headers = {"file": name, "line": str(line), "format": fmt}
+    return Outgoing(SITREP_INCIDENTS, key or f"{name}:{line}", value, headers)
