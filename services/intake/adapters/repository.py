@@ -1,0 +1,83 @@
+"""Reads and writes of intake's tables (SQLAlchemy Core; SQLite and PostgreSQL), in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select
+
+from services.intake.adapters.tables import accepted_incidents, rejected_records
+from services.intake.domain.dedup import Facts
+
+
+def _facts(row: Row[Any]) -> Facts:
+    return Facts(
+        incident_key=row.incident_key,
+        content_hash=row.content_hash,
+        sitrep_id=row.sitrep_id,
+        occurred_on=row.occurred_on,
+        location=row.location,
+        violation_types=frozenset(row.violation_types.split(";")),
+    )
+
+
+def accepted(conn: Connection, key: str) -> Facts | None:
+    row = conn.execute(select(accepted_incidents).where(accepted_incidents.c.incident_key == key)).first()
+    return _facts(row) if row else None
+
+
+def same_place_and_day(conn: Connection, occurred_on: date, location: str) -> list[Facts]:
+    rows = conn.execute(
+        select(accepted_incidents).where(
+            accepted_incidents.c.occurred_on == occurred_on, accepted_incidents.c.location == location
+        )
+    ).all()
+    return [_facts(r) for r in rows]
+
+
+def add_accepted(conn: Connection, facts: Facts, record: dict[str, Any], now: datetime) -> None:
+    conn.execute(
+        insert(accepted_incidents).values(
+            incident_key=facts.incident_key,
+            content_hash=facts.content_hash,
+            sitrep_id=facts.sitrep_id,
+            incident_number=record["incident_number"],
+            office=record["office"],
+            occurred_on=facts.occurred_on,
+            location=facts.location,
+            violation_types=";".join(sorted(facts.violation_types)),
+            reported_at=record["reported_at"],
+            accepted_at=now,
+        )
+    )
+
+
+def was_rejected(conn: Connection, original_sha256: str) -> bool:
+    found = conn.scalar(
+        select(rejected_records.c.original_sha256).where(rejected_records.c.original_sha256 == original_sha256)
+    )
+    return found is not None
+
+
+def add_rejected(conn: Connection, original_sha256: str, incident_key: str | None, reason: str,
+                 position: str, now: datetime) -> None:
+    conn.execute(
+        insert(rejected_records).values(
+            original_sha256=original_sha256, incident_key=incident_key, reason=reason,
+            first_position=position, rejected_at=now,
+        )
+    )
+
+
+def accepted_by_office(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(accepted_incidents.c.office, func.count())
+        .group_by(accepted_incidents.c.office)
+        .order_by(accepted_incidents.c.office)
+    ).all()
+    return {office: int(count) for office, count in rows}
+
+
+def rejected_count(conn: Connection) -> int:
+    return int(conn.scalar(select(func.count()).select_from(rejected_records)) or 0)
