@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +63,7 @@ class IntakeHandler:
             key = raw_incident_key(raw)
             record = validate(raw, now, self.offices)
         except SchemaError as exc:
-            return self._reject(conn, message, exc, key, now)
+            return self._reject(conn, message, exc, key, now, "invalid")
         facts = facts_of(record)
         key = facts.incident_key
         decision = decide(
@@ -73,7 +74,8 @@ class IntakeHandler:
             log.info("incident %s seen before with the same content: nothing to do", key)
             return []
         if isinstance(decision, Conflict):
-            return self._reject(conn, message, SchemaError({"incident_key": [decision.reason]}), key, now)
+            error = SchemaError({"incident_key": [decision.reason]})
+            return self._reject(conn, message, error, key, now, "conflict")
         assert isinstance(decision, Accept)
         repository.add_accepted(conn, facts, record, now)
         if decision.possible_duplicates:
@@ -85,7 +87,7 @@ class IntakeHandler:
                      producer=PRODUCER, payload=payload, event_id=accepted_event_id(key))]
 
     def _reject(self, conn: Connection, message: Message, error: SchemaError, key: str | None,
-                now: datetime) -> Sequence[Outgoing]:
+                now: datetime, code: str) -> Sequence[Outgoing]:
         digest = hashlib.sha256(message.value).hexdigest()
         # A replayed report brings the same bytes again: their rejection is already on the dead letter.
         if repository.was_rejected(conn, digest):
@@ -93,5 +95,7 @@ class IntakeHandler:
             return []
         repository.add_rejected(conn, digest, key, error.reason, message.position, now)
         log.info("record %s (%s) rejected", message.position, key)
-        return [dead_letter(INTAKE_REJECTED, PRODUCER, message, error.reason, error.fields, now,
-                            type_="IncidentRejected", incident_key=key)]
+        out = dead_letter(INTAKE_REJECTED, PRODUCER, message, error.reason, error.fields, now,
+                          type_="IncidentRejected", incident_key=key)
+        # A bounded code for metric labels ("invalid" or "conflict"); the free-text reason must not be a label.
+        return [replace(out, headers={**out.headers, "reason_code": code})]

@@ -83,6 +83,7 @@ def test_the_example_reports_give_fourteen_accepted_incidents_and_one_rejection(
     assert [e["key"] for e in accepted] == [e["payload"]["incident_key"] for e in accepted]
     assert sorted(e["key"] for e in accepted) == sorted(ACCEPTED)
     [rejection] = processed.rejected()
+    assert processed.log.read_topic(INTAKE_REJECTED)[0].headers["reason_code"] == "invalid"
     assert rejection["type"] == "IncidentRejected"
     assert rejection["payload"]["incident_key"] == "SR-BKO-2026-W46#3"
     assert rejection["payload"]["reason"].startswith("occurred_at: occurred after it was reported")
@@ -159,6 +160,8 @@ def test_a_changed_version_under_an_accepted_key_is_dead_lettered_and_the_first_
     path.write_text(json.dumps(changed) + "\n")
     processed.publish([path])
     processed.run()
+    [record] = [m for m in processed.log.read_topic(INTAKE_REJECTED) if m.key == "SR-MOP-2026-W44#1"]
+    assert record.headers["reason_code"] == "conflict"
     conflict = processed.rejected()[-1]["payload"]
     assert conflict["incident_key"] == "SR-MOP-2026-W44#1"
     assert conflict["reason"] == (

@@ -135,6 +135,12 @@ def test_an_unreadable_csv_header_raises_a_clear_error(data: bytes, message: str
         read_csv(data, "w.csv")
 
 
+def test_a_csv_row_the_csv_module_cannot_read_raises_a_clear_error_naming_the_line():
+    data = b"sitrep_id,summary\nSR-1," + b"x" * (csv.field_size_limit() + 1) + b"\n"
+    with pytest.raises(SitrepFileError, match=r"w\.csv: unreadable CSV at line 2"):
+        read_csv(data, "w.csv")
+
+
 def test_a_file_of_an_unknown_format_raises_a_clear_error():
     with pytest.raises(SitrepFileError, match=r"report\.xlsx: unknown sitrep file format '\.xlsx'"):
         read_sitrep("report.xlsx")

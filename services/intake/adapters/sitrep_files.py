@@ -55,13 +55,20 @@ def read_csv(data: bytes, name: str) -> list[Outgoing]:
     header = _header(reader, name)
     out = []
     start = reader.line_num + 1
-    for row in reader:
+    while (row := _next_row(reader, name)) is not None:
         if any(cell.strip() for cell in row):
             record = _nest(header, row)
             value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
             out.append(_outgoing(value, raw_incident_key(record), name, start, "csv"))
         start = reader.line_num + 1
     return out
+
+
+def _next_row(reader: Any, name: str) -> list[str] | None:
+    try:
+        return next(reader, None)
+    except csv.Error as exc:  # e.g. a cell over the csv module's size limit: the rest cannot be trusted
+        raise SitrepFileError(f"{name}: unreadable CSV at line {reader.line_num} ({exc})") from None
 
 
 def _header(reader: Any, name: str) -> list[str]:
