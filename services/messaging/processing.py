@@ -44,10 +44,11 @@ def emit(topic: str, type_: str, *, occurred_at: datetime, key: str, producer: s
 
 
 def dead_letter(topic: str, producer: str, message: Message, reason: str, fields_in_error: dict,
-                now: datetime, type_: str = "MessageDeadLettered", incident_key: str | None = None) -> Outgoing:
+                now: datetime, type_: str = "MessageDeadLettered", incident_key: str | None = None,
+                reason_code: str = "invalid") -> Outgoing:
     # Deterministic id: re-processing the same record after a crash dead-letters it once, not twice.
     eid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:dead-letter:{producer}:{message.position}"))
-    return emit(
+    record = emit(
         topic, type_, occurred_at=now, key=message.key or message.position, producer=producer, event_id=eid,
         payload={
             "reason": reason,
@@ -58,6 +59,8 @@ def dead_letter(topic: str, producer: str, message: Message, reason: str, fields
             "incident_key": incident_key,
         },
     )
+    # A bounded code for metric labels; the free-text reason may name fields and must not become a label.
+    return Outgoing(record.topic, record.key, record.value, {**record.headers, "reason_code": reason_code})
 
 
 def decode_envelope(message: Message) -> Envelope:
@@ -103,12 +106,13 @@ class BatchProcessor:
             with conn.begin_nested():  # a refused message leaves no half-made effect behind
                 return self.handler(conn, message, now), None
         except SchemaError as exc:
-            reason, fields = exc.reason, exc.fields
+            reason, fields, code = exc.reason, exc.fields, "invalid"
         except Refused as exc:
-            reason, fields = str(exc), {}
+            reason, fields, code = str(exc), {}, "refused"
         except DBAPIError:
             raise  # the database, not the message, is at fault: retry the batch
         except Exception as exc:  # a bug must not stop the pipeline; the record is kept for a replay
             log.exception("handler failed on %s", message.position)
-            reason, fields = f"unexpected error: {type(exc).__name__}", {}
-        return [dead_letter(self.dead_letter_topic, self.producer, message, reason, fields, now)], reason
+            reason, fields, code = f"unexpected error: {type(exc).__name__}", {}, "error"
+        out = dead_letter(self.dead_letter_topic, self.producer, message, reason, fields, now, reason_code=code)
+        return [out], reason

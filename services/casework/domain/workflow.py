@@ -59,7 +59,7 @@ def _text(value: str, what: str) -> str:
 def _record(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
     _stage(case, ("reported",), "record")
     _updater(case, actor)
-    return "CaseRecorded", {"stage": "preliminary", "note": cmd.note}
+    return "CaseRecorded", {"stage": "preliminary", "reported_at": case.reported_at, "note": cmd.note}
 
 
 def _assign(case: Case, cmd: Any, actor: User, now: datetime, assignee: User | None) -> tuple[str, dict]:

@@ -1,0 +1,153 @@
+"""`hrcase case ...` and `hrcase alerts ...`: what officers do from the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES
+from services.casework import handlers
+from services.casework.adapters import repository as repo
+from services.casework.domain import commands as c
+from services.casework.domain.errors import CommandRefused
+from services.cli.common import data_dir_option, echo_json, open_runtime, parse_time, refusals_are_errors
+
+actor_option = click.option("--as", "actor", required=True, help="Username of the person acting.")
+at_option = click.option("--at", "at", default=None, help="When it happened (ISO 8601; default now).")
+
+
+@click.group()
+def case() -> None:
+    """Cases: list, show, history, and every workflow command."""
+
+
+@case.command("list")
+@data_dir_option
+@click.option("--office")
+@click.option("--stage", type=click.Choice(STAGES))
+@click.option("--assignee")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--offset", default=0)
+def list_cases(data_dir: str, office: str | None, stage: str | None, assignee: str | None,
+               limit: int, offset: int) -> None:
+    """List cases, oldest report first."""
+    runtime = open_runtime(data_dir)
+    found = runtime.casework.read(lambda conn: repo.list_cases(
+        conn, office=office, stage=stage, assignee=assignee, limit=limit, offset=offset))
+    for item in found:
+        click.echo(f"{item.reference:16} {item.office:10} {item.stage:18} {item.assignee or '-':14} "
+                   f"reported {item.reported_at:%Y-%m-%d}")
+
+
+@case.command("show")
+@data_dir_option
+@click.argument("ref")
+def show(data_dir: str, ref: str) -> None:
+    """Show a case (without identities of victims, witnesses or sources)."""
+    runtime = open_runtime(data_dir)
+    found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+    if found is None:
+        raise click.ClickException(f"no case {ref!r}")
+    echo_json(handlers.view(found))
+
+
+@case.command("history")
+@data_dir_option
+@click.argument("ref")
+def history(data_dir: str, ref: str) -> None:
+    """Every event of a case, in order: who did what, when."""
+    runtime = open_runtime(data_dir)
+    found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+    if found is None:
+        raise click.ClickException(f"no case {ref!r}")
+    for row in runtime.casework.read(lambda conn: repo.history(conn, found.case_id)):
+        detail = row["payload"].get("note") or row["payload"].get("description") or row["payload"].get("reason") or ""
+        click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M} {row['type']:18} {row['actor']:16} {detail}")
+
+
+def _command(name: str, build: Callable[..., c.Command], *options: Callable[[Any], Any], help_text: str) -> None:
+    @data_dir_option
+    @actor_option
+    @at_option
+    @click.argument("ref")
+    @refusals_are_errors
+    def run(data_dir: str, actor: str, at: str | None, ref: str, **fields: Any) -> None:
+        runtime = open_runtime(data_dir)
+        now = parse_time(at)
+        found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+        if found is None:
+            raise CommandRefused(f"no case {ref!r}")
+        events = runtime.casework.execute(build(case_id=found.case_id, actor=actor, **fields), now)
+        runtime.relay()
+        for event in events:
+            click.echo(f"{event['type']}: {found.reference} now at stage {event['payload']['stage']}")
+
+    for option in reversed(options):
+        run = option(run)
+    case.command(name, help=help_text)(run)
+
+
+_note = click.option("--note", default="")
+_command("record", c.RecordCase, _note, help_text="Record a reported incident as a case (starts preliminary).")
+_command("assign", c.AssignCase, click.option("--to", "assignee", required=True), help_text="Assign to an HRO.")
+_command("log", c.LogActivity, click.option("--description", required=True), help_text="Log investigative work.")
+_command("advance", c.AdvanceStage, click.option("--stage", required=True,
+                                                 type=click.Choice(("investigation", "concluded"))), _note,
+         help_text="Move to the next stage.")
+_command("delay", c.JustifyDelay, click.option("--reason", required=True, type=click.Choice(DELAY_REASONS)),
+         click.option("--until", required=True, callback=lambda _c, _p, v: parse_time(v)), _note,
+         help_text="Justify a delay: pauses the stall clock until a date at most 30 days ahead.")
+_command("review", c.ReviewCase, _note, help_text="Record a Team Leader's review.")
+_command("request-closure", c.RequestClosure, click.option("--reason", required=True,
+                                                           type=click.Choice(CLOSURE_REASONS)),
+         click.option("--note", required=True), help_text="Propose closure, with a reason.")
+_command("approve-closure", c.ApproveClosure, _note, help_text="Director: approve a closure proposed by another.")
+_command("reject-closure", c.RejectClosure, click.option("--note", required=True),
+         help_text="Director: reject a closure, with a reason.")
+_command("follow-up", c.RecordFollowUp, click.option("--kind", required=True, type=click.Choice(FOLLOW_UP_KINDS)),
+         _note, help_text="Record a follow-up such as handover to national authorities.")
+_command("reopen", c.ReopenCase, click.option("--reason", required=True), help_text="Director: reopen a closed case.")
+
+
+@click.group()
+def alerts() -> None:
+    """Alerts for Team Leaders, Directors and officers."""
+
+
+@alerts.command("list")
+@data_dir_option
+@actor_option
+@click.option("--all", "show_all", is_flag=True, help="Include acknowledged and resolved alerts.")
+def list_alerts(data_dir: str, actor: str, show_all: bool) -> None:
+    """The alerts meant for a user."""
+    runtime = open_runtime(data_dir)
+    user = runtime.casework.read(lambda conn: repo.get_user(conn, actor))
+    if user is None:
+        raise click.ClickException(f"unknown user {actor!r}")
+    for alert in runtime.casework.read(lambda conn: repo.inbox_for(conn, user, open_only=not show_all)):
+        state = "open" if alert.is_open else ("acknowledged" if alert.acknowledged_at else "resolved")
+        click.echo(f"{alert.alert_id}  [{alert.level}/{state}] {alert.message}")
+
+
+@alerts.command("ack")
+@data_dir_option
+@actor_option
+@at_option
+@click.argument("alert_id")
+@click.option("--note", default="")
+@refusals_are_errors
+def ack(data_dir: str, actor: str, at: str | None, alert_id: str, note: str) -> None:
+    """Acknowledge an alert addressed to you."""
+    runtime = open_runtime(data_dir)
+    alert = runtime.casework.read(lambda conn: repo.get_alert(conn, alert_id))
+    if alert is None:
+        raise CommandRefused(f"no alert {alert_id!r}")
+    runtime.casework.execute(c.AcknowledgeAlert(case_id=alert.case_id, actor=actor, alert_id=alert_id, note=note),
+                             parse_time(at))
+    runtime.relay()
+    click.echo(f"acknowledged: {alert.message}")
+
+
+COMMANDS = (case, alerts)

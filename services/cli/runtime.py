@@ -1,0 +1,112 @@
+"""`hrcase demo`, `serve`, `sitrep load`, `schemas export`, `db upgrade`, `rejected`: running the pipeline."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from schemas.jsonschema import export
+from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SLA_DEAD_LETTER
+from services.cli.common import data_dir_option, open_runtime
+from services.clock import SystemClock
+from services.intake.adapters.sitrep_files import read_sitrep
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep the demo's database here (default: a fresh temporary directory).")
+@click.option("--examples", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of situation reports to load (default: examples/sitreps).")
+def demo(data_dir: str | None, examples: str | None) -> None:
+    """Run a scripted six-week scenario on a fresh embedded database and print what each user sees."""
+    from services.demo import run_demo
+
+    run_demo(data_dir=Path(data_dir) if data_dir else None, examples=Path(examples) if examples else None)
+
+
+@click.command()
+@data_dir_option
+@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1:PORT.")
+@click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between polls when idle.")
+def serve(data_dir: str, metrics_port: int | None, interval: float) -> None:
+    """Run intake, casework and sla_monitor in this process on the embedded log, until interrupted."""
+    runtime = open_runtime(data_dir)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"hrcase serving from {data_dir} (Ctrl-C to stop)")
+    runtime.serve(SystemClock(), stop, interval)
+    click.echo("stopped")
+
+
+@click.group()
+def sitrep() -> None:
+    """Situation reports."""
+
+
+@sitrep.command("load")
+@data_dir_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def sitrep_load(data_dir: str, files: tuple[str, ...]) -> None:
+    """Append situation reports (.jsonl or .csv) to the embedded log; `hrcase serve` processes them."""
+    runtime = open_runtime(data_dir)
+    for name in files:
+        try:
+            records = read_sitrep(Path(name))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{name}: {runtime.submit(records)} incident records queued")
+
+
+@click.group()
+def schemas() -> None:
+    """Wire contracts."""
+
+
+@schemas.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+def schemas_export(directory: str) -> None:
+    """Write a JSON Schema file for every event type and version, for non-Python consumers."""
+    for path in export(Path(directory)):
+        click.echo(str(path))
+
+
+@click.group()
+def db() -> None:
+    """Databases."""
+
+
+@db.command("upgrade")
+@data_dir_option
+def db_upgrade(data_dir: str) -> None:
+    """Create or migrate the embedded databases to the current version."""
+    open_runtime(data_dir)
+    click.echo(f"databases in {data_dir} are at the current version")
+
+
+@click.command()
+@data_dir_option
+@click.option("--show-original", is_flag=True, help="Print each original record (may hold identities).")
+def rejected(data_dir: str, show_original: bool) -> None:
+    """List dead-lettered records with their reasons (nothing is ever dropped silently)."""
+    runtime = open_runtime(data_dir)
+    for topic in (INTAKE_REJECTED, CASEWORK_DEAD_LETTER, SLA_DEAD_LETTER):
+        for message in runtime.log.read_topic(topic):
+            payload = json.loads(message.value)["payload"]
+            source = payload.get("source", {})
+            where = f"{source.get('file', source.get('topic'))}:{source.get('line', source.get('offset'))}"
+            click.echo(f"[{topic}] {message.key} at {where}: {payload['reason']}")
+            if show_original:
+                click.echo("    " + base64.b64decode(payload["original"]).decode(errors="replace"))
+
+
+COMMANDS = (demo, serve, sitrep, schemas, db, rejected)
