@@ -1,0 +1,174 @@
+"""SLA clocks of a case: pure functions from (clocks, case event or time) to (new clocks, SLA events)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from schemas.vocabulary import OPEN_STAGES
+from services.sla_monitor.domain.deadlines import highest_level, next_deadline, recipient
+from services.sla_monitor.domain.events import SlaEvent
+from services.sla_monitor.domain.policy import Policy
+
+CONTEXT = ("reference", "office", "stage", "assignee")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One run of one clock of one case; a restart replaces it with a new episode."""
+
+    case_id: str
+    name: str
+    reference: str
+    office: str
+    stage: str
+    assignee: str | None
+    started_at: datetime  # the anchor every deadline is measured from
+    episode: str  # the anchor as ISO text: part of every event id of this run
+    policy_version: str
+    periods_fired: int = 0
+    warned: bool = False
+    escalated: bool = False
+    pause_shift: timedelta = timedelta(0)
+    paused_until: datetime | None = None
+    last_due: datetime | None = None  # the last threshold crossed in this episode (what a clear refers to)
+    running: bool = True
+    next_due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    type: str
+    occurred_at: datetime
+    payload: Mapping[str, Any]  # as loaded by the case event schema: stage is the stage after the event
+
+
+def start(name: str, payload: Mapping[str, Any], anchor: datetime, policy: Policy) -> Clock:
+    anchor = anchor.astimezone(UTC)
+    clock = Clock(case_id=payload["case_id"], name=name, **_context(payload),
+                  started_at=anchor, episode=anchor.isoformat(), policy_version=policy.version)
+    return _scheduled(clock, policy)
+
+
+def fire(clock: Clock, t: datetime, policy: Policy) -> tuple[Clock, list[SlaEvent]]:
+    """Every threshold of `clock` due at or before `t`, in deadline order, and the clock after them."""
+    if not clock.running:
+        return clock, []
+    clock = replace(clock, policy_version=policy.version)
+    events = []
+    while (d := next_deadline(clock, policy)) is not None and d.due <= t:
+        events.append(_event(clock, d.level, d.period, d.due, d.due))
+        clock = replace(
+            clock, last_due=d.due,
+            warned=clock.warned or d.level == "warning",
+            escalated=clock.escalated or d.level == "escalation",
+            periods_fired=d.period if d.level == "breach" else clock.periods_fired,
+        )
+    return _scheduled(clock, policy), events
+
+
+def reschedule(clock: Clock, policy: Policy) -> Clock:
+    """A running clock's next deadline under `policy` (after the policy file changed), stamped with its version."""
+    return _scheduled(replace(clock, policy_version=policy.version), policy) if clock.running else clock
+
+
+def fire_all(clocks: Mapping[str, Clock], t: datetime, policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent]]:
+    out, events = {}, []
+    for name, clock in clocks.items():
+        out[name], fired = fire(clock, t, policy)
+        events.extend(fired)
+    return out, sorted(events, key=lambda e: (e.occurred_at, _ORDER[e.clock]))
+
+
+def apply_event(clocks: Mapping[str, Clock], event: CaseEvent,
+                policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent]]:
+    """Fire what fell due before the event, then let the event stop, restart or pause clocks."""
+    t, payload = event.occurred_at, event.payload
+    out, events = fire_all(clocks, t, policy)
+    actions = _RULES.get(event.type)
+    if actions is None:
+        return out, events  # a type this version does not know moves no clock
+    context = _context(payload)
+    out = {name: replace(clock, **context) for name, clock in out.items()}
+    for action, name, reason in actions:
+        clock = out.get(name)
+        live = clock if clock is not None and clock.running else None
+        if action == "pause":
+            if live is not None:
+                out[name] = _paused(live, t, payload["until"], policy)
+            continue
+        if live is not None:
+            out[name] = replace(live, running=False, next_due=None)
+            events.extend(_cleared(live, reason, t))
+        if action == "restart" and payload["stage"] in _RUNS_IN.get(name, (payload["stage"],)):
+            out[name] = start(name, payload, payload[_ANCHOR[name]] if name in _ANCHOR else t, policy)
+    # A clock may start already overdue (a case registered days after its report): fire that at once.
+    out, late = fire_all(out, t, policy)
+    return out, sorted(events + late, key=lambda e: e.occurred_at)
+
+
+def _cleared(clock: Clock, reason: str, t: datetime) -> list[SlaEvent]:
+    """A clock that warned, breached or escalated in this episode says so when it ends; a quiet one doesn't."""
+    level = highest_level(clock)
+    if level is None or clock.last_due is None:
+        return []
+    return [_event(clock, "cleared", clock.periods_fired, clock.last_due, t, recipient(clock, level), reason)]
+
+
+def _paused(clock: Clock, t: datetime, until: datetime, policy: Policy) -> Clock:
+    # Pauses that overlap count once: only the part beyond the current pause moves the deadlines.
+    begin = max(t, clock.paused_until or t)
+    if until <= begin:
+        return clock
+    return _scheduled(replace(clock, pause_shift=clock.pause_shift + (until - begin), paused_until=until), policy)
+
+
+def _event(clock: Clock, level: str, period: int, due: datetime, occurred_at: datetime,
+           to: str | None = None, reason: str = "") -> SlaEvent:
+    return SlaEvent(
+        case_id=clock.case_id, clock=clock.name, episode=clock.episode, level=level, period=period,
+        occurred_at=occurred_at, due_at=due, started_at=clock.started_at, reference=clock.reference,
+        office=clock.office, stage=clock.stage, assignee=clock.assignee,
+        recipient_role=to or recipient(clock, level), policy_version=clock.policy_version, reason=reason,
+    )
+
+
+def _context(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the case stands after the event: every SLA event carries it."""
+    return {k: payload.get(k) for k in CONTEXT}
+
+
+def _scheduled(clock: Clock, policy: Policy) -> Clock:
+    deadline = next_deadline(clock, policy) if clock.running else None
+    return replace(clock, next_due=deadline.due if deadline else None)
+
+
+_ORDER = {"recording": 0, "stall": 1, "review": 2, "closure_approval": 3}
+_RUNS_IN: dict[str, tuple[str, ...]] = {"stall": OPEN_STAGES, "review": OPEN_STAGES}  # others: any stage
+_ANCHOR = {"recording": "reported_at"}  # payload field a clock is anchored at, instead of the event time
+
+
+def _open_work(reason: str) -> tuple[tuple[str, str, str], ...]:
+    return ("restart", "stall", reason), ("restart", "review", reason)
+
+
+# Case event type -> (action, clock, reason a clear gives). Types not listed move no clock.
+_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "CaseRegistered": (("restart", "recording", "registered again"),),
+    "CaseRecorded": (("stop", "recording", "recorded"), *_open_work("recorded")),
+    "CaseAssigned": (),
+    "StageChanged": (("restart", "stall", "stage changed"),),
+    "ActivityLogged": (("restart", "stall", "activity logged"),),
+    "FollowUpRecorded": (("restart", "stall", "follow-up recorded"),),
+    "DelayJustified": (("pause", "stall", ""),),
+    "CaseReviewed": (("restart", "review", "reviewed"),),
+    "ClosureRequested": (("stop", "stall", "closure requested"), ("stop", "review", "closure requested"),
+                         ("restart", "closure_approval", "closure requested")),
+    "ClosureApproved": tuple(("stop", name, "closed") for name in _ORDER),
+    "ClosureRejected": (("stop", "closure_approval", "closure rejected"), *_open_work("closure rejected")),
+    "CaseReopened": (("stop", "closure_approval", "reopened"), *_open_work("reopened")),
+    "AlertAcknowledged": (),
+}
+CASE_EVENT_TYPES = frozenset(_RULES)

@@ -1,0 +1,53 @@
+"""SLA events as values: what crossed which threshold, for whom, with an id fixed by what it is about."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+TYPE_OF_LEVEL = {"warning": "SlaWarning", "breach": "SlaBreached", "escalation": "SlaEscalated",
+                 "cleared": "SlaCleared"}
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "hrcase:sla_monitor")
+
+
+def event_id(case_id: str, clock: str, episode: str, period: int, level: str) -> str:
+    """The same crossing always gets the same id, so a replay re-emits nothing new downstream."""
+    return str(uuid.uuid5(NAMESPACE, f"{case_id}:{clock}:{episode}:{period}:{level}"))
+
+
+@dataclass(frozen=True)
+class SlaEvent:
+    case_id: str
+    clock: str
+    episode: str
+    level: str
+    period: int
+    occurred_at: datetime
+    due_at: datetime
+    started_at: datetime
+    reference: str
+    office: str
+    stage: str
+    assignee: str | None
+    recipient_role: str
+    policy_version: str
+    reason: str = ""
+
+    @property
+    def type(self) -> str:
+        return TYPE_OF_LEVEL[self.level]
+
+    @property
+    def event_id(self) -> str:
+        return event_id(self.case_id, self.clock, self.episode, self.period, self.level)
+
+    def payload(self) -> dict[str, Any]:
+        """The SlaEventSchema payload (typed values; the schema dumps them)."""
+        return {
+            "case_id": self.case_id, "reference": self.reference, "office": self.office, "stage": self.stage,
+            "clock": self.clock, "level": self.level, "period": self.period, "started_at": self.started_at,
+            "due_at": self.due_at, "recipient_role": self.recipient_role, "assignee": self.assignee,
+            "policy_version": self.policy_version, "reason": self.reason,
+        }
