@@ -71,7 +71,10 @@ class EmbeddedRuntime:
         return len(batch)
 
     def relay(self) -> int:
-        return sum(c.mailboxes.relay(c.engine, self.log, self.settings.batch_size) for c in self.consumers)
+        return sum(
+            c.mailboxes.relay(c.engine, self.metrics.publisher(c.name, self.log), self.settings.batch_size)
+            for c in self.consumers
+        )
 
     def step(self, now: datetime) -> int:
         """One pass: every consumer takes a batch, then outboxes are relayed. Returns records moved."""

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from services.messaging.ports import Message, Outgoing
+from services.messaging.ports import Message, Outgoing, Publisher
 
 DELAY_BUCKETS_DAYS = (0.5, 1, 2, 3, 4, 5, 7, 10, 14, 30, 60, 90, 180, 365)
 
@@ -33,6 +33,8 @@ class Metrics:
                                 registry=r)
         self.rejected = Counter("hrcase_incidents_rejected_total", "Incidents rejected to the dead letter.",
                                 ["reason"], registry=r)
+        self.repeated = Counter("hrcase_incidents_repeated_total",
+                                "Incident records that repeat one already accepted (no new incident).", registry=r)
         self.flagged = Counter("hrcase_incidents_flagged_duplicate_total",
                                "Incidents accepted but flagged as a likely duplicate.", ["office"], registry=r)
         self.registered = Counter("hrcase_cases_registered_total", "Cases registered.", ["office"], registry=r)
@@ -51,12 +53,19 @@ class Metrics:
         self.registry.register(_GaugeCollector(name, help_text, tuple(labels), source))
 
     def observer(self, service: str) -> Callable[[Message, Sequence[Outgoing], str | None], None]:
+        """Counts what a service consumed; what it emits is counted when relayed (see `publisher`)."""
+
         def observe(message: Message, out: Sequence[Outgoing], failure: str | None) -> None:
             if service == "intake":
                 self.received.inc()
-            for record in out:
-                self._count(service, record)
+                if not out and failure is None:
+                    self.repeated.inc()
+
         return observe
+
+    def publisher(self, service: str, inner: Publisher) -> Publisher:
+        """Wrap a publisher so that every record a service makes public is counted once it is out."""
+        return _CountingPublisher(self, service, inner)
 
     def _count(self, service: str, record: Outgoing) -> None:
         type_ = record.headers.get("type", "")
@@ -85,6 +94,16 @@ class Metrics:
 
 def _days_between(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 86400
+
+
+class _CountingPublisher:
+    def __init__(self, metrics: Metrics, service: str, inner: Publisher):
+        self.metrics, self.service, self.inner = metrics, service, inner
+
+    def publish(self, records: list[Outgoing]) -> None:
+        self.inner.publish(records)
+        for record in records:
+            self.metrics._count(self.service, record)
 
 
 class _GaugeCollector(Collector):
