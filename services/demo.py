@@ -132,7 +132,7 @@ class Demo:
         for message in records[self.sla_seen:]:
             env = json.loads(message.value)
             p = env["payload"]
-            to = f"{RECIPIENT[p["recipient_role"]]} ({p["office"]} case)" if p["level"] != "cleared" else p["reason"]
+            to = f"{RECIPIENT[p['recipient_role']]} ({p['office']} case)" if p['level'] != 'cleared' else p['reason']
             mark = "  " if p["level"] == "cleared" else "!!"
             self.echo(f"   {mark} SLA {p['level']:10} {p['clock']:16} {p['reference']}  "
                       f"{datetime.fromisoformat(env['occurred_at']):%a %d %b %H:%M} -> {to}")
