@@ -32,6 +32,8 @@ records = Table(
     Column("key", String(200), nullable=True),
     Column("value", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
+    # Enveloped records carry their event id: a relay that re-sends after a crash appends nothing new.
+    Column("event_id", String(64), nullable=True, unique=True),
 )
 offsets = Table(
     "log_offsets",
@@ -57,11 +59,12 @@ class EmbeddedLog:
         if not batch:
             return
         rows = [
-            {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True)}
+            {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True),
+             "event_id": r.headers.get("event_id")}
             for r in batch
         ]
         with self.engine.begin() as conn:
-            conn.execute(insert(records), rows)
+            conn.execute(insert(records).prefix_with("OR IGNORE"), rows)
 
     def subscriber(self, group_id: str, topics: tuple[str, ...]) -> EmbeddedSubscriber:
         return EmbeddedSubscriber(self, group_id, topics)
