@@ -99,11 +99,16 @@ def apply_event(clocks: Mapping[str, Clock], event: CaseEvent,
             if live is not None:
                 out[name] = _paused(live, t, payload["until"], policy)
             continue
+        runs = action == "restart" and payload["stage"] in _RUNS_IN.get(name, (payload["stage"],))
+        anchor = payload[_ANCHOR[name]] if runs and name in _ANCHOR else t
+        if runs and live is not None and live.started_at == anchor:
+            out[name] = _scheduled(live, policy)  # the same episode again (a duplicate): nothing ends
+            continue
         if live is not None:
             out[name] = replace(live, running=False, next_due=None)
             events.extend(_cleared(live, reason, t))
-        if action == "restart" and payload["stage"] in _RUNS_IN.get(name, (payload["stage"],)):
-            out[name] = start(name, payload, payload[_ANCHOR[name]] if name in _ANCHOR else t, policy)
+        if runs:
+            out[name] = start(name, payload, anchor, policy)
     # A clock may start already overdue (a case registered days after its report): fire that at once.
     out, late = fire_all(out, t, policy)
     return out, sorted(events + late, key=lambda e: e.occurred_at)

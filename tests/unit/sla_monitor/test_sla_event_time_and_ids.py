@@ -68,3 +68,12 @@ def test_an_event_type_this_version_does_not_know_moves_no_clock() -> None:
     assert levels(run.apply(unknown)) == [("stall", "breach", 1)]  # time still passed
     assert run.clocks["c-0001"]["review"] == before["review"]
     assert run.clocks["c-0001"]["stall"].stage == "preliminary"
+
+
+def test_a_restart_at_the_anchor_of_the_running_episode_keeps_that_episode() -> None:
+    run = Run()
+    run.apply(case_event("CaseRegistered", day(9), reported_at=day(0)))
+    before = run.clock("recording")
+    assert before.escalated
+    assert run.apply(case_event("CaseRegistered", day(9), reported_at=day(0))) == []  # delivered again, new id
+    assert run.clock("recording") == before
