@@ -1,0 +1,116 @@
+"""Clocks and emitted SLA events in SQL (SQLAlchemy Core), always inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, func, insert, select, update
+
+from services.messaging.times import as_utc, utc
+from services.sla_monitor.adapters.tables import clocks, emitted
+from services.sla_monitor.domain.clocks import Clock
+from services.sla_monitor.domain.events import SlaEvent
+
+MICROSECOND = timedelta(microseconds=1)
+CHUNK = 500  # keeps IN (...) lists under SQLite's bound-parameter limit
+
+
+def load_case(conn: Connection, case_id: str) -> dict[str, Clock]:
+    """The clocks of one case, locked until commit so a concurrent tick cannot fire them meanwhile."""
+    rows = conn.execute(select(clocks).where(clocks.c.case_id == case_id).with_for_update()).mappings()
+    return {row["clock"]: _clock(row) for row in rows}
+
+
+def due(conn: Connection, t: datetime, limit: int) -> list[Clock]:
+    """Running clocks with a deadline at or before `t`, earliest first, read from the head of the index."""
+    return [_clock(row) for row in conn.execute(due_query(t, limit)).mappings()]
+
+
+def due_query(t: datetime, limit: int) -> Select:
+    return (
+        select(clocks)
+        .where(clocks.c.running, clocks.c.next_due <= utc(t))
+        .order_by(clocks.c.next_due)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: two workers ticking never fire one clock twice
+    )
+
+
+def stale(conn: Connection, version: str, limit: int) -> list[Clock]:
+    """Running clocks scheduled under another policy version (a scan: run once per start, not per tick)."""
+    query = select(clocks).where(clocks.c.running, clocks.c.policy_version != version).limit(limit)
+    return [_clock(row) for row in conn.execute(query).mappings()]
+
+
+def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> None:
+    """Write (as loaded, as now) pairs: insert clocks not loaded before, update the ones that changed."""
+    new = [_row(after) for before, after in changes if before is None]
+    changed = [_row(after) for before, after in changes if before is not None and before != after]
+    if new:
+        conn.execute(insert(clocks), new)
+    if changed:
+        key = and_(clocks.c.case_id == bindparam("k_case_id"), clocks.c.clock == bindparam("k_clock"))
+        values: dict[str, Any] = {name: bindparam(name) for name in changed[0] if name not in ("case_id", "clock")}
+        conn.execute(update(clocks).where(key).values(values),
+                     [{**row, "k_case_id": row["case_id"], "k_clock": row["clock"]} for row in changed])
+
+
+def claim(conn: Connection, events: Sequence[SlaEvent]) -> list[SlaEvent]:
+    """Record events as emitted and return those never emitted before, so a replay emits nothing twice."""
+    unique = list({e.event_id: e for e in events}.values())
+    known: set[str] = set()
+    for start in range(0, len(unique), CHUNK):
+        ids = [e.event_id for e in unique[start : start + CHUNK]]
+        known.update(conn.scalars(select(emitted.c.event_id).where(emitted.c.event_id.in_(ids))))
+    fresh = [e for e in unique if e.event_id not in known]
+    if fresh:
+        conn.execute(insert(emitted), [
+            {"event_id": e.event_id, "case_id": e.case_id, "clock": e.clock, "episode": e.episode,
+             "period": e.period, "level": e.level, "occurred_at": utc(e.occurred_at)} for e in fresh])
+    return fresh
+
+
+def next_due(conn: Connection) -> datetime | None:
+    return as_utc(conn.scalar(next_due_query()))
+
+
+def next_due_query() -> Select:
+    return select(func.min(clocks.c.next_due)).where(clocks.c.running)
+
+
+def open_clocks(conn: Connection) -> int:
+    return int(conn.scalar(select(func.count()).select_from(clocks).where(clocks.c.running)) or 0)
+
+
+def open_breaches(conn: Connection) -> dict[tuple[str, str], int]:
+    """Running clocks past their goal, counted by (clock, office): counts only, never case identities."""
+    query = (
+        select(clocks.c.clock, clocks.c.office, func.count())
+        .where(clocks.c.running, clocks.c.periods_fired > 0)
+        .group_by(clocks.c.clock, clocks.c.office)
+    )
+    return {(clock, office): int(n) for clock, office, n in conn.execute(query)}
+
+
+def _row(c: Clock) -> dict[str, Any]:
+    return {
+        "case_id": c.case_id, "clock": c.name, "reference": c.reference, "office": c.office, "stage": c.stage,
+        "assignee": c.assignee, "started_at": utc(c.started_at), "episode": c.episode,
+        "policy_version": c.policy_version, "periods_fired": c.periods_fired, "warned": c.warned,
+        "escalated": c.escalated, "pause_shift_us": c.pause_shift // MICROSECOND,
+        "paused_until": as_utc(c.paused_until), "last_due": as_utc(c.last_due), "running": c.running,
+        "next_due": as_utc(c.next_due),
+    }
+
+
+def _clock(row: RowMapping) -> Clock:
+    return Clock(
+        case_id=row["case_id"], name=row["clock"], reference=row["reference"], office=row["office"],
+        stage=row["stage"], assignee=row["assignee"], started_at=utc(row["started_at"]), episode=row["episode"],
+        policy_version=row["policy_version"], periods_fired=row["periods_fired"], warned=row["warned"],
+        escalated=row["escalated"], pause_shift=row["pause_shift_us"] * MICROSECOND,
+        paused_until=as_utc(row["paused_until"]), last_due=as_utc(row["last_due"]), running=row["running"],
+        next_due=as_utc(row["next_due"]),
+    )

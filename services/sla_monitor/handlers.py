@@ -1,0 +1,63 @@
+"""sla_monitor handlers: case events move a case's clocks, the tick fires what fell due; both emit once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from schemas import Envelope, decode
+from schemas.registry import load_payload
+from schemas.topics import SLA_EVENTS
+from services.messaging.ports import Message, Outgoing
+from services.messaging.processing import emit
+from services.sla_monitor.adapters import repository
+from services.sla_monitor.domain.clocks import CASE_EVENT_TYPES, CaseEvent, apply_event, fire, reschedule
+from services.sla_monitor.domain.events import SlaEvent
+from services.sla_monitor.domain.policy import Policy
+
+PRODUCER = "sla_monitor"
+
+
+class CaseEventHandler:
+    """The BatchProcessor handler for `case-events` (event time only: `now` is never consulted)."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+
+    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+        envelope = decode(message.value)
+        if envelope.type not in CASE_EVENT_TYPES:
+            return []  # a type added after this version moves no clock; other services' types neither
+        payload = load_payload(envelope.type, envelope.version, envelope.payload)
+        before = repository.load_case(conn, payload["case_id"])
+        event = CaseEvent(envelope.type, envelope.occurred_at, payload)
+        after, events = apply_event(before, event, self.policy)
+        repository.save(conn, [(before.get(name), clock) for name, clock in after.items()])
+        return [outgoing(e, envelope) for e in repository.claim(conn, events)]
+
+
+def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int) -> list[Outgoing]:
+    """Fire every clock due at or before `cutoff`, a batch at a time; each fired clock moves past it."""
+    out: list[Outgoing] = []
+    while batch := repository.due(conn, cutoff, batch_size):
+        fired = [fire(clock, cutoff, policy) for clock in batch]
+        repository.save(conn, [(old, new) for old, (new, _) in zip(batch, fired, strict=True)])
+        events = sorted((e for _, evs in fired for e in evs), key=lambda e: e.occurred_at)
+        out.extend(outgoing(e) for e in repository.claim(conn, events))
+    return out
+
+
+def adopt_policy(conn: Connection, policy: Policy, batch_size: int) -> int:
+    """Reschedule running clocks last scheduled under another policy version; returns how many."""
+    count = 0
+    while batch := repository.stale(conn, policy.version, batch_size):
+        repository.save(conn, [(clock, reschedule(clock, policy)) for clock in batch])
+        count += len(batch)
+    return count
+
+
+def outgoing(event: SlaEvent, causation: Envelope | None = None) -> Outgoing:
+    return emit(SLA_EVENTS, event.type, occurred_at=event.occurred_at, key=event.case_id, producer=PRODUCER,
+                payload=event.payload(), event_id=event.event_id, causation=causation)
