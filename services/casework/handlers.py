@@ -113,9 +113,11 @@ def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now:
     alert = repo.get_alert(conn, command.alert_id)
     if alert is None:
         raise CommandRefused(f"no alert {command.alert_id!r}")
-    repo.save_alert(conn, alert_rules.acknowledge(alert, actor, now))
+    acknowledged = alert_rules.acknowledge(alert, actor, now)
     case = repo.get_case(conn, alert.case_id)
-    assert case is not None
+    if case is None:  # an SLA event for a case this database never had: say so rather than crash
+        raise CommandRefused(f"alert {alert.alert_id!r} is about case {alert.reference}, which casework does not hold")
+    repo.save_alert(conn, acknowledged)
     event = Event("AlertAcknowledged", {**case.common(actor.username), "alert_id": alert.alert_id,
                                         "note": command.note}, now)
     out = [_emit(event)]

@@ -264,6 +264,17 @@ def test_a_deactivated_director_cannot_acknowledge_an_escalation(casework: Casew
     casework.execute(c.AcknowledgeAlert(case.case_id, "director", message.headers["event_id"]), at(5))
 
 
+def test_acknowledging_an_alert_about_a_case_casework_does_not_hold_is_refused_not_a_crash(
+        casework: Casework, case: Case) -> None:
+    stranger = replace(case, case_id="not-here", reference="GAO-2026-0042")
+    message = breach(stranger)
+    casework.processor.process([message], at(4))
+    before = everything(casework)
+    with pytest.raises(CommandRefused, match="about case GAO-2026-0042, which casework does not hold"):
+        casework.execute(c.AcknowledgeAlert("not-here", "tl_mopti", message.headers["event_id"]), at(5))
+    assert everything(casework) == before
+
+
 def test_every_event_execute_returns_is_a_valid_case_event_on_case_events(casework: Casework, case: Case) -> None:
     with casework.engine.connect() as conn:
         topics_before = list(conn.scalars(select(tables.outbox.c.topic)))
