@@ -8,11 +8,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import click
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Connection
 
 from schemas.topics import INTAKE_REJECTED, SLA_EVENTS
 from services.casework.adapters import repository as repo
@@ -38,7 +40,11 @@ class Demo:
         self.known: set[str] = set()
 
     def run(self) -> None:
-        self.runtime.casework.write(lambda conn: [repo.save_user(conn, user) for user in CAST])
+        def enrol(conn: Connection) -> None:
+            for user in CAST:
+                repo.save_user(conn, user)
+
+        self.runtime.casework.write(enrol)
         for step in SCRIPT:
             self.advance_to(step.at)
             self.perform(step)
@@ -144,7 +150,7 @@ class Demo:
         for user in CAST:
             if user.role not in ("team_leader", "director"):
                 continue
-            inbox = self.runtime.casework.read(lambda conn, u=user: repo.inbox_for(conn, u))
+            inbox = self.runtime.casework.read(partial(repo.inbox_for, user=user))
             self.echo(f"   {user.username} ({user.display_name}, {user.office}): {len(inbox)} open alert(s)")
             for alert in inbox:
                 self.echo(f"      - {alert.message}")
@@ -175,10 +181,11 @@ class Demo:
     def metrics_summary(self) -> None:
         values = self.scrape()
         total = self.metric
-        sla = Counter()
+        sla: dict[str, float] = {}
         for key, value in values.items():
             if key.startswith("hrcase_sla_events_total"):
-                sla[key.split("level=")[1].split(",")[0]] += value
+                level = key.split("level=")[1].split(",")[0]
+                sla[level] = sla.get(level, 0) + value
         delay_n = values.get("hrcase_recording_delay_days_count", 0)
         delay_mean = values.get("hrcase_recording_delay_days_sum", 0) / delay_n if delay_n else 0.0
         self.echo("\n== Metrics (as scraped from /metrics)")

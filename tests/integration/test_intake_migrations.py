@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 
 from schemas.topics import INCIDENTS, INTAKE_REJECTED
 from services.intake.adapters.sitrep_files import read_sitrep
@@ -35,21 +32,6 @@ def test_the_migrated_sqlite_database_has_exactly_the_declared_tables(tmp_path: 
     assert differences(engine) == []
 
 
-@pytest.fixture
-def postgres() -> Iterator[tuple[Engine, str]]:
-    url = os.environ.get("HRCASE_TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("HRCASE_TEST_DATABASE_URL is not set; scripts/test starts PostgreSQL and sets it")
-        pytest.skip("HRCASE_TEST_DATABASE_URL is not set (scripts/test starts PostgreSQL and sets it)")
-    engine = create_engine(url)
-    schema = f"intake_test_{uuid.uuid4().hex[:12]}"  # a schema of its own: tests never share tables
-    try:
-        yield engine, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 @pytest.mark.postgres

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, select
 
 from schemas.topics import CASE_EVENTS
 from services.messaging.ports import Message
@@ -35,22 +32,6 @@ def recorded(offset: int, at: float) -> Message:
     return Message(out.topic, 0, offset, out.key, out.value, out.headers)
 
 
-@pytest.fixture
-def postgres() -> Iterator[tuple[Engine, str]]:
-    url = os.environ.get("HRCASE_TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("HRCASE_TEST_DATABASE_URL is not set; scripts/test starts PostgreSQL and sets it")
-        pytest.skip("HRCASE_TEST_DATABASE_URL is not set (scripts/test starts PostgreSQL and sets it)")
-    # A lock wait fails the test within seconds instead of hanging it.
-    engine = create_engine(url, connect_args={"options": "-c lock_timeout=5000"})
-    schema = f"sla_test_{uuid.uuid4().hex[:12]}"  # a schema of its own: tests never share tables
-    try:
-        yield engine, schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def monitor(engine: Engine, schema: str) -> SlaMonitor:
