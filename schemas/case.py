@@ -41,7 +41,8 @@ class CaseRegisteredSchema(CaseEventSchema):
 
 
 class CaseRecordedSchema(CaseEventSchema):
-    reported_at = fields.AwareDateTime(required=True, metadata={"description": "so the recording delay is in the event"})
+    reported_at = fields.AwareDateTime(required=True,
+                                       metadata={"description": "so the recording delay is in the event"})
     note = fields.String(load_default="")
 
 
