@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.casework.adapters import state
 from services.casework.adapters.tables import (
@@ -65,19 +67,13 @@ def update_case(conn: Connection, before: Case, after: Case) -> None:
 
 
 def next_reference_number(conn: Connection, office: str, year: int) -> int:
-    code = office_code(office)
-    last = conn.scalar(
-        select(office_sequences.c.last).where(office_sequences.c.code == code, office_sequences.c.year == year)
-    )
-    if last is None:
-        conn.execute(insert(office_sequences).values(code=code, year=year, last=1))
-        return 1
-    conn.execute(
-        update(office_sequences)
-        .where(office_sequences.c.code == code, office_sequences.c.year == year)
-        .values(last=last + 1)
-    )
-    return int(last) + 1
+    """Atomic on both databases: two workers registering cases of one office never share a number."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert_first = dialect_insert(office_sequences).values(code=office_code(office), year=year, last=1)
+    bump = insert_first.on_conflict_do_update(
+        index_elements=["code", "year"], set_={"last": office_sequences.c.last + 1}
+    ).returning(office_sequences.c.last)
+    return int(conn.execute(bump).scalar_one())
 
 
 def append_history(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

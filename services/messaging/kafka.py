@@ -1,0 +1,112 @@
+"""Kafka adapters on kafka-python: topic administration, a durable publisher, and a plain subscriber."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from schemas.topics import TopicSpec
+from services.messaging.ports import Message, Outgoing
+
+log = logging.getLogger(__name__)
+
+
+def _configs(spec: TopicSpec) -> dict[str, str]:
+    return {"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy}
+
+
+def create_topics(bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1) -> list[str]:
+    """Create missing topics and bring existing ones to the configured settings; harmless to repeat."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-admin")
+    report = []
+    try:
+        existing = set(admin.list_topics())
+        for spec in specs:
+            if spec.name not in existing:
+                try:
+                    topic = NewTopic(spec.name, spec.partitions, replication, topic_configs=_configs(spec))
+                    admin.create_topics([topic])
+                    report.append(f"{spec.name}: created ({spec.partitions} partitions, replication {replication})")
+                    continue
+                except TopicAlreadyExistsError:  # created meanwhile by another admin
+                    pass
+            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=_configs(spec))])
+            partitions = len(admin.describe_topics([spec.name])[0]["partitions"])
+            if partitions < spec.partitions:
+                admin.create_partitions({spec.name: NewPartitions(spec.partitions)})
+                report.append(f"{spec.name}: partitions raised {partitions} -> {spec.partitions}")
+            else:
+                report.append(f"{spec.name}: exists ({partitions} partitions), settings applied")
+    finally:
+        admin.close()
+    return report
+
+
+class KafkaPublisher:
+    """acks=all and idempotent: `publish` returns only once every record is on the broker."""
+
+    def __init__(self, bootstrap: str, client_id: str = "hrcase"):
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
+            linger_ms=5, retries=2**31 - 1, max_in_flight_requests_per_connection=5,
+        )
+
+    def publish(self, records: list[Outgoing]) -> None:
+        futures = [
+            self.producer.send(
+                r.topic, key=r.key.encode(), value=r.value,
+                headers=[(k, v.encode()) for k, v in sorted(r.headers.items())],
+            )
+            for r in records
+        ]
+        self.producer.flush()
+        for future in futures:
+            future.get(timeout=60)  # raises if any record failed: the outbox keeps it for the next try
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+class KafkaSubscriber:
+    """A consumer-group member with manual commits: the Subscriber port on Kafka (tools and tests)."""
+
+    def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str]):
+        self.consumer = KafkaConsumer(
+            *topics, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", client_id=group_id,
+        )
+
+    def poll(self, max_records: int, timeout_ms: int = 1000) -> list[Message]:
+        batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        out = [to_message(r) for records in batches.values() for r in records]
+        return sorted(out, key=lambda m: (m.topic, m.partition, m.offset))
+
+    def commit(self, messages: list[Message]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for m in messages:
+            tp = TopicPartition(m.topic, m.partition)
+            last[tp] = max(last.get(tp, -1), m.offset)
+        if last:
+            self.consumer.commit({tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in last.items()})
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def to_message(record: object) -> Message:
+    """A kafka-python (or aiokafka) ConsumerRecord as the port's Message."""
+    key = getattr(record, "key", None)
+    headers = getattr(record, "headers", None) or []
+    return Message(
+        topic=record.topic,  # type: ignore[attr-defined]
+        partition=record.partition,  # type: ignore[attr-defined]
+        offset=record.offset,  # type: ignore[attr-defined]
+        key=key.decode() if isinstance(key, bytes) else key,
+        value=record.value,  # type: ignore[attr-defined]
+        headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in headers},
+    )
