@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from services.cli import cases, runtime, users
+from services.cli import cases, kafka, runtime, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -17,7 +17,8 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-for module in (runtime, cases, users):
+runtime.sitrep.add_command(kafka.sitrep_publish)
+for module in (runtime, cases, users, kafka):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -13,6 +13,9 @@ def upgrade(engine: Engine, package: str, schema: str | None = None) -> None:
     config.set_main_option("script_location", f"{package}:migrations")
     config.attributes["schema"] = schema
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two workers of one service starting together must not both create the same tables.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"hrcase:{package}"})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

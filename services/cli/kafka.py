@@ -1,0 +1,78 @@
+"""`hrcase topics create`, `hrcase worker SERVICE` and `hrcase sitrep publish`: the Kafka runtime."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from schemas.topics import SITREP_INCIDENTS
+from services.config import Settings
+from services.intake.adapters.sitrep_files import read_sitrep
+
+WORKERS = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}
+
+
+@click.group()
+def topics() -> None:
+    """Kafka topics."""
+
+
+@topics.command("create")
+@click.option("--bootstrap", envvar="HRCASE_KAFKA_BOOTSTRAP", default=None, help="host:port of a broker.")
+def topics_create(bootstrap: str | None) -> None:
+    """Create every topic with its partitions, replication, retention and cleanup policy; safe to repeat."""
+    from services.messaging.kafka import create_topics
+
+    settings = Settings.from_env()
+    for line in create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor):
+        click.echo(line)
+
+
+@click.command()
+@click.argument("service", type=click.Choice(sorted(WORKERS)))
+@click.option("--web-port", type=int, default=None, help="Port of /health and /metrics (default per service).")
+@click.option("--loglevel", default="info", show_default=True)
+def worker(service: str, web_port: int | None, loglevel: str) -> None:
+    """Run one service as a faust-streaming worker on Kafka (database from HRCASE_DATABASE_URL)."""
+    from importlib import import_module
+
+    from faust import Worker
+
+    from services.messaging.faust_worker import WorkerOptions, build_app
+    from services.metrics import Metrics
+
+    name = WORKERS[service]
+    settings = Settings.from_env()
+    spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
+    options = WorkerOptions(
+        bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,
+        web_port=web_port or settings.web_ports[name], data_dir=settings.data_dir, batch_size=settings.batch_size,
+    )
+    app = build_app(spec, options)
+    logging.getLogger("faust").setLevel(loglevel.upper())
+    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+
+
+@click.command("publish")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--bootstrap", envvar="HRCASE_KAFKA_BOOTSTRAP", default=None, help="host:port of a broker.")
+def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
+    """Send situation reports' incidents to Kafka (idempotent producer, acks=all), keyed by incident key."""
+    from services.messaging.kafka import KafkaPublisher
+
+    publisher = KafkaPublisher(bootstrap or Settings.from_env().kafka_bootstrap, client_id="hrcase-sitrep")
+    try:
+        for name in files:
+            try:
+                records = read_sitrep(Path(name))
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
+            publisher.publish(records)
+            click.echo(f"{name}: {len(records)} incident records sent to {SITREP_INCIDENTS}")
+    finally:
+        publisher.close()
+
+
+COMMANDS = (topics, worker)

@@ -1,0 +1,157 @@
+"""The Kafka runtime: one faust-streaming app per service, wrapped around the same BatchProcessor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from services.clock import SystemClock
+from services.messaging.kafka import KafkaPublisher
+from services.messaging.ports import Message
+from services.messaging.processing import BatchProcessor
+from services.messaging.store import Mailboxes
+from services.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSpec:
+    """What a service brings to its worker: the processor, its database and outbox, and an optional tick."""
+
+    service: str
+    processor: BatchProcessor
+    engine: Engine
+    mailboxes: Mailboxes
+    metrics: Metrics
+    tick: Callable[[datetime], int] | None = None
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    bootstrap: str
+    web_bind: str
+    web_port: int
+    data_dir: Path
+    batch_size: int = 500
+    within: float = 0.2  # seconds a partial batch may wait for more records
+    relay_interval: float = 0.2
+    tick_interval: float = 1.0
+
+
+def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
+    datadir = (options.data_dir / "faust" / spec.service).resolve()
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        f"hrcase-{spec.service}",
+        broker=f"kafka://{options.bootstrap}",
+        autodiscover=False,
+        datadir=str(datadir),
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_allow_declare=False,  # topics are created by `hrcase topics create`, with their settings
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        web_enabled=True,
+        web_bind=options.web_bind,
+        web_host=options.web_bind,
+        web_port=options.web_port,
+        web_in_thread=False,
+    )
+    # One thread for all database work: processing, relay and tick never race inside a worker.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}")
+    publisher: dict[str, KafkaPublisher] = {}
+    clock = SystemClock()
+
+    async def blocking(fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+
+    def relay_all() -> int:
+        if "kafka" not in publisher:
+            publisher["kafka"] = KafkaPublisher(options.bootstrap, client_id=f"hrcase-{spec.service}-relay")
+        sink = spec.metrics.publisher(spec.service, publisher["kafka"])
+        moved = 0
+        while n := spec.mailboxes.relay(spec.engine, sink, options.batch_size):
+            moved += n
+        return moved
+
+    def process(messages: list[Message]) -> None:
+        with spec.metrics.processing.labels(spec.service).time():
+            spec.processor.process(messages, clock.now())
+
+    topic = app.topic(*spec.processor.topics, key_type=bytes, value_type=bytes)
+
+    # concurrency=1: faust-streaming issue #606 loses messages with more; order per partition matters too.
+    @app.agent(topic, concurrency=1, name=f"hrcase-{spec.service}-consume")
+    async def consume(stream: Any) -> None:  # faust.Stream; its stubs lack take_events
+        async for events in stream.take_events(options.batch_size, within=options.within):
+            messages = [_message(event.message) for event in events]
+            # The database being away is not the messages' fault: retry the batch, never skip it.
+            async for attempt in AsyncRetrying(retry=retry_if_exception_type(DBAPIError),
+                                               wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
+                with attempt:
+                    await blocking(process, messages)
+            # Events are acked when the loop comes back: offsets are committed only after the effect.
+
+    @app.timer(options.relay_interval, name=f"hrcase-{spec.service}-relay")
+    async def relay() -> None:
+        try:
+            await blocking(relay_all)
+        except Exception:  # the outbox keeps the records; the next round retries
+            log.warning("relay to Kafka failed; will retry", exc_info=True)
+
+    if spec.tick is not None:
+        tick = spec.tick
+
+        @app.timer(options.tick_interval, name=f"hrcase-{spec.service}-tick")
+        async def clocks() -> None:
+            try:
+                await blocking(lambda: tick(clock.now()))
+            except DBAPIError:
+                log.warning("SLA tick failed; will retry", exc_info=True)
+
+    @app.page("/health")
+    async def health(web: Any, request: Any) -> Any:
+        try:
+            await blocking(_ping, spec.engine)
+        except Exception as exc:
+            return web.json({"status": "failing", "database": type(exc).__name__}, status=503)
+        return web.json({"status": "ok", "service": spec.service})
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        body = await blocking(generate_latest, spec.metrics.registry)
+        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    return app
+
+
+def _ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def _message(message: Any) -> Message:
+    headers = message.headers or []
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    key = message.key
+    return Message(
+        topic=message.topic, partition=message.partition, offset=message.offset,
+        key=key.decode() if isinstance(key, bytes) else key, value=message.value,
+        headers={k: v.decode() if isinstance(v, bytes) else str(v) for k, v in pairs},
+    )
