@@ -16,19 +16,22 @@ from schemas.registry import EVENT_TYPES
 def json_schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema document, one per event type and version, plus the envelope."""
     spec = APISpec("hrcase events", "1", "3.1.0", plugins=[MarshmallowPlugin()])
-    names: dict[str, str] = {"envelope.v1.json": "Envelope"}
+    names: dict[str, tuple[str, str]] = {"envelope.v1.json": ("Envelope", "Envelope")}
     spec.components.schema("Envelope", schema=EnvelopeSchema)
+    registered: dict[type, str] = {}
     for (type_, version), schema in EVENT_TYPES.items():
-        component = f"{type_}V{version}"
-        spec.components.schema(component, schema=schema)
-        names[f"{type_}.v{version}.json"] = component
+        # Several event types share a payload class (e.g. the four SLA events): register it once.
+        if schema not in registered:
+            registered[schema] = f"{type_}V{version}"
+            spec.components.schema(registered[schema], schema=schema)
+        names[f"{type_}.v{version}.json"] = (f"{type_} v{version}", registered[schema])
     components = spec.to_dict()["components"]["schemas"]
     out = {}
-    for filename, component in names.items():
+    for filename, (title, component) in names.items():
         doc = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"https://hrcase.example/schemas/{filename}",
-            "title": component,
+            "title": title,
             **components[component],
             "$defs": {k: v for k, v in components.items() if k != component},
         }
