@@ -36,8 +36,10 @@ def _case_row(case: Case) -> dict[str, Any]:
     return {
         "case_id": case.case_id, "reference": case.reference, "incident_key": case.incident_key,
         "office": case.office, "stage": case.stage, "assignee": case.assignee,
-        "reported_at": case.reported_at, "registered_at": case.registered_at, "recorded_at": case.recorded_at,
-        "last_activity_at": case.last_activity_at, "closed_at": case.closed_at, "version": case.version,
+        # In UTC: SQLite keeps no offset, so a time written with one would be read back shifted (and misordered).
+        "reported_at": utc(case.reported_at), "registered_at": utc(case.registered_at),
+        "recorded_at": as_utc(case.recorded_at), "last_activity_at": as_utc(case.last_activity_at),
+        "closed_at": as_utc(case.closed_at), "version": case.version,
         "state": state.dumps(case),
     }
 
@@ -78,7 +80,7 @@ def next_reference_number(conn: Connection, office: str, year: int) -> int:
 
 def append_history(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(case_history), list(rows))
+        conn.execute(insert(case_history), [{**r, "occurred_at": utc(r["occurred_at"])} for r in rows])
 
 
 def history(conn: Connection, case_id: str) -> list[dict[str, Any]]:
@@ -131,6 +133,16 @@ def list_users(conn: Connection) -> list[User]:
 
 # Alerts --------------------------------------------------------------------------------------------------
 
+_ALERT_TIMES = ("due_at", "opened_at", "acknowledged_at", "resolved_at")
+
+
+def _alert_row(alert: Alert) -> dict[str, Any]:
+    data = asdict(alert)
+    for key in _ALERT_TIMES:
+        data[key] = as_utc(data[key])
+    return data
+
+
 def _alert(row: Any) -> Alert:
     data = dict(row)
     for key in ("due_at", "opened_at"):
@@ -144,7 +156,7 @@ def add_alert(conn: Connection, alert: Alert) -> bool:
     """Insert unless it exists (a redelivered SLA event opens no second alert)."""
     if conn.scalar(select(alerts.c.alert_id).where(alerts.c.alert_id == alert.alert_id)):
         return False
-    conn.execute(insert(alerts).values(**asdict(alert)))
+    conn.execute(insert(alerts).values(**_alert_row(alert)))
     return True
 
 
@@ -154,13 +166,13 @@ def get_alert(conn: Connection, alert_id: str) -> Alert | None:
 
 
 def save_alert(conn: Connection, alert: Alert) -> None:
-    conn.execute(update(alerts).where(alerts.c.alert_id == alert.alert_id).values(**asdict(alert)))
+    conn.execute(update(alerts).where(alerts.c.alert_id == alert.alert_id).values(**_alert_row(alert)))
 
 
 def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> int:
     open_ = and_(alerts.c.case_id == case_id, alerts.c.kind == kind, alerts.c.resolved_at.is_(None),
                  alerts.c.acknowledged_at.is_(None))
-    return conn.execute(update(alerts).where(open_).values(resolved_at=at, resolution=resolution)).rowcount
+    return conn.execute(update(alerts).where(open_).values(resolved_at=utc(at), resolution=resolution)).rowcount
 
 
 def list_alerts(conn: Connection, *, role: str | None = None, office: str | None = None,
