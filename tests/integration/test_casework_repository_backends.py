@@ -1,0 +1,314 @@
+"""The casework repository, one suite on both of its databases: a SQLite file and PostgreSQL in its own schema."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, select, text
+
+from services.casework.adapters import repository as repo
+from services.casework.adapters import tables
+from services.casework.bootstrap import migrate
+from services.casework.domain.alerts import Alert
+from services.casework.domain.case import Case
+from services.casework.domain.roles import User
+from services.messaging.sqlite import sqlite_engine
+from services.messaging.times import as_utc
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+BAMAKO = timezone(timedelta(hours=0), "Africa/Bamako")
+PLUS_TWO = timezone(timedelta(hours=2))
+MINUS_FIVE = timezone(timedelta(hours=-5))
+
+
+@dataclass
+class Backend:
+    name: str
+    schema: str | None
+    engine: Engine  # what the service is built on
+    reflecting: Engine  # what Alembic compares with: reflection ignores schema_translate_map
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        engine = sqlite_engine(tmp_path / "casework.sqlite")
+        migrate(engine)
+        yield Backend("sqlite", None, engine, engine)
+        engine.dispose()
+        return
+    server, schema = request.getfixturevalue("postgres")
+    migrate(server, schema)
+    searching = create_engine(server.url, connect_args={"options": f"-csearch_path={schema}"})
+    yield Backend("postgresql", schema, server.execution_options(schema_translate_map={None: schema}), searching)
+    searching.dispose()
+
+
+def a_case(n: int, office: str = "Mopti", reported_at: datetime = T0, **changes: Any) -> Case:
+    case = Case(
+        case_id=f"c-{n:04d}", reference=f"{office[:3].upper()}-2026-{n:04d}", incident_key=f"SR-1#{n}",
+        office=office, stage="reported", reported_at=reported_at, registered_at=reported_at + timedelta(hours=1),
+        assignee="awa", version=1, details={"location": "Konna", "violation_types": ["abduction"]},
+    )
+    return replace(case, **changes)
+
+
+def an_alert(alert_id: str, case_id: str = "c-0001", *, kind: str = "stall", role: str = "team_leader",
+             office: str = "Mopti", assignee: str | None = "awa", due_at: datetime = T0) -> Alert:
+    return Alert(
+        alert_id=alert_id, case_id=case_id, reference="MOP-2026-0001", office=office, kind=kind, level="breach",
+        recipient_role=role, assignee=assignee, period=1, due_at=due_at, opened_at=due_at,
+        message=f"Overdue: {alert_id}",
+    )
+
+
+def history_row(event_id: str, occurred_at: datetime, case_id: str = "c-0001", type_: str = "ActivityLogged",
+                ) -> dict[str, Any]:
+    return {"event_id": event_id, "case_id": case_id, "type": type_, "occurred_at": occurred_at, "actor": "awa",
+            "payload": json.dumps({"note": event_id})}
+
+
+def is_aware_utc(value: datetime | None) -> bool:
+    return value is not None and value.tzinfo is not None and value.utcoffset() == timedelta(0)
+
+
+def test_a_case_is_read_back_by_id_and_by_reference_exactly_as_inserted(backend: Backend) -> None:
+    case = a_case(1, recorded_at=T0 + timedelta(days=1), last_activity_at=T0 + timedelta(days=2), stage="preliminary")
+    with backend.engine.begin() as conn:
+        repo.insert_case(conn, case)
+    with backend.engine.connect() as conn:
+        assert repo.get_case(conn, "c-0001") == case
+        assert repo.get_case(conn, "MOP-2026-0001") == case
+        assert repo.get_case(conn, "MOP-2026-0002") is None
+        assert repo.case_exists_for(conn, "SR-1#1")
+        assert not repo.case_exists_for(conn, "SR-1#2")
+
+
+def test_an_update_from_the_current_version_is_saved(backend: Backend) -> None:
+    case = a_case(1)
+    recorded = replace(case, stage="preliminary", recorded_at=T0 + timedelta(days=1), version=2)
+    with backend.engine.begin() as conn:
+        repo.insert_case(conn, case)
+    with backend.engine.begin() as conn:
+        repo.update_case(conn, case, recorded)
+    with backend.engine.connect() as conn:
+        assert repo.get_case(conn, case.case_id) == recorded
+        assert repo.list_cases(conn, stage="preliminary") == [recorded]
+        assert repo.count_cases(conn) == [("Mopti", "preliminary", 1)]
+
+
+def test_an_update_from_a_stale_version_is_refused_and_leaves_the_case_as_the_winner_saved_it(
+    backend: Backend,
+) -> None:
+    case = a_case(1)
+    with backend.engine.begin() as conn:
+        repo.insert_case(conn, case)
+    winner = replace(case, stage="preliminary", version=2)
+    loser = replace(case, assignee="bakary", version=2)
+    with backend.engine.begin() as conn:
+        repo.update_case(conn, case, winner)
+    with pytest.raises(repo.StaleCase), backend.engine.begin() as conn:
+        repo.update_case(conn, case, loser)
+    with backend.engine.connect() as conn:
+        assert repo.get_case(conn, case.case_id) == winner
+
+
+def test_history_comes_back_in_the_order_it_was_appended_whatever_the_event_times(backend: Backend) -> None:
+    times = [T0 + timedelta(days=3), T0 + timedelta(days=1), T0 + timedelta(days=2)]  # as a late event arrives
+    with backend.engine.begin() as conn:
+        repo.append_history(conn, [history_row("e-1", times[0]), history_row("e-2", times[1])])
+        repo.append_history(conn, [history_row("other", T0, case_id="c-0002")])
+    with backend.engine.begin() as conn:
+        repo.append_history(conn, [history_row("e-3", times[2])])
+    with backend.engine.connect() as conn:
+        rows = repo.history(conn, "c-0001")
+    assert [(r["event_id"], r["occurred_at"], r["payload"]) for r in rows] == [
+        ("e-1", times[0], {"note": "e-1"}), ("e-2", times[1], {"note": "e-2"}), ("e-3", times[2], {"note": "e-3"}),
+    ]
+
+
+def test_times_written_with_any_offset_come_back_as_the_same_instant_in_aware_utc(backend: Backend) -> None:
+    at = datetime(2026, 3, 2, 10, 0, tzinfo=PLUS_TWO)  # 08:00 UTC
+    alert = replace(an_alert("a-1", due_at=at), opened_at=at.astimezone(MINUS_FIVE))
+    with backend.engine.begin() as conn:
+        repo.append_history(conn, [history_row("e-1", at)])
+        repo.add_alert(conn, alert)
+        repo.save_alert(conn, replace(alert, acknowledged_by="tl_mopti", acknowledged_at=at.astimezone(BAMAKO)))
+    with backend.engine.connect() as conn:
+        occurred = repo.history(conn, "c-0001")[0]["occurred_at"]
+        stored = repo.get_alert(conn, "a-1")
+    assert stored is not None
+    for value in (occurred, stored.due_at, stored.opened_at, stored.acknowledged_at):
+        assert value == T0
+        assert is_aware_utc(value)
+
+
+def test_cases_are_listed_by_the_instant_they_were_reported_whatever_offset_they_carry(backend: Backend) -> None:
+    early = a_case(1, reported_at=datetime(2026, 3, 2, 10, 0, tzinfo=PLUS_TWO))  # 08:00 UTC
+    late = a_case(2, reported_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    with backend.engine.begin() as conn:
+        repo.insert_case(conn, late)
+        repo.insert_case(conn, early)
+    with backend.engine.connect() as conn:
+        assert [c.case_id for c in repo.list_cases(conn)] == ["c-0001", "c-0002"]
+        stored = conn.execute(select(tables.cases.c.reported_at).order_by(tables.cases.c.case_id)).scalars().all()
+    assert [as_utc(v) for v in stored] == [T0, T0 + timedelta(hours=1)]
+
+
+def test_users_are_saved_updated_and_listed_by_office_then_name(backend: Backend) -> None:
+    with backend.engine.begin() as conn:
+        for user in (User("tl_mopti", "team_leader", "Mopti"), User("awa", "hro", "Mopti", "Awa Traoré"),
+                     User("director", "director", "Bamako")):
+            repo.save_user(conn, user)
+    with backend.engine.begin() as conn:
+        repo.save_user(conn, User("awa", "hro", "Gao", "Awa Traoré", active=False))
+    with backend.engine.connect() as conn:
+        assert repo.get_user(conn, "awa") == User("awa", "hro", "Gao", "Awa Traoré", active=False)
+        assert repo.get_user(conn, "nobody") is None
+        assert [u.username for u in repo.list_users(conn)] == ["director", "awa", "tl_mopti"]
+
+
+def test_an_alert_is_added_once_and_a_redelivered_one_is_ignored(backend: Backend) -> None:
+    alert = an_alert("a-1")
+    with backend.engine.begin() as conn:
+        assert repo.add_alert(conn, alert)
+        assert not repo.add_alert(conn, replace(alert, message="the same SLA event, delivered again"))
+    with backend.engine.connect() as conn:
+        assert repo.get_alert(conn, "a-1") == alert
+        assert repo.get_alert(conn, "a-2") is None
+
+
+def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: Backend) -> None:
+    resolved_at = T0 + timedelta(days=2)
+    taken_in_hand = replace(an_alert("acknowledged"), acknowledged_by="tl_mopti", acknowledged_at=T0)
+    alerts = [an_alert("open-1"), an_alert("open-2"), taken_in_hand, an_alert("recording", kind="recording"),
+              an_alert("other-case", case_id="c-0002")]
+    with backend.engine.begin() as conn:
+        for alert in alerts:
+            repo.add_alert(conn, alert)
+    with backend.engine.begin() as conn:
+        assert repo.resolve_alerts(conn, "c-0001", "stall", resolved_at, "activity logged") == 2
+    with backend.engine.connect() as conn:
+        after = {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
+    assert {k for k, a in after.items() if a.resolved_at is not None} == {"open-1", "open-2"}
+    assert after["open-1"].resolved_at == resolved_at
+    assert after["open-1"].resolution == "activity logged"
+    assert after["acknowledged"] == taken_in_hand
+
+
+def test_each_persons_inbox_holds_the_open_alerts_meant_for_them_soonest_due_first(backend: Backend) -> None:
+    day = timedelta(days=1)
+    alerts = [
+        an_alert("mopti-late", due_at=T0 + 2 * day), an_alert("mopti-soon", due_at=T0),
+        an_alert("gao", office="Gao"), an_alert("mopti-resolved", due_at=T0 + day),
+        an_alert("mopti-acknowledged", due_at=T0 + 4 * day),
+        an_alert("director-gao", role="director", office="Gao", due_at=T0 + day),
+        an_alert("director-mopti", role="director", due_at=T0 + 3 * day),
+        an_alert("awa", role="hro", assignee="awa"), an_alert("bakary", role="hro", assignee="bakary"),
+    ]
+    with backend.engine.begin() as conn:
+        for alert in alerts:
+            repo.add_alert(conn, alert)
+        repo.save_alert(conn, replace(alerts[3], resolved_at=T0, resolution="cleared"))
+        repo.save_alert(conn, replace(alerts[4], acknowledged_by="tl_mopti", acknowledged_at=T0))
+    mopti_leader, director = User("tl_mopti", "team_leader", "Mopti"), User("deputy", "director", "Bamako")
+    with backend.engine.connect() as conn:
+        def inbox(user: User, open_only: bool = True) -> list[str]:
+            return [a.alert_id for a in repo.inbox_for(conn, user, open_only)]
+
+        assert inbox(mopti_leader) == ["mopti-soon", "mopti-late"]
+        assert inbox(mopti_leader, open_only=False) == ["mopti-soon", "mopti-resolved", "mopti-late",
+                                                        "mopti-acknowledged"]
+        assert inbox(User("tl_gao", "team_leader", "Gao")) == ["gao"]
+        assert inbox(director) == ["director-gao", "director-mopti"]
+        assert inbox(User("awa", "hro", "Mopti")) == ["awa"]
+
+
+def test_reference_numbers_count_up_per_office_and_year(backend: Backend) -> None:
+    with backend.engine.begin() as conn:
+        mopti_2026 = [repo.next_reference_number(conn, "Mopti", 2026) for _ in range(3)]
+    with backend.engine.begin() as conn:
+        mopti_2026.append(repo.next_reference_number(conn, "Mopti", 2026))
+        gao_2026 = repo.next_reference_number(conn, "Gao", 2026)
+        mopti_2027 = repo.next_reference_number(conn, "Mopti", 2027)
+    assert (mopti_2026, gao_2026, mopti_2027) == ([1, 2, 3, 4], 1, 1)
+
+
+def test_a_number_taken_in_a_transaction_that_rolls_back_is_given_again(backend: Backend) -> None:
+    with backend.engine.begin() as conn:
+        assert repo.next_reference_number(conn, "Mopti", 2026) == 1
+    with backend.engine.connect() as conn, conn.begin() as tx:
+        assert repo.next_reference_number(conn, "Mopti", 2026) == 2
+        tx.rollback()
+    with backend.engine.begin() as conn:
+        assert repo.next_reference_number(conn, "Mopti", 2026) == 2
+
+
+def test_the_migration_leaves_exactly_the_declared_tables_and_running_it_again_changes_nothing(
+    backend: Backend,
+) -> None:
+    with backend.reflecting.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), tables.metadata) == []
+    with backend.reflecting.begin() as conn:
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    migrate(backend.reflecting, backend.schema)
+    with backend.reflecting.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), tables.metadata) == []
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == revision
+
+
+@pytest.mark.postgres
+def test_on_postgresql_two_transactions_taking_a_number_at_once_get_different_numbers(
+    postgres: tuple[Engine, str],
+) -> None:
+    server, schema = postgres
+    migrate(server, schema)
+    engine = server.execution_options(schema_translate_map={None: schema})
+    with engine.begin() as conn:
+        assert repo.next_reference_number(conn, "Mopti", 2026) == 1
+    taken: dict[str, int] = {}
+    failures: list[BaseException] = []
+    with engine.connect() as first, engine.connect() as second:
+        pid = second.scalar(text("SELECT pg_backend_pid()"))
+        second.rollback()
+
+        def take() -> None:
+            try:
+                with second.begin():
+                    taken["second"] = repo.next_reference_number(second, "Mopti", 2026)
+            except BaseException as exc:  # surfaced in the test's own thread below
+                failures.append(exc)
+
+        with first.begin():
+            taken["first"] = repo.next_reference_number(first, "Mopti", 2026)
+            worker = threading.Thread(target=take)
+            worker.start()
+            wait_until_blocked(engine, pid, worker)  # the second now waits for the first one's sequence row
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert failures == []
+    assert sorted(taken.values()) == [2, 3]
+
+
+def wait_until_blocked(engine: Engine, pid: int | None, worker: threading.Thread, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline and worker.is_alive():
+            waiting = watcher.scalar(
+                text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+            watcher.rollback()  # a fresh snapshot of pg_stat_activity on the next read
+            if waiting:
+                return
+            time.sleep(0.05)
+    pytest.fail(f"backend {pid} never waited for the lock (worker finished: {not worker.is_alive()})")
