@@ -80,6 +80,19 @@ class ClosureDecisionSchema(CaseEventSchema):
     note = fields.String(load_default="")
 
 
+class CaseClosedWithoutApprovalSchema(CaseEventSchema):
+    """Historical only: a closure an earlier database recorded without a Director's decision (see ADR 0006).
+
+    Emitted by the history import, never by a live command: live closures need ClosureApproved.
+    """
+
+    previous_stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    reason = fields.String(required=True, validate=validate.OneOf(CLOSURE_REASONS))
+    note = fields.String(load_default="", validate=validate.Length(max=4000))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                           metadata={"description": "where the record came from, e.g. the imported file"})
+
+
 class FollowUpRecordedSchema(CaseEventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(FOLLOW_UP_KINDS))
     note = fields.String(load_default="")

@@ -24,6 +24,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("ClosureRequested", 1): case.ClosureRequestedSchema,
     ("ClosureApproved", 1): case.ClosureDecisionSchema,
     ("ClosureRejected", 1): case.ClosureDecisionSchema,
+    ("CaseClosedWithoutApproval", 1): case.CaseClosedWithoutApprovalSchema,
     ("FollowUpRecorded", 1): case.FollowUpRecordedSchema,
     ("CaseReopened", 1): case.CaseReopenedSchema,
     ("AlertAcknowledged", 1): case.AlertAcknowledgedSchema,

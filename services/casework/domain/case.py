@@ -75,6 +75,8 @@ def apply(case: Case, event: Event) -> Case:
                               "previous_stage": p["previous_stage"], "requested_at": at}
     elif event.type == "ClosureApproved":
         changes |= {"closed_at": at, "approved_by": p["actor"]}
+    elif event.type == "CaseClosedWithoutApproval":  # historical only (ADR 0006): closed, nobody approved
+        changes |= {"closed_at": at, "closure": None, "approved_by": None}
     elif event.type == "ClosureRejected":
         changes |= {"closure": None, "last_activity_at": at}
     elif event.type == "CaseReopened":

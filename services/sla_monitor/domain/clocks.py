@@ -172,6 +172,7 @@ _RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "ClosureRequested": (("stop", "stall", "closure requested"), ("stop", "review", "closure requested"),
                          ("restart", "closure_approval", "closure requested")),
     "ClosureApproved": tuple(("stop", name, "closed") for name in _ORDER),
+    "CaseClosedWithoutApproval": tuple(("stop", name, "closed") for name in _ORDER),  # historical (ADR 0006)
     "ClosureRejected": (("stop", "closure_approval", "closure rejected"), *_open_work("closure rejected")),
     "CaseReopened": (("stop", "closure_approval", "reopened"), *_open_work("reopened")),
     "AlertAcknowledged": (),

@@ -19,7 +19,8 @@ CASE = "c-0001"
 USEC = timedelta(microseconds=1)
 
 STAGE_AFTER = {"CaseRegistered": "reported", "StageChanged": "investigation", "ClosureRequested": "closure_requested",
-               "ClosureApproved": "closed", "ClosureRejected": "investigation", "CaseReopened": "investigation"}
+               "ClosureApproved": "closed", "CaseClosedWithoutApproval": "closed", "ClosureRejected": "investigation",
+               "CaseReopened": "investigation"}
 EXTRA: dict[str, dict[str, Any]] = {
     "CaseRegistered": {"incident_key": "sitrep-1#1", "sitrep_id": "sitrep-1", "location": "Sévaré",
                        "violation_types": ["killing"], "perpetrator_category": "armed_group", "victims": {}},
@@ -28,6 +29,7 @@ EXTRA: dict[str, dict[str, Any]] = {
     "DelayJustified": {"reason": "security"},
     "ClosureRequested": {"previous_stage": "concluded", "reason": "concluded", "note": "findings published"},
     "ClosureApproved": {"proposer": "hro1"},
+    "CaseClosedWithoutApproval": {"previous_stage": "investigation", "reason": "concluded", "source": "history.csv"},
     "ClosureRejected": {"proposer": "hro1", "note": "follow-up missing"},
     "FollowUpRecorded": {"kind": "advocacy"},
     "CaseReopened": {"reason": "new information"},

@@ -1,0 +1,71 @@
+"""Historical facts the live workflow forbids, recorded as such by the history import only (ADR 0006)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from schemas.topics import CASE_EVENTS
+from schemas.vocabulary import CLOSURE_REASONS, OPEN_STAGES
+from services.casework.adapters import repository as repo
+from services.casework.domain.case import Case, Event, apply
+from services.casework.domain.commands import Command
+from services.casework.domain.errors import CommandRefused
+from services.casework.domain.roles import User
+from services.messaging.ports import Outgoing
+from services.messaging.processing import emit
+
+PRODUCER = "casework"
+CLOSABLE = (*OPEN_STAGES, "closure_requested")
+
+
+@dataclass(frozen=True)
+class RecordHistoricalClosure(Command):
+    """An earlier database closed this case without a Director's decision; hrcase records that it did.
+
+    Not one of the workflow's commands: `workflow.decide` refuses it, and neither the CLI nor the API
+    offers it. Only `hrcase import` gives it, for rows of a file that say so.
+    """
+
+    reason: str
+    note: str
+    source: str
+
+
+def decide(case: Case, command: RecordHistoricalClosure, actor: User, now: datetime) -> list[Event]:
+    if case.stage not in CLOSABLE:
+        raise CommandRefused(f"cannot record a closure of case {case.reference} at stage '{case.stage}' "
+                             f"(allowed at: {', '.join(CLOSABLE)})")
+    if command.reason not in CLOSURE_REASONS:
+        raise CommandRefused(f"closure reason must be one of {', '.join(CLOSURE_REASONS)}")
+    payload = {**case.common(actor.username, "closed"), "previous_stage": case.stage, "reason": command.reason,
+               "note": command.note.strip(), "source": command.source}
+    return [Event("CaseClosedWithoutApproval", payload, now)]
+
+
+def execute(conn: Connection, command: RecordHistoricalClosure, now: datetime) -> list[Outgoing]:
+    """As `handlers.execute`, for this one historical command; refusals change nothing."""
+    actor = repo.get_user(conn, command.actor)
+    if actor is None:
+        raise CommandRefused(f"unknown user {command.actor!r}")
+    case = repo.get_case(conn, command.case_id)
+    if case is None:
+        raise CommandRefused(f"no case {command.case_id!r}")
+    events = decide(case, command, actor, now)
+    after = case
+    for event in events:
+        after = apply(after, event)
+    repo.update_case(conn, case, after)
+    out = [emit(CASE_EVENTS, e.type, occurred_at=e.occurred_at, key=e.payload["case_id"], producer=PRODUCER,
+                payload=e.payload) for e in events]
+    rows = []
+    for record in out:
+        env = json.loads(record.value)
+        rows.append({"event_id": env["event_id"], "case_id": env["key"], "type": env["type"],
+                     "occurred_at": datetime.fromisoformat(env["occurred_at"]), "actor": env["payload"]["actor"],
+                     "payload": json.dumps(env["payload"], sort_keys=True)})
+    repo.append_history(conn, rows)
+    return out
