@@ -49,6 +49,10 @@ class WorkerOptions:
     within: float = 0.2  # seconds a partial batch may wait for more records
     relay_interval: float = 0.2
     tick_interval: float = 1.0
+    # faust's default 60 s session left a killed worker's partitions idle for a minute; 10 s (heartbeat 1 s)
+    # hands them over within seconds, well above the broker's 6 s minimum and any pause of the event loop.
+    session_timeout: float = 10.0
+    heartbeat_interval: float = 1.0
 
 
 def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
@@ -66,6 +70,8 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        broker_session_timeout=options.session_timeout,
+        broker_heartbeat_interval=options.heartbeat_interval,
         producer_acks=-1,
         web_enabled=True,
         web_bind=options.web_bind,
