@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 
 from services.casework import bootstrap as casework_boot
 from services.casework.adapters import repository as case_repo
+from services.casework.adapters.vault import IdentityVault
+from services.casework.api.settings import ApiSettings
 from services.clock import Clock
 from services.config import Settings
 from services.intake import bootstrap as intake_boot
@@ -52,7 +54,11 @@ class EmbeddedRuntime:
         sla_boot.migrate(engines["sla_monitor"])
         self.intake = intake_boot.build(engines["intake"], offices=settings.offices,
                                         observer=self.metrics.observer("intake"))
-        self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"))
+        self.api_settings = ApiSettings.from_env(settings.web_bind)
+        # A development key kept in the data dir unless production demands a configured one (HRCASE_ENV).
+        vault = IdentityVault.from_env(dev_dir=None if self.api_settings.production else data)
+        self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"),
+                                            vault=vault)
         self.sla = sla_boot.build(engines["sla_monitor"], settings.policy(), observer=self.metrics.observer("sla"))
         self.consumers = [
             self._consumer("intake", self.intake.processor, engines["intake"], self.intake.mailboxes),

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from schemas.topics import CASEWORK_DEAD_LETTER, INCIDENTS, SLA_EVENTS
 from services.casework import handlers
 from services.casework.adapters import tables
+from services.casework.adapters.vault import IdentityVault
 from services.casework.domain import commands
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
@@ -26,6 +28,7 @@ class Casework:
     engine: Engine
     processor: BatchProcessor
     mailboxes: Mailboxes
+    vault: IdentityVault
 
     def execute(self, command: commands.Command, now: datetime) -> list[dict]:
         """Run a command in its own transaction; returns the emitted envelopes as JSON dicts."""
@@ -43,13 +46,15 @@ class Casework:
             return change(conn)
 
 
-def build(engine: Engine, observer: Observer | None = None) -> Casework:
+def build(engine: Engine, observer: Observer | None = None, vault: IdentityVault | None = None) -> Casework:
+    """The runtimes always pass the configured vault; without one (tests), a throwaway key is used."""
     mailboxes = Mailboxes(tables.inbox, tables.outbox)
+    vault = vault or IdentityVault.generate()
     processor = BatchProcessor(
         engine=engine, mailboxes=mailboxes, topics=(INCIDENTS, SLA_EVENTS), producer=handlers.PRODUCER,
-        dead_letter_topic=CASEWORK_DEAD_LETTER, handler=handlers.on_message, observer=observer,
+        dead_letter_topic=CASEWORK_DEAD_LETTER, handler=partial(handlers.on_message, vault=vault), observer=observer,
     )
-    return Casework(engine, processor, mailboxes)
+    return Casework(engine, processor, mailboxes, vault)
 
 
 def migrate(engine: Engine, schema: str | None = None) -> None:

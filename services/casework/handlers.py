@@ -14,6 +14,7 @@ from schemas import decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
+from services.casework.adapters.vault import IdentityVault
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event, apply, registered
@@ -28,19 +29,19 @@ DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "per
                  "source_type", "summary")
 
 
-def on_message(conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+def on_message(conn: Connection, message: Message, now: datetime, vault: IdentityVault) -> Sequence[Outgoing]:
     """Entry point for the consumed topics: accepted incidents and SLA events."""
     envelope = decode(message.value)
     payload = load_payload(envelope.type, envelope.version, envelope.payload)
     if envelope.type == "IncidentAccepted":
-        return register_case(conn, payload, now)
+        return register_case(conn, payload, now, vault)
     if envelope.type.startswith("Sla"):
         on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at)
         return []
     return []  # other event types on these topics are not casework's business
 
 
-def register_case(conn: Connection, incident: dict[str, Any], now: datetime) -> list[Outgoing]:
+def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vault: IdentityVault) -> list[Outgoing]:
     key = incident["incident_key"]
     if repo.case_exists_for(conn, key):
         return []  # the same incident arriving again is the same case
@@ -62,7 +63,7 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime) -> 
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
     repo.insert_case(conn, case)
-    repo.save_identities(conn, case.case_id, json.dumps(incident.get("identities") or {}, sort_keys=True))
+    repo.save_identities(conn, case.case_id, vault.seal(incident.get("identities") or {}))
     _record_history(conn, out)
     if case.possible_duplicates:
         repo.add_alert(conn, alert_rules.duplicate_alert(

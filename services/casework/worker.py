@@ -1,9 +1,12 @@
-"""The casework worker for the Kafka runtime: incidents and sla-events in, case-events out."""
+"""The casework worker for the Kafka runtime: incidents and sla-events in, case-events out; the API beside it."""
 
 from __future__ import annotations
 
 from services.casework import bootstrap
 from services.casework.adapters import repository
+from services.casework.adapters.vault import IdentityVault
+from services.casework.api.server import start_api
+from services.casework.api.settings import ApiSettings
 from services.config import Settings
 from services.messaging.faust_worker import WorkerSpec
 from services.metrics import Metrics
@@ -12,7 +15,11 @@ from services.metrics import Metrics
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("casework")
     bootstrap.migrate(engine, schema)
-    casework = bootstrap.build(engine, observer=metrics.observer("casework"))
+    api = ApiSettings.from_env(settings.web_bind)
+    # Workers on several machines must share one key: only a development run may keep one in its data dir.
+    vault = IdentityVault.from_env(dev_dir=None if api.production else settings.data_dir)
+    casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=vault)
+    start_api(casework, api, settings.policy(), settings.offices)  # a thread beside the faust worker
     metrics.gauge("hrcase_open_cases", "Cases not closed, by office and stage.", ["office", "stage"],
                   lambda: [((o, s), n) for o, s, n in casework.read(repository.count_cases) if s != "closed"])
     return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)

@@ -33,13 +33,25 @@ def demo(data_dir: str | None, examples: str | None) -> None:
 @data_dir_option
 @click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1:PORT.")
 @click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between polls when idle.")
-def serve(data_dir: str, metrics_port: int | None, interval: float) -> None:
+@click.option("--api-port", type=int, default=None,
+              help="Port of the casework HTTP API (default HRCASE_API_PORT or 6080; 0 picks a free one).")
+@click.option("--no-api", is_flag=True, help="Do not serve the casework HTTP API.")
+def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: int | None, no_api: bool) -> None:
     """Run intake, casework and sla_monitor in this process on the embedded log, until interrupted."""
     runtime = open_runtime(data_dir)
     if metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=runtime.metrics.registry)
+    if not no_api:
+        from dataclasses import replace
+
+        from services.casework.api.server import start_api
+
+        api_settings = runtime.api_settings if api_port is None else replace(runtime.api_settings, port=api_port)
+        server = start_api(runtime.casework, api_settings, runtime.settings.policy(), runtime.settings.offices)
+        if server is not None:
+            click.echo(f"casework API at {server.url} (docs at {server.url}/docs)")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -130,10 +130,10 @@ def test_references_count_up_per_office_and_per_year_reported(casework: Casework
 def test_identities_are_kept_apart_and_never_in_the_case_its_history_or_its_outbox(casework: Casework) -> None:
     casework.processor.process([incident()], NOW)
     [case] = cases(casework)
-    kept = json.loads(casework.read(lambda conn: repo.load_identities(conn, case.case_id)) or "{}")
+    kept = casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, case.case_id)))
     assert kept["witnesses"] == [{"name": SECRET, "contact": None}]
     assert kept["victims"][0]["name"] == "Moussa Victim"
-    for table in (tables.cases, tables.case_history, tables.outbox, tables.alerts):
+    for table in (tables.cases, tables.case_history, tables.outbox, tables.alerts, tables.case_identities):
         text = raw_rows(casework, table)
         assert SECRET not in text and "Moussa Victim" not in text and "+223 555" not in text, table.name
     assert "identities" not in json.dumps(handlers.view(case), default=str)
@@ -142,7 +142,7 @@ def test_identities_are_kept_apart_and_never_in_the_case_its_history_or_its_outb
 def test_an_incident_without_identities_keeps_an_empty_record_apart(casework: Casework) -> None:
     casework.processor.process([incident(identities={})], NOW)
     [case] = cases(casework)
-    assert json.loads(casework.read(lambda conn: repo.load_identities(conn, case.case_id)) or "null") == {
+    assert casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, case.case_id))) == {
         "victims": [], "witnesses": [], "sources": []}
 
 

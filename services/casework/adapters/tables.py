@@ -1,4 +1,4 @@
-"""Casework tables: cases, their history, users, alerts, identities kept apart, inbox and outbox."""
+"""Casework tables: cases, history, users, alerts, identities kept apart, API tokens, access log, deliveries."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from services.messaging.store import inbox_table, outbox_table
@@ -54,7 +56,7 @@ case_history = Table(
 )
 
 # Identities of victims, witnesses and sources live apart from the case so that nothing that reads cases,
-# history, alerts or exports can carry them by accident.
+# history, alerts or exports can carry them by accident; `data` is Fernet ciphertext (adapters/vault.py).
 case_identities = Table(
     "case_identities",
     metadata,
@@ -100,6 +102,74 @@ alerts = Table(
     Column("resolved_at", When, nullable=True),
     Column("resolution", Text, nullable=False, default=""),
     Index("ix_alerts_inbox", "recipient_role", "office", "resolved_at", "acknowledged_at"),
+)
+
+# API tokens: only a SHA-256 of the secret part is kept; the token itself is shown once, when issued.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", When, nullable=False),
+    Column("expires_at", When, nullable=True),
+    Column("revoked_at", When, nullable=True),
+)
+
+# Append-only: the repository offers no way to change or delete a row. Never holds an identity.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("at", When, nullable=False, index=True),
+    Column("username", String(64), nullable=True, index=True),
+    Column("role", String(16), nullable=True),
+    Column("office", String(40), nullable=True),
+    Column("remote_addr", String(64), nullable=True),
+    Column("method", String(8), nullable=False),
+    Column("endpoint", String(120), nullable=False),
+    Column("case_id", String(36), nullable=True, index=True),
+    Column("reference", String(32), nullable=True),
+    Column("action", String(8), nullable=False),  # read or change
+    Column("status", SmallInteger, nullable=False),
+    Column("identities_shown", Boolean, nullable=False, default=False),
+)
+
+# How each user wants alerts: e-mail and/or a webhook, immediately or in a daily digest.
+alert_preferences = Table(
+    "alert_preferences",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("email", String(254), nullable=True),
+    Column("webhook_url", String(500), nullable=True),
+    Column("mode", String(16), nullable=False, default="immediate"),
+)
+
+# One row per (alert, recipient, channel): planned once, then attempted with backoff until sent or given up.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("due_at", When, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", When, nullable=False),
+    Column("delivered_at", When, nullable=True),
+    Column("last_error", String(500), nullable=False, default=""),
+    UniqueConstraint("alert_id", "username", "channel", name="uq_alert_deliveries_recipient"),
+    Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
+)
+
+# Which alerts have had their deliveries planned, so that each alert is planned exactly once.
+alert_dispatch = Table(
+    "alert_dispatch",
+    metadata,
+    Column("alert_id", String(64), primary_key=True),
+    Column("planned_at", When, nullable=False),
 )
 
 inbox = inbox_table(metadata)

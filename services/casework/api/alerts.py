@@ -1,0 +1,68 @@
+"""My alerts, and acknowledging one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import g
+from flask_smorest import Blueprint
+from sqlalchemy import Connection
+
+from services.casework import handlers
+from services.casework.adapters import repository as repo
+from services.casework.adapters.inbox import inbox_page
+from services.casework.api import present
+from services.casework.api.app import context
+from services.casework.api.common import documented, now, user
+from services.casework.api.errors import ApiError, forbidden, not_found
+from services.casework.api.schemas import AcknowledgeResultSchema, AlertListArgs, AlertPageSchema, NoteBody
+from services.casework.auth.policy import acknowledge_refusal
+from services.casework.domain import commands as c
+from services.casework.domain.errors import CommandRefused
+
+blp = Blueprint("alerts", __name__, description="Alerts addressed to you: SLA warnings, breaches, escalations")
+
+
+@blp.route("/alerts/mine", methods=["GET"])
+@blp.arguments(AlertListArgs, location="query", as_kwargs=True)
+@blp.response(200, AlertPageSchema)
+@documented(blp)
+def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
+    """The alerts meant for you (by role; by office except for Directors; HROs: their own cases), due first."""
+    caller = user()
+    total, found = context().casework.read(lambda conn: inbox_page(
+        conn, caller, open_only=state == "open", limit=page_size, offset=(page - 1) * page_size))
+    return present.page([present.alert(a) for a in found], total, page, page_size)
+
+
+@blp.route("/alerts/<alert_id>/acknowledge", methods=["POST"])
+@blp.arguments(NoteBody)
+@blp.response(200, AcknowledgeResultSchema)
+@documented(blp, 403, 404, 409)
+def acknowledge(body: dict[str, Any], alert_id: str) -> dict[str, Any]:
+    """Acknowledge an alert addressed to you: you take it in hand."""
+    ctx, caller, at = context(), user(), now()
+
+    def change(conn: Connection) -> dict[str, Any]:
+        alert = repo.get_alert(conn, alert_id)
+        if alert is None:
+            raise not_found(f"no alert {alert_id!r}")
+        g.case = repo.get_case(conn, alert.case_id)
+        refusal = acknowledge_refusal(caller, alert)
+        if refusal:
+            raise forbidden(refusal)
+        try:
+            out = handlers.execute(conn, c.AcknowledgeAlert(alert.case_id, caller.username, alert_id, body["note"]),
+                                   at)
+        except CommandRefused as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        ctx.casework.mailboxes.enqueue(conn, out)
+        after = repo.get_alert(conn, alert_id)
+        events = [json.loads(o.value) for o in out]
+        return {"alert": present.alert(after) if after else None,
+                "events": [{"event_id": e["event_id"], "type": e["type"],
+                            "occurred_at": datetime.fromisoformat(e["occurred_at"])} for e in events]}
+
+    return ctx.casework.write(change)

@@ -1,0 +1,102 @@
+"""The casework HTTP API: a Flask app whose OpenAPI document is generated from its marshmallow schemas."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, request, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from services.casework.adapters import access_log
+from services.casework.api import errors
+from services.casework.api.context import ApiContext
+from services.casework.auth.identity import Unauthenticated
+
+log = logging.getLogger(__name__)
+TITLE = "hrcase casework API"
+VERSION = "1"
+PUBLIC = ("/openapi.json", "/docs", "/health")
+
+
+def create_app(ctx: ApiContext) -> Flask:
+    from services.casework.api import alerts, audit, cases, commands, incidents, me
+
+    app = Flask("hrcase.casework.api")
+    app.config.update(
+        API_TITLE=TITLE, API_VERSION=VERSION, OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Officers, Team Leaders and Directors act on cases. Authenticate with "
+                                    "`Authorization: Bearer <token>` (`hrcase users token create`)."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        MAX_CONTENT_LENGTH=1 << 20, JSON_SORT_KEYS=False,
+    )
+    app.extensions["hrcase"] = ctx
+    api = errors.JsonErrorsApi(app)
+    app.extensions["hrcase.api"] = api
+    for module in (cases, commands, alerts, incidents, audit, me):
+        api.register_blueprint(module.blp)
+    errors.install(app)
+
+    @app.get("/docs/assets/<path:name>")
+    def docs_assets(name: str) -> Response:
+        """Swagger UI's files from the swagger-ui-bundle package: nothing is fetched from the internet."""
+        return send_from_directory(str(swagger_ui_path), name)
+
+    app.before_request(_authenticate)
+    app.after_request(_record_access)
+    return app
+
+
+def context() -> ApiContext:
+    from flask import current_app
+
+    ctx: ApiContext = current_app.extensions["hrcase"]
+    return ctx
+
+
+def _public(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PUBLIC)
+
+
+def _authenticate() -> None:
+    g.principal, g.case, g.identities_shown = None, None, False
+    if _public(request.path):
+        return
+    ctx = context()
+    try:
+        g.principal = ctx.identity.identify(dict(request.headers), ctx.clock.now())
+    except Unauthenticated as exc:
+        raise errors.ApiError(401, "unauthenticated", str(exc)) from None
+
+
+def _record_access(response: Response) -> Response:
+    if _public(request.path):
+        return response
+    ctx = context()
+    principal, case = getattr(g, "principal", None), getattr(g, "case", None)
+    user = principal.user if principal else None
+    rule = request.url_rule.rule.replace("<", "{").replace(">", "}") if request.url_rule else "(no route)"
+    entry = access_log.Access(
+        at=ctx.clock.now(), username=user.username if user else None, role=user.role if user else None,
+        office=user.office if user else None, remote_addr=(request.remote_addr or "")[:64] or None,
+        method=request.method[:8], endpoint=rule[:120], case_id=case.case_id if case else None,
+        reference=case.reference if case else None,
+        action="read" if request.method in ("GET", "HEAD", "OPTIONS") else "change",
+        status=response.status_code, identities_shown=bool(getattr(g, "identities_shown", False)))
+    try:
+        ctx.casework.write(lambda conn: access_log.append(conn, entry))
+    except Exception:  # the answer stands; losing an entry is logged loudly
+        log.exception("could not append to the access log (%s %s)", entry.method, entry.endpoint)
+    return response
+
+
+def openapi(ctx: ApiContext) -> dict[str, Any]:
+    """The OpenAPI document, as served at /openapi.json."""
+    app = create_app(ctx)
+    with app.test_request_context():
+        spec: dict[str, Any] = app.extensions["hrcase.api"].spec.to_dict()
+    return spec

@@ -1,0 +1,87 @@
+"""Reading cases: lists filtered and sorted by urgency, one case with its history, the closure queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_smorest import Blueprint
+from sqlalchemy import Connection
+
+from services.casework.adapters import repository as repo
+from services.casework.api import present
+from services.casework.api.app import context
+from services.casework.api.common import documented, now, offset, readable_case, user
+from services.casework.api.errors import forbidden
+from services.casework.api.schemas import CaseDetailSchema, CaseListArgs, CasePageSchema, ClosureQueueSchema, PageArgs
+from services.casework.auth.policy import may_see_identities, read_scope
+from services.casework.domain.case import Case
+
+blp = Blueprint("cases", __name__, description="Cases: lists by urgency, one case with its history, closures")
+ALL = 10_000_000
+
+
+def _in_scope(conn: Connection, office: str | None, **filters: Any) -> list[Case]:
+    scope = read_scope(user())
+    if office is not None and scope is not None and office != scope:
+        raise forbidden(f"you may read the cases of {scope} only")
+    return repo.list_cases(conn, office=office or scope, limit=ALL, **filters)
+
+
+@blp.route("/cases", methods=["GET"])
+@blp.arguments(CaseListArgs, location="query", as_kwargs=True)
+@blp.response(200, CasePageSchema)
+@documented(blp, 403)
+def list_cases(page: int, page_size: int, office: str | None = None, stage: str | None = None,
+               assignee: str | None = None, sla_state: str | None = None) -> dict[str, Any]:
+    """Cases you may read, most urgent first (soonest next deadline; overdue ones first).
+
+    HROs and Team Leaders see their office; Directors, auditors and admins the whole division.
+    """
+    ctx, at = context(), now()
+    found = ctx.casework.read(lambda conn: _in_scope(conn, office, stage=stage, assignee=assignee))
+    items = [present.summary(case, at, ctx.goals) for case in found]
+    if sla_state is not None:
+        items = [item for item in items if item["sla_state"] == sla_state]
+    items.sort(key=present.urgency_key)
+    _, size, skip = offset({"page": page, "page_size": page_size})
+    return present.page(items[skip:skip + size], len(items), page, size)
+
+
+@blp.route("/cases/<ref>", methods=["GET"])
+@blp.response(200, CaseDetailSchema)
+@documented(blp, 403, 404)
+def get_case(ref: str) -> dict[str, Any]:
+    """One case (by id or reference) with its whole history.
+
+    Identities of victims, witnesses and sources are included only for the assigned HRO, their Team Leader
+    and the Directors of the case's office; for everyone else they are redacted (null).
+    """
+    ctx, caller = context(), user()
+
+    def load(conn: Connection) -> dict[str, Any]:
+        case = readable_case(conn, ref)
+        identities = None
+        if may_see_identities(caller, case):
+            identities = ctx.casework.vault.open(repo.load_identities(conn, case.case_id))
+            identities = {k: identities.get(k, []) for k in ("victims", "witnesses", "sources")}
+            g.identities_shown = True
+        return present.detail(case, now(), ctx.goals, repo.history(conn, case.case_id), identities)
+
+    return ctx.casework.read(load)
+
+
+@blp.route("/closures/pending", methods=["GET"])
+@blp.arguments(PageArgs, location="query", as_kwargs=True)
+@blp.response(200, ClosureQueueSchema)
+@documented(blp)
+def closure_queue(page: int, page_size: int) -> dict[str, Any]:
+    """The closure approvals queue: cases awaiting a Director's decision, oldest request first."""
+    ctx, at, caller = context(), now(), user()
+    found = ctx.casework.read(lambda conn: _in_scope(conn, None, stage="closure_requested"))
+    found.sort(key=lambda case: (case.closure or {}).get("requested_at") or case.reported_at)
+    items = [{**present.summary(case, at, ctx.goals),
+              "you_may_decide": caller.role == "director" and (case.closure or {}).get("proposer") != caller.username}
+             for case in found]
+    skip = (page - 1) * page_size
+    return present.page(items[skip:skip + page_size], len(items), page, page_size)

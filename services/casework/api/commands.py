@@ -1,0 +1,102 @@
+"""The workflow commands on a case, one endpoint each: checked for who you are (403) and where the case is (409)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema
+from sqlalchemy import Connection
+
+from services.casework import handlers
+from services.casework.adapters import repository as repo
+from services.casework.api import present, schemas
+from services.casework.api.app import context
+from services.casework.api.common import documented, now, readable_case, user
+from services.casework.api.errors import ApiError, forbidden
+from services.casework.auth.policy import command_refusal
+from services.casework.domain import commands as c
+from services.casework.domain.errors import CommandRefused
+
+blp = Blueprint("commands", __name__, description="Workflow commands on a case (each emits a case event)")
+Build = Callable[[str, str, dict[str, Any]], c.Command]
+
+
+def run(ref: str, build: Build) -> dict[str, Any]:
+    """Authorise and execute in one transaction; a refusal of either kind leaves everything as it was."""
+    ctx, caller, at = context(), user(), now()
+
+    def change(conn: Connection) -> tuple[list[dict[str, Any]], Any]:
+        case = readable_case(conn, ref)
+        command = build(case.case_id, caller.username, g.body)
+        refusal = command_refusal(caller, command, case)
+        if refusal:
+            raise forbidden(refusal)
+        try:
+            out = handlers.execute(conn, command, at)
+        except CommandRefused as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        ctx.casework.mailboxes.enqueue(conn, out)
+        return [json.loads(o.value) for o in out], repo.get_case(conn, case.case_id)
+
+    events, after = ctx.casework.write(change)
+    return {"case": present.summary(after, at, ctx.goals),
+            "events": [{"event_id": e["event_id"], "type": e["type"],
+                        "occurred_at": datetime.fromisoformat(e["occurred_at"])} for e in events]}
+
+
+def endpoint(name: str, path: str, body: type[Schema], build: Build, doc: str) -> None:
+    def view(payload: dict[str, Any], ref: str) -> dict[str, Any]:
+        g.body = payload
+        return run(ref, build)
+
+    view.__name__ = name.replace("-", "_")
+    view.__doc__ = doc
+    decorated = documented(blp, 403, 404, 409)(view)
+    decorated = blp.response(200, schemas.CommandResultSchema)(decorated)
+    decorated = blp.arguments(body)(decorated)
+    blp.route(path, methods=["POST"], endpoint=name)(decorated)
+
+
+COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
+    ("record", "/cases/<ref>/record", schemas.NoteBody,
+     lambda cid, actor, b: c.RecordCase(cid, actor, b["note"]),
+     "Record a reported incident as a case (assigned HRO or Team Leader; starts the preliminary stage)."),
+    ("assign", "/cases/<ref>/assign", schemas.AssignBody,
+     lambda cid, actor, b: c.AssignCase(cid, actor, b["assignee"]),
+     "Assign the case to an HRO of its office (Team Leader of the office)."),
+    ("log-activity", "/cases/<ref>/activities", schemas.ActivityBody,
+     lambda cid, actor, b: c.LogActivity(cid, actor, b["description"]),
+     "Log investigative work (assigned HRO or Team Leader); restarts the stall clock."),
+    ("advance", "/cases/<ref>/advance", schemas.AdvanceBody,
+     lambda cid, actor, b: c.AdvanceStage(cid, actor, b["stage"], b["note"]),
+     "Move the case to its next stage: investigation, then concluded."),
+    ("justify-delay", "/cases/<ref>/delays", schemas.DelayBody,
+     lambda cid, actor, b: c.JustifyDelay(cid, actor, b["reason"], b["until"], b["note"]),
+     "Justify a delay: pauses the stall clock until a date at most 30 days ahead."),
+    ("review", "/cases/<ref>/reviews", schemas.NoteBody,
+     lambda cid, actor, b: c.ReviewCase(cid, actor, b["note"]),
+     "Record a Team Leader's review of an open case."),
+    ("request-closure", "/cases/<ref>/closure/request", schemas.ClosureRequestBody,
+     lambda cid, actor, b: c.RequestClosure(cid, actor, b["reason"], b["note"]),
+     "Propose closure, with a reason (assigned HRO, Team Leader, or a Director)."),
+    ("approve-closure", "/cases/<ref>/closure/approve", schemas.NoteBody,
+     lambda cid, actor, b: c.ApproveClosure(cid, actor, b["note"]),
+     "Director: approve a closure proposed by someone else (four eyes)."),
+    ("reject-closure", "/cases/<ref>/closure/reject", schemas.RejectBody,
+     lambda cid, actor, b: c.RejectClosure(cid, actor, b["note"]),
+     "Director: reject a closure, with a reason; the case goes back to its previous stage."),
+    ("record-follow-up", "/cases/<ref>/follow-ups", schemas.FollowUpBody,
+     lambda cid, actor, b: c.RecordFollowUp(cid, actor, b["kind"], b["note"]),
+     "Record a follow-up (for example, handover to national authorities)."),
+    ("reopen", "/cases/<ref>/reopen", schemas.ReopenBody,
+     lambda cid, actor, b: c.ReopenCase(cid, actor, b["reason"]),
+     "Director: reopen a closed case, with a reason."),
+)
+
+for _name, _path, _body, _build, _doc in COMMANDS:
+    endpoint(_name, _path, _body, _build, _doc)

@@ -1,0 +1,57 @@
+"""Helpers every API view shares: the caller, the time, a case looked up and scoped, documented errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import g
+from flask_smorest import Blueprint
+from sqlalchemy import Connection
+
+from services.casework.adapters import repository as repo
+from services.casework.api.app import context
+from services.casework.api.errors import forbidden, not_found
+from services.casework.auth.policy import may_read_case
+from services.casework.domain.case import Case
+from services.casework.domain.roles import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT"}
+
+
+def user() -> User:
+    found: User = g.principal.user
+    return found
+
+
+def now() -> datetime:
+    return context().clock.now()
+
+
+def readable_case(conn: Connection, ref: str) -> Case:
+    """The case by id or reference, if this caller may read it: 404 if there is none, 403 if out of scope."""
+    case = repo.get_case(conn, ref)
+    if case is None:
+        raise not_found(f"no case {ref!r}")
+    g.case = case
+    if not may_read_case(user(), case):
+        raise forbidden(f"case {case.reference} belongs to {case.office}, outside your office ({user().office})")
+    return case
+
+
+def documented(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
+    """Declare the error answers an operation gives (401 always), each with the ErrorSchema body."""
+
+    def decorate(func: F) -> F:
+        for status in sorted({401, *statuses}, reverse=True):
+            func = blp.alt_response(status, response=NAMES[status])(func)
+        return func
+
+    return decorate
+
+
+def offset(args: dict[str, Any]) -> tuple[int, int, int]:
+    page, size = args["page"], args["page_size"]
+    return page, size, (page - 1) * size

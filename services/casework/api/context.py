@@ -1,0 +1,21 @@
+"""What the API needs from the process that serves it: the casework service, the identity check, a clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.casework.auth.identity import IdentityProvider
+from services.casework.bootstrap import Casework
+from services.casework.domain.urgency import Goals
+from services.clock import Clock, SystemClock
+
+DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
+
+
+@dataclass
+class ApiContext:
+    casework: Casework
+    identity: IdentityProvider
+    clock: Clock = field(default_factory=SystemClock)
+    goals: Goals = field(default_factory=Goals)
+    offices: tuple[str, ...] = DEFAULT_OFFICES

@@ -1,0 +1,43 @@
+"""Submitting an incident: a raw IncidentReported record to `sitrep-incidents`, so intake validates it as any other."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+
+from schemas.incident import IncidentReportedSchema
+from schemas.topics import SITREP_INCIDENTS
+from services.casework.api.app import context
+from services.casework.api.common import documented, user
+from services.casework.api.errors import forbidden
+from services.casework.api.schemas import IncidentQueuedSchema
+from services.casework.auth.policy import incident_refusal
+from services.messaging.ports import Outgoing
+
+blp = Blueprint("incidents", __name__, description="Incidents, as a situation report would give them")
+
+
+@blp.route("/incidents", methods=["POST"])
+@blp.arguments(IncidentReportedSchema)
+@blp.response(202, IncidentQueuedSchema)
+@documented(blp, 403)
+def submit_incident(incident: dict[str, Any]) -> dict[str, Any]:
+    """Report an incident. It goes through intake exactly like a sitrep line (validation, de-duplication);
+    a case appears once intake accepts it. An HRO who names nobody is taken to be the officer who records it."""
+    caller = user()
+    refusal = incident_refusal(caller, incident["office"])
+    if refusal:
+        raise forbidden(refusal)
+    record = dict(request.get_json())  # the record as sent: intake, not casework, decides what it means
+    if caller.role == "hro" and not record.get("assignee"):
+        record["assignee"] = caller.username
+    key = f"{incident['sitrep_id'].strip()}#{int(incident['incident_number'])}"
+    value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"format": "api", "file": f"api:{caller.username}", "line": "1"}
+    ctx = context()
+    ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(
+        conn, [Outgoing(SITREP_INCIDENTS, key, value, headers)]))
+    return {"incident_key": key, "status": "queued", "topic": SITREP_INCIDENTS}

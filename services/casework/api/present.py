@@ -1,0 +1,62 @@
+"""Cases, alerts and access-log entries as the API shows them (the response schemas dump these dicts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.casework.adapters.access_log import Access
+from services.casework.domain.alerts import Alert
+from services.casework.domain.case import Case
+from services.casework.domain.urgency import Goals, next_deadline, sla_state
+
+
+def summary(case: Case, now: datetime, goals: Goals) -> dict[str, Any]:
+    deadline = next_deadline(case, goals)
+    return {
+        "case_id": case.case_id, "reference": case.reference, "office": case.office, "stage": case.stage,
+        "assignee": case.assignee, "reported_at": case.reported_at, "recorded_at": case.recorded_at,
+        "last_activity_at": case.last_activity_at, "closure": case.closure, "sla_state": sla_state(deadline, now),
+        "next_deadline": None if deadline is None else {
+            "clock": deadline.clock, "due_at": deadline.due_at, "paused_until": deadline.paused_until,
+            "seconds_left": int((deadline.due_at - now).total_seconds())},
+    }
+
+
+def urgency_key(item: dict[str, Any]) -> tuple[int, float, str]:
+    """Soonest deadline first (overdue ones before all); cases with no running clock last."""
+    deadline = item["next_deadline"]
+    if deadline is None:
+        return (1, 0.0, item["reference"])
+    return (0, deadline["due_at"].timestamp(), item["reference"])
+
+
+def details(case: Case) -> dict[str, Any]:
+    out = dict(case.details)
+    if isinstance(out.get("occurred_at"), str):
+        out["occurred_at"] = datetime.fromisoformat(out["occurred_at"])
+    return out
+
+
+def detail(case: Case, now: datetime, goals: Goals, history: list[dict[str, Any]],
+           identities: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        **summary(case, now, goals), "incident_key": case.incident_key, "last_review_at": case.last_review_at,
+        "delay": case.delay, "follow_ups": list(case.follow_ups), "possible_duplicates": list(case.possible_duplicates),
+        "closed_at": case.closed_at, "approved_by": case.approved_by, "version": case.version,
+        "details": details(case), "identities": identities, "identities_redacted": identities is None,
+        "history": [{k: row[k] for k in ("event_id", "type", "occurred_at", "actor", "payload")} for row in history],
+    }
+
+
+def alert(item: Alert) -> dict[str, Any]:
+    state = "open" if item.is_open else ("acknowledged" if item.acknowledged_at else "resolved")
+    return {**item.__dict__, "state": state}
+
+
+def access(seq: int, entry: Access) -> dict[str, Any]:
+    return {"seq": seq, **entry.__dict__}
+
+
+def page(items: list[Any], total: int, page_number: int, size: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "page": page_number, "page_size": size}

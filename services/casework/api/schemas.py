@@ -1,0 +1,275 @@
+"""Every request and response body of the casework API, as marshmallow schemas (the OpenAPI is made from them)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.incident import IdentitiesSchema
+from schemas.vocabulary import (
+    CLOSURE_REASONS,
+    DELAY_REASONS,
+    FOLLOW_UP_KINDS,
+    PERPETRATOR_CATEGORIES,
+    ROLES,
+    STAGES,
+    VIOLATION_TYPES,
+)
+from services.casework.domain.urgency import SLA_STATES
+
+Text = fields.String
+MAX_TEXT = 4000
+required_text = validate.Length(min=1, max=MAX_TEXT)
+optional_text = validate.Length(max=MAX_TEXT)
+
+
+class ErrorSchema(Schema):
+    """Every error: a stable machine-readable code and a message for a person; never a stack trace."""
+
+    code = Text(required=True, metadata={"description": "stable: unauthenticated, forbidden, not_found, conflict, "
+                                                        "invalid_request, method_not_allowed, internal_error..."})
+    message = Text(required=True)
+    status = fields.Integer(required=True)
+    errors = fields.Dict(metadata={"description": "field name -> messages, for invalid requests"})
+
+
+# Requests -------------------------------------------------------------------------------------------------
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class CaseListArgs(PageArgs):
+    office = Text(validate=validate.Length(min=1, max=40))
+    stage = Text(validate=validate.OneOf(STAGES))
+    assignee = Text(validate=validate.Length(min=1, max=64))
+    sla_state = Text(validate=validate.OneOf(SLA_STATES))
+
+
+class AlertListArgs(PageArgs):
+    state = Text(load_default="open", validate=validate.OneOf(("open", "all")))
+
+
+class AccessLogArgs(PageArgs):
+    case = Text(validate=validate.Length(min=1, max=64), metadata={"description": "case id or reference"})
+    username = Text(validate=validate.Length(min=1, max=64))
+
+
+class NoteBody(Schema):
+    note = Text(load_default="", validate=optional_text)
+
+
+class AssignBody(Schema):
+    assignee = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ActivityBody(Schema):
+    description = Text(required=True, validate=required_text)
+
+
+class AdvanceBody(Schema):
+    stage = Text(required=True, validate=validate.OneOf(("investigation", "concluded")))
+    note = Text(load_default="", validate=optional_text)
+
+
+class DelayBody(Schema):
+    reason = Text(required=True, validate=validate.OneOf(DELAY_REASONS))
+    until = fields.AwareDateTime(required=True, metadata={"description": "at most 30 days ahead"})
+    note = Text(load_default="", validate=optional_text)
+
+
+class ClosureRequestBody(Schema):
+    reason = Text(required=True, validate=validate.OneOf(CLOSURE_REASONS))
+    note = Text(required=True, validate=required_text)
+
+
+class RejectBody(Schema):
+    note = Text(required=True, validate=required_text)
+
+
+class FollowUpBody(Schema):
+    kind = Text(required=True, validate=validate.OneOf(FOLLOW_UP_KINDS))
+    note = Text(load_default="", validate=optional_text)
+
+
+class ReopenBody(Schema):
+    reason = Text(required=True, validate=required_text)
+
+
+class PreferencesSchema(Schema):
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    webhook_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
+                             validate=validate.Length(max=500))
+    mode = Text(load_default="immediate", validate=validate.OneOf(("immediate", "digest")),
+                metadata={"description": "immediate: one message per alert; digest: one a day"})
+
+
+# Responses ------------------------------------------------------------------------------------------------
+
+class PageSchema(Schema):
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class DeadlineSchema(Schema):
+    clock = Text(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    seconds_left = fields.Integer(required=True, metadata={"description": "negative when overdue"})
+    paused_until = fields.AwareDateTime(allow_none=True)
+
+
+class ClosureSchema(Schema):
+    proposer = Text(required=True)
+    reason = Text(required=True)
+    note = Text(required=True)
+    previous_stage = Text(required=True)
+    requested_at = fields.AwareDateTime(required=True)
+
+
+class DelaySchema(Schema):
+    reason = Text(required=True)
+    until = fields.AwareDateTime(required=True)
+    note = Text(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class CaseSummarySchema(Schema):
+    case_id = Text(required=True)
+    reference = Text(required=True)
+    office = Text(required=True)
+    stage = Text(required=True, validate=validate.OneOf(STAGES))
+    assignee = Text(required=True, allow_none=True)
+    reported_at = fields.AwareDateTime(required=True)
+    recorded_at = fields.AwareDateTime(required=True, allow_none=True)
+    last_activity_at = fields.AwareDateTime(required=True, allow_none=True)
+    sla_state = Text(required=True, validate=validate.OneOf(SLA_STATES))
+    next_deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
+    closure = fields.Nested(ClosureSchema, required=True, allow_none=True)
+
+
+class DetailsSchema(Schema):
+    sitrep_id = Text()
+    occurred_at = fields.AwareDateTime()
+    location = Text()
+    violation_types = fields.List(Text(validate=validate.OneOf(VIOLATION_TYPES)))
+    perpetrator_category = Text(validate=validate.OneOf(PERPETRATOR_CATEGORIES))
+    victims = fields.Dict(keys=Text(), values=fields.Integer(), metadata={"description": "counts by sex and age"})
+    source_type = Text()
+    summary = Text()
+
+
+class HistoryEntrySchema(Schema):
+    event_id = Text(required=True)
+    type = Text(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    actor = Text(required=True)
+    payload = fields.Dict(required=True, metadata={"description": "the case event as published"})
+
+
+class CaseDetailSchema(CaseSummarySchema):
+    incident_key = Text(required=True)
+    last_review_at = fields.AwareDateTime(required=True, allow_none=True)
+    delay = fields.Nested(DelaySchema, required=True, allow_none=True)
+    follow_ups = fields.List(Text(), required=True)
+    possible_duplicates = fields.List(Text(), required=True)
+    closed_at = fields.AwareDateTime(required=True, allow_none=True)
+    approved_by = Text(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    details = fields.Nested(DetailsSchema, required=True)
+    identities = fields.Nested(IdentitiesSchema, required=True, allow_none=True, metadata={
+        "description": "victims, witnesses, sources: only for the assigned HRO, their Team Leader and the "
+                       "Directors of the case's office; null (redacted) for everyone else"})
+    identities_redacted = fields.Boolean(required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+
+
+class CasePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSummarySchema), required=True)
+
+
+class EmittedEventSchema(Schema):
+    event_id = Text(required=True)
+    type = Text(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class CommandResultSchema(Schema):
+    case = fields.Nested(CaseSummarySchema, required=True)
+    events = fields.List(fields.Nested(EmittedEventSchema), required=True)
+
+
+class AlertSchema(Schema):
+    alert_id = Text(required=True)
+    case_id = Text(required=True)
+    reference = Text(required=True)
+    office = Text(required=True)
+    kind = Text(required=True)
+    level = Text(required=True)
+    recipient_role = Text(required=True)
+    assignee = Text(required=True, allow_none=True)
+    period = fields.Integer(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    opened_at = fields.AwareDateTime(required=True)
+    message = Text(required=True)
+    state = Text(required=True, validate=validate.OneOf(("open", "acknowledged", "resolved")))
+    acknowledged_by = Text(required=True, allow_none=True)
+    acknowledged_at = fields.AwareDateTime(required=True, allow_none=True)
+    resolved_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class AlertPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AlertSchema), required=True)
+
+
+class AcknowledgeResultSchema(Schema):
+    alert = fields.Nested(AlertSchema, required=True)
+    events = fields.List(fields.Nested(EmittedEventSchema), required=True)
+
+
+class ClosureQueueItemSchema(CaseSummarySchema):
+    you_may_decide = fields.Boolean(required=True, metadata={"description": "false for the proposer (four eyes)"})
+
+
+class ClosureQueueSchema(PageSchema):
+    items = fields.List(fields.Nested(ClosureQueueItemSchema), required=True)
+
+
+class IncidentQueuedSchema(Schema):
+    incident_key = Text(required=True)
+    status = Text(required=True, metadata={"description": "queued: intake validates it like a sitrep line"})
+    topic = Text(required=True)
+
+
+class AccessEntrySchema(Schema):
+    seq = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+    username = Text(required=True, allow_none=True)
+    role = Text(required=True, allow_none=True)
+    office = Text(required=True, allow_none=True)
+    remote_addr = Text(required=True, allow_none=True)
+    method = Text(required=True)
+    endpoint = Text(required=True)
+    case_id = Text(required=True, allow_none=True)
+    reference = Text(required=True, allow_none=True)
+    action = Text(required=True, validate=validate.OneOf(("read", "change")))
+    status = fields.Integer(required=True)
+    identities_shown = fields.Boolean(required=True)
+
+
+class AccessLogPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AccessEntrySchema), required=True)
+
+
+class MeSchema(Schema):
+    username = Text(required=True)
+    role = Text(required=True, validate=validate.OneOf(ROLES))
+    office = Text(required=True)
+    display_name = Text(required=True)
+    credential = Text(required=True)
+    alert_preferences = fields.Nested(PreferencesSchema, required=True)
+
+
+class HealthSchema(Schema):
+    status = Text(required=True)
+    service = Text(required=True)

@@ -1,0 +1,80 @@
+"""Serving the API from a thread of the runtime's process (waitress), on its own port, loopback by default."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from waitress import create_server
+
+from services.casework.adapters import repository as repo
+from services.casework.adapters import token_store
+from services.casework.api.app import create_app
+from services.casework.api.context import DEFAULT_OFFICES, ApiContext
+from services.casework.api.settings import ApiSettings
+from services.casework.auth.identity import TokenIdentity
+from services.casework.bootstrap import Casework
+from services.casework.domain.urgency import Goals
+from services.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+def token_identity(casework: Casework) -> TokenIdentity:
+    return TokenIdentity(lambda token_id: casework.read(lambda conn: token_store.find(conn, token_id)),
+                         lambda username: casework.read(lambda conn: repo.get_user(conn, username)))
+
+
+def goals_from(policy: Any) -> Goals:
+    """The SLA policy's goals (sla_monitor's Policy, read by attribute so casework does not import it)."""
+    from datetime import timedelta
+
+    def days(value: float) -> timedelta:
+        return timedelta(days=value)
+
+    return Goals(recording=days(policy.recording.goal_days), recording_warning=days(policy.recording.warning_days),
+                 stall={k: days(v) for k, v in policy.stall.goal_days.items()}, review=days(policy.review.goal_days),
+                 closure_approval=days(policy.closure_approval.goal_days))
+
+
+def context_for(casework: Casework, clock: Clock | None = None, goals: Goals | None = None,
+                offices: tuple[str, ...] = DEFAULT_OFFICES) -> ApiContext:
+    return ApiContext(casework, token_identity(casework), clock or SystemClock(), goals or Goals(), offices)
+
+
+class ApiServer:
+    """The WSGI app under waitress in a daemon thread; `port` is the one bound (pass 0 for any free port)."""
+
+    def __init__(self, ctx: ApiContext, host: str, port: int, threads: int = 4):
+        self._server: Any = create_server(create_app(ctx), host=host, port=port, threads=threads,
+                                          ident="hrcase", clear_untrusted_proxy_headers=True)
+        self.host = host
+        self.port: int = self._server.effective_port
+        self._thread = threading.Thread(target=self._server.run, name="hrcase-api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ApiServer:
+        self._thread.start()
+        log.info("casework API on %s (docs at /docs, OpenAPI at /openapi.json)", self.url)
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        self._server.task_dispatcher.shutdown()
+        self._thread.join(timeout=5)
+
+
+def start_api(casework: Casework, settings: ApiSettings, policy: Any = None, offices: tuple[str, ...] = DEFAULT_OFFICES,
+              clock: Clock | None = None) -> ApiServer | None:
+    """Serve the API beside a runtime; a port already taken is logged and leaves the pipeline running."""
+    ctx = context_for(casework, clock, goals_from(policy) if policy is not None else None, offices)
+    try:
+        server = ApiServer(ctx, settings.bind, settings.port)
+    except OSError as exc:
+        log.error("casework API not served: cannot bind %s:%s (%s)", settings.bind, settings.port, exc)
+        return None
+    return server.start()

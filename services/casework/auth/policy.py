@@ -1,0 +1,77 @@
+"""Authorisation on the server: the design's role rules, office scoping, four eyes and who sees identities."""
+
+from __future__ import annotations
+
+from services.casework.domain import commands as c
+from services.casework.domain.alerts import Alert, may_acknowledge
+from services.casework.domain.case import Case
+from services.casework.domain.roles import User, is_team_leader_of, may_read, may_update
+
+DIVISION_READERS = ("director", "auditor", "admin")
+INCIDENT_SUBMITTERS = ("hro", "team_leader", "director")
+
+
+def read_scope(user: User) -> str | None:
+    """The one office whose cases a user may read, or None for the whole division."""
+    return None if user.role in DIVISION_READERS else user.office
+
+
+def may_read_case(user: User, case: Case) -> bool:
+    return may_read(user, case.office)
+
+
+def may_see_identities(user: User, case: Case) -> bool:
+    """Names and contacts of victims, witnesses and sources: the assigned HRO, their Team Leader, the
+    Directors of that office. Everyone else, and every export, alert and log, gets them redacted."""
+    if case.office != user.office or not user.active:
+        return False
+    if user.role == "hro":
+        return case.assignee == user.username
+    return user.role in ("team_leader", "director")
+
+
+def may_read_access_log(user: User) -> bool:
+    return user.role in ("director", "auditor")
+
+
+def command_refusal(user: User, command: c.Command, case: Case) -> str | None:
+    """Why this user may not give this command on this case (a 403), or None when the role rules allow it.
+
+    The workflow checks the same rules again; this check exists so that a refusal for *who you are* is told
+    apart from a refusal for *where the case is* (a 409).
+    """
+    if not may_read_case(user, case):
+        return f"case {case.reference} belongs to {case.office}, outside your office ({user.office})"
+    updater = may_update(user, case.office, case.assignee)
+    not_updater = (f"only the assigned officer ({case.assignee or 'nobody yet'}) or a Team Leader of "
+                   f"{case.office} may update case {case.reference}")
+    if isinstance(command, c.RecordCase | c.LogActivity | c.AdvanceStage | c.JustifyDelay):
+        return None if updater else not_updater
+    if isinstance(command, c.AssignCase | c.ReviewCase):
+        verb = "assigns" if isinstance(command, c.AssignCase) else "reviews"
+        return None if is_team_leader_of(user, case.office) else f"only a Team Leader of {case.office} {verb} its cases"
+    if isinstance(command, c.RequestClosure | c.RecordFollowUp):
+        return None if updater or user.role == "director" else not_updater
+    if isinstance(command, c.ApproveClosure | c.RejectClosure):
+        if user.role != "director":
+            return "only the Director or a Deputy Director decides on a closure"
+        if case.stage == "closure_requested" and case.closure and case.closure.get("proposer") == user.username:
+            return "you proposed this closure; another Director or Deputy Director must decide on it (four eyes)"
+        return None
+    if isinstance(command, c.ReopenCase):
+        return None if user.role == "director" else "only the Director or a Deputy Director reopens a closed case"
+    return f"unknown command {type(command).__name__}"
+
+
+def acknowledge_refusal(user: User, alert: Alert) -> str | None:
+    if may_acknowledge(user, alert):
+        return None
+    return f"alert {alert.alert_id} is not addressed to you"
+
+
+def incident_refusal(user: User, office: str) -> str | None:
+    if user.role not in INCIDENT_SUBMITTERS:
+        return "only officers, Team Leaders and Directors submit incidents"
+    if user.role != "director" and user.office != office:
+        return f"you may submit incidents for your own office ({user.office}) only"
+    return None

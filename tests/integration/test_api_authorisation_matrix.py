@@ -1,0 +1,109 @@
+"""Every endpoint, called as every role from the case's office and from another office: the exact status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.api_world import CALLERS, NOW, REFS, World, build_template, open_world
+
+MOPTI_HROS = {"awa": 202, "bakary": 202}
+DIRECTORS = ("dir_mopti", "dir_gao")
+DIVISION_READERS = ("dir_mopti", "dir_gao", "aud_mopti", "aud_gao", "adm_mopti", "adm_gao")
+MOPTI = ("awa", "bakary", "tl_mopti", "dir_mopti", "aud_mopti", "adm_mopti")
+
+
+def only(status: int, *callers: str) -> dict[str, int]:
+    return {name: status for name in callers}
+
+
+def readers(*callers: str) -> dict[str, int]:
+    return only(200, *callers)
+
+
+# (name, method, path, body, callers who succeed -> status); everyone else with a token gets 403, nobody gets 401.
+ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
+    ("list cases", "GET", "/cases", None, readers(*CALLERS)),
+    ("list cases of the case's office", "GET", "/cases?office=Mopti", None, readers(*MOPTI, *DIVISION_READERS)),
+    ("read a case", "GET", f"/cases/{REFS['R']}", None, readers(*MOPTI, *DIVISION_READERS)),
+    ("closure queue", "GET", "/closures/pending", None, readers(*CALLERS)),
+    ("my alerts", "GET", "/alerts/mine", None, readers(*CALLERS)),
+    ("me", "GET", "/me", None, readers(*CALLERS)),
+    ("alert preferences", "PUT", "/me/alert-preferences", {"email": "me@example.org", "mode": "digest"},
+     readers(*CALLERS)),
+    ("access log", "GET", "/access-log", None, readers("dir_mopti", "dir_gao", "aud_mopti", "aud_gao")),
+    ("submit an incident", "POST", "/incidents", "incident", only(202, "awa", "bakary", "tl_mopti", *DIRECTORS)),
+    ("record", "POST", f"/cases/{REFS['R']}/record", {"note": "from SR-1"}, readers("awa", "tl_mopti")),
+    ("assign", "POST", f"/cases/{REFS['R']}/assign", {"assignee": "bakary"}, readers("tl_mopti")),
+    ("log activity", "POST", f"/cases/{REFS['P']}/activities", {"description": "met the family"},
+     readers("awa", "tl_mopti")),
+    ("advance", "POST", f"/cases/{REFS['P']}/advance", {"stage": "investigation"}, readers("awa", "tl_mopti")),
+    ("justify delay", "POST", f"/cases/{REFS['P']}/delays",
+     {"reason": "security", "until": (NOW + timedelta(days=10)).isoformat()}, readers("awa", "tl_mopti")),
+    ("review", "POST", f"/cases/{REFS['P']}/reviews", {"note": "keep going"}, readers("tl_mopti")),
+    ("request closure", "POST", f"/cases/{REFS['P']}/closure/request",
+     {"reason": "unsubstantiated", "note": "no second source"}, readers("awa", "tl_mopti", *DIRECTORS)),
+    # Q was proposed by dir_gao: four eyes leaves dir_mopti alone to decide.
+    ("approve closure", "POST", f"/cases/{REFS['Q']}/closure/approve", {"note": "agreed"}, readers("dir_mopti")),
+    ("reject closure", "POST", f"/cases/{REFS['Q']}/closure/reject", {"note": "ask again"}, readers("dir_mopti")),
+    ("record follow-up", "POST", f"/cases/{REFS['C']}/follow-ups", {"kind": "advocacy"},
+     readers("awa", "tl_mopti", *DIRECTORS)),
+    ("reopen", "POST", f"/cases/{REFS['X']}/reopen", {"reason": "a new witness"}, readers(*DIRECTORS)),
+    ("acknowledge an alert", "POST", "/alerts/alert-R/acknowledge", {"note": "on it"}, readers("tl_mopti")),
+]
+
+INCIDENT = {
+    "sitrep_id": "API-1", "incident_number": 1, "reported_at": NOW.isoformat(),
+    "occurred_at": (NOW - timedelta(days=1)).isoformat(), "office": "Mopti", "location": "Sevare",
+    "violation_types": ["killing"], "perpetrator_category": "armed_group", "victims": {"male_adult": 1},
+    "source_type": "direct_witness", "summary": "a man killed at the market",
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    path = tmp_path_factory.mktemp("template") / "casework.sqlite"
+    return path, build_template(path)
+
+
+@pytest.fixture
+def world(template: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[World]:
+    yield from open_world(*template, tmp_path)
+
+
+CASES = [(name, caller) for name, *_ in ENDPOINTS for caller in (*CALLERS, None)]
+
+
+@pytest.mark.parametrize(("name", "caller"), CASES, ids=[f"{n} as {c or 'nobody'}" for n, c in CASES])
+def test_every_endpoint_answers_every_caller_with_the_exact_status_and_a_refusal_changes_nothing(
+        world: World, name: str, caller: str | None) -> None:
+    _, method, path, body, allowed = next(e for e in ENDPOINTS if e[0] == name)
+    expected = 401 if caller is None else allowed.get(caller, 403)
+    before = world.snapshot()
+    response = world.call(method, path, caller, INCIDENT if body == "incident" else body)
+    assert response.status_code == expected, response.get_json()
+    if expected >= 400:
+        error = response.get_json()
+        assert set(error) == {"code", "message", "status"} and error["status"] == expected
+        assert error["code"] == {401: "unauthenticated", 403: "forbidden"}[expected]
+        assert error["message"]
+        assert world.snapshot() == before
+
+
+def test_the_matrix_covers_every_operation_of_the_openapi_document(world: World) -> None:
+    spec = world.client.get("/openapi.json").get_json()
+    operations = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops if m != "parameters"}
+    covered = {(m, _template(p)) for _, m, p, *_ in ENDPOINTS}
+    public = {("GET", "/health")}
+    assert operations - public == covered
+
+
+def _template(path: str) -> str:
+    path = path.split("?")[0]
+    for ref in REFS.values():
+        path = path.replace(ref, "{ref}")
+    return path.replace("alert-R", "{alert_id}")
