@@ -1,10 +1,14 @@
-"""`hrcase users ...`: named users with a role and an office."""
+"""`hrcase users ...`: named users with a role and an office, their API tokens and how they receive alerts."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import click
 
 from schemas.vocabulary import ROLES
+from services.casework.adapters import preferences, token_store
 from services.casework.adapters import repository as repo
 from services.casework.domain.roles import User
 from services.cli.common import data_dir_option, open_runtime
@@ -12,7 +16,7 @@ from services.cli.common import data_dir_option, open_runtime
 
 @click.group()
 def users() -> None:
-    """Users, roles and offices."""
+    """Users, roles and offices; API tokens; alert delivery."""
 
 
 @users.command("add")
@@ -37,6 +41,89 @@ def list_users(data_dir: str) -> None:
     runtime = open_runtime(data_dir)
     for user in runtime.casework.read(repo.list_users):
         click.echo(f"{user.username:20} {user.role:12} {user.office:10} {'' if user.active else '(inactive)'}")
+
+
+@users.command("deactivate")
+@data_dir_option
+@click.argument("username")
+def deactivate(data_dir: str, username: str) -> None:
+    """Deactivate a user: their tokens stop working and they can no longer act."""
+    runtime = open_runtime(data_dir)
+    user = runtime.casework.read(lambda conn: repo.get_user(conn, username))
+    if user is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    runtime.casework.write(lambda conn: repo.save_user(conn, replace(user, active=False)))
+    click.echo(f"{username}: deactivated")
+
+
+@users.command("alerts")
+@data_dir_option
+@click.argument("username")
+@click.option("--email", default=None, help="Address for alert e-mails ('' to remove).")
+@click.option("--webhook", default=None, help="URL for signed alert webhooks ('' to remove).")
+@click.option("--mode", type=click.Choice(preferences.MODES), default=None,
+              help="Each alert immediately, or one daily digest.")
+def alert_preferences(data_dir: str, username: str, email: str | None, webhook: str | None, mode: str | None) -> None:
+    """Set where (e-mail, webhook) and when (immediately, daily digest) a user receives alerts."""
+    runtime = open_runtime(data_dir)
+    if runtime.casework.read(lambda conn: repo.get_user(conn, username)) is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    current = runtime.casework.read(lambda conn: preferences.get(conn, username))
+    updated = replace(current, email=current.email if email is None else (email or None),
+                      webhook_url=current.webhook_url if webhook is None else (webhook or None),
+                      mode=mode or current.mode)
+    runtime.casework.write(lambda conn: preferences.save(conn, updated))
+    click.echo(f"{username}: e-mail {updated.email or '-'}, webhook {updated.webhook_url or '-'}, {updated.mode}")
+
+
+@users.group("token")
+def token() -> None:
+    """API tokens: shown once, stored only as a hash, expiring and revocable."""
+
+
+@token.command("create")
+@data_dir_option
+@click.argument("username")
+@click.option("--expires-in", "days", type=click.FloatRange(min=0, min_open=True), default=90, show_default=True,
+              help="Days until the token expires.")
+@click.option("--no-expiry", is_flag=True, help="A token that never expires (revoke it when done).")
+@click.option("--label", default="", help="What the token is for.")
+def token_create(data_dir: str, username: str, days: float, no_expiry: bool, label: str) -> None:
+    """Issue a token for a user and print it: this is the only time it is shown."""
+    runtime = open_runtime(data_dir)
+    user = runtime.casework.read(lambda conn: repo.get_user(conn, username))
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user {username!r}")
+    now = datetime.now(UTC)
+    expires = None if no_expiry else now + timedelta(days=days)
+    issued = runtime.casework.write(lambda conn: token_store.create(conn, username, now, expires, label))
+    click.echo(issued.value)
+    click.echo(f"token {issued.token_id} for {username} ({user.role}, {user.office}), "
+               f"{'no expiry' if expires is None else f'expires {expires:%Y-%m-%d %H:%M} UTC'}; "
+               "it is not stored and cannot be shown again", err=True)
+
+
+@token.command("list")
+@data_dir_option
+@click.argument("username", required=False)
+def token_list(data_dir: str, username: str | None) -> None:
+    """List tokens (ids, owners, states; never the tokens themselves)."""
+    runtime = open_runtime(data_dir)
+    now = datetime.now(UTC)
+    for stored in runtime.casework.read(lambda conn: token_store.list_for(conn, username)):
+        expires = f"{stored.expires_at:%Y-%m-%d}" if stored.expires_at else "never"
+        click.echo(f"{stored.token_id}  {stored.username:16} {stored.state(now):8} expires {expires:10} {stored.label}")
+
+
+@token.command("revoke")
+@data_dir_option
+@click.argument("token_id")
+def token_revoke(data_dir: str, token_id: str) -> None:
+    """Revoke a token at once (by its id, as `token list` shows it)."""
+    runtime = open_runtime(data_dir)
+    if not runtime.casework.write(lambda conn: token_store.revoke(conn, token_id, datetime.now(UTC))):
+        raise click.ClickException(f"no active token {token_id!r}")
+    click.echo(f"token {token_id} revoked")
 
 
 COMMANDS = (users,)

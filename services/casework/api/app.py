@@ -19,7 +19,8 @@ VERSION = "1"
 PUBLIC = ("/openapi.json", "/docs", "/health")
 
 
-def create_app(ctx: ApiContext) -> Flask:
+def create_app(ctx: ApiContext | None) -> Flask:
+    """The app over a casework service (None: only to generate the OpenAPI document)."""
     from services.casework.api import alerts, audit, cases, commands, incidents, me
 
     app = Flask("hrcase.casework.api")
@@ -94,7 +95,7 @@ def _record_access(response: Response) -> Response:
     return response
 
 
-def openapi(ctx: ApiContext) -> dict[str, Any]:
+def openapi(ctx: ApiContext | None = None) -> dict[str, Any]:
     """The OpenAPI document, as served at /openapi.json."""
     app = create_app(ctx)
     with app.test_request_context():
