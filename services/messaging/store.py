@@ -85,6 +85,10 @@ class Mailboxes:
         publisher.publish(
             [Outgoing(r.topic, r.key, r.value, json.loads(r.headers)) for r in rows]
         )
+        # Delete exactly what was published: with two workers on one database, a transaction that took a lower
+        # id may commit while this one publishes, and `id <= last` would delete its record unpublished.
+        ids = [r.id for r in rows]
         with engine.begin() as conn:
-            conn.execute(delete(self.outbox).where(self.outbox.c.id <= rows[-1].id))
+            for start in range(0, len(ids), 500):  # keep under SQLite's bound-parameter limit
+                conn.execute(delete(self.outbox).where(self.outbox.c.id.in_(ids[start : start + 500])))
         return len(rows)
