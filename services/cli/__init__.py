@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from services.cli import api, cases, kafka, runtime, users
+from services.cli import api, cases, history, kafka, runtime, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -18,7 +18,7 @@ def cli(verbose: int) -> None:
 
 
 runtime.sitrep.add_command(kafka.sitrep_publish)
-for module in (runtime, cases, users, kafka, api):
+for module in (runtime, cases, users, kafka, api, history):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -1,0 +1,136 @@
+"""`hrcase import`, `export`, `simulate` and `report`: histories in and out, and the compliance report."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from services.cli.common import data_dir_option, open_runtime
+from services.reporting.domain.model import Scope, end_of, start_of
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@click.command("import")
+@data_dir_option
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=True))
+@click.option("--events", "events_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Restore an `hrcase export` folder into this (empty) installation instead.")
+@click.option("--until", type=DATE, default=None,
+              help="Run the SLA monitor up to the end of this day after the last row (default: the last row).")
+def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None, until: datetime | None) -> None:
+    """Import a case history: INCIDENTS.csv CASES.csv (see docs/reports.md), checked whole; nothing on any error."""
+    from services.reporting.history.importer import ImportRefused, import_files
+
+    runtime = open_runtime(data_dir)
+    if events_dir:
+        if files or until:
+            raise click.UsageError("--events takes no files and no --until")
+        _restore(runtime, Path(events_dir))
+        return
+    if len(files) != 2:
+        raise click.UsageError("give two files: the situation report incidents and the case actions")
+    try:
+        summary = import_files(runtime, Path(files[0]), Path(files[1]), datetime.now(UTC),
+                               end_of(until.date()) if until else None)
+    except ImportRefused as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s) in the history; nothing was imported") from None
+    click.echo(f"imported {summary.incidents:,} incidents and {summary.actions:,} case actions "
+               f"({summary.users:,} new users), replayed to {summary.until:%Y-%m-%d %H:%M} UTC "
+               f"in {summary.seconds:.1f} s")
+    for topic, n in sorted(summary.topics.items()):
+        click.echo(f"  {topic}: {n:,} records")
+
+
+def _restore(runtime: object, folder: Path) -> None:
+    from services.reporting.adapters.handover import HandoverError, restore
+
+    try:
+        result = restore(runtime, folder)  # type: ignore[arg-type]
+    except HandoverError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.describe())
+
+
+@click.command("export")
+@data_dir_option
+@click.argument("folder", type=click.Path(file_okay=False))
+def export_history(data_dir: str, folder: str) -> None:
+    """Write the complete event history, users and SLA policy, with a manifest of counts and checksums."""
+    from services.reporting.adapters.handover import export
+
+    manifest = export(open_runtime(data_dir), Path(folder))
+    click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
+    click.echo("it holds identities of victims, witnesses and sources: handle it as the database itself")
+
+
+@click.command("simulate")
+@click.option("--profile", default="oios-2021-011", show_default=True,
+              help="A built-in profile name or a mission profile TOML file (see docs/reports.md).")
+@click.option("--seed", type=int, default=None, help="Override the profile's seed.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write the CSVs to.")
+def simulate(profile: str, seed: int | None, out: str) -> None:
+    """Generate a realistic case history for a mission, in the import format."""
+    from services.reporting.simulation.files import write_history
+    from services.reporting.simulation.profile import ProfileError, load_profile
+
+    try:
+        chosen = load_profile(profile, seed)
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from None
+    started = time.perf_counter()
+    paths = write_history(chosen, Path(out))
+    click.echo(f"{chosen.name} (seed {chosen.seed}): {', '.join(str(p) for p in paths)} "
+               f"in {time.perf_counter() - started:.1f} s")
+    click.echo(f"next: hrcase import {paths[0]} {paths[1]} --until {chosen.as_of:%Y-%m-%d}")
+
+
+@click.command("report")
+@data_dir_option
+@click.option("--as-of", "as_of", type=DATE, required=True, help="The report date (its end: 'as at 30 June').")
+@click.option("--from", "start", type=DATE, default=None, help="Incidents reported from this day.")
+@click.option("--to", "end", type=DATE, default=None, help="Incidents reported up to this day (default: --as-of).")
+@click.option("--office", default=None, help="One office only.")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Re-evaluate the same history under this SLA policy too, and show the difference.")
+@click.option("--events", "events_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Report from an `hrcase export` folder instead of the installation.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="report", show_default=True,
+              help="Folder for report.md, report.html, the CSV tables and the PNG charts.")
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime | None, office: str | None,
+           policy_file: str | None, events_dir: str | None, out: str, no_charts: bool) -> None:
+    """The compliance report, computed from events only, as Markdown, HTML, CSV and PNG."""
+    from services.config import Settings
+    from services.reporting.adapters.handover import read_export
+    from services.reporting.adapters.log_source import read_log
+    from services.reporting.adapters.output import write_report
+    from services.reporting.whatif import make_report
+    from services.sla_monitor.adapters import policy_file as policies
+
+    started = time.perf_counter()
+    settings = Settings.from_env(data_dir=data_dir)
+    history = read_export(Path(events_dir)) if events_dir else read_log(open_runtime(data_dir).log)
+    scope = Scope(as_of=end_of(as_of.date()), start=start_of(start.date()) if start else None,
+                  end=end_of(end.date()) if end else None, office=office)
+    try:
+        other = policies.load(policy_file) if policy_file else None
+        result = make_report(history, scope, settings.policy(), other, policy_file or "")
+    except policies.PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+    written = write_report(result, Path(out), charts=not no_charts)
+    for line in result.summary:
+        click.echo(line)
+    click.echo(f"{len(written)} files in {out} ({time.perf_counter() - started:.1f} s)")
+
+
+COMMANDS = (import_history, export_history, simulate, report)

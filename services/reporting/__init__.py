@@ -1,0 +1,1 @@
+"""Reporting: history import and export, simulated histories, and compliance reports computed from events."""

@@ -1,0 +1,1 @@
+"""Where reports and histories meet files and the embedded log."""

@@ -1,0 +1,165 @@
+"""Handover: the complete event history to a folder with a manifest, and back into an empty installation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from services.casework.adapters import repository as repo
+from services.casework.domain.roles import User
+from services.embedded import EmbeddedRuntime
+from services.messaging.embedded import records
+from services.messaging.ports import Message
+from services.reporting.adapters.log_source import history_of
+from services.reporting.adapters.rebuild import RebuildError, rebuild
+from services.reporting.domain.events import History
+from services.sla_monitor.adapters import policy_file
+
+FORMAT = "hrcase-export/1"
+EVENTS, USERS, POLICY, MANIFEST = "events.jsonl", "users.jsonl", "sla_policy.toml", "manifest.json"
+
+
+class HandoverError(Exception):
+    """The export is incomplete or altered, or the installation cannot take it; nothing was changed."""
+
+
+def _messages(runtime: EmbeddedRuntime) -> Iterator[Message]:
+    with runtime.log.engine.connect() as conn:
+        for row in conn.execute(select(records).order_by(records.c.offset)):
+            yield Message(row.topic, 0, row.offset, row.key, row.value, json.loads(row.headers))
+
+
+def _line(message: Message) -> str:
+    record: dict[str, Any] = {"offset": message.offset, "topic": message.topic, "key": message.key,
+                              "headers": message.headers}
+    try:
+        record["value"] = message.value.decode("utf-8")
+    except UnicodeDecodeError:
+        record["value_b64"] = base64.b64encode(message.value).decode()
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def export(runtime: EmbeddedRuntime, folder: Path) -> dict[str, Any]:
+    """Write events.jsonl (every log record, in order), users.jsonl, sla_policy.toml and manifest.json."""
+    if folder.exists() and any(folder.iterdir()):
+        raise HandoverError(f"{folder} is not empty")
+    folder.mkdir(parents=True, exist_ok=True)
+    topics: Counter = Counter()
+    types: Counter = Counter()
+    with (folder / EVENTS).open("w", encoding="utf-8") as out:
+        for message in _messages(runtime):
+            topics[message.topic] += 1
+            types[message.headers.get("type", "(raw record)")] += 1
+            out.write(_line(message) + "\n")
+    users = runtime.casework.read(repo.list_users)
+    (folder / USERS).write_text("".join(json.dumps(asdict(u), sort_keys=True) + "\n" for u in users), encoding="utf-8")
+    shutil.copyfile(runtime.settings.policy_path or policy_file.default_policy_path(), folder / POLICY)
+    manifest = {
+        "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "records": sum(topics.values()), "topics": dict(sorted(topics.items())),
+        "event_types": dict(sorted(types.items())), "users": len(users), "policy_version": runtime.sla.policy.version,
+        "files": {name: _file_facts(folder / name) for name in (EVENTS, USERS, POLICY)},
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _file_facts(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "lines": data.count(b"\n")}
+
+
+def verify(folder: Path) -> dict[str, Any]:
+    """The manifest, once every file's checksum and every count agrees with it."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise HandoverError(f"{folder / MANIFEST}: cannot read it ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise HandoverError(f"{folder}: not an hrcase export ({manifest.get('format')!r}, expected {FORMAT})")
+    for name, expected in manifest["files"].items():
+        path = folder / name
+        if not path.exists():
+            raise HandoverError(f"{path} is missing")
+        if _file_facts(path) != expected:
+            raise HandoverError(f"{path} does not match the manifest (checksum or size differs): altered or truncated")
+    counted = Counter(m.topic for m in read_messages(folder))
+    if dict(counted) != manifest["topics"]:
+        raise HandoverError(f"{folder / EVENTS}: records per topic {dict(counted)} differ from the manifest")
+    return manifest
+
+
+def read_messages(folder: Path) -> Iterator[Message]:
+    with (folder / EVENTS).open(encoding="utf-8") as lines:
+        for line in lines:
+            r = json.loads(line)
+            value = r["value"].encode("utf-8") if "value" in r else base64.b64decode(r["value_b64"])
+            yield Message(r["topic"], 0, r["offset"], r["key"], value, r["headers"])
+
+
+def read_export(folder: Path) -> History:
+    """The events of an export, for a report, once the manifest checks out."""
+    verify(folder)
+    return history_of(read_messages(folder))
+
+
+def read_users(folder: Path) -> list[User]:
+    lines = (folder / USERS).read_text(encoding="utf-8").splitlines()
+    return [User(**json.loads(line)) for line in lines if line.strip()]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    records: int
+    users: int
+    cases: int
+    new_records: dict[str, int]  # emitted by the restored services beyond the export (normally none)
+
+    def describe(self) -> str:
+        text = f"restored {self.records:,} records, {self.users:,} users and {self.cases:,} cases"
+        if self.new_records:
+            extra = ", ".join(f"{t}: {n:,}" for t, n in sorted(self.new_records.items()))
+            text += (f"\nnote: the restored services emitted records the source had not yet emitted ({extra}): "
+                     "deadlines that fell due before the export's last event but had not been checked there")
+        return text
+
+
+def restore(runtime: EmbeddedRuntime, folder: Path) -> RestoreResult:
+    """Put an export into an empty installation: the same log, and each service's state rebuilt from it."""
+    manifest = verify(folder)
+    if _has_records(runtime) or runtime.casework.read(repo.list_users):
+        raise HandoverError(f"{runtime.settings.data_dir} is not empty: restore into a new data directory")
+    exported = policy_file.load(folder / POLICY)
+    if exported.version != runtime.sla.policy.version:
+        raise HandoverError(f"the export was made under SLA policy {exported.version!r}, this installation runs "
+                            f"{runtime.sla.policy.version!r}: start it with HRCASE_SLA_POLICY={folder / POLICY}")
+    messages = list(read_messages(folder))
+    with runtime.log.engine.begin() as conn:
+        for start in range(0, len(messages), 1000):
+            conn.execute(insert(records), [
+                {"offset": m.offset, "topic": m.topic, "key": m.key, "value": m.value,
+                 "headers": json.dumps(m.headers, sort_keys=True), "event_id": m.headers.get("event_id")}
+                for m in messages[start:start + 1000]])
+    users = read_users(folder)
+    try:
+        cases = rebuild(runtime, messages, users)
+    except RebuildError as exc:
+        raise HandoverError(f"{exc}; remove {runtime.settings.data_dir} before trying again") from None
+    counted = Counter(m.topic for m in _messages(runtime))
+    new = {t: n - manifest["topics"].get(t, 0) for t, n in counted.items() if n != manifest["topics"].get(t, 0)}
+    return RestoreResult(records=len(messages), users=len(users), cases=cases, new_records=new)
+
+
+def _has_records(runtime: EmbeddedRuntime) -> bool:
+    with runtime.log.engine.connect() as conn:
+        return conn.execute(select(records.c.offset).limit(1)).first() is not None

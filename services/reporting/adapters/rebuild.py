@@ -1,0 +1,140 @@
+"""Services' state rebuilt from a restored log: each service's own processor, at the times it first ran."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection
+
+from schemas.registry import load_payload
+from schemas.topics import CASE_EVENTS, INCIDENTS, SITREP_INCIDENTS, SLA_EVENTS
+from services.casework.adapters import repository as repo
+from services.casework.domain.case import Event, apply
+from services.casework.domain.roles import User
+from services.embedded import EmbeddedRuntime
+from services.messaging.ports import Message
+from services.reporting.history.importer import save_users, settle
+
+CHUNK = 500
+
+
+class RebuildError(Exception):
+    """The rebuilt state disagrees with the events it came from."""
+
+
+def rebuild(runtime: EmbeddedRuntime, messages: Sequence[Message], users: Sequence[User]) -> int:
+    """Intake and casework re-read their inputs, casework folds its officers' events, sla_monitor replays.
+
+    Intake takes each sitrep record at the time its outcome was recorded (the case's registration, or the
+    rejection), so that its rules decide as they did; casework registers each incident at the registration time
+    in the log, so references and alerts come out the same. Returns how many cases casework holds.
+    """
+    runtime.casework.write(partial(save_users, users=users))
+    envelopes = {m.offset: json.loads(m.value) for m in messages if m.topic != SITREP_INCIDENTS}
+    registered: dict[str, datetime] = {}
+    references: dict[str, str] = {}
+    rejected: dict[int, datetime] = {}
+    for env in envelopes.values():
+        if env["type"] == "CaseRegistered":
+            registered[env["payload"]["incident_key"]] = _time(env["occurred_at"])
+            references[env["payload"]["case_id"]] = env["payload"]["reference"]
+        elif env["type"] == "IncidentRejected" and env["payload"]["source"].get("topic") == SITREP_INCIDENTS:
+            rejected[int(env["payload"]["source"]["offset"])] = _time(env["occurred_at"])
+    last = max((_time(e["occurred_at"]) for e in envelopes.values()), default=None)
+    if last is None:
+        return 0
+    for lane, now, group in _runs(messages, envelopes, registered, rejected, last):
+        if lane == "intake":
+            runtime.intake.processor.process(group, now)
+        elif lane == "casework":
+            runtime.casework.processor.process(group, now)
+        else:
+            runtime.casework.write(partial(_fold, group=group, envelopes=envelopes))
+    _commit(runtime, messages)
+    _check(runtime, references)
+    settle(runtime, last)  # sla_monitor replays every case event (event time), then checks up to the last one
+    return len(references)
+
+
+def _runs(messages: Sequence[Message], envelopes: dict[int, Any], registered: dict[str, datetime],
+          rejected: dict[int, datetime], last: datetime) -> Iterator[tuple[str, datetime, list[Message]]]:
+    """Consecutive messages for the same service at the same time, in log order, at most CHUNK at once."""
+    current: tuple[str, datetime] | None = None
+    group: list[Message] = []
+    clock = min(registered.values(), default=last)
+    for message in messages:
+        if message.topic == SITREP_INCIDENTS:
+            clock = registered.get(message.key or "") or rejected.get(message.offset) or clock
+            lane, now = "intake", clock
+        elif message.topic == INCIDENTS:
+            key = envelopes[message.offset]["key"]
+            lane, now = "casework", registered.get(key, _time(envelopes[message.offset]["occurred_at"]))
+        elif message.topic == SLA_EVENTS:
+            lane, now = "casework", last  # casework dates an alert by the SLA event, not by `now`
+        elif message.topic == CASE_EVENTS:
+            lane, now = "fold", last
+        else:
+            continue  # dead letters and rejections are outputs, already in the log
+        if (lane, now) != current or len(group) >= CHUNK:
+            if group and current:
+                yield current[0], current[1], group
+            current, group = (lane, now), []
+        group.append(message)
+    if group and current:
+        yield current[0], current[1], group
+
+
+def _fold(conn: Connection, group: Sequence[Message], envelopes: dict[int, Any]) -> None:
+    """Officers' case events into cases, history and alerts, as casework's command handler left them."""
+    for message in group:
+        env = envelopes[message.offset]
+        if env["type"] == "CaseRegistered":
+            continue  # registration is casework's own reaction to the incident, replayed above
+        payload = load_payload(env["type"], env["version"], env["payload"])
+        at = _time(env["occurred_at"])
+        case = repo.get_case(conn, payload["case_id"])
+        if case is None:
+            raise RebuildError(f"{env['type']} {env['event_id']} is about case {payload['case_id']}, never registered")
+        if env["type"] == "AlertAcknowledged":
+            alert = repo.get_alert(conn, payload["alert_id"])
+            if alert is not None:
+                repo.save_alert(conn, replace(alert, acknowledged_by=payload["actor"], acknowledged_at=at))
+        after = apply(case, Event(env["type"], payload, at))
+        if after != case:
+            repo.update_case(conn, case, after)
+        repo.append_history(conn, [{"event_id": env["event_id"], "case_id": env["key"], "type": env["type"],
+                                    "occurred_at": at, "actor": env["payload"]["actor"],
+                                    "payload": json.dumps(env["payload"], sort_keys=True)}])
+
+
+def _commit(runtime: EmbeddedRuntime, messages: Sequence[Message]) -> None:
+    """Intake and casework have taken their inputs: their consumer groups start after them."""
+    last: dict[str, Message] = {}
+    for message in messages:
+        last[message.topic] = message
+    for group, topics in (("intake", (SITREP_INCIDENTS,)), ("casework", (INCIDENTS, SLA_EVENTS))):
+        done = [last[t] for t in topics if t in last]
+        runtime.log.subscriber(group, topics).commit(done)
+
+
+def _check(runtime: EmbeddedRuntime, references: dict[str, str]) -> None:
+    def read(conn: Connection) -> list[str]:
+        wrong = []
+        for case_id, reference in references.items():
+            case = repo.get_case(conn, case_id)
+            if case is None or case.reference != reference:
+                wrong.append(f"{reference} ({'missing' if case is None else case.reference})")
+        return wrong
+
+    wrong = runtime.casework.read(read)
+    if wrong:
+        raise RebuildError(f"rebuilt cases differ from the export: {', '.join(wrong[:10])}")
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)

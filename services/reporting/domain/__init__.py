@@ -1,0 +1,1 @@
+"""Pure report computations: events in, tables out; no I/O, and every time is an argument."""

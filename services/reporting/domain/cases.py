@@ -1,0 +1,110 @@
+"""Each case as at a date, folded from its case events alone: stage and since when, recording, work, closure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from services.reporting.domain.events import Event
+
+# As casework's Case.last_activity_at: what counts as work on a case (a stall clock restarts on these).
+ACTIVITY = frozenset({"CaseRecorded", "ActivityLogged", "StageChanged", "FollowUpRecorded", "ClosureRejected",
+                      "CaseReopened"})
+REVIEW_RESTARTS = frozenset({"CaseRecorded", "CaseReviewed", "CaseReopened", "ClosureRejected"})
+OPEN_STAGES = ("preliminary", "investigation", "concluded")
+STAGE_ORDER = ("reported", "preliminary", "investigation", "concluded", "closure_requested", "closed")
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    case_id: str
+    reference: str
+    office: str
+    incident_key: str
+    sitrep_id: str
+    location: str
+    violation_types: tuple[str, ...]
+    reported_at: datetime
+    registered_at: datetime
+    stage: str
+    stage_since: datetime
+    assignee: str | None = None
+    recorded_at: datetime | None = None
+    recorded_by: str | None = None
+    last_activity_at: datetime | None = None
+    review_since: datetime | None = None  # recorded, reopened, closure rejected or last reviewed
+    delay_reason: str | None = None  # a justified delay recorded since the last activity
+    delay_until: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    closure: str | None = None  # "approved" (a Director's decision) or "without_approval" (historical)
+    closure_requested_at: datetime | None = None
+    follow_ups: int = 0
+
+    @property
+    def recording_days(self) -> float | None:
+        if self.recorded_at is None:
+            return None
+        return (self.recorded_at - self.reported_at).total_seconds() / 86400
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def work_since(self) -> datetime:
+        """When work last happened: the last activity, or the report if there was none."""
+        return self.last_activity_at or self.reported_at
+
+
+def fold(events: Iterable[Event], as_of: datetime) -> dict[str, CaseFacts]:
+    """Cases as at `as_of` from case events in log order; events after `as_of` are ignored."""
+    cases: dict[str, CaseFacts] = {}
+    for event in sorted(events, key=lambda e: e.offset):
+        if event.occurred_at > as_of:
+            continue
+        p = event.payload
+        if event.type == "CaseRegistered":
+            if p["case_id"] not in cases:
+                cases[p["case_id"]] = _registered(event)
+            continue
+        case = cases.get(p["case_id"])
+        if case is not None:
+            cases[case.case_id] = _apply(case, event)
+    return cases
+
+
+def _registered(event: Event) -> CaseFacts:
+    p = event.payload
+    return CaseFacts(
+        case_id=p["case_id"], reference=p["reference"], office=p["office"], incident_key=p["incident_key"],
+        sitrep_id=p["sitrep_id"], location=p["location"], violation_types=tuple(p["violation_types"]),
+        reported_at=p["reported_at"], registered_at=event.occurred_at, stage=p["stage"],
+        stage_since=p["reported_at"], assignee=p.get("assignee"),
+    )
+
+
+def _apply(case: CaseFacts, event: Event) -> CaseFacts:
+    p, at, kind = event.payload, event.occurred_at, event.type
+    changes: dict = {"assignee": p.get("assignee"), "reference": p["reference"], "office": p["office"]}
+    if p["stage"] != case.stage:
+        changes |= {"stage": p["stage"], "stage_since": at}
+    if kind in ACTIVITY:
+        changes |= {"last_activity_at": at, "delay_reason": None, "delay_until": None}
+    if kind in REVIEW_RESTARTS:
+        changes["review_since"] = at
+    if kind == "CaseRecorded":
+        changes |= {"recorded_at": at, "recorded_by": p["actor"]}
+    elif kind == "DelayJustified":
+        changes |= {"delay_reason": p["reason"], "delay_until": p["until"]}
+    elif kind == "FollowUpRecorded":
+        changes["follow_ups"] = case.follow_ups + 1
+    elif kind == "ClosureRequested":
+        changes["closure_requested_at"] = at
+    elif kind in ("ClosureApproved", "CaseClosedWithoutApproval"):
+        approved = kind == "ClosureApproved"
+        changes |= {"closed_at": at, "closed_by": p["actor"], "closure": "approved" if approved else "without_approval"}
+    elif kind in ("CaseReopened", "ClosureRejected"):
+        changes |= {"closed_at": None, "closed_by": None, "closure": None, "closure_requested_at": None}
+    return replace(case, **changes)

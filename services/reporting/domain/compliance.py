@@ -1,0 +1,149 @@
+"""The compliance report: the audit's questions (OIOS 2021/011) answered from events, for any period and office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.reporting.domain import performance, recording, sla, stages
+from services.reporting.domain.cases import CaseFacts, fold
+from services.reporting.domain.events import Event, History
+from services.reporting.domain.model import Report, Scope, Section, Table, Targets
+from services.reporting.domain.whatif import WhatIf, what_if_section
+
+
+@dataclass(frozen=True)
+class Cohort:
+    cases: tuple[CaseFacts, ...]
+    sla_events: tuple[Event, ...]  # those on the cohort's cases, up to the report date
+    rejected: int  # situation report records intake refused within the period
+    without_case: tuple[str, ...]  # accepted incidents casework has not (yet) opened a case for
+
+
+def cohort(history: History, scope: Scope) -> Cohort:
+    cases = tuple(c for c in fold(history.case_events, scope.as_of).values() if scope.covers(c.reported_at, c.office))
+    ids = {c.case_id for c in cases}
+    events = tuple(e for e in history.sla_events if e.payload["case_id"] in ids and e.occurred_at <= scope.as_of)
+    keys = {c.incident_key for c in cases}
+    without = tuple(sorted(e.key for e in history.incidents if e.key not in keys
+                           and scope.covers(e.payload["reported_at"], e.payload["office"])
+                           and e.occurred_at <= scope.as_of))
+    rejected = sum(1 for e in history.rejected if _rejected_within(e.occurred_at, scope))
+    return Cohort(cases, events, rejected, without)
+
+
+def _rejected_within(at: datetime, scope: Scope) -> bool:
+    return at <= scope.as_of and (scope.start is None or at >= scope.start)
+
+
+def build_report(history: History, scope: Scope, targets: Targets, what_if: WhatIf | None = None) -> Report:
+    c = cohort(history, scope)
+    cases, events = list(c.cases), list(c.sla_events)
+    offices = recording.offices_of(cases)
+    status_table, status_chart = stages.by_stage_and_year(cases, scope)
+    distribution = recording.delay_distribution(cases)
+    figures = key_figures(c, scope, targets)
+    sections = [
+        Section("1. Situation reports against recorded cases", _reconciliation_text(c),
+                (recording.reconciliation(cases, targets), recording.unrecorded(cases, scope.as_of))),
+        Section("2. Recording delay", (), (recording.recording_delay(cases, targets), distribution),
+                (recording.delay_chart(distribution),)),
+        Section("3. Cases by stage and time in stage", (),
+                (stages.by_stage(cases, scope), status_table, stages.by_age_in_stage(cases, scope),
+                 stages.by_last_activity(cases, scope)), (status_chart,)),
+        Section("4. Stalled cases and recorded reasons", (),
+                (stages.stalled_summary(cases, targets, scope.as_of),
+                 stages.stalled_list(cases, targets, scope.as_of))),
+        Section("5. Closures, Director's review and follow-up", (),
+                (stages.closures(cases), stages.unapproved_closures(cases))),
+        Section("6. Performance by office and by officer", (),
+                (performance.by_office(cases, events, targets, scope.as_of),
+                 performance.by_officer(cases, events, targets, scope.as_of))),
+        Section("7. What hrcase did: SLA warnings, breaches and escalations", _sla_text(figures),
+                (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
+    ]
+    if what_if is not None:
+        sections.append(what_if_section(what_if, cases, events, targets, scope))
+    return Report(
+        title="hrcase compliance report", scope=describe(scope, targets, c), summary=summary(figures, scope, targets),
+        sections=tuple(sections), figures=figures,
+    )
+
+
+def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | int | None]:
+    cases = c.cases
+    stats = recording.delay_stats(cases, targets)
+    stuck = stages.stalled(cases, targets, scope.as_of)
+    at = {s: [k for k in cases if k.stage == s] for s in stages.STAGE_ORDER}
+    levels = sla.counts(c.sla_events)
+    closed = at["closed"]
+    return {
+        "incidents": len(cases), "recorded": stats.recorded, "unrecorded": len(cases) - stats.recorded,
+        "mean_delay_days": stats.mean, "median_delay_days": stats.median, "p90_delay_days": stats.p90,
+        "within_goal": stats.within_goal, "within_goal_share": stats.within_share,
+        "preliminary": len(at["preliminary"]),
+        "preliminary_since_cut": sum(1 for k in at["preliminary"] if k.stage_since <= scope.cut_end),
+        "investigation": len(at["investigation"]),
+        "investigation_idle_since_cut": sum(1 for k in at["investigation"] if k.work_since <= scope.cut_end),
+        "concluded": len(at["concluded"]), "closure_requested": len(at["closure_requested"]), "closed": len(closed),
+        "closed_without_approval": sum(1 for k in closed if k.closure == "without_approval"),
+        "closed_with_follow_up": sum(1 for k in closed if k.follow_ups),
+        "stalled": len(stuck), "stalled_without_reason": sum(1 for k in stuck if not k.delay_reason),
+        "rejected_records": c.rejected, "incidents_without_case": len(c.without_case),
+        **{f"sla_{lv}": sum(n for (_, level), n in levels.items() if level == lv) for lv in sla.LEVELS},
+        "recording_breaches": levels[("recording", "breach")],
+        "recording_escalations": levels[("recording", "escalation")],
+    }
+
+
+def describe(scope: Scope, targets: Targets, c: Cohort) -> tuple[tuple[str, str], ...]:
+    start = f"{scope.start:%d %B %Y}" if scope.start else "the first report"
+    end = f"{scope.end:%d %B %Y}" if scope.end else f"{scope.as_of:%d %B %Y}"
+    return (
+        ("As at", f"{scope.as_of:%d %B %Y}"),
+        ("Incidents reported", f"from {start} to {end}"),
+        ("Offices", scope.office or "all"),
+        ("SLA policy (targets)", targets.policy_version),
+        ("Computed from", "events only: accepted incidents, case events, SLA events, intake rejections"),
+    )
+
+
+def summary(f: dict, scope: Scope, targets: Targets) -> tuple[str, ...]:
+    n = int(f["incidents"] or 0)
+    lines = [
+        f"{n:,} incidents in situation reports; {f['unrecorded']:,} never recorded; {f['recorded']:,} recorded"
+        + (f", on average {f['mean_delay_days']:.1f} days after being reported (median {f['median_delay_days']:.1f}, "
+           f"90th percentile {f['p90_delay_days']:.1f}; {f['within_goal']:,} within the "
+           f"{targets.recording_days:g}-day goal)" if f["recorded"] else "") + ".",
+        f"As at {scope.as_of:%d %B %Y}: {f['preliminary']:,} cases at preliminary information gathering "
+        f"({f['preliminary_since_cut']:,} of them since {scope.cut} or earlier), {f['investigation']:,} at "
+        f"investigation ({f['investigation_idle_since_cut']:,} with no activity since {scope.cut}), "
+        f"{f['concluded']:,} concluded, {f['closure_requested']:,} awaiting a closure decision, {f['closed']:,} "
+        f"closed ({f['closed_without_approval']:,} of them without the Director's or Deputy Director's approval; "
+        f"{f['closed_with_follow_up']:,} with a recorded follow-up).",
+        f"{f['stalled']:,} open cases stalled beyond their stage's goal, {f['stalled_without_reason']:,} of them "
+        f"without a recorded reason for the delay.",
+        f"The SLA monitor emitted {f['sla_warning']:,} warnings, {f['sla_breach']:,} breaches and "
+        f"{f['sla_escalation']:,} escalations on these cases, of which {f['recording_breaches']:,} recording breaches "
+        f"to Team Leaders and {f['recording_escalations']:,} recording escalations to the Director.",
+    ]
+    return tuple(lines)
+
+
+def _reconciliation_text(c: Cohort) -> tuple[str, ...]:
+    out = []
+    if c.rejected:
+        out.append(f"{c.rejected:,} situation report records were rejected by intake in the period and opened no "
+                   "case; `hrcase rejected` lists them with their reasons.")
+    if c.without_case:
+        out.append(f"{len(c.without_case):,} accepted incidents have no case yet: {', '.join(c.without_case[:20])}.")
+    return tuple(out)
+
+
+def _sla_text(f: dict) -> tuple[str, ...]:
+    return ("These are the events the SLA monitor emitted while it ran over the history (live, or replayed by "
+            "`hrcase import` on event time), up to the report date.",)
+
+
+def table_named(report: Report, slug: str) -> Table:
+    return next(t for t in report.tables() if t.slug == slug)

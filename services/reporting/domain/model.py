@@ -1,0 +1,107 @@
+"""What a report is made of: its scope, the targets it measures against, tables, charts and sections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Pct:
+    """A share, shown as a percentage (None when there is nothing to divide by)."""
+
+    value: float | None
+
+
+Cell = str | int | float | Pct | None
+
+
+@dataclass(frozen=True)
+class Table:
+    slug: str  # file name of its CSV
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]  # each cell a Cell
+    note: str = ""
+    preview: int | None = None  # long lists: documents show this many rows, the CSV has them all
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A stacked bar chart: one bar per category, one stack per series."""
+
+    slug: str
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[int, ...]], ...]
+    ylabel: str = "cases"
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    text: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
+    charts: tuple[Chart, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    scope: tuple[tuple[str, str], ...]
+    summary: tuple[str, ...]
+    sections: tuple[Section, ...]
+    figures: Mapping[str, float | int | None] = field(default_factory=dict)  # the key numbers, by name
+
+    def tables(self) -> list[Table]:
+        return [t for s in self.sections for t in s.tables]
+
+    def charts(self) -> list[Chart]:
+        return [c for s in self.sections for c in s.charts]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The SLA policy's goals the report measures against (from the installation's policy file)."""
+
+    policy_version: str
+    recording_days: float = 4
+    stall_days: Mapping[str, float] = field(
+        default_factory=lambda: {"preliminary": 30, "investigation": 60, "concluded": 30})
+    review_days: float = 90
+    closure_days: float = 7
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which incidents (reported from `start` to `end`, of `office`) and as at when."""
+
+    as_of: datetime
+    start: datetime | None = None
+    end: datetime | None = None
+    office: str | None = None
+    cut_year: int | None = None  # "since YEAR or earlier"; default two years before as_of's year
+
+    @property
+    def cut(self) -> int:
+        return self.cut_year if self.cut_year is not None else self.as_of.year - 2
+
+    @property
+    def cut_end(self) -> datetime:
+        """The last instant of the cut year."""
+        return datetime(self.cut + 1, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+
+    def covers(self, reported_at: datetime, office: str) -> bool:
+        return ((self.start is None or reported_at >= self.start) and (self.end is None or reported_at <= self.end)
+                and reported_at <= self.as_of and (self.office is None or office == self.office))
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def end_of(day: date) -> datetime:
+    """A date as the end of a period: its last microsecond (so "as at 30 June" includes 30 June)."""
+    return start_of(day) + timedelta(days=1) - timedelta(microseconds=1)

@@ -1,0 +1,81 @@
+"""Each office and each officer against the policy's targets."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from services.reporting.domain.cases import CaseFacts
+from services.reporting.domain.events import Event
+from services.reporting.domain.model import Pct, Table, Targets
+from services.reporting.domain.recording import delay_stats, offices_of
+from services.reporting.domain.stages import stalled
+from services.reporting.domain.stats import days_between
+
+UNASSIGNED = "(unassigned)"
+
+
+def review_overdue(case: CaseFacts, targets: Targets, as_of: datetime) -> bool:
+    return case.is_open and days_between(case.review_since or case.work_since, as_of) > targets.review_days
+
+
+def closure_overdue(case: CaseFacts, targets: Targets, as_of: datetime) -> bool:
+    return (case.stage == "closure_requested" and case.closure_requested_at is not None
+            and days_between(case.closure_requested_at, as_of) > targets.closure_days)
+
+
+def _measures(mine: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> tuple:
+    stats = delay_stats(mine, targets)
+    stuck = stalled(mine, targets, as_of)
+    levels = Counter(e.payload["level"] for e in sla)
+    return (
+        len(mine), stats.recorded, len(mine) - stats.recorded, stats.within_goal, Pct(stats.within_share),
+        None if stats.mean is None else round(stats.mean, 1), sum(1 for c in mine if c.is_open), len(stuck),
+        sum(1 for c in stuck if not c.delay_reason), sum(1 for c in mine if review_overdue(c, targets, as_of)),
+        sum(1 for c in mine if closure_overdue(c, targets, as_of)), sum(1 for c in mine if c.stage == "closed"),
+        sum(1 for c in mine if c.stage == "closed" and c.closure == "without_approval"),
+        levels["breach"], levels["escalation"],
+    )
+
+
+MEASURES = ("Cases", "Recorded", "Never recorded", "Recorded within goal", "Within goal %", "Mean recording delay",
+            "Open", "Stalled", "Stalled without reason", "Review overdue", "Closure decision overdue", "Closed",
+            "Closed without Director", "SLA breaches", "SLA escalations")
+
+
+def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable[[CaseFacts], str],
+             cases: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime,
+             extra: Callable[[str], tuple] = lambda _: ()) -> Table:
+    by_case = {c.case_id: key_of(c) for c in cases}
+    rows = []
+    for key in [*keys, None]:
+        mine = [c for c in cases if key is None or key_of(c) == key]
+        events = [e for e in sla if key is None or by_case.get(e.payload["case_id"]) == key]
+        rows.append((key or "Total", *extra(key or ""), *_measures(mine, events, targets, as_of)))
+    goals = (f"Goals ({targets.policy_version}): recorded within {targets.recording_days:g} days; activity at least "
+             f"every {', '.join(f'{v:g}' for v in targets.stall_days.values())} days at preliminary, investigation, "
+             f"concluded; a Team Leader review every {targets.review_days:g} days; a closure decided within "
+             f"{targets.closure_days:g} days. SLA breaches and escalations: those the monitor emitted on these cases.")
+    columns = (name, "Office") if name == "Officer" else (name,)
+    return Table(slug, title, (*columns, *MEASURES), tuple(rows), goals)
+
+
+def by_office(cases: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> Table:
+    return _grouped("Office", "performance_by_office", "Performance by office against the targets",
+                    offices_of(cases), lambda c: c.office, cases, sla, targets, as_of)
+
+
+def by_officer(cases: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> Table:
+    """Officers are the cases' current assignees: who is responsible for each case now."""
+    office_of: dict[str, Counter] = {}
+    for c in cases:
+        office_of.setdefault(c.assignee or UNASSIGNED, Counter())[c.office] += 1
+    officers = sorted(office_of, key=lambda o: (o == UNASSIGNED, office_of[o].most_common(1)[0][0], o))
+
+    def office(officer: str) -> tuple:
+        counts = office_of.get(officer)
+        return (counts.most_common(1)[0][0] if counts and officer != UNASSIGNED else "",)
+
+    return _grouped("Officer", "performance_by_officer", "Performance by officer (the case's assigned officer)",
+                    officers, lambda c: c.assignee or UNASSIGNED, cases, sla, targets, as_of, office)

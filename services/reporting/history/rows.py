@@ -1,0 +1,120 @@
+"""The case-actions CSV of a history import: columns, one marshmallow schema per row, errors with line numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from schemas.errors import from_marshmallow
+from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS
+
+ACTIONS = ("assign", "record", "activity", "advance", "delay", "review", "request_closure", "approve_closure",
+           "reject_closure", "close_without_approval", "follow_up", "reopen")
+ROLES = ("hro", "team_leader", "director")
+REQUIRED_COLUMNS = ("sitrep_id", "incident_number", "at", "action", "actor", "actor_role")
+OPTIONAL_COLUMNS = ("actor_office", "assignee", "stage", "reason", "until", "kind", "note")
+COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+# What each action needs besides the common columns, and what `reason` must be for it.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "assign": ("assignee",), "activity": ("note",), "advance": ("stage",), "delay": ("reason", "until"),
+    "request_closure": ("reason", "note"), "reject_closure": ("note",), "close_without_approval": ("reason",),
+    "follow_up": ("kind",), "reopen": ("note",),
+}
+REASONS = {"delay": DELAY_REASONS, "request_closure": CLOSURE_REASONS, "close_without_approval": CLOSURE_REASONS}
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int  # 1 is the header; 0 when the error is about the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} line {self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+class UtcDateTime(fields.Field):
+    """ISO 8601; without an offset the time is UTC, and a date alone is midnight UTC."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(f"not an ISO 8601 date or time: {value!r}") from None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+class ActionRowSchema(Schema):
+    """One thing an officer did to a case, on a date, as the earlier database recorded it."""
+
+    sitrep_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    incident_number = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100000))
+    at = UtcDateTime(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    actor_role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    actor_office = fields.String(load_default=None, validate=validate.Length(min=2, max=40))
+    assignee = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    stage = fields.String(load_default=None, validate=validate.OneOf(("investigation", "concluded")))
+    reason = fields.String(load_default=None)
+    until = UtcDateTime(load_default=None)
+    kind = fields.String(load_default=None, validate=validate.OneOf(FOLLOW_UP_KINDS))
+    note = fields.String(load_default="", validate=validate.Length(max=4000))
+
+    @validates_schema
+    def what_the_action_needs(self, data: dict, **_: object) -> None:
+        action = data.get("action")
+        errors = {name: [f"required for action {action!r}"] for name in NEEDS.get(action or "", ())
+                  if not data.get(name)}
+        allowed = REASONS.get(action or "")
+        if allowed and data.get("reason") and data["reason"] not in allowed:
+            errors["reason"] = [f"must be one of {', '.join(allowed)} for action {action!r}"]
+        if errors:
+            raise ValidationError(errors)
+
+
+def incident_key(row: dict[str, Any]) -> str:
+    return f"{row['sitrep_id']}#{row['incident_number']}"
+
+
+def read_actions(data: bytes, name: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """Rows (line number, loaded values) in file order, and every error found; blank rows are skipped."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [RowError(name, 0, f"not UTF-8 ({exc})")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [c.strip() for c in next(reader, [])]
+    except csv.Error as exc:
+        return [], [RowError(name, 1, f"unreadable CSV header ({exc})")]
+    problems = [f"missing column {c!r}" for c in REQUIRED_COLUMNS if c not in header]
+    problems += [f"unknown column {c!r} (columns: {', '.join(COLUMNS)})" for c in header if c not in COLUMNS]
+    if problems:
+        return [], [RowError(name, 1, "; ".join(problems))]
+    rows, errors, schema = [], [], ActionRowSchema()
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            errors.append(RowError(name, reader.line_num, f"unreadable CSV ({exc})"))
+            break
+        if cells is None:
+            break
+        if any(c.strip() for c in cells):
+            if len(cells) > len(header):
+                errors.append(RowError(name, line, f"{len(cells)} cells for {len(header)} columns"))
+            else:
+                record = {k: v.strip() for k, v in zip(header, cells, strict=False) if v.strip()}
+                try:
+                    rows.append((line, schema.load(record)))
+                except ValidationError as exc:
+                    errors.append(RowError(name, line, from_marshmallow(exc.normalized_messages()).reason))
+        line = reader.line_num + 1
+    return rows, errors

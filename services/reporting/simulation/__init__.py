@@ -1,0 +1,1 @@
+"""Synthetic case histories for a configurable mission, written in the import format."""
