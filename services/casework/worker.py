@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.casework import bootstrap
 from services.casework.adapters import repository
+from services.casework.adapters.dispatcher import start_delivery
 from services.casework.adapters.vault import IdentityVault
 from services.casework.api.server import start_api
 from services.casework.api.settings import ApiSettings
@@ -19,7 +20,8 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     # Workers on several machines must share one key: only a development run may keep one in its data dir.
     vault = IdentityVault.from_env(dev_dir=None if api.production else settings.data_dir)
     casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=vault)
-    start_api(casework, api, settings.policy(), settings.offices)  # a thread beside the faust worker
+    start_api(casework, api, settings.policy(), settings.offices)  # threads beside the faust worker
+    start_delivery(casework, api, registry=metrics.registry)
     metrics.gauge("hrcase_open_cases", "Cases not closed, by office and stage.", ["office", "stage"],
                   lambda: [((o, s), n) for o, s, n in casework.read(repository.count_cases) if s != "closed"])
     return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)

@@ -52,6 +52,9 @@ def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: in
         server = start_api(runtime.casework, api_settings, runtime.settings.policy(), runtime.settings.offices)
         if server is not None:
             click.echo(f"casework API at {server.url} (docs at {server.url}/docs)")
+    from services.casework.adapters.dispatcher import start_delivery
+
+    start_delivery(runtime.casework, runtime.api_settings, registry=runtime.metrics.registry)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from services.messaging.store import inbox_table, outbox_table
@@ -154,6 +155,7 @@ alert_deliveries = Table(
     Column("alert_id", String(64), nullable=False, index=True),
     Column("username", String(64), nullable=False),
     Column("channel", String(16), nullable=False),
+    Column("digest", Boolean, nullable=False, default=False, server_default=text("false")),  # in a digest
     Column("due_at", When, nullable=False),
     Column("status", String(16), nullable=False),  # pending, sent, failed
     Column("attempts", Integer, nullable=False, default=0),

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from services.casework import handlers
+from services.casework.adapters import delivery
 from services.casework.adapters import repository as repo
 from services.casework.adapters.inbox import inbox_page
 from services.casework.api import present
@@ -32,9 +33,14 @@ blp = Blueprint("alerts", __name__, description="Alerts addressed to you: SLA wa
 def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
     """The alerts meant for you (by role; by office except for Directors; HROs: their own cases), due first."""
     caller = user()
-    total, found = context().casework.read(lambda conn: inbox_page(
-        conn, caller, open_only=state == "open", limit=page_size, offset=(page - 1) * page_size))
-    return present.page([present.alert(a) for a in found], total, page, page_size)
+
+    def query(conn: Connection) -> dict[str, Any]:
+        total, found = inbox_page(conn, caller, open_only=state == "open", limit=page_size,
+                                  offset=(page - 1) * page_size)
+        sent = delivery.for_alerts(conn, [a.alert_id for a in found], caller.username)
+        return present.page([present.alert(a, sent) for a in found], total, page, page_size)
+
+    return context().casework.read(query)
 
 
 @blp.route("/alerts/<alert_id>/acknowledge", methods=["POST"])
@@ -61,7 +67,8 @@ def acknowledge(body: dict[str, Any], alert_id: str) -> dict[str, Any]:
         ctx.casework.mailboxes.enqueue(conn, out)
         after = repo.get_alert(conn, alert_id)
         events = [json.loads(o.value) for o in out]
-        return {"alert": present.alert(after) if after else None,
+        sent = delivery.for_alerts(conn, [alert_id], caller.username)
+        return {"alert": present.alert(after, sent) if after else None,
                 "events": [{"event_id": e["event_id"], "type": e["type"],
                             "occurred_at": datetime.fromisoformat(e["occurred_at"])} for e in events]}
 

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from services.casework.adapters import preferences
 from services.casework.api.app import context
 from services.casework.api.common import documented, user
-from services.casework.api.schemas import HealthSchema, MeSchema, PreferencesSchema
+from services.casework.api.schemas import HealthSchema, MeSchema, PreferencesBody
 
 blp = Blueprint("me", __name__, description="You, your alert preferences; and the service's health")
 
@@ -33,13 +33,21 @@ def me() -> dict[str, Any]:
 
 
 @blp.route("/me/alert-preferences", methods=["PUT"])
-@blp.arguments(PreferencesSchema)
+@blp.arguments(PreferencesBody)
 @blp.response(200, MeSchema)
 @documented(blp)
 def set_preferences(body: dict[str, Any]) -> dict[str, Any]:
-    """Where your alerts go (e-mail, a signed webhook) and when (each immediately, or a daily digest)."""
-    prefs = preferences.Preferences(user().username, body["email"], body["webhook_url"], body["mode"])
-    context().casework.write(lambda conn: preferences.save(conn, prefs))
+    """Your alert e-mail address and when alerts come (each immediately, or a daily digest).
+
+    A webhook is set by an administrator only, so that nobody can make the server call an address of their choosing.
+    """
+    caller = user().username
+
+    def change(conn: Any) -> None:
+        current = preferences.get(conn, caller)
+        preferences.save(conn, preferences.Preferences(caller, body["email"], current.webhook_url, body["mode"]))
+
+    context().casework.write(change)
     return _me()
 
 

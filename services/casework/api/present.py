@@ -49,9 +49,10 @@ def detail(case: Case, now: datetime, goals: Goals, history: list[dict[str, Any]
     }
 
 
-def alert(item: Alert) -> dict[str, Any]:
+def alert(item: Alert, deliveries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     state = "open" if item.is_open else ("acknowledged" if item.acknowledged_at else "resolved")
-    return {**item.__dict__, "state": state}
+    mine = [d for d in deliveries or [] if d["alert_id"] == item.alert_id]
+    return {**item.__dict__, "state": state, "deliveries": mine}
 
 
 def access(seq: int, entry: Access) -> dict[str, Any]:

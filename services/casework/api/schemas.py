@@ -96,12 +96,15 @@ class ReopenBody(Schema):
     reason = Text(required=True, validate=required_text)
 
 
-class PreferencesSchema(Schema):
+class PreferencesBody(Schema):
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    webhook_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"},
-                             validate=validate.Length(max=500))
     mode = Text(load_default="immediate", validate=validate.OneOf(("immediate", "digest")),
                 metadata={"description": "immediate: one message per alert; digest: one a day"})
+
+
+class PreferencesSchema(PreferencesBody):
+    webhook_url = Text(allow_none=True, metadata={
+        "description": "set by an administrator (`hrcase users alerts --webhook`), never through the API"})
 
 
 # Responses ------------------------------------------------------------------------------------------------
@@ -199,6 +202,15 @@ class CommandResultSchema(Schema):
     events = fields.List(fields.Nested(EmittedEventSchema), required=True)
 
 
+class DeliverySchema(Schema):
+    channel = Text(required=True, validate=validate.OneOf(("email", "webhook")))
+    digest = fields.Boolean(required=True)
+    status = Text(required=True, validate=validate.OneOf(("pending", "sent", "failed")))
+    attempts = fields.Integer(required=True)
+    delivered_at = fields.AwareDateTime(required=True, allow_none=True)
+    last_error = Text(required=True)
+
+
 class AlertSchema(Schema):
     alert_id = Text(required=True)
     case_id = Text(required=True)
@@ -216,6 +228,8 @@ class AlertSchema(Schema):
     acknowledged_by = Text(required=True, allow_none=True)
     acknowledged_at = fields.AwareDateTime(required=True, allow_none=True)
     resolved_at = fields.AwareDateTime(required=True, allow_none=True)
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True,
+                             metadata={"description": "how this alert reached you (e-mail, webhook)"})
 
 
 class AlertPageSchema(PageSchema):

@@ -1,0 +1,96 @@
+"""Alert delivery channels: e-mail over SMTP, and webhooks signed with HMAC-SHA256. Alerts carry no identity."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+import urllib.request
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from services.casework.api.settings import SmtpSettings
+from services.casework.domain.alerts import Alert
+
+SIGNATURE_HEADER = "X-Hrcase-Signature"
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:
+        """Deliver, or raise: the dispatcher records the failure and retries later."""
+
+
+def subject(alerts: Sequence[Alert], digest: bool) -> str:
+    if digest:
+        return f"[hrcase] Daily digest: {len(alerts)} alert{'s' if len(alerts) != 1 else ''}"
+    return f"[hrcase] {alerts[0].message}"[:200]
+
+
+def text(alerts: Sequence[Alert], digest: bool) -> str:
+    lines = ["Alerts addressed to you in hrcase:" if digest else "An alert addressed to you in hrcase:", ""]
+    for alert in alerts:
+        lines += [f"- {alert.message}", f"  case {alert.reference} ({alert.office}), {alert.kind}, {alert.level}; "
+                  f"alert {alert.alert_id}"]
+    lines += ["", "Acknowledge an alert with POST /alerts/<alert id>/acknowledge, or `hrcase alerts ack`."]
+    return "\n".join(lines) + "\n"
+
+
+def payload(alerts: Sequence[Alert], digest: bool) -> dict[str, Any]:
+    keys = ("alert_id", "case_id", "reference", "office", "kind", "level", "recipient_role", "period", "message")
+    return {"type": "digest" if digest else "alert",
+            "alerts": [{**{k: getattr(a, k) for k in keys}, "due_at": a.due_at.isoformat(),
+                        "opened_at": a.opened_at.isoformat()} for a in alerts]}
+
+
+class SmtpChannel:
+    name = "email"
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+
+    def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.settings.sender, address, subject(alerts, digest)
+        message.set_content(text(alerts, digest))
+        s = self.settings
+        with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
+            if s.starttls:
+                smtp.starttls()
+            if s.username and s.password:
+                smtp.login(s.username, s.password)
+            smtp.send_message(message)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, header: str, body: bytes, tolerance: float = 300, now: float | None = None) -> bool:
+    """What a receiver checks: `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">`, recent enough."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    stamp, signature = parts.get("t", ""), parts.get("v1", "")
+    if not stamp.isdigit() or abs((now or time.time()) - int(stamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, stamp, body), signature)
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, secret: str, timeout: float = 5.0):
+        self.secret, self.timeout = secret, timeout
+
+    def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:
+        body = json.dumps(payload(alerts, digest), sort_keys=True).encode()
+        stamp = str(int(time.time()))
+        request = urllib.request.Request(address, data=body, method="POST", headers={
+            "Content-Type": "application/json", "User-Agent": "hrcase-alerts/1",
+            SIGNATURE_HEADER: f"t={stamp},v1={sign(self.secret, stamp, body)}"})
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if response.status >= 300:
+                raise RuntimeError(f"webhook answered {response.status}")

@@ -1,0 +1,127 @@
+"""Alert deliveries in the casework database: planned once per alert and recipient, claimed, then recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.casework.adapters import preferences
+from services.casework.adapters.repository import _alert
+from services.casework.adapters.tables import alert_deliveries, alert_dispatch, alerts, users
+from services.casework.domain.alerts import Alert
+from services.messaging.times import as_utc, utc
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    alert: Alert
+    username: str
+    channel: str  # email or webhook
+    address: str  # where it goes (an e-mail address or a URL): never logged with the alert's content
+    digest: bool
+    due_at: datetime
+    attempts: int
+
+
+def next_digest(now: datetime, hour: int) -> datetime:
+    today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today if now <= today else today + timedelta(days=1)
+
+
+def recipients(conn: Connection, alert: Alert) -> list[str]:
+    """The active users an alert is addressed to: by role; by office except Directors; HROs: the assignee."""
+    query = select(users.c.username).where(users.c.role == alert.recipient_role, users.c.active.is_(True))
+    if alert.recipient_role == "hro":
+        query = query.where(users.c.username == alert.assignee)
+    elif alert.recipient_role != "director":
+        query = query.where(users.c.office == alert.office)
+    return list(conn.scalars(query.order_by(users.c.username)))
+
+
+def plan(conn: Connection, now: datetime, channels: tuple[str, ...], digest_hour: int, limit: int = 500) -> int:
+    """Give each alert not yet planned its deliveries (one per recipient and configured channel)."""
+    pending = conn.execute(select(alerts).outerjoin(alert_dispatch, alert_dispatch.c.alert_id == alerts.c.alert_id)
+                           .where(alert_dispatch.c.alert_id.is_(None)).order_by(alerts.c.opened_at).limit(limit))
+    planned = 0
+    chosen = preferences.all_with_channels(conn)
+    for row in pending.mappings().all():
+        alert = _alert(row)
+        rows = []
+        for username in recipients(conn, alert) if alert.is_open else []:
+            prefs = chosen.get(username)
+            if prefs is None:
+                continue
+            digest = prefs.mode == "digest"
+            due = next_digest(now, digest_hour) if digest else now
+            for channel, address in (("email", prefs.email), ("webhook", prefs.webhook_url)):
+                if address and channel in channels:
+                    rows.append({"alert_id": alert.alert_id, "username": username, "channel": channel,
+                                 "digest": digest, "due_at": due, "status": "pending", "attempts": 0,
+                                 "next_attempt_at": due, "last_error": ""})
+        try:
+            with conn.begin_nested():  # another worker planning the same alert: it wins, we move on
+                conn.execute(insert(alert_dispatch).values(alert_id=alert.alert_id, planned_at=now))
+                if rows:
+                    conn.execute(insert(alert_deliveries), rows)
+            planned += len(rows)
+        except IntegrityError:
+            continue
+    return planned
+
+
+def claim_due(conn: Connection, now: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+    """Due deliveries, each claimed for `lease` so that no other dispatcher sends it meanwhile."""
+    due = conn.execute(select(alert_deliveries).where(alert_deliveries.c.status == "pending",
+                                                      alert_deliveries.c.next_attempt_at <= now)
+                       .order_by(alert_deliveries.c.next_attempt_at, alert_deliveries.c.id).limit(limit)).mappings()
+    chosen = preferences.all_with_channels(conn)
+    claimed = []
+    for row in due.all():
+        taken = conn.execute(update(alert_deliveries).where(
+            alert_deliveries.c.id == row["id"], alert_deliveries.c.status == "pending",
+            alert_deliveries.c.next_attempt_at == row["next_attempt_at"]).values(next_attempt_at=now + lease))
+        if taken.rowcount != 1:
+            continue
+        found = conn.execute(select(alerts).where(alerts.c.alert_id == row["alert_id"])).mappings().first()
+        prefs = chosen.get(row["username"])
+        address = (prefs.email if row["channel"] == "email" else prefs.webhook_url) if prefs else None
+        if found is None or not address:
+            conn.execute(update(alert_deliveries).where(alert_deliveries.c.id == row["id"])
+                         .values(status="failed", last_error="recipient no longer has this channel"))
+            continue
+        claimed.append(Delivery(row["id"], _alert(found), row["username"], row["channel"], address, row["digest"],
+                                utc(row["due_at"]), row["attempts"]))
+    return claimed
+
+
+def sent(conn: Connection, ids: list[int], now: datetime) -> None:
+    conn.execute(update(alert_deliveries).where(alert_deliveries.c.id.in_(ids)).values(
+        status="sent", delivered_at=now, attempts=alert_deliveries.c.attempts + 1, last_error=""))
+
+
+def failed(conn: Connection, ids: list[int], error: str, retry_at: datetime | None) -> None:
+    """One more failed attempt; `retry_at` None gives up (status failed)."""
+    values: dict = {"attempts": alert_deliveries.c.attempts + 1, "last_error": error[:500]}
+    values |= {"status": "failed"} if retry_at is None else {"next_attempt_at": retry_at}
+    conn.execute(update(alert_deliveries).where(alert_deliveries.c.id.in_(ids)).values(**values))
+
+
+def for_alerts(conn: Connection, alert_ids: list[str], username: str | None = None) -> list[dict]:
+    """How each alert was delivered: per recipient and channel, status, attempts, when, last error."""
+    if not alert_ids:
+        return []
+    query = select(alert_deliveries).where(alert_deliveries.c.alert_id.in_(alert_ids))
+    if username is not None:
+        query = query.where(alert_deliveries.c.username == username)
+    out = []
+    for row in conn.execute(query.order_by(alert_deliveries.c.id)).mappings():
+        data = dict(row)
+        data["delivered_at"] = as_utc(data["delivered_at"])
+        for key in ("due_at", "next_attempt_at"):
+            data[key] = utc(data[key])
+        out.append(data)
+    return out

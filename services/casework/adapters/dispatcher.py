@@ -1,0 +1,111 @@
+"""Alert delivery beside the pipeline: plan, send, record; retried with backoff; a failing channel blocks nothing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from prometheus_client import CollectorRegistry, Counter
+from tenacity import wait_exponential
+
+from services.casework.adapters import delivery
+from services.casework.adapters.channels import Channel, SmtpChannel, WebhookChannel
+from services.casework.api.settings import ApiSettings
+from services.casework.bootstrap import Casework
+from services.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)  # a dispatcher that dies mid-send leaves the delivery to another after this
+
+
+class Dispatcher:
+    """One pass at a time: plan deliveries for new alerts, then send what is due, each channel on its own."""
+
+    def __init__(self, casework: Casework, channels: Sequence[Channel], digest_hour: int = 7,
+                 backoff: wait_exponential | None = None, registry: CollectorRegistry | None = None):
+        self.casework = casework
+        self.channels = {c.name: c for c in channels}
+        self.digest_hour = digest_hour
+        self.backoff = backoff or wait_exponential(multiplier=30, min=30, max=3600)
+        self.outcomes = Counter("hrcase_alert_deliveries_total", "Alert deliveries attempted, by channel and outcome.",
+                                ["channel", "outcome"], registry=registry) if registry else None
+
+    def run_once(self, now: datetime) -> int:
+        """Returns the number of deliveries that went out."""
+        self.casework.write(lambda conn: delivery.plan(conn, now, tuple(self.channels), self.digest_hour))
+        claimed = self.casework.write(lambda conn: delivery.claim_due(conn, now, LEASE))
+        groups: dict[tuple, list[delivery.Delivery]] = defaultdict(list)
+        for item in claimed:
+            key = (item.username, item.channel, item.address, item.due_at) if item.digest else (item.id,)
+            groups[key].append(item)
+        return sum(self._send(group, now) for group in groups.values())
+
+    def _send(self, group: list[delivery.Delivery], now: datetime) -> int:
+        first, ids = group[0], [d.id for d in group]
+        channel = self.channels.get(first.channel)
+        try:
+            if channel is None:
+                raise RuntimeError(f"channel {first.channel} is not configured")
+            channel.send(first.address, [d.alert for d in group], first.digest)
+        except Exception as exc:  # any failure of a channel is recorded and retried, never raised
+            attempts = max(d.attempts for d in group) + 1
+            retry = None if attempts >= MAX_ATTEMPTS else now + timedelta(
+                seconds=self.backoff(SimpleNamespace(attempt_number=attempts)))  # type: ignore[arg-type]
+            reason = f"{type(exc).__name__}: {exc}"
+            self.casework.write(lambda conn: delivery.failed(conn, ids, reason, retry))
+            log.warning("alert delivery by %s failed (attempt %d, %s): %s", first.channel, attempts,
+                        "giving up" if retry is None else f"retry at {retry:%H:%M:%S}", type(exc).__name__)
+            self._count(first.channel, "failed" if retry is None else "retry", len(ids))
+            return 0
+        self.casework.write(lambda conn: delivery.sent(conn, ids, now))
+        self._count(first.channel, "sent", len(ids))
+        return len(ids)
+
+    def _count(self, channel: str, outcome: str, n: int) -> None:
+        if self.outcomes is not None:
+            self.outcomes.labels(channel, outcome).inc(n)
+
+
+class DeliveryThread:
+    """Runs the dispatcher every `interval` seconds in a daemon thread until stopped."""
+
+    def __init__(self, dispatcher: Dispatcher, clock: Clock, interval: float):
+        self.dispatcher, self.clock, self.interval = dispatcher, clock, interval
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="hrcase-alert-delivery", daemon=True)
+
+    def start(self) -> DeliveryThread:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.dispatcher.run_once(self.clock.now())
+            except Exception:  # the database away, say: try again next round
+                log.warning("alert delivery round failed; will retry", exc_info=True)
+            self.stop_event.wait(self.interval)
+
+
+def start_delivery(casework: Casework, settings: ApiSettings, clock: Clock | None = None,
+                   registry: CollectorRegistry | None = None) -> DeliveryThread | None:
+    """Deliver alerts by the channels configured (SMTP, signed webhooks); none configured, nothing to run."""
+    channels: list[Channel] = []
+    if settings.smtp is not None:
+        channels.append(SmtpChannel(settings.smtp))
+    if settings.webhook_secret:
+        channels.append(WebhookChannel(settings.webhook_secret))
+    if not channels:
+        log.info("no alert channel configured (HRCASE_SMTP_HOST, HRCASE_WEBHOOK_SECRET): alerts stay in the inbox")
+        return None
+    dispatcher = Dispatcher(casework, channels, settings.digest_hour, registry=registry)
+    return DeliveryThread(dispatcher, clock or SystemClock(), settings.delivery_interval).start()
