@@ -186,8 +186,8 @@ class Demo:
             if key.startswith("hrcase_sla_events_total"):
                 level = key.split("level=")[1].split(",")[0]
                 sla[level] = sla.get(level, 0) + value
-        delay_n = values.get("hrcase_recording_delay_days_count", 0)
-        delay_mean = values.get("hrcase_recording_delay_days_sum", 0) / delay_n if delay_n else 0.0
+        delay_n = total("hrcase_recording_delay_seconds_count")
+        delay_mean = total("hrcase_recording_delay_seconds_sum") / 86400 / delay_n if delay_n else 0.0
         self.echo("\n== Metrics (as scraped from /metrics)")
         self.echo(f"   incident records received {total('hrcase_incidents_received_total'):.0f}, "
                   f"accepted {total('hrcase_incidents_accepted_total'):.0f}, "
@@ -198,7 +198,7 @@ class Demo:
                   f"open {sum(v for k, v in values.items() if k.startswith('hrcase_open_cases')):.0f}")
         self.echo(f"   recording delay: {delay_n:.0f} cases recorded, mean {delay_mean:.1f} days")
         self.echo("   SLA events: " + ", ".join(f"{level} {n:.0f}" for level, n in sorted(sla.items())))
-        self.echo(f"   closures approved {values.get('hrcase_closures_total{decision=approved}', 0):.0f}, "
+        self.echo(f"   closures approved {total('hrcase_closures_total{decision=approved,'):.0f}, "
                   f"dead letters {total('hrcase_dead_letters_total'):.0f}")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from services.casework import bootstrap as casework_boot
-from services.casework.adapters import repository as case_repo
+from services.casework import gauges as casework_gauges
 from services.casework.adapters.vault import IdentityVault
 from services.casework.api.settings import ApiSettings
 from services.clock import Clock
@@ -24,8 +24,9 @@ from services.messaging.ports import Outgoing
 from services.messaging.processing import BatchProcessor
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes
-from services.metrics import Metrics
+from services.metrics import Metrics, register_backlog, register_lag
 from services.sla_monitor import bootstrap as sla_boot
+from services.sla_monitor import gauges as sla_gauges
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class EmbeddedRuntime:
         vault = IdentityVault.from_env(dev_dir=None if self.api_settings.production else data)
         self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"),
                                             vault=vault)
-        self.sla = sla_boot.build(engines["sla_monitor"], settings.policy(), observer=self.metrics.observer("sla"))
+        self.sla = sla_boot.build(engines["sla_monitor"], settings.policy(),
+                                  observer=self.metrics.observer("sla_monitor"))
         self.consumers = [
             self._consumer("intake", self.intake.processor, engines["intake"], self.intake.mailboxes),
             self._consumer("casework", self.casework.processor, engines["casework"], self.casework.mailboxes),
@@ -115,15 +117,10 @@ class EmbeddedRuntime:
 
     def _gauges(self) -> None:
         m = self.metrics
-        m.gauge("hrcase_open_cases", "Cases not closed, by office and stage.", ["office", "stage"],
-                lambda: [((o, s), n) for o, s, n in self.casework.read(case_repo.count_cases) if s != "closed"])
-        m.gauge("hrcase_outbox_backlog", "Records waiting in a service's outbox.", ["service"],
-                lambda: [((c.name,), self._backlog(c)) for c in self.consumers])
-        m.gauge("hrcase_consumer_lag", "Records not yet processed, by consumer group and topic.",
-                ["group", "topic"],
-                lambda: [((c.name, t), self.log.lag(c.name, t)) for c in self.consumers for t in c.processor.topics])
-
-    @staticmethod
-    def _backlog(consumer: _Consumer) -> float:
-        with consumer.engine.connect() as conn:
-            return consumer.mailboxes.backlog(conn)
+        m.offices = self.settings.offices
+        register_backlog(m, "intake", self.intake.engine, self.intake.mailboxes)
+        casework_gauges.register(m, self.casework, self.settings.offices)
+        sla_gauges.register(m, self.sla, self.settings.offices)
+        # One log, one partition: lag is the records past each group's committed offset.
+        register_lag(m, lambda: [((c.name, t, "0"), float(self.log.lag(c.name, t)))
+                                 for c in self.consumers for t in c.processor.topics])

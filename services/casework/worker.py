@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from services.casework import bootstrap
-from services.casework.adapters import repository
+from services.casework import bootstrap, gauges
 from services.casework.adapters.dispatcher import start_delivery
 from services.casework.adapters.vault import IdentityVault
 from services.casework.api.server import start_api
 from services.casework.api.settings import ApiSettings
 from services.config import Settings
 from services.messaging.faust_worker import WorkerSpec
-from services.metrics import Metrics
+from services.messaging.kafka_lag import KafkaLag
+from services.metrics import Metrics, register_lag
 
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
@@ -22,6 +22,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=vault)
     start_api(casework, api, settings.policy(), settings.offices)  # threads beside the faust worker
     start_delivery(casework, api, registry=metrics.registry)
-    metrics.gauge("hrcase_open_cases", "Cases not closed, by office and stage.", ["office", "stage"],
-                  lambda: [((o, s), n) for o, s, n in casework.read(repository.count_cases) if s != "closed"])
+    metrics.offices = settings.offices
+    gauges.register(metrics, casework, settings.offices)
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics))
     return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from services.config import Settings
 from services.intake import bootstrap
 from services.messaging.faust_worker import WorkerSpec
-from services.metrics import Metrics
+from services.messaging.kafka_lag import KafkaLag
+from services.metrics import Metrics, register_backlog, register_lag
 
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("intake")
     bootstrap.migrate(engine, schema)
+    metrics.offices = settings.offices
     intake = bootstrap.build(engine, offices=settings.offices, observer=metrics.observer("intake"))
+    register_backlog(metrics, "intake", engine, intake.mailboxes)
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics))
     return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics)

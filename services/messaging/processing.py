@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -24,7 +25,8 @@ class Refused(Exception):
 
 
 Handler = Callable[[Connection, Message, datetime], Sequence[Outgoing]]
-Observer = Callable[[Message, Sequence[Outgoing], str | None], None]
+# Told, after the batch commits, of each message handled: what it emitted, why it failed, seconds it took.
+Observer = Callable[[Message, Sequence[Outgoing], str | None, float], None]
 
 
 def message_id(message: Message) -> str:
@@ -83,7 +85,7 @@ class BatchProcessor:
     def process(self, messages: list[Message], now: datetime) -> None:
         if not messages:
             return
-        observed: list[tuple[Message, Sequence[Outgoing], str | None]] = []
+        observed: list[tuple[Message, Sequence[Outgoing], str | None, float]] = []
         with self.engine.begin() as conn:
             ids = [message_id(m) for m in messages]
             seen = self.mailboxes.seen(conn, ids)
@@ -93,9 +95,10 @@ class BatchProcessor:
                     continue  # redelivered after a crash, or replayed: already took effect
                 seen.add(mid)
                 fresh.append(mid)
+                started = time.perf_counter()
                 out, failure = self._one(conn, message, now)
                 self.mailboxes.enqueue(conn, out)
-                observed.append((message, out, failure))
+                observed.append((message, out, failure, time.perf_counter() - started))
             self.mailboxes.mark(conn, fresh)
         if self.observer:
             for item in observed:

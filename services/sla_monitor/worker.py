@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from services.config import Settings
 from services.messaging.faust_worker import WorkerSpec
-from services.metrics import Metrics
-from services.sla_monitor import bootstrap
+from services.messaging.kafka_lag import KafkaLag
+from services.metrics import Metrics, register_lag
+from services.sla_monitor import bootstrap, gauges
 
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("sla_monitor")
     bootstrap.migrate(engine, schema)
+    metrics.offices = settings.offices
     monitor = bootstrap.build(engine, settings.policy(), observer=metrics.observer("sla_monitor"))
-    metrics.gauge("hrcase_open_clocks", "SLA clocks running.", [], lambda: [((), monitor.open_clocks())])
+    gauges.register(metrics, monitor, settings.offices)
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics))
     return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick)

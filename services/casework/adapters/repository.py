@@ -113,6 +113,22 @@ def count_cases(conn: Connection) -> list[tuple[str, str, int]]:
     return [(o, s, int(n)) for o, s, n in rows]
 
 
+def oldest_activity(conn: Connection) -> list[tuple[str, str, datetime]]:
+    """(office, stage, time): the last activity (or report) of the longest-idle open case, for a stall gauge."""
+    since = func.min(func.coalesce(cases.c.last_activity_at, cases.c.reported_at))
+    rows = conn.execute(select(cases.c.office, cases.c.stage, since).where(cases.c.stage != "closed")
+                        .group_by(cases.c.office, cases.c.stage))
+    return [(o, s, utc(t if isinstance(t, datetime) else datetime.fromisoformat(t))) for o, s, t in rows]
+
+
+def count_open_alerts(conn: Connection) -> list[tuple[str, str, str, int]]:
+    """(office, kind, recipient role, count) of alerts neither acknowledged nor resolved: counts, never cases."""
+    query = (select(alerts.c.office, alerts.c.kind, alerts.c.recipient_role, func.count())
+             .where(alerts.c.acknowledged_at.is_(None), alerts.c.resolved_at.is_(None))
+             .group_by(alerts.c.office, alerts.c.kind, alerts.c.recipient_role))
+    return [(o, k, r, int(n)) for o, k, r, n in conn.execute(query)]
+
+
 # Users ---------------------------------------------------------------------------------------------------
 
 def get_user(conn: Connection, username: str) -> User | None:

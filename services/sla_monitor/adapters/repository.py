@@ -94,6 +94,13 @@ def open_breaches(conn: Connection) -> dict[tuple[str, str], int]:
     return {(clock, office): int(n) for clock, office, n in conn.execute(query)}
 
 
+def running_by_clock(conn: Connection) -> dict[tuple[str, str], int]:
+    """Running clocks by (clock, office)."""
+    query = (select(clocks.c.clock, clocks.c.office, func.count()).where(clocks.c.running)
+             .group_by(clocks.c.clock, clocks.c.office))
+    return {(clock, office): int(n) for clock, office, n in conn.execute(query)}
+
+
 def _row(c: Clock) -> dict[str, Any]:
     return {
         "case_id": c.case_id, "clock": c.name, "reference": c.reference, "office": c.office, "stage": c.stage,
