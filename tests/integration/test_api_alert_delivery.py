@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from prometheus_client import CollectorRegistry, generate_latest
 
 from schemas.topics import SLA_EVENTS
@@ -25,6 +20,7 @@ from services.casework.api.settings import SmtpSettings
 from services.clock import SimulatedClock
 from services.messaging.ports import Message
 from services.messaging.processing import emit
+from tests.integration.api_channels import Hooks, Inbox, free_port, smtp_server, webhook_server
 from tests.integration.api_world import (
     CONTACT,
     NOW,
@@ -41,54 +37,16 @@ from tests.integration.api_world import (
 SECRET = "webhook-signing-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
-class Hooks(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
-    status = 200
-    delay = 0.0
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        time.sleep(type(self).delay)
-        type(self).received.append((dict(self.headers), body))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *_: Any) -> None:
-        pass
+    with smtp_server() as running:
+        yield running
 
 
 @pytest.fixture
 def hooks() -> Iterator[tuple[type[Hooks], str]]:
-    handler = type("H", (Hooks,), {"received": [], "status": 200, "delay": 0.0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}/hrcase"
-    server.shutdown()
+    with webhook_server() as running:
+        yield running
 
 
 @pytest.fixture

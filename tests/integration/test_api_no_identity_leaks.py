@@ -1,0 +1,147 @@
+"""A full scenario (the demo's six weeks, the API, alert delivery) scanned for identities: logs, metrics, exports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from prometheus_client import generate_latest
+
+from schemas.topics import CASE_EVENTS, INCIDENTS, SLA_EVENTS
+from services.casework.adapters import access_log, preferences, token_store
+from services.casework.adapters import repository as repo
+from services.casework.adapters.channels import SmtpChannel, WebhookChannel
+from services.casework.adapters.dispatcher import Dispatcher
+from services.casework.api.server import ApiServer, context_for
+from services.casework.api.settings import SmtpSettings
+from services.cli import cli
+from services.clock import SimulatedClock
+from services.config import Settings
+from services.demo import Demo
+from services.demo_script import END
+from services.embedded import EmbeddedRuntime
+from services.intake.adapters.sitrep_files import read_sitrep
+from tests.integration.api_channels import smtp_server, webhook_server
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
+
+
+def identities_in_examples() -> set[str]:
+    """Every name and contact of a victim, witness or source in the example situation reports."""
+    found: set[str] = set()
+    for path in sorted(EXAMPLES.glob("*.*")):
+        if path.suffix not in (".jsonl", ".csv"):
+            continue
+        for record in read_sitrep(path):
+            try:
+                people = json.loads(record.value).get("identities") or {}
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            for group in people.values() if isinstance(people, dict) else []:
+                for person in group if isinstance(group, list) else []:
+                    found.update(v for k, v in person.items() if k in ("name", "contact") and v)
+    return found
+
+
+SECRETS = identities_in_examples()
+# As written, and as JSON writes non-ASCII letters (Aïssata -> A\u00efssata): a leak in either form is found.
+FORMS = {form for secret in SECRETS for form in (secret, json.dumps(secret)[1:-1])}
+
+
+def get(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[dict[str, Any]]:
+    caplog.set_level(logging.DEBUG)
+    data = tmp_path / "data"
+    runtime = EmbeddedRuntime(Settings(data_dir=data))
+    lines: list[str] = []
+    demo = Demo(runtime, EXAMPLES, lines.append)
+    demo.run()
+    yield {"runtime": runtime, "data": data, "lines": lines, "now": END}
+
+
+def test_no_identity_reaches_logs_metrics_alerts_or_exports_in_a_full_scenario(
+        scenario: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    assert len(SECRETS) >= 10
+    with smtp_server() as smtp, webhook_server() as hooks:
+        scan(scenario, smtp, hooks, caplog)
+
+
+def scan(scenario: dict[str, Any], smtp: tuple[Any, int], hooks: tuple[Any, str],
+         caplog: pytest.LogCaptureFixture) -> None:
+    runtime, data, now = scenario["runtime"], scenario["data"], scenario["now"]
+    casework = runtime.casework
+    (inbox, port), (handler, url) = smtp, hooks
+    people = casework.read(repo.list_users)
+    tokens = casework.write(lambda conn: {u.username: token_store.create(conn, u.username, now).value
+                                          for u in people})
+    for user in people:
+        if user.role in ("team_leader", "director"):
+            casework.write(lambda conn, u=user: preferences.save(conn, preferences.Preferences(
+                u.username, f"{u.username}@example.org", url, "digest" if u.role == "director" else "immediate")))
+    dispatcher = Dispatcher(casework, [SmtpChannel(SmtpSettings("127.0.0.1", port)), WebhookChannel("s")],
+                            registry=runtime.metrics.registry)
+    dispatcher.run_once(now)
+    dispatcher.run_once(now + timedelta(days=1))
+
+    server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0).start()
+    shown = []
+    try:
+        for user in people:  # everyone reads everything they may: lists, queue, alerts, each case of theirs
+            token = tokens[user.username]
+            listing = get(f"{server.url}/cases?page_size=200", token)
+            api_text = [json.dumps(listing), json.dumps(get(f"{server.url}/closures/pending", token)),
+                        json.dumps(get(f"{server.url}/alerts/mine?state=all", token))]
+            for item in listing["items"]:
+                case = get(f"{server.url}/cases/{item['reference']}", token)
+                if case["identities_redacted"]:
+                    api_text.append(json.dumps(case))
+                else:
+                    shown.append(user.username)
+            for text in api_text:
+                assert not [s for s in FORMS if s in text], user.username
+        access = get(f"{server.url}/access-log?page_size=200", tokens["auditor.diallo"])
+    finally:
+        server.stop()
+    assert shown, "the people who may see identities did see them"
+
+    def hrcase(*args: str) -> str:
+        result = CliRunner().invoke(cli, [*args, "--data-dir", str(data)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    exports = {
+        "demo output": "\n".join(scenario["lines"]),
+        "logs": caplog.text,
+        "metrics": generate_latest(runtime.metrics.registry).decode(),
+        "e-mails": "\n".join(f"{m['Subject']}\n{m.get_content()}" for m in inbox.messages),
+        "webhooks": "\n".join(body.decode() for _, body in handler.received),
+        "access log": json.dumps(access) + repr(casework.read(lambda conn: access_log.entries(conn, limit=10**6))),
+        "case list": hrcase("case", "list"),
+        "rejected": hrcase("rejected"),
+        "case show and history": "".join(hrcase("case", "show", c.reference) + hrcase("case", "history", c.reference)
+                                         for c in casework.read(lambda conn: repo.list_cases(conn, limit=10**6))),
+        "alerts": "".join(hrcase("alerts", "list", "--as", u.username, "--all") for u in people),
+        "case-events and sla-events": "".join(m.value.decode() for t in (CASE_EVENTS, SLA_EVENTS)
+                                              for m in runtime.log.read_topic(t)),
+    }
+    assert inbox.messages and handler.received and access["total"] > 50
+    # The scan can see them: the accepted incidents intake hands to casework do carry identities.
+    accepted = "".join(m.value.decode() for m in runtime.log.read_topic(INCIDENTS))
+    assert len([s for s in FORMS if s in accepted]) >= len(SECRETS) // 2
+    for name, text in exports.items():
+        assert text.strip(), name
+        leaked = sorted(s for s in FORMS if s in text)
+        assert not leaked, f"{name} reveals {leaked}"
