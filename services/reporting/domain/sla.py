@@ -62,8 +62,14 @@ def event_list(events: Sequence[Event]) -> Table:
         (e.occurred_at.isoformat(timespec="minutes"), e.payload["reference"], e.payload["office"], e.payload["clock"],
          e.payload["level"], e.payload["period"], recipient(e.payload) if e.payload["level"] != "cleared" else "",
          e.payload.get("reason") or "", e.payload["policy_version"])
-        for e in sorted(events, key=lambda e: (e.occurred_at, e.offset))
+        for e in sorted(events, key=_order)
     )
     return Table("sla_events", "Every SLA event, in time order",
                  ("When", "Case", "Office", "Clock", "Level", "Period", "To", "Cleared because", "Policy"), rows,
                  preview=50)
+
+
+def _order(e: Event) -> tuple:
+    """Time, then case, clock and level: the same events list the same way however the monitor was run."""
+    p = e.payload
+    return e.occurred_at, p["reference"], CLOCKS.index(p["clock"]), LEVELS.index(p["level"]), p["period"]
