@@ -36,6 +36,10 @@ def run_env(metadata: MetaData) -> None:
 def _configure_and_run(conn: Connection, metadata: MetaData, schema: str | None) -> None:
     if schema:
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        if conn.dialect.name == "postgresql":
+            # schema_translate_map reaches Table objects only; Alembic names a table by string in ALTER TABLE
+            # (add_column...), which must find the service's schema too. LOCAL: until this migration commits.
+            conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
         conn = conn.execution_options(schema_translate_map={None: schema})
     context.configure(
         connection=conn,
