@@ -78,7 +78,7 @@ def import_files(runtime: EmbeddedRuntime, incidents: Path, actions: Path, now: 
     plan, plan_errors = check(records, rows, incidents.name, actions.name, context(runtime, keys, now), until)
     errors += plan_errors
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused(sorted(errors, key=lambda e: (e.file != incidents.name, e.line)))
     return replay(runtime, plan, progress)
 
 
