@@ -81,3 +81,19 @@ def test_a_rotated_key_still_opens_what_the_old_key_sealed() -> None:
     assert IdentityVault(f"{new},{old}").open(sealed) == {"victims": [{"name": VICTIM}]}  # newest first
     with pytest.raises(MissingKey):
         IdentityVault(new).open(sealed)
+
+
+def test_processes_starting_together_share_one_development_key(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.delenv("HRCASE_IDENTITY_KEY", raising=False)
+    vaults: list[IdentityVault] = []
+    threads = [threading.Thread(target=lambda: vaults.append(IdentityVault.from_env(dev_dir=tmp_path)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sealed = vaults[0].seal({"victims": [{"name": VICTIM}]})
+    assert len(vaults) == 8 and all(v.open(sealed) == {"victims": [{"name": VICTIM}]} for v in vaults)

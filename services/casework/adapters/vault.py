@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,20 @@ class IdentityVault:
 
 def _dev_key(directory: Path) -> str:
     path = directory / DEV_KEY_FILE
-    if path.exists():
-        return path.read_text().strip()
     directory.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before, or by a process starting beside this one: use that one
+        return _read_key(path)
     with os.fdopen(fd, "w") as out:
         out.write(key + "\n")
     log.warning("no %s set: generated a development identity key in %s (not for production)", KEY_VARIABLE, path)
     return key
+
+
+def _read_key(path: Path, wait: float = 5.0) -> str:
+    deadline = time.monotonic() + wait
+    while not (text := path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the other process has created the file and is writing the key
+    return text
