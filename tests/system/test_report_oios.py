@@ -24,7 +24,8 @@ from services.sla_monitor.adapters import policy_file
 
 SCOPE = Scope(as_of=end_of(OIOS_2021_011.as_of), start=start_of(OIOS_2021_011.start), end=end_of(OIOS_2021_011.end))
 FORTY_FIVE_DAYS = (Path(policy_file.default_policy_path()).read_text()
-                   .replace('version = "2024.1"', 'version = "stall-45"').replace("investigation = 60", "investigation = 45"))
+                   .replace('version = "2024.1"', 'version = "stall-45"')
+                   .replace("investigation = 60", "investigation = 45"))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,8 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Histor
     runtime = EmbeddedRuntime(Settings(data_dir=folder / "data"))
     started = time.perf_counter()
     summary = import_files(runtime, incidents, cases, datetime.now(UTC), SCOPE.as_of)
-    print(f"\nimported {summary.incidents} incidents and {summary.actions} actions in {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    print(f"\nimported {summary.incidents} incidents and {summary.actions} actions in {took:.1f} s")
     return folder, read_log(runtime.log)
 
 
@@ -60,7 +62,8 @@ def test_the_audits_status_of_cases_chart_and_every_table_are_written(installati
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "1,496 incidents in situation reports; 468 never recorded; 1,028 recorded, on average 60.0 days" in result.stdout
+    assert ("1,496 incidents in situation reports; 468 never recorded; 1,028 recorded, on average 60.0 days"
+            in result.stdout)
     assert ("226 cases at preliminary information gathering (195 of them since 2018 or earlier), 768 at investigation "
             "(330 with no activity since 2018)") in result.stdout
     assert "34 closed (8 of them without the Director's or Deputy Director's approval" in result.stdout
