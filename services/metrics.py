@@ -29,6 +29,7 @@ BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 
 KNOWN_TYPES = frozenset(t for t, _v in EVENT_TYPES)
 CLOSURE_DECISIONS = {"ClosureRequested": "requested", "ClosureApproved": "approved",
                      "ClosureRejected": "rejected", "CaseClosedWithoutApproval": "closed_without_approval"}
+DEAD_LETTER_REASONS = ("invalid", "refused", "error")  # intake adds "conflict": the bounded reason codes
 OTHER = "other"  # the label value for an office outside the configured ones (never a free-text value)
 
 # A gauge's source returns (label values, value) pairs, read from the databases at scrape time.
@@ -106,6 +107,12 @@ class Metrics:
         command line): case events when sla_monitor consumes them, SLA events when casework consumes them, and
         what nobody consumes (accepted incidents' first sight, rejections, dead letters) as it is emitted.
         """
+
+        # Every reason a service may dead-letter for starts at zero, so that `increase()` sees the first one.
+        for reason in (*DEAD_LETTER_REASONS, *(("conflict",) if service == "intake" else ())):
+            self.dead.labels(service, reason)
+            if service == "intake":
+                self.rejected.labels(reason)
 
         def observe(message: Message, out: Sequence[Outgoing], failure: str | None, seconds: float) -> None:
             type_ = message.headers.get("type") or "raw"
