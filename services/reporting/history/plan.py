@@ -90,9 +90,8 @@ def check(records: Sequence[Outgoing], rows: Sequence[tuple[int, dict[str, Any]]
     users, user_errors = _users(plan.incidents, rows, actions_file, ctx)
     errors += user_errors
     plan.users = [u for name, u in users.items() if name not in ctx.users]
-    if not user_errors:
-        plan.actions, action_errors = _dry_run(plan.incidents, rows, users, actions_file, ctx)
-        errors += action_errors
+    plan.actions, action_errors = _dry_run(plan.incidents, rows, users, actions_file, ctx)
+    errors += action_errors
     return plan, sorted(errors, key=lambda e: (e.file != incidents_file, e.line))
 
 
