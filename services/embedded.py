@@ -117,7 +117,7 @@ class EmbeddedRuntime:
 
     def _gauges(self) -> None:
         m = self.metrics
-        m.offices = self.settings.offices
+        m.use_offices(self.settings.offices)
         register_backlog(m, "intake", self.intake.engine, self.intake.mailboxes)
         casework_gauges.register(m, self.casework, self.settings.offices)
         sla_gauges.register(m, self.sla, self.settings.offices)

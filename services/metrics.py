@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from schemas.registry import EVENT_TYPES
+from schemas.vocabulary import CLOCKS, SLA_LEVELS
 from services.messaging.ports import Message, Outgoing, Publisher
 from services.messaging.store import Mailboxes
 
@@ -50,6 +51,7 @@ class Metrics:
     def __post_init__(self) -> None:
         r = self.registry
         self._gauges: dict[str, _GaugeCollector] = {}
+        self._services: list[str] = []
         self.received = Counter("hrcase_incidents_received_total",
                                 "Situation-report incident records consumed by intake (redeliveries excluded).",
                                 registry=r)
@@ -100,6 +102,34 @@ class Metrics:
     def office(self, value: str) -> str:
         return value if self.offices is None or value in self.offices else OTHER
 
+    def use_offices(self, offices: Sequence[str]) -> None:
+        """Bound the office label to these, and start each office's series at zero (see `_start_at_zero`)."""
+        self.offices = tuple(offices)
+        for service in self._services:
+            self._start_at_zero(service)
+
+    def _start_at_zero(self, service: str) -> None:
+        """Expose each series a service will count before its first event, so that `increase()` sees that one.
+
+        Only the series the service itself counts, over bounded vocabularies and the configured offices.
+        """
+        for reason in (*DEAD_LETTER_REASONS, *(("conflict",) if service == "intake" else ())):
+            self.dead.labels(service, reason)
+            if service == "intake":
+                self.rejected.labels(reason)
+        for office in self.offices or ():
+            if service == "intake":
+                self.accepted.labels(office)
+                self.flagged.labels(office)
+            elif service == "casework":
+                for clock, level in itertools.product(CLOCKS, SLA_LEVELS):
+                    self.sla.labels(clock, level, office)
+            elif service == "sla_monitor":
+                self.registered.labels(office)
+                self.delay.labels(office)
+                for decision in CLOSURE_DECISIONS.values():
+                    self.closures.labels(decision, office)
+
     def observer(self, service: str) -> Observe:
         """Counts and times what a service consumed, and what it emitted while doing so.
 
@@ -108,11 +138,9 @@ class Metrics:
         what nobody consumes (accepted incidents' first sight, rejections, dead letters) as it is emitted.
         """
 
-        # Every reason a service may dead-letter for starts at zero, so that `increase()` sees the first one.
-        for reason in (*DEAD_LETTER_REASONS, *(("conflict",) if service == "intake" else ())):
-            self.dead.labels(service, reason)
-            if service == "intake":
-                self.rejected.labels(reason)
+        if service not in self._services:
+            self._services.append(service)
+            self._start_at_zero(service)
 
         def observe(message: Message, out: Sequence[Outgoing], failure: str | None, seconds: float) -> None:
             type_ = message.headers.get("type") or "raw"

@@ -22,7 +22,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=vault)
     start_api(casework, api, settings.policy(), settings.offices)  # threads beside the faust worker
     start_delivery(casework, api, registry=metrics.registry)
-    metrics.offices = settings.offices
+    metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics))
     return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)

@@ -12,7 +12,7 @@ from services.metrics import Metrics, register_backlog, register_lag
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("intake")
     bootstrap.migrate(engine, schema)
-    metrics.offices = settings.offices
+    metrics.use_offices(settings.offices)
     intake = bootstrap.build(engine, offices=settings.offices, observer=metrics.observer("intake"))
     register_backlog(metrics, "intake", engine, intake.mailboxes)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics))

@@ -12,7 +12,7 @@ from services.sla_monitor import bootstrap, gauges
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("sla_monitor")
     bootstrap.migrate(engine, schema)
-    metrics.offices = settings.offices
+    metrics.use_offices(settings.offices)
     monitor = bootstrap.build(engine, settings.policy(), observer=metrics.observer("sla_monitor"))
     gauges.register(metrics, monitor, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics))
