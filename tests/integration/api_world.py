@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from schemas.topics import INCIDENTS, SLA_EVENTS
 from services.casework import bootstrap
@@ -74,6 +74,12 @@ def build_template(path: Path) -> dict[str, str]:
     """Migrate, enrol everyone, open the cases and the alert; returns username -> token (shown once)."""
     engine = sqlite_engine(path)
     bootstrap.migrate(engine)
+    tokens = populate(engine)
+    engine.dispose()
+    return tokens
+
+
+def populate(engine: Engine) -> dict[str, str]:
     casework = bootstrap.build(engine, vault=KEY)
 
     def enrol(conn: Connection) -> dict[str, str]:
@@ -97,7 +103,6 @@ def build_template(path: Path) -> dict[str, str]:
     casework.processor.process([breach_message(ids["R"], REFS["R"])], T0 + timedelta(days=1))
     with engine.begin() as conn:
         conn.execute(tables.outbox.delete())
-    engine.dispose()
     return tokens
 
 
