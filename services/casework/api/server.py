@@ -51,7 +51,8 @@ class ApiServer:
                                           ident="hrcase", clear_untrusted_proxy_headers=True)
         self.host = host
         self.port: int = self._server.effective_port
-        self._thread = threading.Thread(target=self._server.run, name="hrcase-api", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hrcase-api", daemon=True)
 
     @property
     def url(self) -> str:
@@ -62,7 +63,15 @@ class ApiServer:
         log.info("casework API on %s (docs at /docs, OpenAPI at /openapi.json)", self.url)
         return self
 
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):  # the loop meeting sockets that stop() closed from another thread
+            if not self._stopping.is_set():
+                raise
+
     def stop(self) -> None:
+        self._stopping.set()
         self._server.close()
         self._server.task_dispatcher.shutdown()
         self._thread.join(timeout=5)
