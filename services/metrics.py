@@ -122,10 +122,10 @@ class Metrics:
                 self.accepted.labels(office)
                 self.flagged.labels(office)
             elif service == "casework":
+                self.registered.labels(office)
                 for clock, level in itertools.product(CLOCKS, SLA_LEVELS):
                     self.sla.labels(clock, level, office)
             elif service == "sla_monitor":
-                self.registered.labels(office)
                 self.delay.labels(office)
                 for decision in CLOSURE_DECISIONS.values():
                     self.closures.labels(decision, office)
@@ -134,8 +134,9 @@ class Metrics:
         """Counts and times what a service consumed, and what it emitted while doing so.
 
         Each fact is counted once, in the process that handles it, whoever emitted it (a worker, the API, the
-        command line): case events when sla_monitor consumes them, SLA events when casework consumes them, and
-        what nobody consumes (accepted incidents' first sight, rejections, dead letters) as it is emitted.
+        command line): case events when sla_monitor consumes them, SLA events when casework consumes them; what
+        only a service's own processing makes (accepted incidents, cases registered, rejections, dead letters) as
+        it is made.
         """
 
         if service not in self._services:
@@ -169,6 +170,8 @@ class Metrics:
             self.dead.labels(service, code).inc()
             if type_ == "IncidentRejected":
                 self.rejected.labels(code).inc()
+        elif type_ == "CaseRegistered":  # only ever made by casework's processing: counted where it is made
+            self.registered.labels(self.office(json.loads(record.value)["payload"]["office"])).inc()
         elif type_ == "IncidentAccepted":
             payload = json.loads(record.value)["payload"]
             office = self.office(payload["office"])
@@ -187,9 +190,7 @@ class Metrics:
             self.sla.labels(str(payload.get("clock")), str(payload.get("level")), office).inc()
             return
         self.case_events.labels(type_).inc()
-        if type_ == "CaseRegistered":
-            self.registered.labels(office).inc()
-        elif type_ == "CaseRecorded":
+        if type_ == "CaseRecorded":
             self.delay.labels(office).observe(_seconds_between(payload["reported_at"], envelope["occurred_at"]))
         elif type_ in CLOSURE_DECISIONS:
             self.closures.labels(CLOSURE_DECISIONS[type_], office).inc()
