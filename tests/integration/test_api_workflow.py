@@ -137,3 +137,16 @@ def test_a_submitted_incident_goes_to_sitrep_incidents_as_a_raw_record_for_intak
     spec = world.call("GET", "/openapi.json", None).get_json()  # dead letters keep original bytes: never served
     assert not [p for p in spec["paths"] if "dead" in p or "rejected" in p]
     assert "DeadLetter" not in json.dumps(spec["components"]) and "IncidentRejected" not in json.dumps(spec)
+
+
+def test_the_interactive_docs_and_their_assets_are_served_from_here_not_fetched_from_the_internet(
+        world: World) -> None:
+    import re
+
+    page = world.call("GET", "/docs", None)
+    assert page.status_code == 200 and "swagger-ui" in page.get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.get_data(as_text=True))
+    assert sources and all(s.startswith("/docs/assets/") for s in sources), sources
+    assert "https://" not in page.get_data(as_text=True) and "http://" not in page.get_data(as_text=True)
+    for source in sources:
+        assert world.call("GET", source, None).status_code == 200, source
