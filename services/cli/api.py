@@ -36,3 +36,24 @@ def keygen() -> None:
 
 
 COMMANDS = (api,)
+
+
+@api.command("reseal")
+@click.option("--data-dir", envvar="HRCASE_DATA_DIR", default="var/hrcase", show_default=True,
+              type=click.Path(file_okay=False), help="The data dir (SQLite), unless HRCASE_DATABASE_URL is set.")
+def reseal(data_dir: str) -> None:
+    """Encrypt identities stored in clear by an older version, and move all to the newest configured key."""
+    from services.casework import bootstrap
+    from services.casework.adapters.identity_store import reseal_all
+    from services.casework.adapters.vault import IdentityVault
+    from services.casework.api.settings import ApiSettings
+    from services.config import Settings
+
+    settings = Settings.from_env(data_dir=data_dir)
+    production = ApiSettings.from_env(settings.web_bind).production
+    vault = IdentityVault.from_env(dev_dir=None if production else settings.data_dir)
+    engine, schema = settings.database("casework")
+    bootstrap.migrate(engine, schema)
+    with engine.begin() as conn:
+        count = reseal_all(conn, vault)
+    click.echo(f"{count} identities record(s) sealed with the newest key")

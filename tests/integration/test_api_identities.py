@@ -97,3 +97,33 @@ def test_processes_starting_together_share_one_development_key(tmp_path: Path,
         thread.join()
     sealed = vaults[0].seal({"victims": [{"name": VICTIM}]})
     assert len(vaults) == 8 and all(v.open(sealed) == {"victims": [{"name": VICTIM}]} for v in vaults)
+
+
+def test_reseal_encrypts_rows_stored_in_clear_and_moves_them_to_the_newest_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from sqlalchemy import insert, select
+
+    from services.casework import bootstrap
+    from services.casework.adapters import tables
+    from services.cli import cli
+    from services.messaging.sqlite import sqlite_engine
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    engine = sqlite_engine(tmp_path / "casework.sqlite")
+    bootstrap.migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(tables.case_identities), [
+            {"case_id": "legacy", "data": json.dumps({"victims": [{"name": VICTIM}]})},
+            {"case_id": "old-key", "data": IdentityVault(old).seal({"witnesses": [{"name": WITNESS}]})}])
+    monkeypatch.setenv("HRCASE_IDENTITY_KEY", f"{new},{old}")
+    monkeypatch.delenv("HRCASE_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(cli, ["api", "reseal", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0 and "2 identities record(s)" in result.output, result.output
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(tables.case_identities)).all())
+    assert VICTIM not in repr(stored)
+    assert IdentityVault(new).open(stored["legacy"]) == {"victims": [{"name": VICTIM}]}
+    assert IdentityVault(new).open(stored["old-key"]) == {"witnesses": [{"name": WITNESS}]}

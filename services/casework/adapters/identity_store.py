@@ -1,0 +1,23 @@
+"""Re-sealing stored identities: rows written before encryption at rest, or under a key being retired."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select, update
+
+from services.casework.adapters.tables import case_identities
+from services.casework.adapters.vault import IdentityVault
+
+
+def reseal_all(conn: Connection, vault: IdentityVault, batch: int = 500) -> int:
+    """Open every identities row with any configured key and seal it again with the newest; returns rows."""
+    done, last = 0, ""
+    while True:
+        rows = conn.execute(select(case_identities).where(case_identities.c.case_id > last)
+                            .order_by(case_identities.c.case_id).limit(batch)).all()
+        if not rows:
+            return done
+        for case_id, data in rows:
+            conn.execute(update(case_identities).where(case_identities.c.case_id == case_id)
+                         .values(data=vault.seal(vault.open(data))))
+        done += len(rows)
+        last = rows[-1][0]
