@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`. Both create .venv and install what is missing.
+# The commands of the README: `make demo`, `make test` and `make bench`. Each creates .venv and installs what is missing.
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
@@ -17,6 +17,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	scripts/test
+
+# Every benchmark at the sizes of issue 8; results in bench/results/, tables in docs/benchmarks.md.
+# Arguments through BENCH_ARGS, e.g. make bench BENCH_ARGS="--only sla --runs 5".
+bench: $(STAMP)
+	scripts/bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

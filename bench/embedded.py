@@ -1,0 +1,111 @@
+"""Benchmark 1: a situation report file to registered cases (and started clocks) in the embedded runtime.
+
+Baseline in the same run: a bare loop that reads the same file, decodes each line and inserts it into SQLite in
+batches of 500, with the runtime's own PRAGMAs: the most any Python pipeline could do with this file and SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import Figure, Result, at_least, peak_rss_mib, recent_incidents, spawn
+
+NAME = "embedded"
+TITLE = "1. Intake to case, embedded runtime (SQLite)"
+TARGET = 10_000
+
+
+def child(params: dict[str, Any]) -> dict[str, Any]:
+    return baseline(params) if params.get("baseline") else pipeline(params)
+
+
+def _workload(tmp: Path, count: int, now: datetime) -> Path:
+    return recent_incidents(tmp / "sitrep.jsonl", count, now)
+
+
+def pipeline(params: dict[str, Any]) -> dict[str, Any]:
+    from services.config import Settings
+    from services.embedded import EmbeddedRuntime
+    from services.intake.adapters.sitrep_files import read_sitrep
+
+    count, now = int(params["incidents"]), datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp:
+        path = _workload(Path(tmp), count, now)
+        runtime = EmbeddedRuntime(Settings(data_dir=Path(tmp) / "data"))
+        started = time.perf_counter()
+        runtime.submit(read_sitrep(path))
+        submitted = time.perf_counter()
+        runtime.run_until_idle(now)
+        seconds = time.perf_counter() - started
+        cases = runtime.casework.read(lambda conn: conn.exec_driver_sql("select count(*) from cases").scalar())
+        clocks = runtime.sla.open_clocks()
+        rejected = runtime.intake.rejected_count()
+    assert cases == count and clocks == count and rejected == 0, (cases, clocks, rejected)
+    return {"incidents": count, "seconds": seconds, "submit_seconds": submitted - started,
+            "rate": count / seconds, "peak_rss_mib": peak_rss_mib()}
+
+
+def baseline(params: dict[str, Any]) -> dict[str, Any]:
+    count, now = int(params["incidents"]), datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp:
+        path = _workload(Path(tmp), count, now)
+        db = sqlite3.connect(Path(tmp) / "bare.sqlite", isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            db.execute(f"PRAGMA {pragma}")
+        db.execute("create table incidents (incident_key text primary key, office text, reported_at text, "
+                   "record text not null)")
+        started = time.perf_counter()
+        batch: list[tuple[str, str, str, str]] = []
+        with path.open("rb") as lines:
+            for line in lines:
+                record = json.loads(line)
+                batch.append((f"{record['sitrep_id']}#{record['incident_number']}", record["office"],
+                              record["reported_at"], line.decode()))
+                if len(batch) == 500:
+                    _insert(db, batch)
+                    batch = []
+        _insert(db, batch)
+        seconds = time.perf_counter() - started
+        stored = db.execute("select count(*) from incidents").fetchone()[0]
+        db.close()
+    assert stored == count
+    return {"incidents": count, "seconds": seconds, "rate": count / seconds}
+
+
+def _insert(db: sqlite3.Connection, batch: list[tuple[str, str, str, str]]) -> None:
+    if batch:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("insert into incidents values (?, ?, ?, ?)", batch)
+        db.execute("COMMIT")
+
+
+def run(incidents: int, runs: int, log: Any = print) -> Result:
+    raw = []
+    for n in range(runs):
+        base = spawn(NAME, {"incidents": incidents, "baseline": True})
+        got = spawn(NAME, {"incidents": incidents})
+        raw.append({"pipeline": got, "baseline": base, "ratio": got["rate"] / base["rate"]})
+        log(f"  run {n + 1}/{runs}: {got['rate']:,.0f} incidents/s in {got['seconds']:.1f} s "
+            f"(baseline {base['rate']:,.0f}/s, ratio {got['rate'] / base['rate']:.4f}), "
+            f"peak RSS {got['peak_rss_mib']:.0f} MiB")
+    result = Result(NAME, TITLE, {"incidents": incidents, "runs": runs})
+    result.figures = [
+        at_least(Figure("incidents per second, file to cases and clocks", "/s", [r["pipeline"]["rate"] for r in raw]),
+                 TARGET, f">= {TARGET:,}/s"),
+        Figure("baseline: bare JSON lines to SQLite, batches of 500", "/s", [r["baseline"]["rate"] for r in raw]),
+        Figure("ratio to baseline", "", [r["ratio"] for r in raw]),
+        Figure("seconds for the whole file", "s", [r["pipeline"]["seconds"] for r in raw]),
+        Figure("peak resident memory", "MiB", [r["pipeline"]["peak_rss_mib"] for r in raw]),
+    ]
+    result.raw = raw
+    result.notes.append(
+        f"{incidents:,} distinct incidents in one JSONL file (tests.factories), reported in the 12 hours before the "
+        "run: each becomes an accepted incident, a registered case and a running recording clock (none due). "
+        "Timed from reading the file to the three services idle; every run in a fresh process and data dir.")
+    return result

@@ -1,0 +1,180 @@
+"""Benchmark 2 (and 6's workers): incidents through the three faust workers on Kafka and PostgreSQL, end to end.
+
+Each run has fresh topics, groups and database (tests/system/kafka_cluster.py, under its lock). The clock starts when
+the situation report's records start going to Kafka and stops when sla_monitor holds a recording clock for every
+incident: published, validated, registered, clocks started. Baseline in the same run: a bare aiokafka consumer that
+reads the same records from `sitrep-incidents` and produces one record for each (acks=all, idempotent, offsets
+committed per batch), the most a Python pipeline on this broker can do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import Figure, Result, at_least, spawn
+
+NAME = "kafka"
+TITLE = "2. Intake to case, Kafka and PostgreSQL, one worker per service"
+TARGET, TARGET_RATIO = 5_000, 0.25
+GROUPS = {"intake": "hrcase-intake", "casework": "hrcase-casework", "sla-monitor": "hrcase-sla_monitor"}
+
+
+def child(params: dict[str, Any]) -> dict[str, Any]:
+    return asyncio.run(_baseline(params["bootstrap"], params["topic"], int(params["records"])))
+
+
+async def _baseline(bootstrap: str, source: str, records: int) -> dict[str, Any]:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    sink = f"hrcase-bench-baseline-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-bench-admin")
+    admin.create_topics([NewTopic(sink, 6, 1)])
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=sink, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    done, started = 0, None
+    try:
+        while done < records:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            if started is None and batches:
+                started = time.perf_counter()  # from the first record: the group's join is not the loop's cost
+            sent = [await producer.send(sink, r.value, key=r.key, headers=list(r.headers or ()))
+                    for rs in batches.values() for r in rs]
+            await asyncio.gather(*sent)
+            if sent:
+                await consumer.commit()
+            done += len(sent)
+        seconds = time.perf_counter() - (started or time.perf_counter())
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        admin.delete_topics([sink])
+        admin.close()
+    return {"records": done, "seconds": seconds, "rate": done / seconds}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_groups(bootstrap: str, members: dict[str, int], timeout: float = 90) -> None:
+    """Until each service's consumer group is stable with the expected members (partitions assigned)."""
+    from kafka.admin import KafkaAdminClient
+
+    from tests.system.kafka_cluster import wait_for
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-bench-admin")
+    try:
+        def stable() -> bool:
+            described = admin.describe_groups(list(members))
+            return all(described[g]["group_state"] == "Stable" and len(described[g]["members"]) == n
+                       for g, n in members.items())
+
+        wait_for(stable, timeout, "the workers' consumer groups to be stable", interval=0.5)
+    finally:
+        admin.close()
+
+
+def one_run(bootstrap: str, postgres_url: str, incidents: int, casework_workers: int,
+            log: Any = print) -> dict[str, Any]:
+    import logging
+
+    from bench.common import recent_incidents
+    from services.intake.adapters.sitrep_files import read_sitrep
+    from services.messaging.kafka import KafkaPublisher
+    from tests.system.kafka_cluster import kafka_stack, wait_for
+
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        records = read_sitrep(recent_incidents(tmp / "sitrep.jsonl", incidents, now))
+        with kafka_stack(bootstrap, postgres_url, tmp) as stack:
+            stack.cli("topics", "create")
+            services = ["intake", *(["casework"] * casework_workers), "sla-monitor"]
+            workers = [stack.worker(s) for s in services]
+            for worker in workers:
+                worker.wait_healthy(120)
+            wait_for_groups(bootstrap, {GROUPS["intake"]: 1, GROUPS["casework"]: casework_workers,
+                                        GROUPS["sla-monitor"]: 1})
+            cpu_before = [cpu_seconds(w.process.pid) for w in workers]  # type: ignore[union-attr]
+            stages: dict[str, float] = {}
+            progress = {"intake": 0, "cases": 0, "clocks": 0}
+            query = ("select (select count(*) from intake.accepted_incidents), (select count(*) from casework.cases),"
+                     " (select count(*) from sla_monitor.sla_clocks where clock = 'recording')")
+
+            def finished() -> bool:
+                from sqlalchemy import text
+
+                with stack.engine.connect() as conn:
+                    row = conn.execute(text(query)).one()
+                for name, value in zip(progress, row, strict=True):
+                    progress[name] = int(value)
+                    if value >= incidents and name not in stages:
+                        stages[name] = time.perf_counter() - started
+                return progress["clocks"] >= incidents
+
+            publisher = KafkaPublisher(bootstrap, client_id="hrcase-bench-sitrep")
+            started = time.perf_counter()
+            publisher.publish(records)
+            published = time.perf_counter() - started
+            publisher.close()
+            wait_for(finished, max(300.0, incidents / 50), f"{incidents} recording clocks", lambda: str(progress),
+                     interval=0.25)
+            seconds = time.perf_counter() - started
+            cpu = {f"{w.service}-{i}": cpu_seconds(w.process.pid) - before  # type: ignore[union-attr]
+                   for i, (w, before) in enumerate(zip(workers, cpu_before, strict=True))}
+            base = spawn("kafka_pipeline", {"bootstrap": bootstrap, "topic": "sitrep-incidents", "records": incidents})
+    rate = incidents / seconds
+    log(f"  {casework_workers} casework worker(s): {rate:,.0f} incidents/s in {seconds:.1f} s (published in "
+        f"{published:.1f} s; intake done {stages.get('intake', 0):.1f} s, cases {stages.get('cases', 0):.1f} s); "
+        f"baseline {base['rate']:,.0f}/s, ratio {rate / base['rate']:.3f}; worker CPU s "
+        + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items()))
+    return {"incidents": incidents, "casework_workers": casework_workers, "seconds": seconds, "rate": rate,
+            "published_seconds": published, "stages": stages, "worker_cpu_seconds": cpu, "baseline": base,
+            "ratio": rate / base["rate"]}
+
+
+def figures(raw: list[dict[str, Any]], prefix: str = "") -> list[Figure]:
+    return [
+        at_least(Figure(f"{prefix}incidents per second, end to end", "/s", [r["rate"] for r in raw]),
+                 TARGET, f">= {TARGET:,}/s"),
+        Figure(f"{prefix}baseline: bare aiokafka consume and produce", "/s", [r["baseline"]["rate"] for r in raw]),
+        at_least(Figure(f"{prefix}ratio to baseline", "", [r["ratio"] for r in raw]), TARGET_RATIO,
+                 f">= {TARGET_RATIO}"),
+        Figure(f"{prefix}seconds until every clock started", "s", [r["seconds"] for r in raw]),
+    ]
+
+
+def run(bootstrap: str, postgres_url: str, incidents: int, runs: int, casework_workers: list[int],
+        log: Any = print) -> Result:
+    result = Result(NAME, TITLE, {"incidents": incidents, "runs": runs})
+    raw = [one_run(bootstrap, postgres_url, incidents, 1, log) for _ in range(runs)]
+    result.figures = figures(raw)
+    result.raw = raw
+    cpu_rows = []
+    for service in ("intake-0", "casework-1", "sla-monitor-2"):
+        values = sorted(r["worker_cpu_seconds"][service] for r in raw)
+        cpu_rows.append([service.rsplit("-", 1)[0], values[len(values) // 2],
+                         values[len(values) // 2] / (incidents / 1000)])
+    result.tables.append({"title": "CPU seconds each worker used during the run (median)",
+                          "columns": ["worker", "CPU s", "CPU ms per 1,000 incidents"], "rows": cpu_rows})
+    result.notes.append(
+        f"{incidents:,} distinct incidents reported in the 12 hours before the run, published with the idempotent "
+        "acks=all producer of `hrcase sitrep publish` (6 partitions); one worker per service (faust, batches of 500, "
+        "concurrency 1), PostgreSQL 127.0.0.1:55432; everything (broker, database, workers, this harness) on the "
+        "same 2 cores.")
+    return result

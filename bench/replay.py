@@ -1,0 +1,114 @@
+"""Benchmark 5: a simulated history replayed through the embedded runtime (`hrcase simulate` then `hrcase import`).
+
+Scale 1 is the built-in `oios-2021-011` profile (1,496 incidents with their case actions); scale k multiplies every
+count of it by k over the same period (so each weekly situation report is k times longer). Each history is generated
+in one fresh interpreter and imported in another, which samples its own resident memory while it works.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import Figure, MemorySampler, Result, at_most, peak_rss_mib, spawn
+
+NAME = "replay"
+TITLE = "5. Replay of a history through the embedded runtime"
+TARGET_LARGE_S = 600
+
+
+def profile(scale: float) -> Any:
+    from services.reporting.simulation.profile import OIOS_2021_011, OfficeSpec
+
+    p = OIOS_2021_011
+    if scale == 1:
+        return p
+
+    def k(n: int) -> int:
+        return round(n * scale)
+
+    offices = tuple(OfficeSpec(o.name, o.weight, max(1, round(o.hros * min(scale, 50))), o.speed) for o in p.offices)
+    scaled = replace(p, name=f"{p.name}-x{scale:g}", offices=offices, incidents=k(p.incidents),
+                     preliminary=k(p.preliminary), preliminary_since_cut=k(p.preliminary_since_cut),
+                     investigation=k(p.investigation), investigation_idle_since_cut=k(p.investigation_idle_since_cut),
+                     closed=k(p.closed), closed_without_approval=k(p.closed_without_approval),
+                     within_goal=k(p.within_goal))
+    # The outcomes must add up to the incidents: what rounding leaves over stays unrecorded.
+    outcomes = scaled.preliminary + scaled.investigation + scaled.closed + scaled.concluded + scaled.closure_requested
+    return replace(scaled, unrecorded=scaled.incidents - outcomes).check()
+
+
+def child(params: dict[str, Any]) -> dict[str, Any]:
+    folder = Path(params["folder"])
+    if params.get("generate"):
+        from services.reporting.simulation.files import write_history
+
+        started = time.perf_counter()
+        incidents, actions = write_history(profile(float(params["scale"])), folder)
+        return {"seconds": time.perf_counter() - started, "incidents": sum(1 for _ in incidents.open()) - 1,
+                "actions": sum(1 for _ in actions.open()) - 1, "peak_rss_mib": peak_rss_mib()}
+    return replay(folder, float(params["scale"]))
+
+
+def replay(folder: Path, scale: float) -> dict[str, Any]:
+    from datetime import UTC
+
+    from services.config import Settings
+    from services.embedded import EmbeddedRuntime
+    from services.reporting.domain.model import end_of
+    from services.reporting.history.importer import import_files
+
+    until = end_of(profile(scale).as_of)
+    runtime = EmbeddedRuntime(Settings(data_dir=folder / "data"))
+    rss_open = peak_rss_mib()
+    with MemorySampler(interval=0.5) as memory:
+        started = time.perf_counter()
+        summary = import_files(runtime, folder / "incidents.csv", folder / "cases.csv", datetime.now(UTC), until)
+        seconds = time.perf_counter() - started
+    samples = memory.samples
+    quartiles = [max((mib for t, _, mib in samples if t <= seconds * q / 4), default=float("nan"))
+                 for q in (1, 2, 3, 4)]
+    return {"scale": scale, "incidents": summary.incidents, "actions": summary.actions, "seconds": seconds,
+            "records": summary.topics, "rss_after_open_mib": rss_open, "peak_rss_mib": peak_rss_mib(),
+            "rss_by_quarter_mib": quartiles, "rss_samples": samples[:: max(1, len(samples) // 200)]}
+
+
+def run(scales: list[float], runs: int, log: Any = print) -> Result:
+    result = Result(NAME, TITLE, {"scales": scales, "runs": runs})
+    rows, figures = [], []
+    for scale in scales:
+        got = []
+        for n in range(runs):
+            with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp:
+                made = spawn("replay", {"generate": True, "scale": scale, "folder": tmp})
+                one = spawn("replay", {"scale": scale, "folder": tmp})
+            one["generated"] = made
+            got.append(one)
+            log(f"  scale {scale:g} ({one['incidents']:,} incidents, {one['actions']:,} actions), run {n + 1}/{runs}: "
+                f"{one['seconds']:.1f} s, peak RSS {one['peak_rss_mib']:.0f} MiB (by quarter of the run: "
+                + ", ".join(f"{q:.0f}" for q in one["rss_by_quarter_mib"]) + f"); generated in {made['seconds']:.1f} s")
+        result.raw.append({"scale": scale, "runs": got})
+        label = "oios-2021-011" if scale == 1 else f"oios-2021-011 x{scale:g}"
+        seconds = Figure(f"{label}: seconds to replay", "s", [g["seconds"] for g in got])
+        if scale >= 1000:
+            at_most(seconds, TARGET_LARGE_S, f"< {TARGET_LARGE_S} s")
+        figures += [seconds, Figure(f"{label}: peak resident memory", "MiB", [g["peak_rss_mib"] for g in got])]
+        mid = sorted(got, key=lambda g: g["seconds"])[len(got) // 2]
+        records = sum(mid["records"].values())
+        rows.append([label, mid["incidents"], mid["actions"], records, mid["seconds"],
+                     mid["incidents"] / mid["seconds"], *mid["rss_by_quarter_mib"]])
+    result.figures = figures
+    result.tables.append({
+        "title": "Each history (median run): size, time, and resident memory at the end of each quarter of the run",
+        "columns": ["history", "incidents", "case actions", "records on the log", "seconds", "incidents/s",
+                    "RSS Q1 MiB", "Q2", "Q3", "Q4"],
+        "rows": rows})
+    result.notes.append(
+        "Generated with the simulator (`hrcase simulate`) and imported with `hrcase import`'s own function "
+        "(`import_files`: the whole history checked, then replayed in time order with every weekly report "
+        "processed and the SLA monitor run to it), in a fresh data dir each run.")
+    return result

@@ -1,0 +1,34 @@
+"""Every benchmark of bench/run.py still runs and gives its figures, at tiny sizes (timings are not judged here)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.system.kafka_cluster import REPO
+
+BENCHMARKS = ("embedded", "kafka", "latency", "sla", "replay", "scaling")
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+@pytest.mark.timeout(900)
+def test_every_benchmark_runs_at_smoke_sizes_and_records_its_figures(
+        kafka_bootstrap: str, postgres_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "HRCASE_BENCH_KAFKA": kafka_bootstrap, "HRCASE_BENCH_DATABASE_URL": postgres_url}
+    result = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--results", str(tmp_path), "--no-docs"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=880, check=False)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    for name in BENCHMARKS:
+        record = json.loads((tmp_path / f"{name}.json").read_text())
+        assert record["smoke"] is True and record["figures"], name
+        for figure in record["figures"]:
+            assert figure["runs"] and all(math.isfinite(v) for v in figure["runs"]), (name, figure)
+        assert record["machine"]["nproc"] >= 1 and record["command"].startswith("bench/run.py")
+    assert (tmp_path / "bench-sla-scaling.png").stat().st_size > 0
