@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from schemas.vocabulary import ROLES
-from services.casework.adapters import preferences, token_store
+from services.casework.adapters import preferences, token_store, web_store
 from services.casework.adapters import repository as repo
+from services.casework.auth import passwords
 from services.casework.domain.roles import User
 from services.cli.common import data_dir_option, open_runtime
 
 
 @click.group()
 def users() -> None:
-    """Users, roles and offices; API tokens; alert delivery."""
+    """Users, roles and offices; web passwords; API tokens; alert delivery."""
 
 
 @users.command("add")
@@ -74,6 +75,31 @@ def alert_preferences(data_dir: str, username: str, email: str | None, webhook: 
                       mode=mode or current.mode)
     runtime.casework.write(lambda conn: preferences.save(conn, updated))
     click.echo(f"{username}: e-mail {updated.email or '-'}, webhook {updated.webhook_url or '-'}, {updated.mode}")
+
+
+@users.command("password")
+@data_dir_option
+@click.argument("username")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (one line).")
+@click.option("--remove", is_flag=True, help="Remove the password: the user can no longer sign in to the web pages.")
+def password(data_dir: str, username: str, from_stdin: bool, remove: bool) -> None:
+    """Set a user's password for the web pages (hashed with argon2); their open sessions end."""
+    runtime = open_runtime(data_dir)
+    if runtime.casework.read(lambda conn: repo.get_user(conn, username)) is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    hashed = None
+    if not remove:
+        if from_stdin:
+            secret = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        else:
+            secret = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        weakness = passwords.weakness(secret, username)
+        if weakness:
+            raise click.ClickException(weakness)
+        hashed = passwords.hash_password(secret)
+    now = datetime.now(UTC)
+    runtime.casework.write(lambda conn: web_store.set_password(conn, username, hashed, now))
+    click.echo(f"{username}: password {'removed' if remove else 'set'}; open web sessions ended")
 
 
 @users.group("token")

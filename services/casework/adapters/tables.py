@@ -176,3 +176,36 @@ alert_dispatch = Table(
 
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)
+
+# Web sign-in: an argon2 hash of each user's password (set by `hrcase users password`), their language, and
+# failed attempts (a run of them locks the account for a while). Users without a password cannot sign in.
+web_accounts = Table(
+    "web_accounts",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("password_set_at", When, nullable=True),
+    Column("locale", String(8), nullable=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", When, nullable=True),
+)
+
+# Signed-in browser sessions: the cookie carries a random token, only its SHA-256 is kept; ended on sign-out.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("created_at", When, nullable=False),
+    Column("last_seen_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),
+    Column("ended_at", When, nullable=True),
+)
+
+# The key that signs the web cookies when HRCASE_WEB_SECRET is not set: made once, shared by every worker.
+web_keys = Table(
+    "web_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+)

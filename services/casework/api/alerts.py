@@ -32,6 +32,11 @@ blp = Blueprint("alerts", __name__, description="Alerts addressed to you: SLA wa
 @documented(blp)
 def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
     """The alerts meant for you (by role; by office except for Directors; HROs: their own cases), due first."""
+    return alert_page(page, page_size, state)
+
+
+def alert_page(page: int, page_size: int, state: str) -> dict[str, Any]:
+    """A page of the caller's alerts (`open` or `all`), due first: the API's and the web inbox."""
     caller = user()
 
     def query(conn: Connection) -> dict[str, Any]:
@@ -49,6 +54,11 @@ def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
 @documented(blp, 403, 404, 409)
 def acknowledge(body: dict[str, Any], alert_id: str) -> dict[str, Any]:
     """Acknowledge an alert addressed to you: you take it in hand."""
+    return acknowledge_alert(alert_id, body["note"])
+
+
+def acknowledge_alert(alert_id: str, note: str) -> dict[str, Any]:
+    """Authorise and acknowledge in one transaction (403 not yours, 404 no such alert, 409 already closed)."""
     ctx, caller, at = context(), user(), now()
 
     def change(conn: Connection) -> dict[str, Any]:
@@ -60,7 +70,7 @@ def acknowledge(body: dict[str, Any], alert_id: str) -> dict[str, Any]:
         if refusal:
             raise forbidden(refusal)
         try:
-            out = handlers.execute(conn, c.AcknowledgeAlert(alert.case_id, caller.username, alert_id, body["note"]),
+            out = handlers.execute(conn, c.AcknowledgeAlert(alert.case_id, caller.username, alert_id, note),
                                    at)
         except CommandRefused as exc:
             raise ApiError(409, "conflict", str(exc)) from None

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 TITLE = "hrcase casework API"
 VERSION = "1"
 PUBLIC = ("/openapi.json", "/docs", "/health")
+WEB = "/web"  # the pages: signed in with a session cookie (services/casework/web), not a bearer token
 
 
 def create_app(ctx: ApiContext | None) -> Flask:
@@ -49,7 +50,20 @@ def create_app(ctx: ApiContext | None) -> Flask:
 
     app.before_request(_authenticate)
     app.after_request(_record_access)
+    if ctx is not None:
+        from services.casework.web import install
+
+        install(app, web_secret(ctx))
     return app
+
+
+def web_secret(ctx: ApiContext) -> str:
+    """HRCASE_WEB_SECRET, else a key made once in the casework database and shared by every worker."""
+    import os
+
+    from services.casework.adapters import web_store
+
+    return os.environ.get("HRCASE_WEB_SECRET") or ctx.casework.write(web_store.cookie_key)
 
 
 def context() -> ApiContext:
@@ -63,9 +77,13 @@ def _public(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PUBLIC)
 
 
+def _web(path: str) -> bool:
+    return path == "/" or path == WEB or path.startswith(WEB + "/")
+
+
 def _authenticate() -> None:
     g.principal, g.case, g.identities_shown = None, None, False
-    if _public(request.path):
+    if _public(request.path) or _web(request.path):  # the web blueprint signs its users in itself
         return
     ctx = context()
     try:
@@ -75,7 +93,7 @@ def _authenticate() -> None:
 
 
 def _record_access(response: Response) -> Response:
-    if _public(request.path):
+    if _public(request.path) or request.path == "/" or request.path.startswith(WEB + "/static/"):
         return response
     ctx = context()
     principal, case = getattr(g, "principal", None), getattr(g, "case", None)

@@ -38,6 +38,12 @@ def list_cases(page: int, page_size: int, office: str | None = None, stage: str 
 
     HROs and Team Leaders see their office; Directors, auditors and admins the whole division.
     """
+    return case_page(page, page_size, office=office, stage=stage, assignee=assignee, sla_state=sla_state)
+
+
+def case_page(page: int, page_size: int, office: str | None = None, stage: str | None = None,
+              assignee: str | None = None, sla_state: str | None = None) -> dict[str, Any]:
+    """A page of the cases the caller may read, most urgent first (the API's list and the web pages')."""
     ctx, at = context(), now()
     found = ctx.casework.read(lambda conn: _in_scope(conn, office, stage=stage, assignee=assignee))
     items = [present.summary(case, at, ctx.goals) for case in found]
@@ -57,6 +63,11 @@ def get_case(ref: str) -> dict[str, Any]:
     Identities of victims, witnesses and sources are included only for the assigned HRO, their Team Leader
     and the Directors of the case's office; for everyone else they are redacted (null).
     """
+    return case_detail(ref)
+
+
+def case_detail(ref: str) -> dict[str, Any]:
+    """One case with its history, identities only for those allowed (the API's and the web case page)."""
     ctx, caller = context(), user()
 
     def load(conn: Connection) -> dict[str, Any]:
@@ -77,6 +88,11 @@ def get_case(ref: str) -> dict[str, Any]:
 @documented(blp)
 def closure_queue(page: int, page_size: int) -> dict[str, Any]:
     """The closure approvals queue: cases awaiting a Director's decision, oldest request first."""
+    return closure_page(page, page_size)
+
+
+def closure_page(page: int, page_size: int) -> dict[str, Any]:
+    """The closure approvals queue, oldest request first, with whether the caller may decide each."""
     ctx, at, caller = context(), now(), user()
     found = ctx.casework.read(lambda conn: _in_scope(conn, None, stage="closure_requested"))
     found.sort(key=lambda case: (case.closure or {}).get("requested_at") or case.reported_at)

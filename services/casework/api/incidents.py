@@ -27,16 +27,21 @@ blp = Blueprint("incidents", __name__, description="Incidents, as a situation re
 def submit_incident(incident: dict[str, Any]) -> dict[str, Any]:
     """Report an incident. It goes through intake exactly like a sitrep line (validation, de-duplication);
     a case appears once intake accepts it. An HRO who names nobody is taken to be the officer who records it."""
+    # The record as sent: intake, not casework, decides what it means.
+    return queue_incident(incident["office"], dict(request.get_json()))
+
+
+def queue_incident(office: str, record: dict[str, Any], source: str = "api", line: int = 1) -> dict[str, Any]:
+    """Authorise the caller for `office` and queue the raw record for intake (the API's and the web forms')."""
     caller = user()
-    refusal = incident_refusal(caller, incident["office"])
+    refusal = incident_refusal(caller, office)
     if refusal:
         raise forbidden(refusal)
-    record = dict(request.get_json())  # the record as sent: intake, not casework, decides what it means
     if caller.role == "hro" and not record.get("assignee"):
         record["assignee"] = caller.username
-    key = f"{incident['sitrep_id'].strip()}#{int(incident['incident_number'])}"
+    key = f"{str(record['sitrep_id']).strip()}#{int(record['incident_number'])}"
     value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {"format": "api", "file": f"api:{caller.username}", "line": "1"}
+    headers = {"format": source, "file": f"{source}:{caller.username}", "line": str(line)}
     ctx = context()
     ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(
         conn, [Outgoing(SITREP_INCIDENTS, key, value, headers)]))

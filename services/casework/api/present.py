@@ -8,12 +8,15 @@ from typing import Any
 from services.casework.adapters.access_log import Access
 from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
-from services.casework.domain.urgency import Goals, next_deadline, sla_state
+from services.casework.domain.urgency import Goals, clocks, next_deadline, sla_state
 
 
 def summary(case: Case, now: datetime, goals: Goals) -> dict[str, Any]:
     deadline = next_deadline(case, goals)
+    running = [{"clock": d.clock, "due_at": d.due_at, "paused_until": d.paused_until, "state": sla_state(d, now),
+                "seconds_left": int((d.due_at - now).total_seconds())} for d in clocks(case, goals)]
     return {
+        "clocks": running,  # every running clock, for the web pages (the API's schemas show the next one only)
         "case_id": case.case_id, "reference": case.reference, "office": case.office, "stage": case.stage,
         "assignee": case.assignee, "reported_at": case.reported_at, "recorded_at": case.recorded_at,
         "last_activity_at": case.last_activity_at, "closure": case.closure, "sla_state": sla_state(deadline, now),

@@ -34,14 +34,20 @@ class Deadline:
 
 def next_deadline(case: Case, goals: Goals) -> Deadline | None:
     """The earliest first-period deadline among the case's running clocks (the same anchors as sla_monitor)."""
+    running = clocks(case, goals)
+    return min(running, key=lambda d: d.due_at) if running else None
+
+
+def clocks(case: Case, goals: Goals) -> list[Deadline]:
+    """Every clock running on the case, each with its first-period deadline (what a case page shows)."""
     if case.stage == "reported":
         due = case.reported_at + goals.recording
-        return Deadline("recording", due, case.reported_at + goals.recording_warning)
+        return [Deadline("recording", due, case.reported_at + goals.recording_warning)]
     if case.stage == "closure_requested" and case.closure:
         due = case.closure["requested_at"] + goals.closure_approval
-        return Deadline("closure_approval", due, due - goals.closure_approval / 4)
+        return [Deadline("closure_approval", due, due - goals.closure_approval / 4)]
     if case.stage not in OPEN:
-        return None
+        return []
     candidates = []
     anchor = case.last_activity_at or case.recorded_at or case.registered_at
     goal = goals.stall.get(case.stage)
@@ -54,7 +60,7 @@ def next_deadline(case: Case, goals: Goals) -> Deadline | None:
     review_anchor = case.last_review_at or case.recorded_at or case.registered_at
     review_due = review_anchor + goals.review
     candidates.append(Deadline("review", review_due, review_due - goals.review / 4))
-    return min(candidates, key=lambda d: d.due_at)
+    return candidates
 
 
 def sla_state(deadline: Deadline | None, now: datetime) -> str:

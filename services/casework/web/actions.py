@@ -1,0 +1,75 @@
+"""Which workflow forms a case page offers, asked of the same policy and workflow rules that the API enforces.
+
+Nothing here decides anything: a form shown by mistake would still be refused on the server, and a form hidden
+here is one the server would refuse. Each offer is a dry run of the command with placeholder values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema
+
+from schemas.vocabulary import DELAY_REASONS, FOLLOW_UP_KINDS
+from services.casework.api.commands import COMMANDS, Build
+from services.casework.auth.policy import command_refusal
+from services.casework.domain import commands as c
+from services.casework.domain.case import Case
+from services.casework.domain.errors import CommandRefused
+from services.casework.domain.roles import User
+from services.casework.domain.workflow import NEXT_STAGE, decide
+
+BY_NAME: dict[str, tuple[type[Schema], Build]] = {name: (body, build) for name, _, body, build, _ in COMMANDS}
+PLACEHOLDER = "-"
+
+
+def _probe(name: str, case: Case, user: User, now: datetime) -> c.Command:
+    cid, me = case.case_id, user.username
+    probes: dict[str, Callable[[], c.Command]] = {
+        "record": lambda: c.RecordCase(cid, me),
+        "assign": lambda: c.AssignCase(cid, me, "\x00"),
+        "log-activity": lambda: c.LogActivity(cid, me, PLACEHOLDER),
+        "advance": lambda: c.AdvanceStage(cid, me, NEXT_STAGE.get(case.stage, "investigation")),
+        "justify-delay": lambda: c.JustifyDelay(cid, me, DELAY_REASONS[0], now + timedelta(days=1)),
+        "review": lambda: c.ReviewCase(cid, me),
+        "request-closure": lambda: c.RequestClosure(
+            cid, me, "concluded" if case.stage == "concluded" else "unsubstantiated", PLACEHOLDER),
+        "approve-closure": lambda: c.ApproveClosure(cid, me),
+        "reject-closure": lambda: c.RejectClosure(cid, me, PLACEHOLDER),
+        "record-follow-up": lambda: c.RecordFollowUp(cid, me, FOLLOW_UP_KINDS[0]),
+        "reopen": lambda: c.ReopenCase(cid, me, PLACEHOLDER),
+    }
+    return probes[name]()
+
+
+def refusal(name: str, case: Case, user: User, now: datetime) -> str | None:
+    """Why `user` may not give this command on this case now (policy first, then the workflow), or None."""
+    command = _probe(name, case, user, now)
+    reason = command_refusal(user, command, case)
+    if reason:
+        return reason
+    stand_in = User("\x00", "hro", case.office) if name == "assign" else None
+    try:
+        decide(case, command, user, now, stand_in)
+    except CommandRefused as exc:
+        return str(exc)
+    return None
+
+
+def offered(case: Case, user: User, now: datetime) -> dict[str, str | None]:
+    """Every command with the reason it is refused (None: the form is offered)."""
+    return {name: refusal(name, case, user, now) for name in BY_NAME}
+
+
+def body_from_form(name: str, form: Mapping[str, Any]) -> dict[str, Any]:
+    """The API body a form stands for (the same schema validates it); empty fields are left out."""
+    fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description",),
+              "advance": ("stage", "note"), "justify-delay": ("reason", "until", "note"), "review": ("note",),
+              "request-closure": ("reason", "note"), "approve-closure": ("note",), "reject-closure": ("note",),
+              "record-follow-up": ("kind", "note"), "reopen": ("reason",)}[name]
+    body = {f: form.get(f, "").strip() for f in fields if form.get(f, "").strip()}
+    if "until" in body and len(body["until"]) == 10:  # a date from <input type=date>: the start of that day, UTC
+        body["until"] = body["until"] + "T00:00:00+00:00"
+    return body

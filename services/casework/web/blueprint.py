@@ -1,0 +1,84 @@
+"""The /web blueprint: who is signed in, CSRF on every form, the page frame, security headers, errors."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from services.casework.api.app import context
+from services.casework.web import csrf, signin
+
+log = logging.getLogger(__name__)
+bp = Blueprint("web", __name__, url_prefix="/web", template_folder="templates", static_folder="static")
+PUBLIC = ("web.login", "web.static", "web.language")
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+@bp.before_request
+def signed_in() -> Response | None:
+    """Every form checks its CSRF token; every page but sign-in needs a live session."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    principal = signin.current_principal(context().clock.now())
+    if principal is not None:
+        g.principal = principal
+        g.locale = signin.locale_of(principal.user.username)
+        return None
+    if request.endpoint in PUBLIC:
+        return None
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("web.login", next=target.rstrip("?") if target else None))
+
+
+@bp.after_request
+def headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "web.static":
+        # Pages may show identities of victims and witnesses: never kept by a browser's or a proxy's cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    return page("error.html", title=_("The form has expired"),
+                message=_("This form was open too long or came from elsewhere. Go back, reload the page and "
+                          "try again.")), 400
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    titles = {403: _("Not allowed"), 404: _("Not found"), 413: _("The file is too large")}
+    return page("error.html", title=titles.get(status, _("Something went wrong")),
+                message=error.description if status < 500 else ""), status
+
+
+@bp.errorhandler(Exception)
+def unexpected(error: Exception) -> tuple[str, int]:
+    # Type, route and frames only, as the API logs them: a message may quote request data, even identities.
+    log.error("unexpected %s in %s %s\n%s", type(error).__name__, request.method, request.url_rule,
+              "".join(traceback.format_tb(error.__traceback__)))
+    return page("error.html", title=_("Something went wrong"),
+                message=_("An unexpected error occurred; it has been logged.")), 500
+
+
+def page(template: str, **values: Any) -> str:
+    """A page in the frame: navigation for the signed-in user's role, flashed messages, language."""
+    return render_template(template, me=me(), session_lang=session.get("lang"), **values)
+
+
+def me() -> Any:
+    principal = getattr(g, "principal", None)
+    return principal.user if principal else None

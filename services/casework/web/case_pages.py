@@ -1,0 +1,131 @@
+"""Cases: an officer's own, a team's queue with filters, and the case page with its history and forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES
+from services.casework.adapters import repository as repo
+from services.casework.api import cases as api_cases
+from services.casework.api import commands as api_commands
+from services.casework.api.app import context
+from services.casework.api.errors import ApiError
+from services.casework.api.schemas import CaseListArgs
+from services.casework.auth.policy import read_scope
+from services.casework.domain.urgency import SLA_STATES
+from services.casework.web import actions, forms
+from services.casework.web.blueprint import bp, me, page
+from services.casework.web.labels import choices
+
+PAGE_SIZE = 25
+DONE = {
+    "record": _l("Case recorded: the preliminary stage has started."), "assign": _l("Case assigned."),
+    "log-activity": _l("Activity logged: the stall clock restarts."), "advance": _l("Case moved to its next stage."),
+    "justify-delay": _l("Delay justified: the stall clock is paused."), "review": _l("Review recorded."),
+    "request-closure": _l("Closure proposed: it now awaits a Director's decision."),
+    "approve-closure": _l("Closure approved: the case is closed."),
+    "reject-closure": _l("Closure rejected: the case is back at its previous stage."),
+    "record-follow-up": _l("Follow-up recorded."), "reopen": _l("Case reopened at the investigation stage."),
+}
+
+
+@bp.get("/")
+def home() -> Response:
+    role = me().role
+    target = {"hro": "web.my_cases", "team_leader": "web.queue", "director": "web.closures"}.get(role, "web.overview")
+    return redirect(url_for(target))
+
+
+@bp.get("/my-cases")
+def my_cases() -> str:
+    args = _args()
+    found = api_cases.case_page(args["page"], PAGE_SIZE, assignee=me().username)
+    return page("cases.html", title=_("My cases"), result=found, filters=None, args=args)
+
+
+@bp.get("/cases")
+def queue() -> str:
+    args = _args()
+    try:
+        found = api_cases.case_page(args["page"], PAGE_SIZE, office=args.get("office"), stage=args.get("stage"),
+                                    assignee=args.get("assignee"), sla_state=args.get("sla_state"))
+    except ApiError as exc:
+        abort(exc.status, forms.refusal(exc.message))
+    title = _("Team queue") if me().role == "team_leader" else _("Cases")
+    return page("cases.html", title=title, result=found, filters=_filter_choices(), args=args)
+
+
+def _args() -> dict[str, Any]:
+    raw = {k: v for k, v in request.args.items() if v and k in ("office", "stage", "assignee", "sla_state", "page")}
+    try:
+        loaded = dict(CaseListArgs().load(raw))
+        loaded.pop("page_size", None)
+        return loaded
+    except ValidationError:
+        abort(400, _("Unknown filter value."))
+
+
+def _filter_choices() -> dict[str, Any]:
+    user, ctx = me(), context()
+    scope = read_scope(user)
+    offices = ctx.offices if scope is None else (scope,)
+    officers = [u for u in ctx.casework.read(repo.list_users) if u.role == "hro" and u.office in offices]
+    return {"offices": offices, "stages": choices("stage", STAGES), "sla_states": choices("sla", SLA_STATES),
+            "assignees": [(u.username, u.display_name or u.username) for u in officers],
+            "office_fixed": scope is not None}
+
+
+@bp.get("/cases/<ref>")
+def case(ref: str) -> str:
+    return _case_page(ref)
+
+
+def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]] | None = None,
+               refused: str | None = None) -> str:
+    try:
+        detail = api_cases.case_detail(ref)
+    except ApiError as exc:
+        abort(exc.status, forms.refusal(exc.message))
+    ctx, user = context(), me()
+    now = ctx.clock.now()
+    found = ctx.casework.read(lambda conn: repo.get_case(conn, detail["case_id"]))
+    if found is None:
+        abort(404)
+    offers = actions.offered(found, user, now)
+    officers = [u for u in ctx.casework.read(repo.list_users)
+                if u.role == "hro" and u.office == found.office and u.active]
+    return page("case.html", title=detail["reference"], case=detail, offers=offers, failed=failed,
+                errors=errors or {}, refused=refused, values=request.form if failed else {}, now=now,
+                officer_choices=[(u.username, u.display_name or u.username) for u in officers],
+                closure_reasons=choices("closure_reason", CLOSURE_REASONS),
+                delay_reasons=choices("delay_reason", DELAY_REASONS),
+                follow_ups=choices("follow_up", FOLLOW_UP_KINDS), next_stage=actions.NEXT_STAGE.get(found.stage))
+
+
+@bp.post("/cases/<ref>/<action>")
+def command(ref: str, action: str) -> Any:
+    """One workflow command from a form: the API's schema, policy and workflow, in one transaction."""
+    if action not in actions.BY_NAME:
+        abort(404)
+    schema, build = actions.BY_NAME[action]
+    try:
+        g.body = schema().load(actions.body_from_form(action, request.form))
+    except ValidationError as exc:
+        return _case_page(ref, action, forms.flatten(exc.messages)), 422
+    try:
+        result = api_commands.run(ref, build)
+    except ApiError as exc:
+        if exc.status == 404:
+            abort(404, exc.message)
+        return _case_page(ref, action, refused=forms.refusal(exc.message)), exc.status
+    flash(str(DONE[action]), "success")
+    target = request.form.get("next", "")
+    if target.startswith("/web/") and "//" not in target:
+        return redirect(target, code=303)
+    return redirect(url_for("web.case", ref=result["case"]["reference"]), code=303)

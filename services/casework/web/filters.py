@@ -1,0 +1,55 @@
+"""Jinja filters: labels, times in UTC, time left on a clock, numbers and shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+
+from services.casework.web.forms import refusal
+from services.casework.web.labels import label
+
+
+def when(value: datetime | None, with_time: bool = True) -> str:
+    if value is None:
+        return "—"
+    return f"{value:%Y-%m-%d %H:%M}" if with_time else f"{value:%Y-%m-%d}"
+
+
+def duration(seconds: int | float) -> str:
+    """e.g. "3 d 4 h", "5 h 10 min" (short units, the same in every language we serve)."""
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return _("%(d)s d %(h)s h", d=days, h=hours)
+    return _("%(h)s h %(m)s min", h=hours, m=rest // 60)
+
+
+def time_left(seconds: int | float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 0:
+        return _("overdue by %(time)s", time=duration(seconds))
+    return _("%(time)s left", time=duration(seconds))
+
+
+def number(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return format_decimal(value)
+    return format_decimal(round(float(value), digits), format="#,##0." + "0" * digits)
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else format_percent(value, format="#,##0%")
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        label=lambda value, kind: label(kind, value), when=when, time_left=time_left, duration=duration,
+        number=number, percent=percent, refusal=refusal, zip_self=lambda values: [(v, v) for v in values])

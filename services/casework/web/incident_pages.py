@@ -1,0 +1,228 @@
+"""Submitting an incident from a form, and importing a situation report file after a preview.
+
+Both go to intake exactly as the API's `POST /incidents` and `hrcase sitrep load` do: the records are queued
+for `sitrep-incidents`, and intake validates and de-duplicates them. The form and the preview check them first
+with intake's own rules (its pure validation function), so that the officer sees each problem next to its field.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from schemas.errors import SchemaError
+from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
+from services.casework.adapters import repository as repo
+from services.casework.adapters.tables import cases
+from services.casework.api import incidents as api_incidents
+from services.casework.api.app import context
+from services.casework.api.errors import ApiError
+from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
+from services.casework.web import forms
+from services.casework.web.blueprint import bp, me, page
+from services.casework.web.labels import choices
+from services.intake.adapters.sitrep_files import SitrepFileError, read_csv, read_jsonl
+from services.intake.domain.incident import validate
+from services.intake.handlers import parse
+from services.messaging.ports import Outgoing
+
+VICTIM_GROUPS = ("female_adult", "female_child", "male_adult", "male_child", "unknown")
+MAX_IMPORT = 512 * 1024  # the preview hands the file back signed and compressed: it must fit in the next form
+PREVIEW_MAX_AGE = 3600
+
+
+def _submitter() -> None:
+    if me().role not in INCIDENT_SUBMITTERS:
+        abort(403, _("Only officers, Team Leaders and Directors submit incidents."))
+
+
+def _offices() -> tuple[str, ...]:
+    user = me()
+    return context().offices if user.role == "director" else (user.office,)
+
+
+def _form_page(values: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> tuple[str, int]:
+    officers = [u for u in context().casework.read(repo.list_users)
+                if u.role == "hro" and u.active and u.office in _offices()]
+    return page("incident.html", title=_("Submit an incident"), values=values, errors=errors, offices=_offices(),
+                officers=officers, violations=choices("violation", VIOLATION_TYPES), groups=VICTIM_GROUPS,
+                perpetrators=choices("perpetrator", PERPETRATOR_CATEGORIES),
+                sources=choices("source", SOURCE_TYPES)), status
+
+
+@bp.get("/incidents/new")
+def new_incident() -> tuple[str, int]:
+    _submitter()
+    now = context().clock.now()
+    sitrep = f"WEB-{now:%Y%m%d}"
+    return _form_page({"sitrep_id": sitrep, "incident_number": str(_next_number(sitrep)),
+                       "reported_at": f"{now:%Y-%m-%dT%H:%M}", "office": me().office}, {})
+
+
+def _next_number(sitrep_id: str) -> int:
+    keys = context().casework.read(lambda conn: list(conn.scalars(
+        select(cases.c.incident_key).where(cases.c.incident_key.like(f"{sitrep_id}#%")))))
+    numbers = [int(k.rsplit("#", 1)[1]) for k in keys if k.rsplit("#", 1)[1].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def record_from_form(form: Any) -> dict[str, Any]:
+    """The IncidentReported record a form stands for, as a sitrep line would give it (times in UTC)."""
+
+    def when(name: str) -> str:
+        value = form.get(name, "").strip()
+        return value + ":00+00:00" if len(value) == 16 else value
+
+    def names(name: str) -> list[dict[str, str]]:
+        return [{"name": line.strip()[:200]} for line in form.get(name, "").splitlines() if line.strip()]
+
+    record: dict[str, Any] = {
+        "sitrep_id": form.get("sitrep_id", "").strip(), "incident_number": form.get("incident_number", "").strip(),
+        "reported_at": when("reported_at"), "occurred_at": when("occurred_at"), "office": form.get("office", ""),
+        "location": form.get("location", "").strip(), "violation_types": form.getlist("violation_types"),
+        "perpetrator_category": form.get("perpetrator_category", ""), "source_type": form.get("source_type", ""),
+        "summary": form.get("summary", "").strip(),
+        "victims": {g: form.get(f"victims_{g}", "").strip() or "0" for g in VICTIM_GROUPS},
+    }
+    if form.get("assignee"):
+        record["assignee"] = form["assignee"]
+    identities = {k: names(f"{k}_names") for k in ("victims", "witnesses", "sources")}
+    if any(identities.values()):
+        record["identities"] = identities
+    return {k: v for k, v in record.items() if v != ""}
+
+
+def _field_errors(error: SchemaError) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, texts in error.fields.items():
+        parts = [p for p in name.split(".") if not p.isdigit()]
+        field = "victims_" + parts[1] if parts[0] == "victims" and len(parts) > 1 else parts[0]
+        if field == "identities":
+            field = (parts[1] + "_names") if len(parts) > 1 else "victims_names"
+        out.setdefault(field, []).extend(forms.message(t) for t in texts)
+    return out
+
+
+@bp.post("/incidents/new")
+def submit_incident() -> Any:
+    _submitter()
+    ctx = context()
+    record = record_from_form(request.form)
+    try:
+        validate(dict(record), ctx.clock.now(), ctx.offices)
+    except SchemaError as exc:
+        return _form_page(request.form.to_dict(flat=True) | {"violation_types": request.form.getlist(
+            "violation_types")}, _field_errors(exc), 422)
+    try:
+        queued = api_incidents.queue_incident(record["office"], record, source="web")
+    except ApiError as exc:
+        return _form_page(request.form.to_dict(), {"office": [forms.refusal(exc.message)]}, exc.status)
+    flash(_("Incident %(key)s submitted: intake checks it and its case appears in a few seconds.",
+            key=queued["incident_key"]), "success")
+    return redirect(url_for("web.my_cases" if me().role == "hro" else "web.queue"), code=303)
+
+
+# Importing a situation report -------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hrcase-sitrep-import")
+
+
+def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
+    """One row per record: what intake will accept, what it will reject and why, what you may not import."""
+    reader = read_csv if name.lower().endswith(".csv") else read_jsonl
+    records = reader(data, name)
+    known = context().casework.read(lambda conn: set(conn.scalars(select(cases.c.incident_key))))
+    seen: set[str] = set()
+    rows = []
+    user = me()
+    for out in records:
+        row: dict[str, Any] = {"line": out.headers["line"], "key": out.key, "outgoing": out, "reasons": []}
+        try:
+            raw = parse(out.value)
+            row["office"], row["location"] = raw.get("office"), raw.get("location")
+            record = validate(raw, now, context().offices)
+        except SchemaError as exc:
+            row.update(status="rejected", reasons=[f"{k}: {', '.join(forms.message(t) for t in v)}"
+                                                   if k != "_record" else ", ".join(v)
+                                                   for k, v in sorted(exc.fields.items())])
+            if isinstance(row.get("office"), str) and incident_refusal(user, row["office"]):
+                row["status"] = "refused"
+            rows.append(row)
+            continue
+        key = f"{record['sitrep_id']}#{record['incident_number']}"
+        row.update(key=key, office=record["office"], location=record["location"], reported_at=record["reported_at"])
+        refusal = incident_refusal(user, record["office"])
+        if refusal:
+            row.update(status="refused", reasons=[forms.refusal(refusal)])
+        elif key in seen or key in known:
+            row.update(status="known", reasons=[_("already received: the same content changes nothing, "
+                                                  "different content is rejected as a conflict")])
+        else:
+            row["status"] = "accepted"
+        seen.add(key)
+        rows.append(row)
+    return rows
+
+
+def _import_page(rows: list[dict[str, Any]] | None = None, token: str = "", name: str = "",
+                 error: str | None = None, status: int = 200) -> tuple[str, int]:
+    counts = {s: sum(1 for r in rows or [] if r["status"] == s) for s in ("accepted", "rejected", "known", "refused")}
+    return page("import.html", title=_("Import a situation report"), rows=rows, token=token, name=name,
+                error=error, counts=counts), status
+
+
+@bp.get("/import")
+def import_form() -> tuple[str, int]:
+    _submitter()
+    return _import_page()
+
+
+@bp.post("/import")
+def import_preview() -> tuple[str, int]:
+    """Read the file and show what would happen to each record; nothing is saved yet."""
+    _submitter()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_page(error=_("Choose a .jsonl or .csv file."), status=422)
+    name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:120]
+    if not name.lower().endswith((".jsonl", ".csv")):
+        return _import_page(error=_("Unknown file format: use .jsonl or .csv."), status=422)
+    data = upload.read(MAX_IMPORT + 1)
+    if len(data) > MAX_IMPORT:
+        return _import_page(error=_("The file is too large (at most 512 KiB): split it."), status=413)
+    try:
+        rows = preview(name, data, context().clock.now())
+    except SitrepFileError as exc:
+        return _import_page(error=str(exc), status=422)
+    token = _serializer().dumps({"name": name, "data": base64.b64encode(data).decode()})
+    return _import_page(rows, token, name)
+
+
+@bp.post("/import/confirm")
+def import_confirm() -> Any:
+    """Queue the previewed records (all but those outside your offices) for intake, as `sitrep load` does."""
+    _submitter()
+    try:
+        signed = _serializer().loads(request.form.get("token", ""), max_age=PREVIEW_MAX_AGE)
+    except BadSignature:
+        return _import_page(error=_("The preview has expired: choose the file again."), status=400)
+    name, data = signed["name"], base64.b64decode(signed["data"])
+    ctx = context()
+    rows = preview(name, data, ctx.clock.now())
+    chosen: list[Outgoing] = [r["outgoing"] for r in rows if r["status"] != "refused"]
+    tagged = [Outgoing(o.topic, o.key, o.value, {**o.headers, "file": f"web:{me().username}:{name}"})
+              for o in chosen]
+    ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(conn, tagged))
+    flash(_("%(n)s records of %(name)s sent to intake; %(rejected)s will be rejected with their reasons "
+            "(see `hrcase rejected`).", n=len(tagged), name=name,
+            rejected=sum(1 for r in rows if r["status"] == "rejected")), "success")
+    return redirect(url_for("web.home"), code=303)
+
+

@@ -1,0 +1,89 @@
+"""The overview: the audit's numbers per office, computed from the case events by the reporting functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Connection, select
+
+from schemas.registry import load_payload
+from services.casework.adapters.tables import case_history, cases
+from services.casework.api.app import context
+from services.casework.auth.policy import read_scope
+from services.casework.domain.urgency import Goals
+from services.casework.web import charts
+from services.casework.web.blueprint import bp, me, page
+from services.casework.web.labels import label
+from services.messaging.times import utc
+from services.reporting.domain.cases import STAGE_ORDER, CaseFacts, fold
+from services.reporting.domain.compliance import Cohort, key_figures
+from services.reporting.domain.events import Event
+from services.reporting.domain.model import Scope, Targets
+from services.reporting.domain.recording import delay_distribution
+
+
+def targets_of(goals: Goals) -> Targets:
+    def days(value: Any) -> float:
+        return float(value.total_seconds() / 86400)
+
+    return Targets("casework", recording_days=days(goals.recording),
+                   stall_days={k: days(v) for k, v in goals.stall.items()}, review_days=days(goals.review),
+                   closure_days=days(goals.closure_approval))
+
+
+def case_events(conn: Connection, office: str | None) -> list[Event]:
+    """Every case event casework holds (its own history of each case), typed as reports read them."""
+    query = select(case_history.c.seq, case_history.c.type, case_history.c.occurred_at, case_history.c.case_id,
+                   case_history.c.payload).order_by(case_history.c.seq)
+    if office is not None:
+        query = query.where(case_history.c.case_id.in_(select(cases.c.case_id).where(cases.c.office == office)))
+    return [Event(type_, utc(at), case_id, load_payload(type_, 1, json.loads(payload)), int(seq))
+            for seq, type_, at, case_id, payload in conn.execute(query)]
+
+
+def figures(cases_: Sequence[CaseFacts], now: datetime, targets: Targets) -> dict[str, Any]:
+    return dict(key_figures(Cohort(tuple(cases_), (), 0, ()), Scope(as_of=now), targets))
+
+
+@bp.get("/overview")
+def overview() -> str:
+    ctx, user = context(), me()
+    now = ctx.clock.now()
+    scope = read_scope(user)
+    events = ctx.casework.read(lambda conn: case_events(conn, scope))
+    facts = list(fold(events, now).values())
+    targets = targets_of(ctx.goals)
+    offices = [o for o in ctx.offices if scope is None or o == scope]
+    offices += sorted({c.office for c in facts} - set(offices))
+    rows = [(office, figures([c for c in facts if c.office == office], now, targets)) for office in offices]
+    total = figures(facts, now, targets)
+    names = [o for o, _f in rows]
+    reported_chart = charts.stacked_bars("chart-recorded", _("Incidents reported: recorded and not recorded"), names, [
+        (_("Recorded within the goal"), [f["within_goal"] for _o, f in rows]),
+        (_("Recorded late"), [f["recorded"] - f["within_goal"] for _o, f in rows]),
+        (_("Not recorded"), [f["unrecorded"] for _o, f in rows])])
+    stage_chart = charts.stacked_bars("chart-stages", _("Cases per stage"), names, [
+        (label("stage", s), [f[s] if s != "reported" else f["unrecorded"] for _o, f in rows]) for s in STAGE_ORDER])
+    distribution = delay_distribution(facts)
+    delay_chart = charts.stacked_bars("chart-delay", _("Recorded cases by recording delay"),
+                                      [_bucket(r[0]) for r in distribution.rows],
+                                      [(_("Cases"), [int(r[1]) for r in distribution.rows])])
+    closure_chart = charts.stacked_bars("chart-closures", _("Closures with and without a Director's review"), names, [
+        (_("With a Director's approval"), [f["closed"] - f["closed_without_approval"] for _o, f in rows]),
+        (_("Without it"), [f["closed_without_approval"] for _o, f in rows])])
+    return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now, targets=targets,
+                stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2].value) for r in distribution.rows],
+                charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
+                        "closures": closure_chart}, scope=scope)
+
+
+def _bucket(text: str) -> str:
+    words = {"within 4 days": _("within 4 days"), "5 to 30 days": _("5 to 30 days"),
+             "31 to 60 days": _("31 to 60 days"), "61 to 90 days": _("61 to 90 days"),
+             "91 to 180 days": _("91 to 180 days"), "181 to 365 days": _("181 to 365 days"),
+             "over a year": _("over a year")}
+    return words.get(text, text)

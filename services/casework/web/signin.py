@@ -1,0 +1,109 @@
+"""Signing in and out: argon2 passwords, a server-side session behind a signed, Secure, HttpOnly cookie."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import Connection
+from werkzeug.wrappers import Response
+
+from services.casework.adapters import repository as repo
+from services.casework.adapters import web_store
+from services.casework.api.app import context
+from services.casework.auth import passwords
+from services.casework.auth.identity import Principal
+from services.casework.web import SESSION_LIFETIME
+
+IDLE = timedelta(hours=2)  # a session unused this long ends
+TOUCH = timedelta(minutes=1)  # last-seen is written at most this often
+FAILURES = 5  # failed sign-ins in a row that lock an account...
+LOCK = timedelta(minutes=15)  # ...for this long
+
+
+def current_principal(now: datetime) -> Principal | None:
+    """The user of this browser session, if it is live and the user active; None otherwise."""
+    token = session.get("sid")
+    if not isinstance(token, str):
+        return None
+    cw = context().casework
+    found = cw.read(lambda conn: web_store.find_session(conn, token))
+    if found is None or found.ended_at is not None or now >= found.expires_at or now - found.last_seen_at > IDLE:
+        return None
+    user = cw.read(lambda conn: repo.get_user(conn, found.username))
+    if user is None or not user.active:
+        return None
+    if now - found.last_seen_at > TOUCH:
+        cw.write(lambda conn: web_store.touch_session(conn, found.token_hash, now))
+    return Principal(user, f"session:{found.public_id}")
+
+
+def locale_of(username: str) -> str | None:
+    return context().casework.read(lambda conn: web_store.account(conn, username)).locale
+
+
+def attempt(username: str, password: str) -> str | None:
+    """Sign in: None on success (the session is started), else the reason to show."""
+    ctx = context()
+    now = ctx.clock.now()
+    cw = ctx.casework
+    user = cw.read(lambda conn: repo.get_user(conn, username)) if username else None
+    account = cw.read(lambda conn: web_store.account(conn, username)) if user else None
+    if account and account.locked_until and now < account.locked_until:
+        return _("Too many failed attempts: this account is locked until %(time)s UTC.",
+                 time=f"{account.locked_until:%H:%M}")
+    ok = passwords.verify(account.password_hash if account else None, password)
+    if not ok or user is None or not user.active or account is None or account.password_hash is None:
+        if user is not None:
+            cw.write(lambda conn: web_store.record_failure(conn, username, now, FAILURES, LOCK))
+        return _("Wrong username or password, or no password has been set for this user.")
+    stored = account.password_hash
+    rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored) else None
+    old = session.get("sid")
+
+    def start(conn: Connection) -> str:
+        if isinstance(old, str):
+            web_store.end_session(conn, old, now)
+        web_store.record_success(conn, username, rehashed)
+        return web_store.start_session(conn, username, now, SESSION_LIFETIME)
+
+    token = cw.write(start)
+    lang = session.get("lang")
+    session.clear()  # a new session id and a new CSRF token: nothing from before sign-in carries over
+    session["sid"] = token
+    session.permanent = True
+    if account.locale is None and lang:
+        cw.write(lambda conn: web_store.set_locale(conn, username, lang))
+    g.principal = Principal(user, "session")
+    return None
+
+
+def sign_out() -> None:
+    token = session.get("sid")
+    if isinstance(token, str):
+        ctx = context()
+        ctx.casework.write(lambda conn: web_store.end_session(conn, token, ctx.clock.now()))
+    lang = g.get("locale")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def safe_next(target: str | None) -> Response:
+    """Back where the user was going, if that is one of our pages (never another site)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/web/") and "\\" not in target:
+            return redirect(target, code=303)
+    return redirect(url_for("web.home"), code=303)
+
+
+def back() -> Response:
+    """To the page the form was on (same site only), else home."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc == request.host and parts.path.startswith("/web/"):
+        return redirect(parts.path + (f"?{parts.query}" if parts.query else ""), code=303)
+    return redirect(url_for("web.home"), code=303)

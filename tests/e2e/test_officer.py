@@ -1,0 +1,71 @@
+"""A Human Rights Officer in the browser: sign in, see their cases by deadline, submit an incident, record it."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e import world
+from tests.e2e.conftest import sign_in
+
+
+def test_an_officer_sees_their_cases_nearest_deadline_first_with_stage_and_time_left(
+        page: Page, served: tuple[str, world.Refs], shots: Path) -> None:
+    sign_in(page, "awa")
+    expect(page.get_by_role("heading", name="My cases")).to_be_visible()
+    rows = page.locator("table.cases tbody tr")
+    expect(rows.first).to_contain_text("overdue by")
+    expect(page.locator("table.cases")).to_contain_text(served[1].stalled)
+    expect(page.locator("table.cases")).to_contain_text("Preliminary")
+    page.screenshot(path=str(shots / "hro-my-cases.png"), full_page=True)
+
+
+def test_an_officer_submits_an_incident_and_records_its_case(page: Page, shots: Path) -> None:
+    sign_in(page, "awa")
+    page.get_by_role("link", name="Submit an incident").click()
+    page.get_by_label("Location").fill("K")
+    page.get_by_role("button", name="Submit the incident").click()
+    expect(page.locator("#location-error")).to_be_visible()
+    expect(page.locator("#summary-error")).to_contain_text("required")
+    expect(page.locator("#violation_types-error")).to_be_visible()
+    expect(page.get_by_label("Location")).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(shots / "hro-submit-incident-errors.png"), full_page=True)
+
+    sitrep = f"SR-WEB-{int(time.time())}"
+    page.get_by_label("Situation report").fill(sitrep)
+    page.get_by_label("Number in that report").fill("7")
+    page.get_by_label("Occurred at (UTC)").fill("2026-01-10T06:30")
+    page.get_by_label("Location").fill("Boni")
+    page.get_by_label("Killing").check()
+    page.get_by_label("Alleged perpetrators").select_option("armed_group")
+    page.locator("#source_type").select_option("direct_witness")
+    page.get_by_role("spinbutton", name="Men", exact=True).fill("1")
+    page.get_by_label("Summary").fill("A man killed at the market of Boni")
+    page.get_by_label("Victims, one per line").fill("Name Kept Secret")
+    page.get_by_role("button", name="Submit the incident").click()
+    expect(page.locator(".flash.success")).to_contain_text(f"{sitrep}#7")
+
+    row = page.locator("table.cases tbody tr", has_text="reported at Boni")
+    deadline = time.monotonic() + 20
+    link = page.locator("table.cases tbody tr").filter(has=page.locator("td", has_text="Reported")).first
+    while time.monotonic() < deadline:  # intake, then casework: a case appears within a few polls
+        page.reload()
+        link = page.locator("table.cases tbody tr").filter(has_text="Reported").first
+        if link.count():
+            break
+        time.sleep(0.5)
+    del row
+    link.get_by_role("link").click()
+    expect(page.locator("main")).to_contain_text("Boni")
+    expect(page.locator("main")).to_contain_text("Name Kept Secret")  # the assigned officer sees identities
+    page.get_by_role("button", name="Record the case").click()
+    expect(page.locator(".flash.success")).to_contain_text("Case recorded")
+    expect(page.locator(".summary")).to_contain_text("Preliminary")
+    history = page.locator("table.history")
+    expect(history).to_contain_text("Recorded")
+    expect(history.locator("tr", has_text="Recorded")).to_contain_text("awa")
+    expect(page).to_have_url(re.compile(r"/web/cases/MOP-\d{4}-\d{4}$"))
+    page.screenshot(path=str(shots / "case-page.png"), full_page=True)
