@@ -18,7 +18,7 @@ def stacked_bars(chart_id: str, title: str, categories: Sequence[str],
     totals = [sum(values[i] for _, values in series) for i in range(len(categories))]
     most = max(totals, default=0) or 1
     plot = WIDTH - LABEL - 60
-    legend_rows = (len(series) + 2) // 3
+    legend_rows = (len(series) + 1) // 2
     height = TOP + len(categories) * (BAR + GAP) + 12 + legend_rows * 20
     parts = [f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {height}" role="img" '
              f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg">',
@@ -39,7 +39,7 @@ def stacked_bars(chart_id: str, title: str, categories: Sequence[str],
                      f'{totals[row]}</text>')
     y = TOP + len(categories) * (BAR + GAP) + 6
     for index, (name, _) in enumerate(series):
-        lx, ly = LABEL + (index % 3) * 160, y + (index // 3) * 20
+        lx, ly = LABEL + (index % 2) * 230, y + (index // 2) * 20
         parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{COLOURS[index % len(COLOURS)]}"/>'
                      f'<text x="{lx + 18}" y="{ly + 11}" font-size="12" fill="#1a1a1a">{escape(name)}</text>')
     parts.append("</svg>")

@@ -57,8 +57,9 @@ def overview() -> str:
     events = ctx.casework.read(lambda conn: case_events(conn, scope))
     facts = list(fold(events, now).values())
     targets = targets_of(ctx.goals)
-    offices = [o for o in ctx.offices if scope is None or o == scope]
-    offices += sorted({c.office for c in facts} - set(offices))
+    with_cases = {c.office for c in facts}  # offices without a single case would only lengthen every table
+    offices = [o for o in ctx.offices if o in with_cases or o == scope]
+    offices += sorted(with_cases - set(offices))
     rows = [(office, figures([c for c in facts if c.office == office], now, targets)) for office in offices]
     total = figures(facts, now, targets)
     names = [o for o, _f in rows]
