@@ -49,7 +49,22 @@ def percent(value: float | None) -> str:
     return "—" if value is None else format_percent(value, format="#,##0%")
 
 
+def alert_text(alert: dict[str, Any]) -> str:
+    """What an alert asks, in the reader's language (the stored message is English, for e-mails and logs)."""
+    what = {
+        "recording": _("not recorded within the recording goal"),
+        "stall": _("no activity for longer than its stage allows (period %(n)s)", n=alert["period"]),
+        "review": _("not reviewed by a Team Leader within the review period"),
+        "closure_approval": _("closure awaiting a Director's decision"),
+    }.get(alert["kind"])
+    if what is None:
+        return str(alert["message"])
+    return _("Case %(ref)s (%(office)s): %(what)s; due %(due)s UTC.", ref=alert["reference"], office=alert["office"],
+             what=what, due=when(alert["due_at"]))
+
+
 def install(app: Flask) -> None:
     app.jinja_env.filters.update(
         label=lambda value, kind: label(kind, value), when=when, time_left=time_left, duration=duration,
-        number=number, percent=percent, refusal=refusal, zip_self=lambda values: [(v, v) for v in values])
+        number=number, percent=percent, refusal=refusal, alert_text=alert_text,
+        zip_self=lambda values: [(v, v) for v in values])

@@ -20,6 +20,9 @@ def message(text: str) -> str:
         return _("Enter a whole number.")
     if text.startswith("Not a valid email"):
         return _("Enter a valid e-mail address.")
+    found = re.fullmatch(r"Length must be between (\d+) and (\d+)\.", text)
+    if found:
+        return _("Between %(low)s and %(high)s characters.", low=found.group(1), high=found.group(2))
     if text.startswith("Longer than"):
         return _("This text is too long.")
     if text.startswith("Must be greater than or equal") or text.startswith("Must be less than or equal"):
