@@ -36,6 +36,7 @@ class Refs:
     stalled: str  # preliminary since 45 days: a stall breach to Mopti's Team Leader
     to_approve: str  # closure proposed by awa: a Director approves it
     own_proposal: str  # closure proposed by director.keita: he may not approve it
+    active: str  # preliminary, awa's, worked on recently: nothing due
 
 
 def record(sitrep: str, number: int, reported: datetime, office: str, location: str, assignee: str | None,
@@ -92,6 +93,10 @@ def build(data_dir: Path, now: datetime | None = None) -> Refs:
     for key in concluded:
         run(c.LogActivity(ids[key], "awa", "interviewed two witnesses"), at(30))
     run(c.LogActivity(ids["SR-E2E-01#3"], "bakary", "visited the detention site"), at(40))
+    runtime.submit([record("SR-E2E-02", 1, t0 + timedelta(days=44), "Mopti", "Ténenkou", "awa", ("injury",))])
+    at(44.1)
+    refs["SR-E2E-02#1"] = _reference(runtime, "SR-E2E-02#1")
+    run(c.RecordCase(_case_id(runtime, refs["SR-E2E-02#1"]), "awa", "called the family"), at(45))
     for key in concluded:
         run(c.AdvanceStage(ids[key], "awa", "concluded", "findings written up"), at(45))
     run(c.RequestClosure(ids["SR-E2E-01#2"], "awa", "concluded", "findings handed to the national commission"),
@@ -99,7 +104,8 @@ def build(data_dir: Path, now: datetime | None = None) -> Refs:
     run(c.RequestClosure(ids["SR-E2E-01#4"], "director.keita", "concluded", "the Director closes it himself"),
         at(49))
     runtime.run_until_idle(now - timedelta(minutes=5))
-    return Refs(stalled=refs["SR-E2E-01#1"], to_approve=refs["SR-E2E-01#2"], own_proposal=refs["SR-E2E-01#4"])
+    return Refs(stalled=refs["SR-E2E-01#1"], to_approve=refs["SR-E2E-01#2"], own_proposal=refs["SR-E2E-01#4"],
+                active=refs["SR-E2E-02#1"])
 
 
 def _reference(runtime: EmbeddedRuntime, incident_key: str) -> str:

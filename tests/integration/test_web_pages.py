@@ -227,3 +227,25 @@ def test_anyone_signed_in_reaches_the_pages_in_scope_and_nobody_else(world: Worl
         status = browser(world, caller).get(f"/web/cases/{REFS['R']}").status_code
         api = world.call("GET", f"/cases/{REFS['R']}", caller).status_code
         assert status == api, caller
+
+
+def luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_text_colours_keep_at_least_the_wcag_aa_contrast_on_their_backgrounds() -> None:
+    css = (WEB / "static" / "hrcase.css").read_text()
+    var = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [(var["ink"], "#ffffff"), (var["ink"], var["bg"]), (var["muted"], var["bg"]), (var["muted"], "#ffffff"),
+             (var["brand"], "#ffffff"), ("#ffffff", var["brand"]), ("#dde7f0", var["brand"]),
+             (var["bad"], "#fbeaea"), (var["warn"], "#fff3db"), (var["warn"], "#fff8e6"), (var["ok"], "#e9f5ec"),
+             (var["ink"], "#eceae5"), (var["ink"], "#ffbf47")]
+    low = [(fg, bg, round(contrast(fg, bg), 2)) for fg, bg in pairs if contrast(fg, bg) < 4.5]
+    assert low == []
