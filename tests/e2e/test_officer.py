@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -64,6 +65,31 @@ def test_an_officer_submits_an_incident_and_records_its_case(page: Page, shots: 
     expect(history.locator("tr", has_text="Recorded")).to_contain_text("awa")
     expect(page).to_have_url(re.compile(r"/web/cases/MOP-\d{4}-\d{4}$"))
     page.screenshot(path=str(shots / "case-page.png"), full_page=True)
+
+    delay = page.locator("#form-justify-delay")
+    delay.get_by_label("Reason").select_option("access_constraints")
+    delay.get_by_label("Pause the stall clock until").fill(f"{datetime.now(UTC) + timedelta(days=40):%Y-%m-%d}")
+    delay.get_by_role("button", name="Justify the delay").click()  # too far ahead: refused, with the reason
+    expect(page.locator("#form-justify-delay .flash.error")).to_contain_text("at most 30 days ahead")
+    delay = page.locator("#form-justify-delay")
+    delay.get_by_label("Pause the stall clock until").fill(f"{datetime.now(UTC) + timedelta(days=10):%Y-%m-%d}")
+    delay.get_by_label("Note (optional)").fill("the road to Boni is closed")
+    delay.get_by_role("button", name="Justify the delay").click()
+    expect(page.locator(".flash.success")).to_contain_text("Delay justified")
+    expect(page.locator(".summary")).to_contain_text("Paused")
+
+    closure = page.locator("#form-request-closure")
+    closure.get_by_label("Reason for closure").select_option("concluded")
+    closure.get_by_label("Explain the closure").fill("nothing more to find")
+    closure.get_by_role("button", name="Propose closure").click()  # not concluded yet: only early reasons
+    expect(page.locator("#form-request-closure .flash.error")).to_contain_text("unsubstantiated")
+    closure = page.locator("#form-request-closure")
+    closure.get_by_label("Reason for closure").select_option("duplicate")
+    closure.get_by_label("Explain the closure").fill("the same killing as SR-E2E-01#2")
+    closure.get_by_role("button", name="Propose closure").click()
+    expect(page.locator(".flash.success")).to_contain_text("Closure proposed")
+    expect(page.locator(".summary")).to_contain_text("Closure requested")
+    expect(page.locator("table.history")).to_contain_text("Closure proposed")
 
 
 def test_an_officer_signs_in_and_logs_an_activity_with_the_keyboard_alone(page: Page,
