@@ -27,6 +27,11 @@ class Refused(Exception):
 Handler = Callable[[Connection, Message, datetime], Sequence[Outgoing]]
 # Told, after the batch commits, of each message handled: what it emitted, why it failed, seconds it took.
 Observer = Callable[[Message, Sequence[Outgoing], str | None, float], None]
+Observed = tuple[Message, Sequence[Outgoing], str | None, float]
+
+
+class _Careful(Exception):
+    """A handler failed in a batch run without savepoints: run the batch again with them."""
 
 
 def message_id(message: Message) -> str:
@@ -85,7 +90,21 @@ class BatchProcessor:
     def process(self, messages: list[Message], now: datetime) -> None:
         if not messages:
             return
-        observed: list[tuple[Message, Sequence[Outgoing], str | None, float]] = []
+        try:
+            observed = self._batch(messages, now, careful=False)
+        except _Careful:
+            # A handler raised: that transaction was rolled back whole. Again, each message in a savepoint, so
+            # that the failing one becomes a dead letter and leaves no half-made effect behind.
+            observed = self._batch(messages, now, careful=True)
+        if self.observer:
+            for item in observed:
+                self.observer(*item)
+
+    def _batch(self, messages: list[Message], now: datetime, careful: bool) -> list[Observed]:
+        """One transaction for the batch. Savepoints cost a statement each (two round trips on PostgreSQL): they
+        are taken only when a first, optimistic attempt met a failing handler (`_Careful`)."""
+        observed: list[Observed] = []
+        outgoing: list[Outgoing] = []
         with self.engine.begin() as conn:
             ids = [message_id(m) for m in messages]
             seen = self.mailboxes.seen(conn, ids)
@@ -96,13 +115,23 @@ class BatchProcessor:
                 seen.add(mid)
                 fresh.append(mid)
                 started = time.perf_counter()
-                out, failure = self._one(conn, message, now)
-                self.mailboxes.enqueue(conn, out)
+                if careful:
+                    out, failure = self._one(conn, message, now)
+                else:
+                    out, failure = self._optimistic(conn, message, now), None
+                outgoing.extend(out)
                 observed.append((message, out, failure, time.perf_counter() - started))
+            self.mailboxes.enqueue(conn, outgoing)  # in message order, as if enqueued one by one
             self.mailboxes.mark(conn, fresh)
-        if self.observer:
-            for item in observed:
-                self.observer(*item)
+        return observed
+
+    def _optimistic(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+        try:
+            return self.handler(conn, message, now)
+        except DBAPIError:
+            raise  # the database, not the message, is at fault: retry the batch
+        except Exception as exc:
+            raise _Careful from exc  # leaves `engine.begin()` by an exception: the whole batch rolls back
 
     def _one(self, conn: Connection, message: Message, now: datetime) -> tuple[Sequence[Outgoing], str | None]:
         try:
