@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from schemas import compiled
 from schemas.errors import SchemaError, from_marshmallow
 
 
@@ -78,7 +79,7 @@ def new_envelope(
 
 
 def encode(envelope: Envelope) -> bytes:
-    data = _SCHEMA.dump(envelope)
+    data = compiled.dump(_SCHEMA, envelope)
     return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
 
 
@@ -91,7 +92,7 @@ def decode(raw: bytes) -> Envelope:
     if not isinstance(data, dict):
         raise SchemaError("envelope must be a JSON object")
     try:
-        loaded = _SCHEMA.load(data)
+        loaded = compiled.load(_SCHEMA, data)
     except ValidationError as exc:
         raise from_marshmallow(exc.normalized_messages()) from None
     return Envelope(**loaded)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from schemas import case, dead_letter, incident, sla
+from schemas import case, compiled, dead_letter, incident, sla
 from schemas.errors import SchemaError, from_marshmallow
 
 # (type, version) -> schema class. A new version is a new entry; old ones stay decodable.
@@ -50,7 +50,7 @@ def schema_for(type_: str, version: int) -> Schema:
 def load_payload(type_: str, version: int, payload: Any) -> dict[str, Any]:
     """Validate a payload against its schema; returns typed values or raises SchemaError."""
     try:
-        return schema_for(type_, version).load(payload)
+        return compiled.load(schema_for(type_, version), payload)
     except ValidationError as exc:
         raise from_marshmallow(exc.normalized_messages()) from None
 
@@ -58,8 +58,8 @@ def load_payload(type_: str, version: int, payload: Any) -> dict[str, Any]:
 def dump_payload(type_: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
     """Typed values to their JSON form, validating on the way out so a bad event is never emitted."""
     schema = schema_for(type_, version)
-    data = schema.dump(payload)
-    errors = schema.validate(data)
+    data = compiled.dump(schema, payload)
+    errors = compiled.validate(schema, data)
     if errors:
         raise from_marshmallow(errors)
     return data

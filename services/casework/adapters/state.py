@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load
 
+from schemas import compiled
 from services.casework.domain.case import Case
 
 
@@ -57,9 +58,9 @@ _SCHEMA = CaseStateSchema()
 
 
 def dumps(case: Case) -> str:
-    return json.dumps(_SCHEMA.dump(case), sort_keys=True)
+    return json.dumps(compiled.dump(_SCHEMA, case), sort_keys=True)
 
 
 def loads(text: str) -> Case:
-    result: Case = _SCHEMA.load(json.loads(text))
+    result: Case = compiled.load(_SCHEMA, json.loads(text))
     return result

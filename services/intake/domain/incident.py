@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from schemas import compiled
 from schemas.errors import SchemaError
 from schemas.registry import load_payload, schema_for
 
@@ -80,6 +81,6 @@ def raw_incident_key(record: Any) -> str | None:
 
 def content_hash(record: Mapping[str, Any]) -> str:
     """SHA-256 of the validated record in canonical JSON: equal for equal content, whatever the file format."""
-    data = schema_for("IncidentReported", 1).dump(record)
+    data = compiled.dump(schema_for("IncidentReported", 1), record)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
