@@ -25,6 +25,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 @bp.before_request
 def signed_in() -> Response | None:
     """Every form checks its CSRF token; every page but sign-in needs a live session."""
+    if request.endpoint == "web.static":
+        return None  # the stylesheet and the script: public, and no session lookup for them
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
     principal = signin.current_principal(context().clock.now())
