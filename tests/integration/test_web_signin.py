@@ -140,3 +140,10 @@ def test_every_page_read_and_form_is_in_the_access_log_with_whether_identities_w
     assert ("bakary", "GET", "/web/cases/{ref}", REFS["R"], False, 200) in pages
     assert ("awa", "POST", "/web/cases/{ref}/{action}", REFS["R"], False, 303) in pages
     assert all(not e.endpoint.startswith("/web/static") for _, e in entries)
+
+
+def test_the_sign_in_page_warns_when_the_connection_is_plain_http_to_another_machine(world: World) -> None:
+    remote = world.client.get("/web/login", base_url="http://hrcase.example.org").get_data(as_text=True)
+    assert "not encrypted" in remote
+    for base in ("https://hrcase.example.org", "http://127.0.0.1:6080", "http://localhost"):
+        assert "not encrypted" not in world.client.get("/web/login", base_url=base).get_data(as_text=True), base

@@ -28,8 +28,11 @@ def login() -> Any:
         error = signin.attempt(username, request.form.get("password", "")[:passwords.MAX_LENGTH])
         if error is None:
             return signin.safe_next(request.form.get("next"))
+    # Browsers keep a Secure cookie over HTTPS or on this machine only: elsewhere, signing in would seem to fail.
+    loopback = request.host.rsplit(":", 1)[0].strip("[]") in ("127.0.0.1", "localhost", "::1")
     return page("login.html", title=_("Sign in"), error=error, next=request.values.get("next", ""),
-                username=request.form.get("username", "")), (401 if error else 200)
+                username=request.form.get("username", ""), insecure=not request.is_secure and not loopback), (
+        401 if error else 200)
 
 
 @bp.post("/logout")
