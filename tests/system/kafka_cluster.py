@@ -351,9 +351,24 @@ def fresh_database(postgres_url: str) -> Iterator[str]:
                     "the role CREATEDB or set HRCASE_TEST_ADMIN_DATABASE_URL to a role that has it") from exc
         yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str, timeout: float = 60.0) -> None:
+    """DROP ... WITH (FORCE), again while it fails: it may not end an autovacuum worker that a big table started
+    (InsufficientPrivilege for a role that is not a superuser), but autovacuum gives way within seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except Exception as exc:
+            if "InsufficientPrivilege" not in type(getattr(exc, "orig", exc)).__name__ \
+                    or time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
 
 
 @contextmanager
