@@ -46,7 +46,9 @@ class WorkerOptions:
     web_port: int
     data_dir: Path
     batch_size: int = 500
-    within: float = 0.2  # seconds a partial batch may wait for more records
+    # Seconds a partial batch waits for more records: each hop of the pipeline waits this long when traffic is light
+    # (faust waits it again after every batch unless the batch fills), so it is most of an incident's latency.
+    within: float = 0.05
     relay_interval: float = 0.2
     tick_interval: float = 1.0
     # faust's default 60 s session left a killed worker's partitions idle for a minute; 10 s (heartbeat 1 s)
@@ -112,14 +114,20 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
                                                wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
                 with attempt:
                     await blocking(process, messages)
+            # What the batch emitted goes out now rather than at the next round of the relay timer (a latency the
+            # next service would add to every hop); a failure leaves it in the outbox for the timer.
+            await relay_now()
             # Events are acked when the loop comes back: offsets are committed only after the effect.
 
-    @app.timer(options.relay_interval, name=f"hrcase-{spec.service}-relay")
-    async def relay() -> None:
+    async def relay_now() -> None:
         try:
             await blocking(relay_all)
         except Exception:  # the outbox keeps the records; the next round retries
             log.warning("relay to Kafka failed; will retry", exc_info=True)
+
+    @app.timer(options.relay_interval, name=f"hrcase-{spec.service}-relay")
+    async def relay() -> None:
+        await relay_now()
 
     if spec.tick is not None:
         tick = spec.tick
@@ -127,9 +135,12 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         @app.timer(options.tick_interval, name=f"hrcase-{spec.service}-tick")
         async def clocks() -> None:
             try:
-                await blocking(lambda: tick(clock.now()))
+                fired = await blocking(lambda: tick(clock.now()))
             except DBAPIError:
                 log.warning("SLA tick failed; will retry", exc_info=True)
+                return
+            if fired:
+                await relay_now()  # a breach reaches the topic now, not at the relay timer's next round
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
