@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,6 +32,42 @@ class StaleCase(Exception):
     """Someone else changed the case in between; the command is retried on the fresh state."""
 
 
+# Built once: making a statement costs several times what executing a cached one does, and these run per message.
+_CASE_STATE = select(cases.c.state).where(or_(cases.c.case_id == bindparam("ref"),
+                                              cases.c.reference == bindparam("ref")))
+_CASE_FOR_INCIDENT = select(cases.c.case_id).where(cases.c.incident_key == bindparam("key"))
+_INSERT_CASE = insert(cases)
+_UPDATES: dict[tuple[str, ...], Update] = {}
+_INSERT_HISTORY = insert(case_history)
+_INSERT_IDENTITIES = insert(case_identities)
+_USER = select(users).where(users.c.username == bindparam("username"))
+_ALERT_EXISTS = select(alerts.c.alert_id).where(alerts.c.alert_id == bindparam("alert_id"))
+_INSERT_ALERT = insert(alerts)
+_BUMPS: dict[str, Insert] = {}
+
+
+def _update_case(columns: tuple[str, ...]) -> Update:
+    """The optimistic update of a case's columns (built once per set of columns)."""
+    if columns not in _UPDATES:
+        _UPDATES[columns] = (
+            update(cases)
+            .where(cases.c.case_id == bindparam("k_case_id"), cases.c.version == bindparam("k_version"))
+            .values({name: bindparam(name) for name in columns})
+        )
+    return _UPDATES[columns]
+
+
+def _bump(dialect: str) -> Insert:
+    """The next reference number of an office and year, as one atomic upsert (per dialect, built once)."""
+    if dialect not in _BUMPS:
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        first = dialect_insert(office_sequences).values(code=bindparam("code"), year=bindparam("year"), last=1)
+        _BUMPS[dialect] = first.on_conflict_do_update(
+            index_elements=["code", "year"], set_={"last": office_sequences.c.last + 1}
+        ).returning(office_sequences.c.last)
+    return _BUMPS[dialect]
+
+
 def _case_row(case: Case) -> dict[str, Any]:
     return {
         "case_id": case.case_id, "reference": case.reference, "incident_key": case.incident_key,
@@ -46,41 +82,33 @@ def _case_row(case: Case) -> dict[str, Any]:
 
 def get_case(conn: Connection, case_ref: str) -> Case | None:
     """By case id or by human reference (MOP-2026-0007)."""
-    text = conn.scalar(select(cases.c.state).where(or_(cases.c.case_id == case_ref, cases.c.reference == case_ref)))
+    text = conn.scalar(_CASE_STATE, {"ref": case_ref})
     return state.loads(text) if text else None
 
 
 def case_exists_for(conn: Connection, incident_key: str) -> bool:
-    return conn.scalar(select(cases.c.case_id).where(cases.c.incident_key == incident_key)) is not None
+    return conn.scalar(_CASE_FOR_INCIDENT, {"key": incident_key}) is not None
 
 
 def insert_case(conn: Connection, case: Case) -> None:
-    conn.execute(insert(cases), [_case_row(case)])
+    conn.execute(_INSERT_CASE, [_case_row(case)])
 
 
 def update_case(conn: Connection, before: Case, after: Case) -> None:
-    result = conn.execute(
-        update(cases)
-        .where(cases.c.case_id == before.case_id, cases.c.version == before.version)
-        .values(**{k: v for k, v in _case_row(after).items() if k != "case_id"})
-    )
+    row = {k: v for k, v in _case_row(after).items() if k != "case_id"}
+    result = conn.execute(_update_case(tuple(row)), {**row, "k_case_id": before.case_id, "k_version": before.version})
     if result.rowcount != 1:
         raise StaleCase(before.case_id)
 
 
 def next_reference_number(conn: Connection, office: str, year: int) -> int:
     """Atomic on both databases: two workers registering cases of one office never share a number."""
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    insert_first = dialect_insert(office_sequences).values(code=office_code(office), year=year, last=1)
-    bump = insert_first.on_conflict_do_update(
-        index_elements=["code", "year"], set_={"last": office_sequences.c.last + 1}
-    ).returning(office_sequences.c.last)
-    return int(conn.execute(bump).scalar_one())
+    return int(conn.execute(_bump(conn.dialect.name), {"code": office_code(office), "year": year}).scalar_one())
 
 
 def append_history(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(case_history), [{**r, "occurred_at": utc(r["occurred_at"])} for r in rows])
+        conn.execute(_INSERT_HISTORY, [{**r, "occurred_at": utc(r["occurred_at"])} for r in rows])
 
 
 def history(conn: Connection, case_id: str) -> list[dict[str, Any]]:
@@ -91,7 +119,7 @@ def history(conn: Connection, case_id: str) -> list[dict[str, Any]]:
 
 
 def save_identities(conn: Connection, case_id: str, data: str) -> None:
-    conn.execute(insert(case_identities).values(case_id=case_id, data=data))
+    conn.execute(_INSERT_IDENTITIES, {"case_id": case_id, "data": data})
 
 
 def load_identities(conn: Connection, case_id: str) -> str | None:
@@ -132,7 +160,7 @@ def count_open_alerts(conn: Connection) -> list[tuple[str, str, str, int]]:
 # Users ---------------------------------------------------------------------------------------------------
 
 def get_user(conn: Connection, username: str) -> User | None:
-    row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    row = conn.execute(_USER, {"username": username}).mappings().first()
     return User(**row) if row else None
 
 
@@ -170,9 +198,9 @@ def _alert(row: Any) -> Alert:
 
 def add_alert(conn: Connection, alert: Alert) -> bool:
     """Insert unless it exists (a redelivered SLA event opens no second alert)."""
-    if conn.scalar(select(alerts.c.alert_id).where(alerts.c.alert_id == alert.alert_id)):
+    if conn.scalar(_ALERT_EXISTS, {"alert_id": alert.alert_id}):
         return False
-    conn.execute(insert(alerts).values(**_alert_row(alert)))
+    conn.execute(_INSERT_ALERT, _alert_row(alert))
     return True
 
 

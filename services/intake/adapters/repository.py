@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select
 
 from services.intake.adapters.tables import accepted_incidents, rejected_records
 from services.intake.domain.dedup import Facts
+
+# Built once: making a statement costs several times what executing a cached one does, and these run per message.
+_ACCEPTED = select(accepted_incidents).where(accepted_incidents.c.incident_key == bindparam("key"))
+_SAME_PLACE_AND_DAY = select(accepted_incidents).where(
+    accepted_incidents.c.occurred_on == bindparam("day"), accepted_incidents.c.location == bindparam("place"))
+_ADD_ACCEPTED = insert(accepted_incidents)
+_WAS_REJECTED = select(rejected_records.c.original_sha256).where(
+    rejected_records.c.original_sha256 == bindparam("digest"))
+_ADD_REJECTED = insert(rejected_records)
 
 
 def _facts(row: Row[Any]) -> Facts:
@@ -23,51 +32,39 @@ def _facts(row: Row[Any]) -> Facts:
 
 
 def accepted(conn: Connection, key: str) -> Facts | None:
-    row = conn.execute(select(accepted_incidents).where(accepted_incidents.c.incident_key == key)).first()
+    row = conn.execute(_ACCEPTED, {"key": key}).first()
     return _facts(row) if row else None
 
 
 def same_place_and_day(conn: Connection, occurred_on: date, location: str) -> list[Facts]:
-    rows = conn.execute(
-        select(accepted_incidents).where(
-            accepted_incidents.c.occurred_on == occurred_on, accepted_incidents.c.location == location
-        )
-    ).all()
+    rows = conn.execute(_SAME_PLACE_AND_DAY, {"day": occurred_on, "place": location}).all()
     return [_facts(r) for r in rows]
 
 
 def add_accepted(conn: Connection, facts: Facts, record: dict[str, Any], now: datetime) -> None:
-    conn.execute(
-        insert(accepted_incidents).values(
-            incident_key=facts.incident_key,
-            content_hash=facts.content_hash,
-            sitrep_id=facts.sitrep_id,
-            incident_number=record["incident_number"],
-            office=record["office"],
-            occurred_on=facts.occurred_on,
-            location=facts.location,
-            violation_types=";".join(sorted(facts.violation_types)),
-            reported_at=record["reported_at"],
-            accepted_at=now,
-        )
-    )
+    conn.execute(_ADD_ACCEPTED, {
+        "incident_key": facts.incident_key,
+        "content_hash": facts.content_hash,
+        "sitrep_id": facts.sitrep_id,
+        "incident_number": record["incident_number"],
+        "office": record["office"],
+        "occurred_on": facts.occurred_on,
+        "location": facts.location,
+        "violation_types": ";".join(sorted(facts.violation_types)),
+        "reported_at": record["reported_at"],
+        "accepted_at": now,
+    })
 
 
 def was_rejected(conn: Connection, original_sha256: str) -> bool:
-    found = conn.scalar(
-        select(rejected_records.c.original_sha256).where(rejected_records.c.original_sha256 == original_sha256)
-    )
+    found = conn.scalar(_WAS_REJECTED, {"digest": original_sha256})
     return found is not None
 
 
 def add_rejected(conn: Connection, original_sha256: str, incident_key: str | None, reason: str,
                  position: str, now: datetime) -> None:
-    conn.execute(
-        insert(rejected_records).values(
-            original_sha256=original_sha256, incident_key=incident_key, reason=reason,
-            first_position=position, rejected_at=now,
-        )
-    )
+    conn.execute(_ADD_REJECTED, {"original_sha256": original_sha256, "incident_key": incident_key, "reason": reason,
+                                 "first_position": position, "rejected_at": now})
 
 
 def accepted_by_office(conn: Connection) -> dict[str, int]:

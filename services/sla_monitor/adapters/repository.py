@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, Update, and_, bindparam, func, insert, select, update
 
 from services.messaging.times import as_utc, utc
 from services.sla_monitor.adapters.tables import clocks, emitted
@@ -16,10 +16,17 @@ from services.sla_monitor.domain.events import SlaEvent
 MICROSECOND = timedelta(microseconds=1)
 CHUNK = 500  # keeps IN (...) lists under SQLite's bound-parameter limit
 
+# Built once: making a statement costs several times what executing a cached one does, and these run per message.
+_LOAD_CASE = select(clocks).where(clocks.c.case_id == bindparam("case_id")).with_for_update()
+_INSERT_CLOCKS = insert(clocks)
+_UPDATES: dict[tuple[str, ...], Update] = {}
+_EMITTED = select(emitted.c.event_id).where(emitted.c.event_id.in_(bindparam("ids", expanding=True)))
+_INSERT_EMITTED = insert(emitted)
+
 
 def load_case(conn: Connection, case_id: str) -> dict[str, Clock]:
     """The clocks of one case, locked until commit so a concurrent tick cannot fire them meanwhile."""
-    rows = conn.execute(select(clocks).where(clocks.c.case_id == case_id).with_for_update()).mappings()
+    rows = conn.execute(_LOAD_CASE, {"case_id": case_id}).mappings()
     return {row["clock"]: _clock(row) for row in rows}
 
 
@@ -49,12 +56,19 @@ def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> Non
     new = [_row(after) for before, after in changes if before is None]
     changed = [_row(after) for before, after in changes if before is not None and before != after]
     if new:
-        conn.execute(insert(clocks), new)
+        conn.execute(_INSERT_CLOCKS, new)
     if changed:
-        key = and_(clocks.c.case_id == bindparam("k_case_id"), clocks.c.clock == bindparam("k_clock"))
-        values: dict[str, Any] = {name: bindparam(name) for name in changed[0] if name not in ("case_id", "clock")}
-        conn.execute(update(clocks).where(key).values(values),
+        columns = tuple(name for name in changed[0] if name not in ("case_id", "clock"))
+        conn.execute(_update(columns),
                      [{**row, "k_case_id": row["case_id"], "k_clock": row["clock"]} for row in changed])
+
+
+def _update(columns: tuple[str, ...]) -> Update:
+    """The update of a clock's columns, by case and clock (built once per set of columns)."""
+    if columns not in _UPDATES:
+        key = and_(clocks.c.case_id == bindparam("k_case_id"), clocks.c.clock == bindparam("k_clock"))
+        _UPDATES[columns] = update(clocks).where(key).values({name: bindparam(name) for name in columns})
+    return _UPDATES[columns]
 
 
 def claim(conn: Connection, events: Sequence[SlaEvent]) -> list[SlaEvent]:
@@ -63,10 +77,10 @@ def claim(conn: Connection, events: Sequence[SlaEvent]) -> list[SlaEvent]:
     known: set[str] = set()
     for start in range(0, len(unique), CHUNK):
         ids = [e.event_id for e in unique[start : start + CHUNK]]
-        known.update(conn.scalars(select(emitted.c.event_id).where(emitted.c.event_id.in_(ids))))
+        known.update(conn.scalars(_EMITTED, {"ids": ids}))
     fresh = [e for e in unique if e.event_id not in known]
     if fresh:
-        conn.execute(insert(emitted), [
+        conn.execute(_INSERT_EMITTED, [
             {"event_id": e.event_id, "case_id": e.case_id, "clock": e.clock, "episode": e.episode,
              "period": e.period, "level": e.level, "occurred_at": utc(e.occurred_at)} for e in fresh])
     return fresh
