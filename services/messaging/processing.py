@@ -7,7 +7,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +27,17 @@ class Refused(Exception):
 
 
 Handler = Callable[[Connection, Message, datetime], Sequence[Outgoing]]
+
+
+class BatchingHandler(Protocol):
+    """A handler that can take a whole batch at once: `batch` reads ahead for the messages and, on a clean exit,
+    writes what the handler's calls inside it deferred (all in the batch's transaction). Outside `batch` (the careful
+    run, one savepoint per message) it reads and writes message by message, as any handler."""
+
+    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]: ...
+
+    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> AbstractContextManager[None]: ...
+
 # Told, after the batch commits, of each message handled: what it emitted, why it failed, seconds it took.
 Observer = Callable[[Message, Sequence[Outgoing], str | None, float], None]
 Observed = tuple[Message, Sequence[Outgoing], str | None, float]
@@ -108,19 +121,24 @@ class BatchProcessor:
         with self.engine.begin() as conn:
             ids = [message_id(m) for m in messages]
             seen = self.mailboxes.seen(conn, ids)
+            todo: list[Message] = []
             fresh: list[str] = []
             for message, mid in zip(messages, ids, strict=True):
                 if mid in seen:
                     continue  # redelivered after a crash, or replayed: already took effect
                 seen.add(mid)
                 fresh.append(mid)
-                started = time.perf_counter()
-                if careful:
-                    out, failure = self._one(conn, message, now)
-                else:
-                    out, failure = self._optimistic(conn, message, now), None
-                outgoing.extend(out)
-                observed.append((message, out, failure, time.perf_counter() - started))
+                todo.append(message)
+            batching = getattr(self.handler, "batch", None)
+            with nullcontext() if careful or batching is None else batching(conn, todo, now):
+                for message in todo:
+                    started = time.perf_counter()
+                    if careful:
+                        out, failure = self._one(conn, message, now)
+                    else:
+                        out, failure = self._optimistic(conn, message, now), None
+                    outgoing.extend(out)
+                    observed.append((message, out, failure, time.perf_counter() - started))
             self.mailboxes.enqueue(conn, outgoing)  # in message order, as if enqueued one by one
             self.mailboxes.mark(conn, fresh)
         return observed
