@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -25,16 +26,46 @@ class CaseEventHandler:
 
     def __init__(self, policy: Policy):
         self.policy = policy
+        self._clocks: repository.BatchClocks | None = None
+        self._decoded: dict[str, Envelope] = {}
+
+    @contextmanager
+    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
+        """Read the clocks of every case in the batch at once; write them once at its end."""
+        clocks = repository.BatchClocks()
+        case_ids = []
+        for message in messages:
+            try:
+                envelope = decode(message.value)
+            except Exception:  # the handler says why, message by message
+                continue
+            self._decoded[message.position] = envelope
+            case_id = envelope.payload.get("case_id")
+            if envelope.type in CASE_EVENT_TYPES and isinstance(case_id, str):
+                case_ids.append(case_id)
+        clocks.prefetch(conn, case_ids)
+        self._clocks = clocks
+        try:
+            yield
+            clocks.flush(conn)
+        finally:
+            self._clocks = None
+            self._decoded.clear()
 
     def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
-        envelope = decode(message.value)
+        envelope = self._decoded.pop(message.position, None) or decode(message.value)
         if envelope.type not in CASE_EVENT_TYPES:
             return []  # a type added after this version moves no clock; other services' types neither
         payload = load_payload(envelope.type, envelope.version, envelope.payload)
-        before = repository.load_case(conn, payload["case_id"])
+        clocks, case_id = self._clocks, payload["case_id"]
+        before = clocks.load_case(conn, case_id) if clocks else repository.load_case(conn, case_id)
         event = CaseEvent(envelope.type, envelope.occurred_at, payload)
         after, events = apply_event(before, event, self.policy)
-        repository.save(conn, [(before.get(name), clock) for name, clock in after.items()])
+        changes = [(before.get(name), clock) for name, clock in after.items()]
+        if clocks:
+            clocks.save(changes)
+        else:
+            repository.save(conn, changes)
         return [outgoing(e, envelope) for e in repository.claim(conn, events)]
 
 

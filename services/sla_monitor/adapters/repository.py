@@ -18,6 +18,7 @@ CHUNK = 500  # keeps IN (...) lists under SQLite's bound-parameter limit
 
 # Built once: making a statement costs several times what executing a cached one does, and these run per message.
 _LOAD_CASE = select(clocks).where(clocks.c.case_id == bindparam("case_id")).with_for_update()
+_LOAD_CASES = select(clocks).where(clocks.c.case_id.in_(bindparam("ids", expanding=True))).with_for_update()
 _INSERT_CLOCKS = insert(clocks)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 _EMITTED = select(emitted.c.event_id).where(emitted.c.event_id.in_(bindparam("ids", expanding=True)))
@@ -28,6 +29,40 @@ def load_case(conn: Connection, case_id: str) -> dict[str, Clock]:
     """The clocks of one case, locked until commit so a concurrent tick cannot fire them meanwhile."""
     rows = conn.execute(_LOAD_CASE, {"case_id": case_id}).mappings()
     return {row["clock"]: _clock(row) for row in rows}
+
+
+class BatchClocks:
+    """The clocks of a batch's cases, read in one query (locked until commit) and written at the batch's end.
+
+    A case's second event in the batch sees what its first did; `flush` writes each clock's last state once.
+    """
+
+    def __init__(self) -> None:
+        self.cases: dict[str, dict[str, Clock]] = {}
+        self.stored: dict[tuple[str, str], Clock | None] = {}  # as in the database before the batch
+
+    def prefetch(self, conn: Connection, case_ids: Sequence[str]) -> None:
+        wanted = list(dict.fromkeys(c for c in case_ids if c not in self.cases))
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            for case_id in chunk:
+                self.cases[case_id] = {}
+            for row in conn.execute(_LOAD_CASES, {"ids": chunk}).mappings():
+                self.cases[row["case_id"]][row["clock"]] = _clock(row)
+
+    def load_case(self, conn: Connection, case_id: str) -> dict[str, Clock]:
+        if case_id not in self.cases:
+            self.cases[case_id] = load_case(conn, case_id)
+        return dict(self.cases[case_id])
+
+    def save(self, changes: Sequence[tuple[Clock | None, Clock]]) -> None:
+        for before, after in changes:
+            self.stored.setdefault((after.case_id, after.name), before)
+            self.cases.setdefault(after.case_id, {})[after.name] = after
+
+    def flush(self, conn: Connection) -> None:
+        save(conn, [(before, self.cases[case_id][name]) for (case_id, name), before in self.stored.items()])
+        self.stored.clear()
 
 
 def due(conn: Connection, t: datetime, limit: int) -> list[Clock]:
