@@ -6,7 +6,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import Connection
 from schemas.errors import SchemaError
 from schemas.topics import INCIDENTS, INTAKE_REJECTED
 from services.intake.adapters import repository
-from services.intake.domain.dedup import Accept, Conflict, Replay, decide, facts_of
+from services.intake.domain.dedup import Accept, Conflict, Facts, Replay, decide, facts_of
 from services.intake.domain.incident import DEFAULT_OFFICES, raw_incident_key, validate
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import dead_letter, emit
@@ -50,26 +51,63 @@ def parse(value: bytes) -> Any:
     return data
 
 
+Checked = tuple[str | None, dict[str, Any] | None, Facts | None, SchemaError | None]
+
+
 class IntakeHandler:
     """Validates, de-duplicates and records one incident, in the processor's transaction."""
 
     def __init__(self, offices: Collection[str] = DEFAULT_OFFICES):
         self.offices = tuple(offices)
+        self._accepted: repository.BatchAccepted | None = None
+        self._checked: dict[str, Checked] = {}
 
-    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def check(self, message: Message, now: datetime) -> Checked:
+        """(raw key, validated record, its facts, or why it is invalid): what a record is, before the database."""
         key: str | None = None
         try:
             raw = parse(message.value)
             key = raw_incident_key(raw)
             record = validate(raw, now, self.offices)
         except SchemaError as exc:
-            return self._reject(conn, message, exc, key, now, "invalid")
-        facts = facts_of(record)
+            return key, None, None, exc
+        return key, record, facts_of(record), None
+
+    @contextmanager
+    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
+        """Validate the batch's records, then read what intake holds of their keys, days and places at once."""
+        accepted = repository.BatchAccepted()
+        for message in messages:
+            try:
+                self._checked[message.position] = self.check(message, now)
+            except Exception:  # a bug in a record's check: its own call raises it, and it is dead-lettered
+                continue
+        facts = [f for _, _, f, _ in self._checked.values() if f is not None]
+        accepted.prefetch(conn, [f.incident_key for f in facts], [(f.occurred_on, f.location) for f in facts])
+        self._accepted = accepted
+        try:
+            yield
+            accepted.flush(conn)
+        finally:
+            self._accepted = None
+            self._checked.clear()
+
+    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+        checked = self._checked.pop(message.position, None) or self.check(message, now)
+        key, record, facts, error = checked
+        if error is not None:
+            return self._reject(conn, message, error, key, now, "invalid")
+        assert record is not None and facts is not None
         key = facts.incident_key
-        decision = decide(
-            facts, repository.accepted(conn, key),
-            repository.same_place_and_day(conn, facts.occurred_on, facts.location),
-        )
+        batch = self._accepted
+        if batch is not None:
+            decision = decide(facts, batch.accepted(conn, key),
+                              batch.same_place_and_day(conn, facts.occurred_on, facts.location))
+        else:
+            decision = decide(
+                facts, repository.accepted(conn, key),
+                repository.same_place_and_day(conn, facts.occurred_on, facts.location),
+            )
         if isinstance(decision, Replay):
             log.info("incident %s seen before with the same content: nothing to do", key)
             return []
@@ -77,7 +115,10 @@ class IntakeHandler:
             error = SchemaError({"incident_key": [decision.reason]})
             return self._reject(conn, message, error, key, now, "conflict")
         assert isinstance(decision, Accept)
-        repository.add_accepted(conn, facts, record, now)
+        if batch is not None:
+            batch.add(facts, record, now)
+        else:
+            repository.add_accepted(conn, facts, record, now)
         if decision.possible_duplicates:
             log.info("incident %s accepted; likely duplicate of %s", key, ", ".join(decision.possible_duplicates))
         else:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, tuple_
 
 from services.intake.adapters.tables import accepted_incidents, rejected_records
 from services.intake.domain.dedup import Facts
@@ -15,6 +16,11 @@ _ACCEPTED = select(accepted_incidents).where(accepted_incidents.c.incident_key =
 _SAME_PLACE_AND_DAY = select(accepted_incidents).where(
     accepted_incidents.c.occurred_on == bindparam("day"), accepted_incidents.c.location == bindparam("place"))
 _ADD_ACCEPTED = insert(accepted_incidents)
+_ACCEPTED_KEYS = select(accepted_incidents).where(
+    accepted_incidents.c.incident_key.in_(bindparam("keys", expanding=True)))
+_SAME_PLACES_AND_DAYS = select(accepted_incidents).where(
+    tuple_(accepted_incidents.c.occurred_on, accepted_incidents.c.location).in_(bindparam("pairs", expanding=True)))
+CHUNK = 250  # keeps IN (...) lists under SQLite's bound-parameter limit (a pair is two)
 _WAS_REJECTED = select(rejected_records.c.original_sha256).where(
     rejected_records.c.original_sha256 == bindparam("digest"))
 _ADD_REJECTED = insert(rejected_records)
@@ -42,7 +48,11 @@ def same_place_and_day(conn: Connection, occurred_on: date, location: str) -> li
 
 
 def add_accepted(conn: Connection, facts: Facts, record: dict[str, Any], now: datetime) -> None:
-    conn.execute(_ADD_ACCEPTED, {
+    conn.execute(_ADD_ACCEPTED, _accepted_row(facts, record, now))
+
+
+def _accepted_row(facts: Facts, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
         "incident_key": facts.incident_key,
         "content_hash": facts.content_hash,
         "sitrep_id": facts.sitrep_id,
@@ -53,7 +63,51 @@ def add_accepted(conn: Connection, facts: Facts, record: dict[str, Any], now: da
         "violation_types": ";".join(sorted(facts.violation_types)),
         "reported_at": record["reported_at"],
         "accepted_at": now,
-    })
+    }
+
+
+class BatchAccepted:
+    """Accepted incidents for a batch: what its records' keys, days and places already have, read in two queries;
+    what the batch accepts, kept here (seen by its later records) and written at its end."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, Facts | None] = {}
+        self.by_place: dict[tuple[date, str], list[Facts]] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def prefetch(self, conn: Connection, keys: Sequence[str], places: Sequence[tuple[date, str]]) -> None:
+        keys = list(dict.fromkeys(k for k in keys if k not in self.by_key))
+        places = list(dict.fromkeys(p for p in places if p not in self.by_place))
+        for key in keys:
+            self.by_key[key] = None
+        for place in places:
+            self.by_place[place] = []
+        for start in range(0, len(keys), CHUNK):
+            for row in conn.execute(_ACCEPTED_KEYS, {"keys": keys[start : start + CHUNK]}):
+                self.by_key[row.incident_key] = _facts(row)
+        for start in range(0, len(places), CHUNK):
+            for row in conn.execute(_SAME_PLACES_AND_DAYS, {"pairs": places[start : start + CHUNK]}):
+                self.by_place[(row.occurred_on, row.location)].append(_facts(row))
+
+    def accepted(self, conn: Connection, key: str) -> Facts | None:
+        if key not in self.by_key:
+            self.by_key[key] = accepted(conn, key)
+        return self.by_key[key]
+
+    def same_place_and_day(self, conn: Connection, occurred_on: date, location: str) -> list[Facts]:
+        if (occurred_on, location) not in self.by_place:
+            self.by_place[(occurred_on, location)] = same_place_and_day(conn, occurred_on, location)
+        return list(self.by_place[(occurred_on, location)])
+
+    def add(self, facts: Facts, record: dict[str, Any], now: datetime) -> None:
+        self.rows.append(_accepted_row(facts, record, now))
+        self.by_key[facts.incident_key] = facts
+        self.by_place.setdefault((facts.occurred_on, facts.location), []).append(facts)
+
+    def flush(self, conn: Connection) -> None:
+        if self.rows:
+            conn.execute(_ADD_ACCEPTED, self.rows)
+            self.rows = []
 
 
 def was_rejected(conn: Connection, original_sha256: str) -> bool:
