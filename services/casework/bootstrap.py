@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -52,7 +51,7 @@ def build(engine: Engine, observer: Observer | None = None, vault: IdentityVault
     vault = vault or IdentityVault.generate()
     processor = BatchProcessor(
         engine=engine, mailboxes=mailboxes, topics=(INCIDENTS, SLA_EVENTS), producer=handlers.PRODUCER,
-        dead_letter_topic=CASEWORK_DEAD_LETTER, handler=partial(handlers.on_message, vault=vault), observer=observer,
+        dead_letter_topic=CASEWORK_DEAD_LETTER, handler=handlers.MessageHandler(vault), observer=observer,
     )
     return Casework(engine, processor, mailboxes, vault)
 

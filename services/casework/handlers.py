@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from schemas import decode
+from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
@@ -29,23 +30,60 @@ DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "per
                  "source_type", "summary")
 
 
-def on_message(conn: Connection, message: Message, now: datetime, vault: IdentityVault) -> Sequence[Outgoing]:
+class MessageHandler:
+    """The BatchProcessor handler for `incidents` and `sla-events`: `on_message`, with a batch mode that reads
+    ahead which incidents already have a case and writes the batch's cases, identities and history at once."""
+
+    def __init__(self, vault: IdentityVault):
+        self.vault = vault
+        self._cases: repo.BatchCases | None = None
+        self._decoded: dict[str, Envelope] = {}
+
+    @contextmanager
+    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
+        cases, keys = repo.BatchCases(), []
+        for message in messages:
+            try:
+                envelope = decode(message.value)
+            except Exception:  # on_message says why, message by message
+                continue
+            self._decoded[message.position] = envelope
+            key = envelope.payload.get("incident_key")
+            if envelope.type == "IncidentAccepted" and isinstance(key, str):
+                keys.append(key)
+        cases.prefetch(conn, keys)
+        self._cases = cases
+        try:
+            yield
+            cases.flush(conn)
+        finally:
+            self._cases = None
+            self._decoded.clear()
+
+    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+        return on_message(conn, message, now, self.vault, self._cases, self._decoded.pop(message.position, None))
+
+
+def on_message(conn: Connection, message: Message, now: datetime, vault: IdentityVault,
+               batch: repo.BatchCases | None = None, envelope: Envelope | None = None) -> Sequence[Outgoing]:
     """Entry point for the consumed topics: accepted incidents and SLA events."""
-    envelope = decode(message.value)
+    envelope = envelope or decode(message.value)
     payload = load_payload(envelope.type, envelope.version, envelope.payload)
     if envelope.type == "IncidentAccepted":
-        return register_case(conn, payload, now, vault)
+        return register_case(conn, payload, now, vault, batch)
     if envelope.type.startswith("Sla"):
         on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at)
         return []
     return []  # other event types on these topics are not casework's business
 
 
-def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vault: IdentityVault) -> list[Outgoing]:
+def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vault: IdentityVault,
+                  batch: repo.BatchCases | None = None) -> list[Outgoing]:
+    """A case for an accepted incident; within a batch, its rows are written with the batch's (`BatchCases`)."""
     key = incident["incident_key"]
-    if repo.case_exists_for(conn, key):
+    if batch.case_exists_for(conn, key) if batch else repo.case_exists_for(conn, key):
         return []  # the same incident arriving again is the same case
-    assignee = _initial_assignee(conn, incident)
+    assignee = _initial_assignee(conn, incident, batch)
     year = incident["reported_at"].year
     case_id = case_id_for(key)
     event = Event("CaseRegistered", {
@@ -62,19 +100,25 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     details["summary"] = incident["summary"]
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
-    repo.insert_case(conn, case)
-    repo.save_identities(conn, case.case_id, vault.seal(incident.get("identities") or {}))
-    _record_history(conn, out)
+    identities = vault.seal(incident.get("identities") or {})
+    if batch:
+        batch.insert_case(case)
+        batch.save_identities(case.case_id, identities)
+        batch.append_history(_history_rows(out))
+    else:
+        repo.insert_case(conn, case)
+        repo.save_identities(conn, case.case_id, identities)
+        _record_history(conn, out)
     if case.possible_duplicates:
         repo.add_alert(conn, alert_rules.duplicate_alert(
             f"dup-{case.case_id}", {**event.payload, "possible_duplicates": list(case.possible_duplicates)}, now))
     return out
 
 
-def _initial_assignee(conn: Connection, incident: dict[str, Any]) -> str | None:
+def _initial_assignee(conn: Connection, incident: dict[str, Any], batch: repo.BatchCases | None = None) -> str | None:
     """The sitrep may name the officer; only an active HRO of that office can hold the case."""
     name = incident.get("assignee")
-    user = repo.get_user(conn, name) if name else None
+    user = (batch.get_user(conn, name) if batch else repo.get_user(conn, name)) if name else None
     if user and user.active and user.role == "hro" and user.office == incident["office"]:
         return user.username
     return None
@@ -133,13 +177,17 @@ def _emit(event: Event, event_id: str | None = None) -> Outgoing:
 
 
 def _record_history(conn: Connection, out: Sequence[Outgoing]) -> None:
+    repo.append_history(conn, _history_rows(out))
+
+
+def _history_rows(out: Sequence[Outgoing]) -> list[dict[str, Any]]:
     rows = []
     for record in out:
         env = json.loads(record.value)
         rows.append({"event_id": env["event_id"], "case_id": env["key"], "type": env["type"],
                      "occurred_at": datetime.fromisoformat(env["occurred_at"]), "actor": env["payload"]["actor"],
                      "payload": json.dumps(env["payload"], sort_keys=True)})
-    repo.append_history(conn, rows)
+    return rows
 
 
 def view(case: Case) -> dict[str, Any]:

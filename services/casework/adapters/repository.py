@@ -36,6 +36,7 @@ class StaleCase(Exception):
 _CASE_STATE = select(cases.c.state).where(or_(cases.c.case_id == bindparam("ref"),
                                               cases.c.reference == bindparam("ref")))
 _CASE_FOR_INCIDENT = select(cases.c.case_id).where(cases.c.incident_key == bindparam("key"))
+_CASES_FOR_INCIDENTS = select(cases.c.incident_key).where(cases.c.incident_key.in_(bindparam("keys", expanding=True)))
 _INSERT_CASE = insert(cases)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 _INSERT_HISTORY = insert(case_history)
@@ -78,6 +79,56 @@ def _case_row(case: Case) -> dict[str, Any]:
         "closed_at": as_utc(case.closed_at), "version": case.version,
         "state": state.dumps(case),
     }
+
+
+class BatchCases:
+    """Registrations of a batch: which of its incidents already have a case, read in one query; the cases, their
+    identities and history rows written at its end (in the batch's order), each seen by its later messages."""
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()  # incident keys with a case
+        self.checked: set[str] = set()
+        self.users: dict[str, User | None] = {}
+        self.cases: list[dict[str, Any]] = []
+        self.identities: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []
+
+    def prefetch(self, conn: Connection, incident_keys: Sequence[str]) -> None:
+        keys = list(dict.fromkeys(k for k in incident_keys if k not in self.checked))
+        for start in range(0, len(keys), 500):  # keep under SQLite's bound-parameter limit
+            chunk = keys[start : start + 500]
+            self.checked.update(chunk)
+            self.known.update(conn.scalars(_CASES_FOR_INCIDENTS, {"keys": chunk}))
+
+    def case_exists_for(self, conn: Connection, incident_key: str) -> bool:
+        if incident_key not in self.checked:
+            self.checked.add(incident_key)
+            if case_exists_for(conn, incident_key):
+                self.known.add(incident_key)
+        return incident_key in self.known
+
+    def get_user(self, conn: Connection, username: str) -> User | None:
+        if username not in self.users:
+            self.users[username] = get_user(conn, username)
+        return self.users[username]
+
+    def insert_case(self, case: Case) -> None:
+        self.cases.append(_case_row(case))
+        self.known.add(case.incident_key)
+        self.checked.add(case.incident_key)
+
+    def save_identities(self, case_id: str, data: str) -> None:
+        self.identities.append({"case_id": case_id, "data": data})
+
+    def append_history(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.history.extend({**r, "occurred_at": utc(r["occurred_at"])} for r in rows)
+
+    def flush(self, conn: Connection) -> None:
+        for statement, rows in ((_INSERT_CASE, self.cases), (_INSERT_IDENTITIES, self.identities),
+                                (_INSERT_HISTORY, self.history)):
+            if rows:
+                conn.execute(statement, rows)
+        self.cases, self.identities, self.history = [], [], []
 
 
 def get_case(conn: Connection, case_ref: str) -> Case | None:
