@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -42,9 +42,8 @@ _UPDATES: dict[tuple[str, ...], Update] = {}
 _INSERT_HISTORY = insert(case_history)
 _INSERT_IDENTITIES = insert(case_identities)
 _USER = select(users).where(users.c.username == bindparam("username"))
-_ALERT_EXISTS = select(alerts.c.alert_id).where(alerts.c.alert_id == bindparam("alert_id"))
-_INSERT_ALERT = insert(alerts)
 _BUMPS: dict[str, Insert] = {}
+_ADD_ALERTS: dict[str, Insert] = {}
 
 
 def _update_case(columns: tuple[str, ...]) -> Update:
@@ -56,6 +55,15 @@ def _update_case(columns: tuple[str, ...]) -> Update:
             .values({name: bindparam(name) for name in columns})
         )
     return _UPDATES[columns]
+
+
+def _add_alert(dialect: str) -> Insert:
+    """Insert an alert unless its id is there already: one statement (per dialect, built once)."""
+    if dialect not in _ADD_ALERTS:
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        _ADD_ALERTS[dialect] = (dialect_insert(alerts).on_conflict_do_nothing(index_elements=["alert_id"])
+                                .returning(alerts.c.alert_id))  # no row when it was there: rowcount says -1 on psycopg
+    return _ADD_ALERTS[dialect]
 
 
 def _bump(dialect: str) -> Insert:
@@ -231,8 +239,11 @@ def list_users(conn: Connection) -> list[User]:
 _ALERT_TIMES = ("due_at", "opened_at", "acknowledged_at", "resolved_at")
 
 
+_ALERT_FIELDS = tuple(f.name for f in fields(Alert))
+
+
 def _alert_row(alert: Alert) -> dict[str, Any]:
-    data = asdict(alert)
+    data = {name: getattr(alert, name) for name in _ALERT_FIELDS}  # flat: asdict's deep copy is not needed
     for key in _ALERT_TIMES:
         data[key] = as_utc(data[key])
     return data
@@ -249,10 +260,7 @@ def _alert(row: Any) -> Alert:
 
 def add_alert(conn: Connection, alert: Alert) -> bool:
     """Insert unless it exists (a redelivered SLA event opens no second alert)."""
-    if conn.scalar(_ALERT_EXISTS, {"alert_id": alert.alert_id}):
-        return False
-    conn.execute(_INSERT_ALERT, _alert_row(alert))
-    return True
+    return conn.execute(_add_alert(conn.dialect.name), _alert_row(alert)).scalar() is not None
 
 
 def get_alert(conn: Connection, alert_id: str) -> Alert | None:
