@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 TYPE_OF_LEVEL = {"warning": "SlaWarning", "breach": "SlaBreached", "escalation": "SlaEscalated",
@@ -39,7 +40,7 @@ class SlaEvent:
     def type(self) -> str:
         return TYPE_OF_LEVEL[self.level]
 
-    @property
+    @cached_property  # a uuid5 (SHA-1) read five times per event when a tick fires thousands
     def event_id(self) -> str:
         return event_id(self.case_id, self.clock, self.episode, self.period, self.level)
 
