@@ -1,4 +1,4 @@
-"""The sla_monitor worker for the Kafka runtime: case-events in, sla-events out, and a tick every second."""
+"""The sla_monitor worker for the Kafka runtime: case-events in, sla-events out, and a tick four times a second."""
 
 from __future__ import annotations
 
