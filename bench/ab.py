@@ -46,9 +46,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--name", default="ab")
     parser.add_argument("--work", type=Path, default=Path("/tmp/hrcase-bench-ab"))
-    parser.add_argument("args", nargs=argparse.REMAINDER, help="after --: arguments for bench/run.py")
-    args = parser.parse_args()
-    bench_args = [a for a in args.args if a != "--"]
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    bench_args = argv[split + 1:]  # after --: arguments for bench/run.py
     args.work.mkdir(parents=True, exist_ok=True)
     trees = {"before": worktree(args.before, args.work), "after": worktree(args.after, args.work)}
     out = args.work / f"results-{args.name}"
@@ -61,7 +62,8 @@ def main() -> int:
             command = [sys.executable, "bench/run.py", *bench_args, "--runs", "1", "--results", str(results),
                        "--no-docs"]
             print(f"== run {run + 1}/{args.runs}, {label}: {' '.join(command[1:])}", flush=True)
-            subprocess.run(command, cwd=trees[label], check=False)
+            if subprocess.run(command, cwd=trees[label], check=False).returncode != 0:
+                raise SystemExit(f"{label} ({trees[label]}) failed: {' '.join(command[1:])}")
             for path in sorted(results.glob("*.json")):
                 record = json.loads(path.read_text())
                 for figure in record["figures"]:
