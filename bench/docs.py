@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ def number(value: Any) -> str:
     return f"{value:.3g}"
 
 
-def render(record: dict[str, Any]) -> str:
+def render(record: dict[str, Any], where: Path) -> str:
     m = record["machine"]
     sizes = ", ".join(f"{k} = {v if isinstance(v, list) else number(v)}" for k, v in record["params"].items())
     lines = [
@@ -51,7 +52,7 @@ def render(record: dict[str, Any]) -> str:
                   "|" + " --- |" * len(table["columns"])]
         lines += ["| " + " | ".join(number(c) for c in row) + " |" for row in table["rows"]]
     for chart in record.get("charts", []):
-        lines += ["", f"![{record['title']}]({chart})"]
+        lines += ["", f"![{record['title']}]({os.path.relpath(chart, where.parent.resolve())})"]
     for note in record.get("notes", []):
         lines += ["", note]
     return "\n".join(lines)
@@ -62,7 +63,7 @@ def update(path: Path, record: dict[str, Any]) -> None:
     name = record["benchmark"]
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
-    block = f"{start}\n{render(record)}\n{end}"
+    block = f"{start}\n{render(record, path)}\n{end}"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)

@@ -98,7 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md",
                         help="The Markdown file whose tables are regenerated.")
     parser.add_argument("--no-docs", action="store_true", help="Leave docs/benchmarks.md alone.")
+    parser.add_argument("--charts", type=Path, default=None,
+                        help="Folder for PNG charts (default docs/images; with --no-docs, the results folder).")
+    parser.add_argument("--docs-only", action="store_true",
+                        help="Run nothing: regenerate the docs' tables from the JSON results already there.")
     args = parser.parse_args(argv)
+    if args.docs_only:
+        for name in args.only or list(NAMES):
+            path = args.results / f"{name}.json"
+            if path.exists():
+                docs.update(args.docs, json.loads(path.read_text()))
+                print(f"{args.docs}: {name} from {path}")
+        return 0
 
     names = args.only or list(NAMES)
     runs = args.runs or (1 if args.smoke else 3)
@@ -113,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hrcase benchmarks on {about['nproc']} cores, {about['cpu']}, Python {about['python']}; "
           f"{runs} run(s) each{' (smoke sizes)' if args.smoke else ''}", flush=True)
     # Charts go beside the docs they illustrate; a run that leaves the docs alone keeps them with its results.
-    charts = args.results if args.no_docs else args.docs.parent / "images"
+    charts = args.charts or (args.results if args.no_docs else args.docs.parent / "images")
     failed = []
     for name in names:
         print(f"== {name} {sizes[name]}", flush=True)

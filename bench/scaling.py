@@ -80,6 +80,6 @@ def run(bootstrap: str, postgres_url: str, incidents: int, clock_sizes: list[int
         "rows": rows})
     path = chart_path or REPO / "docs" / "images" / "bench-sla-scaling.png"
     chart(rows, path)
-    result.charts.append(str(path.relative_to(REPO / "docs")) if path.is_relative_to(REPO / "docs") else str(path))
+    result.charts.append(str(path.resolve()))
     result.raw = [{"workers": workers, "clocks": rows}]
     return result
