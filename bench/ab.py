@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 HARNESS = ("bench", "tests/system/kafka_cluster.py", "tests/factories.py")
 
 
@@ -46,45 +47,59 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--name", default="ab")
     parser.add_argument("--work", type=Path, default=Path("/tmp/hrcase-bench-ab"))
+    parser.add_argument("--report", action="store_true", help="Run nothing: the table of the runs already there.")
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
     bench_args = argv[split + 1:]  # after --: arguments for bench/run.py
     args.work.mkdir(parents=True, exist_ok=True)
-    trees = {"before": worktree(args.before, args.work), "after": worktree(args.after, args.work)}
     out = args.work / f"results-{args.name}"
-    values: dict[str, dict[tuple[str, str], list[float]]] = {"before": {}, "after": {}}
-    units: dict[tuple[str, str], str] = {}
-    for run in range(args.runs):
+    if not args.report:
+        trees = {"before": worktree(args.before, args.work), "after": worktree(args.after, args.work)}
+        run_by_turns(trees, out, args.runs, bench_args)
+    text = report(out, args.before, args.after, args.runs, bench_args)
+    (args.work / f"ab-{args.name}.md").write_text(text)
+    print(text)
+    return 0
+
+
+def run_by_turns(trees: dict[str, Path], out: Path, runs: int, bench_args: list[str]) -> None:
+    for run in range(runs):
         order = ["before", "after"] if run % 2 == 0 else ["after", "before"]
         for label in order:
             results = out / label / f"run-{run}"
             command = [sys.executable, "bench/run.py", *bench_args, "--runs", "1", "--results", str(results),
                        "--no-docs"]
-            print(f"== run {run + 1}/{args.runs}, {label}: {' '.join(command[1:])}", flush=True)
+            print(f"== run {run + 1}/{runs}, {label}: {' '.join(command[1:])}", flush=True)
             if subprocess.run(command, cwd=trees[label], check=False).returncode != 0:
                 raise SystemExit(f"{label} ({trees[label]}) failed: {' '.join(command[1:])}")
-            for path in sorted(results.glob("*.json")):
-                record = json.loads(path.read_text())
-                for figure in record["figures"]:
-                    key = (record["benchmark"], figure["name"])
-                    units[key] = figure["unit"]
-                    values[label].setdefault(key, []).extend(figure["runs"])
-    lines = [f"Before `{args.before}`, after `{args.after}`: `bench/ab.py` with `bench/run.py {' '.join(bench_args)}`, "
-             f"{args.runs} runs each, by turns.", "",
+
+
+def report(out: Path, before_commit: str, after_commit: str, runs: int, bench_args: list[str]) -> str:
+    """The medians of every figure before and after, from the JSON results under `out`."""
+    from bench.docs import number
+
+    values: dict[str, dict[tuple[str, str], list[float]]] = {"before": {}, "after": {}}
+    units: dict[tuple[str, str], str] = {}
+    for label in ("before", "after"):
+        for path in sorted(out.glob(f"{label}/run-*/*.json")):
+            record = json.loads(path.read_text())
+            for figure in record["figures"]:
+                key = (record["benchmark"], figure["name"])
+                units[key] = figure["unit"]
+                values[label].setdefault(key, []).extend(figure["runs"])
+    lines = [f"Before `{before_commit}`, after `{after_commit}`: `bench/ab.py` with "
+             f"`bench/run.py {' '.join(bench_args)}`, {runs} runs each, by turns.", "",
              "| benchmark | figure | before (median) | after (median) | after / before |",
              "| --- | --- | ---: | ---: | ---: |"]
-    for key in sorted(set(values["before"]) | set(values["after"]), key=lambda k: list(units).index(k)):
+    for key in units:
         before, after = values["before"].get(key, []), values["after"].get(key, [])
         b = statistics.median(before) if before else float("nan")
         a = statistics.median(after) if after else float("nan")
         unit = f" {units[key]}" if units[key] else ""
         change = a / b if b else float("nan")
-        lines.append(f"| {key[0]} | {key[1].strip()} | {b:,.4g}{unit} | {a:,.4g}{unit} | {change:.2f} |")
-    text = "\n".join(lines) + "\n"
-    (args.work / f"ab-{args.name}.md").write_text(text)
-    print(text)
-    return 0
+        lines.append(f"| {key[0]} | {key[1].strip()} | {number(b)}{unit} | {number(a)}{unit} | {change:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
