@@ -77,18 +77,23 @@ def replay(folder: Path, scale: float) -> dict[str, Any]:
             "rss_by_quarter_mib": quartiles, "rss_samples": samples[:: max(1, len(samples) // 200)]}
 
 
-def run(scales: list[float], runs: int, log: Any = print) -> Result:
-    result = Result(NAME, TITLE, {"scales": scales, "runs": runs})
+def run(scales: list[float], runs: int, log: Any = print, large_runs: int | None = None) -> Result:
+    """`large_runs`, if given, is the number of runs of histories ten times oios-2021-011 or more."""
+    params: dict[str, Any] = {"scales": scales, "runs": runs}
+    if large_runs is not None:
+        params["runs of x10 and more"] = large_runs
+    result = Result(NAME, TITLE, params)
     rows, figures = [], []
     for scale in scales:
         got = []
-        for n in range(runs):
+        times = runs if large_runs is None or scale < 10 else large_runs
+        for n in range(times):
             with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp:
                 made = spawn("replay", {"generate": True, "scale": scale, "folder": tmp})
                 one = spawn("replay", {"scale": scale, "folder": tmp})
             one["generated"] = made
             got.append(one)
-            log(f"  scale {scale:g} ({one['incidents']:,} incidents, {one['actions']:,} actions), run {n + 1}/{runs}: "
+            log(f"  scale {scale:g} ({one['incidents']:,} incidents, {one['actions']:,} actions), run {n + 1}/{times}: "
                 f"{one['seconds']:.1f} s, peak RSS {one['peak_rss_mib']:.0f} MiB (by quarter of the run: "
                 + ", ".join(f"{q:.0f}" for q in one["rss_by_quarter_mib"]) + f"); generated in {made['seconds']:.1f} s")
         result.raw.append({"scale": scale, "runs": got})
