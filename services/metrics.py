@@ -171,9 +171,9 @@ class Metrics:
             if type_ == "IncidentRejected":
                 self.rejected.labels(code).inc()
         elif type_ == "CaseRegistered":  # only ever made by casework's processing: counted where it is made
-            self.registered.labels(self.office(json.loads(record.value)["payload"]["office"])).inc()
+            self.registered.labels(self.office(record.read_payload()["office"])).inc()
         elif type_ == "IncidentAccepted":
-            payload = json.loads(record.value)["payload"]
+            payload = record.read_payload()
             office = self.office(payload["office"])
             self.accepted.labels(office).inc()
             if payload.get("possible_duplicates"):

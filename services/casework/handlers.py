@@ -88,7 +88,8 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     case_id = case_id_for(key)
     event = Event("CaseRegistered", {
         "case_id": case_id,
-        "reference": reference(incident["office"], year, repo.next_reference_number(conn, incident["office"], year)),
+        "reference": reference(incident["office"], year, (batch.next_reference_number if batch else
+                                                          repo.next_reference_number)(conn, incident["office"], year)),
         "office": incident["office"], "stage": "reported", "actor": "system", "assignee": assignee,
         "incident_key": key, "sitrep_id": incident["sitrep_id"], "reported_at": incident["reported_at"],
         "occurred_at": incident["occurred_at"], "location": incident["location"],
@@ -96,7 +97,7 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
         "victims": incident["victims"], "possible_duplicates": incident.get("possible_duplicates", []),
     }, now)
     out = [_emit(event, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:registered:{key}")))]
-    details = {k: v for k, v in json.loads(out[0].value)["payload"].items() if k in DETAIL_FIELDS}
+    details = {k: v for k, v in out[0].read_payload().items() if k in DETAIL_FIELDS}
     details["summary"] = incident["summary"]
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
@@ -104,11 +105,11 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     if batch:
         batch.insert_case(case)
         batch.save_identities(case.case_id, identities)
-        batch.append_history(_history_rows(out))
+        batch.append_history(_history_rows([event], out))
     else:
         repo.insert_case(conn, case)
         repo.save_identities(conn, case.case_id, identities)
-        _record_history(conn, out)
+        _record_history(conn, [event], out)
     if case.possible_duplicates:
         repo.add_alert(conn, alert_rules.duplicate_alert(
             f"dup-{case.case_id}", {**event.payload, "possible_duplicates": list(case.possible_duplicates)}, now))
@@ -150,7 +151,7 @@ def execute(conn: Connection, command: c.Command, now: datetime) -> list[Outgoin
         after = apply(after, event)
     repo.update_case(conn, case, after)
     out = [_emit(e) for e in events]
-    _record_history(conn, out)
+    _record_history(conn, events, out)
     return out
 
 
@@ -166,7 +167,7 @@ def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now:
     event = Event("AlertAcknowledged", {**case.common(actor.username), "alert_id": alert.alert_id,
                                         "note": command.note}, now)
     out = [_emit(event)]
-    _record_history(conn, out)
+    _record_history(conn, [event], out)
     return out
 
 
@@ -176,17 +177,18 @@ def _emit(event: Event, event_id: str | None = None) -> Outgoing:
                 payload=p, event_id=event_id)
 
 
-def _record_history(conn: Connection, out: Sequence[Outgoing]) -> None:
-    repo.append_history(conn, _history_rows(out))
+def _record_history(conn: Connection, events: Sequence[Event], out: Sequence[Outgoing]) -> None:
+    repo.append_history(conn, _history_rows(events, out))
 
 
-def _history_rows(out: Sequence[Outgoing]) -> list[dict[str, Any]]:
+def _history_rows(events: Sequence[Event], out: Sequence[Outgoing]) -> list[dict[str, Any]]:
+    """One history row per emitted event: the payload as it went out (its JSON form), who did it, and when."""
     rows = []
-    for record in out:
-        env = json.loads(record.value)
-        rows.append({"event_id": env["event_id"], "case_id": env["key"], "type": env["type"],
-                     "occurred_at": datetime.fromisoformat(env["occurred_at"]), "actor": env["payload"]["actor"],
-                     "payload": json.dumps(env["payload"], sort_keys=True)})
+    for event, record in zip(events, out, strict=True):
+        payload = record.read_payload()
+        rows.append({"event_id": record.headers["event_id"], "case_id": record.key, "type": event.type,
+                     "occurred_at": event.occurred_at, "actor": payload["actor"],
+                     "payload": json.dumps(payload, sort_keys=True)})
     return rows
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,16 @@ class Outgoing:
     key: str
     value: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # The JSON form of the payload `value` was encoded from, when this process made it: read by the emitting
+    # service (history, metrics) instead of parsing `value` again. Never stored or published.
+    payload: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def read_payload(self) -> dict[str, Any]:
+        """The envelope's payload: as kept when this process made the record, else read back from its bytes."""
+        if self.payload is not None:
+            return self.payload
+        payload: dict[str, Any] = json.loads(self.value)["payload"]
+        return payload
 
 
 class Publisher(Protocol):

@@ -56,11 +56,12 @@ def message_id(message: Message) -> str:
 def emit(topic: str, type_: str, *, occurred_at: datetime, key: str, producer: str, payload: dict,
          event_id: str | None = None, causation: Envelope | None = None) -> Outgoing:
     """Validate a payload against its schema and wrap it in an envelope for the outbox."""
+    dumped = dump_payload(type_, 1, payload)
     envelope = new_envelope(
         type_, 1, occurred_at=occurred_at, key=key, producer=producer,
-        payload=dump_payload(type_, 1, payload), event_id=event_id, causation=causation,
+        payload=dumped, event_id=event_id, causation=causation,
     )
-    return Outgoing(topic, key, encode(envelope), {"event_id": envelope.event_id, "type": type_})
+    return Outgoing(topic, key, encode(envelope), {"event_id": envelope.event_id, "type": type_}, dumped)
 
 
 def dead_letter(topic: str, producer: str, message: Message, reason: str, fields_in_error: dict,
@@ -164,5 +165,8 @@ class BatchProcessor:
         except Exception as exc:  # a bug must not stop the pipeline; the record is kept for a replay
             log.exception("handler failed on %s", message.position)
             reason, fields, code = f"unexpected error: {type(exc).__name__}", {}, "error"
-        out = dead_letter(self.dead_letter_topic, self.producer, message, reason, fields, now, reason_code=code)
+        # A handler may say what a dead letter keeps of the message (intake: the identities sealed, ADR 10).
+        kept = getattr(self.handler, "kept", None)
+        original = kept(message) if kept is not None else message
+        out = dead_letter(self.dead_letter_topic, self.producer, original, reason, fields, now, reason_code=code)
         return [out], reason

@@ -43,6 +43,9 @@ _INSERT_HISTORY = insert(case_history)
 _INSERT_IDENTITIES = insert(case_identities)
 _USER = select(users).where(users.c.username == bindparam("username"))
 _BUMPS: dict[str, Insert] = {}
+_SET_SEQUENCE = (update(office_sequences).where(office_sequences.c.code == bindparam("k_code"),
+                                                office_sequences.c.year == bindparam("k_year"))
+                 .values(last=bindparam("last")))
 _ADD_ALERTS: dict[str, Insert] = {}
 
 
@@ -97,6 +100,7 @@ class BatchCases:
         self.known: set[str] = set()  # incident keys with a case
         self.checked: set[str] = set()
         self.users: dict[str, User | None] = {}
+        self.sequences: dict[tuple[str, int], int] = {}  # (office code, year): the last number given in the batch
         self.cases: list[dict[str, Any]] = []
         self.identities: list[dict[str, Any]] = []
         self.history: list[dict[str, Any]] = []
@@ -120,6 +124,16 @@ class BatchCases:
             self.users[username] = get_user(conn, username)
         return self.users[username]
 
+    def next_reference_number(self, conn: Connection, office: str, year: int) -> int:
+        """The batch's first case of an office and year takes its number as ever (the upsert also locks the row,
+        so a second worker waits for this batch's commit); the next ones count on, written once at flush."""
+        code = office_code(office)
+        if (code, year) in self.sequences:
+            self.sequences[code, year] += 1
+        else:
+            self.sequences[code, year] = next_reference_number(conn, office, year)
+        return self.sequences[code, year]
+
     def insert_case(self, case: Case) -> None:
         self.cases.append(_case_row(case))
         self.known.add(case.incident_key)
@@ -136,6 +150,9 @@ class BatchCases:
                                 (_INSERT_HISTORY, self.history)):
             if rows:
                 conn.execute(statement, rows)
+        if self.sequences:
+            conn.execute(_SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
+                                         for (code, year), last in self.sequences.items()])
         self.cases, self.identities, self.history = [], [], []
 
 
