@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, func, select
 
 from schemas.topics import CASE_EVENTS
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.sla_monitor.adapters import repository, tables
 from services.sla_monitor.bootstrap import SlaMonitor, build, migrate
+from services.sla_monitor.domain.events import SlaEvent
 from services.sla_monitor.domain.policy import Policy
+from tests.integration.sla_saving import saved_and_loaded_again
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 CASE = "c-0001"
@@ -86,3 +89,95 @@ def test_on_postgresql_a_tick_skips_clocks_another_transaction_is_working_on(pos
         assert m.tick(day(31)) == 0
         held.rollback()
     assert m.tick(day(31)) == 1
+
+
+def crossings(n: int) -> list[SlaEvent]:
+    return [SlaEvent(case_id=f"c-{k:04d}", clock="stall", episode=day(0).isoformat(), level="breach", period=1,
+                     occurred_at=day(30), due_at=day(30), started_at=day(0), reference="MOP-2024-0001",
+                     office="Mopti", stage="preliminary", assignee=None, recipient_role="team_leader",
+                     policy_version="default") for k in range(n)]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_claim_racing_an_uncommitted_one_waits_and_then_claims_nothing(
+        postgres: tuple[Engine, str]) -> None:
+    engine, schema = postgres
+    m = monitor(engine, schema)
+    events = crossings(300)
+    later: list[list[SlaEvent]] = []
+    with m.engine.connect() as first:
+        held = first.begin()
+        assert repository.claim(first, events) == events
+        second = threading.Thread(target=lambda: later.append(_claim_and_commit(m.engine, crossings(301))))
+        second.start()
+        second.join(0.5)
+        assert second.is_alive()  # waiting on the first transaction's rows, not claiming them again
+        held.commit()
+    second.join(10)
+    assert [e.case_id for e in later[0]] == ["c-0300"]
+    with m.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(tables.emitted)) == 301
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_claim_racing_one_rolled_back_claims_everything(postgres: tuple[Engine, str]) -> None:
+    engine, schema = postgres
+    m = monitor(engine, schema)
+    events = crossings(50)
+    later: list[list[SlaEvent]] = []
+    with m.engine.connect() as first:
+        held = first.begin()
+        repository.claim(first, events)
+        second = threading.Thread(target=lambda: later.append(_claim_and_commit(m.engine, events)))
+        second.start()
+        second.join(0.5)
+        held.rollback()
+    second.join(10)
+    assert later == [events]
+
+
+def _claim_and_commit(engine: Engine, events: list[SlaEvent]) -> list[SlaEvent]:
+    with engine.begin() as conn:
+        return repository.claim(conn, events)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_two_monitors_ticking_at_once_fire_each_of_many_clocks_once(
+        postgres: tuple[Engine, str]) -> None:
+    engine, schema = postgres
+    a, b = monitor(engine, schema), monitor(engine, schema)
+    a.processor.process([registered_case(n) for n in range(1500)], now=day(0))
+    barrier = threading.Barrier(2)
+    fired: list[int] = []
+
+    def tick(m: SlaMonitor) -> None:
+        barrier.wait()
+        fired.append(m.tick(day(31)))
+
+    threads = [threading.Thread(target=tick, args=(m,)) for m in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(fired) == 1500
+    with a.engine.connect() as conn:
+        values = conn.scalars(select(tables.outbox.c.value)).all()
+    cases = [json.loads(v)["payload"]["case_id"] for v in values if json.loads(v)["type"] == "SlaBreached"]
+    assert sorted(cases) == sorted(set(cases)) and len(cases) == 1500
+    assert a.tick(day(31)) == b.tick(day(31)) == 0
+
+
+def registered_case(n: int) -> Message:
+    case = f"c-{n:04d}"
+    payload = {"case_id": case, "reference": "MOP-2024-0001", "office": "Mopti", "stage": "preliminary",
+               "actor": "hro1", "assignee": "hro1", "reported_at": day(0)}
+    out = emit(CASE_EVENTS, "CaseRecorded", occurred_at=day(0), key=case, producer="casework", payload=payload)
+    return Message(out.topic, 0, n, out.key, out.value, out.headers)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_clocks_changed_in_different_fields_are_saved_together_and_read_back_as_they_were(
+        postgres: tuple[Engine, str]) -> None:
+    engine, schema = postgres
+    migrate(engine, schema)
+    saved_and_loaded_again(engine.execution_options(schema_translate_map={None: schema}))

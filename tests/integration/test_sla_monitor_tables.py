@@ -7,11 +7,13 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, Select, insert
+from sqlalchemy import Connection, Engine, Select, func, insert, select
 
 from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor.adapters import repository, tables
 from services.sla_monitor.bootstrap import migrate
+from services.sla_monitor.domain.events import SlaEvent
+from tests.integration.sla_saving import saved_and_loaded_again
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 
@@ -64,3 +66,22 @@ def test_the_next_deadline_is_read_from_the_index_too(tmp_path: Path) -> None:
     engine = migrated(tmp_path / "sla.sqlite")
     with engine.connect() as conn:
         assert "ix_sla_clocks_due" in plan(conn, repository.next_due_query())
+
+
+def test_a_claim_returns_only_events_never_claimed_before_each_once(tmp_path: Path) -> None:
+    engine = migrated(tmp_path / "sla.sqlite")
+    events = [SlaEvent(case_id=f"c-{k:04d}", clock="stall", episode=T0.isoformat(), level="breach", period=1,
+                       occurred_at=T0, due_at=T0, started_at=T0, reference="MOP-2024-0001", office="Mopti",
+                       stage="preliminary", assignee=None, recipient_role="team_leader", policy_version="1")
+              for k in range(1200)]
+    with engine.begin() as conn:
+        assert repository.claim(conn, events[:700] + events[:10]) == events[:700]
+    with engine.begin() as conn:
+        assert repository.claim(conn, events[::-1]) == events[700:][::-1]
+        assert repository.claim(conn, events) == []
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(tables.emitted)) == 1200
+
+
+def test_clocks_changed_in_different_fields_are_saved_together_and_read_back_as_they_were(tmp_path: Path) -> None:
+    saved_and_loaded_again(migrated(tmp_path / "sla.sqlite"))
