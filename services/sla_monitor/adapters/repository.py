@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     Connection,
-    RowMapping,
     Select,
     Table,
     TableValuedAlias,
@@ -42,8 +41,8 @@ _UPDATES: dict[tuple[str, ...], Update] = {}
 
 def load_case(conn: Connection, case_id: str) -> dict[str, Clock]:
     """The clocks of one case, locked until commit so a concurrent tick cannot fire them meanwhile."""
-    rows = conn.execute(_LOAD_CASE, {"case_id": case_id}).mappings()
-    return {row["clock"]: _clock(row) for row in rows}
+    rows = conn.execute(_LOAD_CASE, {"case_id": case_id})
+    return {row.clock: _clock(row) for row in rows}
 
 
 class BatchClocks:
@@ -62,8 +61,8 @@ class BatchClocks:
             chunk = wanted[start : start + CHUNK]
             for case_id in chunk:
                 self.cases[case_id] = {}
-            for row in conn.execute(_LOAD_CASES, {"ids": chunk}).mappings():
-                self.cases[row["case_id"]][row["clock"]] = _clock(row)
+            for row in conn.execute(_LOAD_CASES, {"ids": chunk}):
+                self.cases[row.case_id][row.clock] = _clock(row)
 
     def load_case(self, conn: Connection, case_id: str) -> dict[str, Clock]:
         if case_id not in self.cases:
@@ -82,7 +81,7 @@ class BatchClocks:
 
 def due(conn: Connection, t: datetime, limit: int) -> list[Clock]:
     """Running clocks with a deadline at or before `t`, earliest first, read from the head of the index."""
-    return [_clock(row) for row in conn.execute(due_query(t, limit)).mappings()]
+    return [_clock(row) for row in conn.execute(due_query(t, limit))]
 
 
 def due_query(t: datetime, limit: int) -> Select:
@@ -98,7 +97,7 @@ def due_query(t: datetime, limit: int) -> Select:
 def stale(conn: Connection, version: str, limit: int) -> list[Clock]:
     """Running clocks scheduled under another policy version (a scan: run once per start, not per tick)."""
     query = select(clocks).where(clocks.c.running, clocks.c.policy_version != version).limit(limit)
-    return [_clock(row) for row in conn.execute(query).mappings()]
+    return [_clock(row) for row in conn.execute(query)]
 
 
 def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> None:
@@ -240,12 +239,13 @@ def _row(c: Clock) -> dict[str, Any]:
     }
 
 
-def _clock(row: RowMapping) -> Clock:
+def _clock(row: Sequence[Any]) -> Clock:
+    """A row of `select(clocks)`, its columns in the table's order (unpacked by position: a tick reads thousands)."""
+    (case_id, name, reference, office, stage, assignee, started_at, episode, policy_version, periods_fired, warned,
+     escalated, pause_shift_us, paused_until, last_due, running, next_due) = row
     return Clock(
-        case_id=row["case_id"], name=row["clock"], reference=row["reference"], office=row["office"],
-        stage=row["stage"], assignee=row["assignee"], started_at=utc(row["started_at"]), episode=row["episode"],
-        policy_version=row["policy_version"], periods_fired=row["periods_fired"], warned=row["warned"],
-        escalated=row["escalated"], pause_shift=row["pause_shift_us"] * MICROSECOND,
-        paused_until=as_utc(row["paused_until"]), last_due=as_utc(row["last_due"]), running=row["running"],
-        next_due=as_utc(row["next_due"]),
+        case_id=case_id, name=name, reference=reference, office=office, stage=stage, assignee=assignee,
+        started_at=utc(started_at), episode=episode, policy_version=policy_version, periods_fired=periods_fired,
+        warned=warned, escalated=escalated, pause_shift=pause_shift_us * MICROSECOND, paused_until=as_utc(paused_until),
+        last_due=as_utc(last_due), running=running, next_due=as_utc(next_due),
     )

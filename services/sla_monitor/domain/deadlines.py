@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from services.sla_monitor.domain.policy import Policy, days
 
@@ -17,8 +16,10 @@ BREACH_RECIPIENT = {"recording": "team_leader", "stall": "team_leader", "review"
                     "closure_approval": "director"}
 
 
-@dataclass(frozen=True, order=True)
-class Deadline:
+class Deadline(NamedTuple):
+    """Ordered as a tuple, by due then rank: made and compared at a fraction of a dataclass's cost (a tick makes
+    several per clock)."""
+
     due: datetime
     rank: int
     level: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,11 +12,21 @@ from typing import Any
 TYPE_OF_LEVEL = {"warning": "SlaWarning", "breach": "SlaBreached", "escalation": "SlaEscalated",
                  "cleared": "SlaCleared"}
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "hrcase:sla_monitor")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 
 def event_id(case_id: str, clock: str, episode: str, period: int, level: str) -> str:
-    """The same crossing always gets the same id, so a replay re-emits nothing new downstream."""
-    return str(uuid.uuid5(NAMESPACE, f"{case_id}:{clock}:{episode}:{period}:{level}"))
+    """The same crossing always gets the same id, so a replay re-emits nothing new downstream.
+
+    `str(uuid.uuid5(NAMESPACE, name))`, computed without the UUID object (a third of the cost; a burst makes
+    thousands): SHA-1 of namespace and name, version 5 and the RFC 4122 variant set in the first 16 bytes.
+    """
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{case_id}:{clock}:{episode}:{period}:{level}".encode(),
+                                    usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)

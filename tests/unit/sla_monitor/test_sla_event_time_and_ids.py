@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta, timezone
 
+import pytest
 from sla_builders import Run, case_event, day, levels
 
 from services.sla_monitor.domain.clocks import CaseEvent
@@ -43,6 +44,15 @@ def test_event_ids_are_uuid5_of_case_clock_episode_period_and_level() -> None:
     assert breach.episode == episode
     assert breach.event_id == event_id("c-0001", "stall", episode, 1, "breach")
     assert breach.event_id == str(uuid.uuid5(NAMESPACE, f"c-0001:stall:{episode}:1:breach"))
+
+
+@pytest.mark.parametrize("case_id", ["c-0001", "case-00000000", "Ségou/ünïcode-\u2603", "x" * 64, ""])
+@pytest.mark.parametrize("period", [0, 1, 17, 1000])
+def test_event_ids_are_exactly_what_the_uuid_module_makes_for_any_name(case_id: str, period: int) -> None:
+    for clock, level in (("recording", "warning"), ("stall", "escalation"), ("closure_approval", "cleared")):
+        name = f"{case_id}:{clock}:2024-03-04T08:00:00.250000+00:00:{period}:{level}"
+        expected = str(uuid.uuid5(NAMESPACE, name))
+        assert event_id(case_id, clock, "2024-03-04T08:00:00.250000+00:00", period, level) == expected
 
 
 def test_the_episode_of_a_clock_is_its_anchor_in_utc_whatever_offset_the_event_carried() -> None:
