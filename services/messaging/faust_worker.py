@@ -106,9 +106,11 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     app.on_before_shutdown.connect(close_publisher)  # type: ignore[arg-type]  # mode types it with mypy_extensions
 
     def relay_all() -> int:
-        moved = 0
-        while n := spec.mailboxes.relay(spec.engine, sink, max(options.batch_size, options.relay_batch)):
+        moved, limit = 0, max(options.batch_size, options.relay_batch)
+        while n := spec.mailboxes.relay(spec.engine, sink, limit):
             moved += n
+            if n < limit:  # drained: asking again would cost a query (and a pool ping) per batch to find nothing
+                break
         return moved
 
     def process(messages: list[Message]) -> None:
