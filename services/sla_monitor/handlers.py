@@ -61,7 +61,7 @@ class CaseEventHandler:
         before = clocks.load_case(conn, case_id) if clocks else repository.load_case(conn, case_id)
         event = CaseEvent(envelope.type, envelope.occurred_at, payload)
         after, events = apply_event(before, event, self.policy)
-        changes = [(before.get(name), clock) for name, clock in after.items()]
+        changes = [(before.get(name), clock) for name, clock in after.items() if before.get(name) is not clock]
         if clocks:
             clocks.save(changes)
         else:

@@ -103,7 +103,8 @@ def stale(conn: Connection, version: str, limit: int) -> list[Clock]:
 def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> None:
     """Write (as loaded, as now) pairs: insert clocks not loaded before, update the ones that changed."""
     new = [_row(after) for before, after in changes if before is None]
-    changed = [(before, after) for before, after in changes if before is not None and before != after]
+    changed = [(before, after) for before, after in changes
+               if before is not None and before is not after and before != after]
     if new:
         conn.execute(_INSERT_CLOCKS, new)
     if not changed:

@@ -67,7 +67,9 @@ def fire(clock: Clock, t: datetime, policy: Policy) -> tuple[Clock, list[SlaEven
             escalated=clock.escalated or d.level == "escalation",
             periods_fired=d.period if d.level == "breach" else clock.periods_fired,
         )
-    return _scheduled(clock, policy), events
+    # The loop ended on the clock's next deadline: schedule it by that rather than work it out again.
+    due = d.due if d is not None else None
+    return (clock if due == clock.next_due else _with(clock, next_due=due)), events
 
 
 def reschedule(clock: Clock, policy: Policy) -> Clock:
