@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 
 from services.casework import bootstrap as casework_boot
 from services.casework import gauges as casework_gauges
-from services.casework.adapters.vault import IdentityVault
 from services.casework.api.settings import ApiSettings
 from services.clock import Clock
 from services.config import Settings
@@ -27,6 +26,7 @@ from services.messaging.store import Mailboxes
 from services.metrics import Metrics, register_backlog, register_lag
 from services.sla_monitor import bootstrap as sla_boot
 from services.sla_monitor import gauges as sla_gauges
+from services.vault import IdentityVault
 
 log = logging.getLogger(__name__)
 

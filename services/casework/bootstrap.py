@@ -13,11 +13,11 @@ from sqlalchemy import Connection, Engine
 from schemas.topics import CASEWORK_DEAD_LETTER, INCIDENTS, SLA_EVENTS
 from services.casework import handlers
 from services.casework.adapters import tables
-from services.casework.adapters.vault import IdentityVault
 from services.casework.domain import commands
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
 from services.messaging.store import Mailboxes
+from services.vault import IdentityVault
 
 T = TypeVar("T")
 

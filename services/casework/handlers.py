@@ -15,7 +15,6 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
-from services.casework.adapters.vault import IdentityVault
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event, apply, registered
@@ -24,6 +23,7 @@ from services.casework.domain.reference import case_id_for, reference
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import emit
+from services.vault import IdentityVault
 
 PRODUCER = "casework"
 DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from services.casework import bootstrap, gauges
 from services.casework.adapters.dispatcher import start_delivery
-from services.casework.adapters.vault import IdentityVault
 from services.casework.api.server import start_api
 from services.casework.api.settings import ApiSettings
 from services.config import Settings
 from services.messaging.faust_worker import WorkerSpec
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_lag
+from services.vault import IdentityVault
 
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:

@@ -45,9 +45,9 @@ def reseal(data_dir: str) -> None:
     """Encrypt identities stored in clear by an older version, and move all to the newest configured key."""
     from services.casework import bootstrap
     from services.casework.adapters.identity_store import reseal_all
-    from services.casework.adapters.vault import IdentityVault
     from services.casework.api.settings import ApiSettings
     from services.config import Settings
+    from services.vault import IdentityVault
 
     settings = Settings.from_env(data_dir=data_dir)
     production = ApiSettings.from_env(settings.web_bind).production

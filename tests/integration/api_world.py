@@ -18,7 +18,6 @@ from schemas.topics import INCIDENTS, SLA_EVENTS
 from services.casework import bootstrap
 from services.casework.adapters import repository as repo
 from services.casework.adapters import tables, token_store
-from services.casework.adapters.vault import IdentityVault
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
 from services.casework.bootstrap import Casework
@@ -28,6 +27,7 @@ from services.clock import SimulatedClock
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
+from services.vault import IdentityVault
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)

@@ -9,7 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.casework.adapters import repository as repo
-from services.casework.adapters.vault import IdentityVault, MissingKey
+from services.vault import IdentityVault, MissingKey
 from tests.integration.api_world import CONTACT, REFS, VICTIM, WITNESS, World, build_template, open_world
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 
 from services.casework.adapters.tables import case_identities
-from services.casework.adapters.vault import IdentityVault
+from services.vault import IdentityVault
 
 
 def reseal_all(conn: Connection, vault: IdentityVault, batch: int = 500) -> int:
