@@ -177,8 +177,22 @@ def _check_field(field: fields.Field) -> None:
         raise Unsupported(f"field options of {field.name}")
 
 
-def _loader(field: Any) -> Load:  # a field of one of the kinds below, each with its own attributes
+# What a field does to a value; a String subclass that overrides none of these is a String with validators.
+_CONVERSIONS = ("serialize", "deserialize", "_serialize", "_deserialize", "_validate", "_validate_missing",
+                "get_value", "make_error")
+
+
+def _kind(field: Any) -> type:
+    """The field's class, or String for a subclass that only adds validators and metadata (SealedIdentities)."""
     kind = type(field)
+    if kind is not fields.String and issubclass(kind, fields.String) \
+            and all(getattr(kind, name) is getattr(fields.String, name) for name in _CONVERSIONS):
+        return fields.String
+    return kind
+
+
+def _loader(field: Any) -> Load:  # a field of one of the kinds below, each with its own attributes
+    kind = _kind(field)
     if kind is fields.String:
         return _load_str
     if kind is fields.Integer:
@@ -243,7 +257,7 @@ def _nested(field: Any) -> Compiled:
 
 
 def _dumper(field: Any) -> Dump:
-    kind = type(field)
+    kind = _kind(field)
     if kind is fields.String:
         return _dump_str
     if kind is fields.Integer:

@@ -1,6 +1,8 @@
-"""Incident events: IncidentReported (from a sitrep), IncidentAccepted, IncidentRejected."""
+"""Incident events: IncidentReported (from a sitrep), IncidentAccepted, IncidentRejected; an incident as written."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -37,8 +39,26 @@ class IdentitiesSchema(Schema):
     sources = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
 
 
-class IncidentReportedSchema(Schema):
-    """IncidentReported v1: one incident as written in a weekly situation report."""
+class SealedIdentities(fields.String):
+    """The identities of an incident sealed where it entered hrcase: "fernet:" and a Fernet token (ADR 10).
+
+    Only the identity key opens them (casework, for the people allowed to see them; intake, to validate them).
+    """
+
+    PATTERN = r"^fernet:[A-Za-z0-9_-]+={0,2}$"
+    MAX_LENGTH = 1_000_000
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(
+            validate=[validate.Length(max=self.MAX_LENGTH),
+                      validate.Regexp(self.PATTERN, error="must be identities sealed at the edge (\"fernet:\" and "
+                                                          "a Fernet token), never in the clear")],
+            metadata={**SENSITIVE, "description": "IdentitiesSchema as JSON, Fernet-encrypted under the identity key"},
+            **kwargs)
+
+
+class _IncidentSchema(Schema):
+    """What every form of an incident has, identities apart."""
 
     sitrep_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"))
     incident_number = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100000))
@@ -54,12 +74,24 @@ class IncidentReportedSchema(Schema):
     summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     assignee = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
                              metadata={"description": "username of the HRO who will record it, if known"})
-    identities = fields.Nested(IdentitiesSchema, load_default=dict, metadata=SENSITIVE)
 
     @validates_schema
     def occurred_before_reported(self, data: dict, **_: object) -> None:
         if "occurred_at" in data and "reported_at" in data and data["occurred_at"] > data["reported_at"]:
             raise ValidationError("occurred after it was reported", field_name="occurred_at")
+
+
+class IncidentAsWrittenSchema(_IncidentSchema):
+    """An incident as a situation report, a form or the API gives it, identities in the clear: what intake's rules
+    check. Never on a topic: the edge seals the identities first (IncidentReported)."""
+
+    identities = fields.Nested(IdentitiesSchema, load_default=dict, metadata=SENSITIVE)
+
+
+class IncidentReportedSchema(_IncidentSchema):
+    """IncidentReported v1: one incident as written in a weekly situation report, its identities sealed."""
+
+    identities = SealedIdentities()
 
 
 class IncidentAcceptedSchema(IncidentReportedSchema):

@@ -24,6 +24,7 @@ from services.messaging.processing import BatchProcessor
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes
 from services.metrics import Metrics, register_backlog, register_lag
+from services.sealing import seal_outgoing
 from services.sla_monitor import bootstrap as sla_boot
 from services.sla_monitor import gauges as sla_gauges
 from services.vault import IdentityVault
@@ -53,13 +54,14 @@ class EmbeddedRuntime:
         intake_boot.migrate(engines["intake"])
         casework_boot.migrate(engines["casework"])
         sla_boot.migrate(engines["sla_monitor"])
-        self.intake = intake_boot.build(engines["intake"], offices=settings.offices,
-                                        observer=self.metrics.observer("intake"))
         self.api_settings = ApiSettings.from_env(settings.web_bind)
-        # A development key kept in the data dir unless production demands a configured one (HRCASE_ENV).
-        vault = IdentityVault.from_env(dev_dir=None if self.api_settings.production else data)
+        # A development key kept in the data dir unless production demands a configured one (HRCASE_ENV). One key
+        # for the edge (`submit`), intake and casework: identities are sealed as they enter (ADR 10).
+        self.vault = IdentityVault.from_env(dev_dir=None if self.api_settings.production else data)
+        self.intake = intake_boot.build(engines["intake"], offices=settings.offices,
+                                        observer=self.metrics.observer("intake"), vault=self.vault)
         self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"),
-                                            vault=vault)
+                                            vault=self.vault)
         self.sla = sla_boot.build(engines["sla_monitor"], settings.policy(),
                                   observer=self.metrics.observer("sla_monitor"))
         self.consumers = [
@@ -73,8 +75,8 @@ class EmbeddedRuntime:
         return _Consumer(name, processor, engine, mailboxes, self.log.subscriber(name, processor.topics))
 
     def submit(self, records: Iterable[Outgoing]) -> int:
-        """Append situation-report records to the log (the embedded `sitrep publish`)."""
-        batch = list(records)
+        """Append situation-report records to the log (the embedded `sitrep publish`), identities sealed."""
+        batch = seal_outgoing(records, self.vault)
         self.log.publish(batch)
         return len(batch)
 

@@ -1,7 +1,10 @@
-"""Identities of victims, witnesses and sources encrypted at rest with Fernet, under a key from configuration."""
+"""Identities of victims, witnesses and sources sealed with Fernet, under a key from configuration (ADR 8 and 10)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -10,19 +13,32 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 log = logging.getLogger(__name__)
 PREFIX = "fernet:"
 KEY_VARIABLE = "HRCASE_IDENTITY_KEY"
 DEV_KEY_FILE = "identity.key"
+# The digest key is derived from the identity key, never the key itself: a digest reveals nothing of the key.
+DIGEST_INFO = b"hrcase:identities-digest:v1"
 
 
 class MissingKey(RuntimeError):
     """No identity key is configured where one is required (the Kafka runtime, production)."""
 
 
+class WrongKey(MissingKey):
+    """Something sealed cannot be opened with any configured key (another installation's, or altered)."""
+
+
+def production(env: dict[str, str] | None = None) -> bool:
+    """HRCASE_ENV=production: a key must be configured, no development key is ever generated."""
+    return (os.environ if env is None else env).get("HRCASE_ENV", "").lower() == "production"
+
+
 class IdentityVault:
-    """Seals the identities record of a case before it is stored, and opens it for those allowed to see it.
+    """Seals identities where a record enters hrcase, and opens them for those allowed to see them.
 
     Several keys may be configured (comma-separated, newest first): the first encrypts, all decrypt, so a key
     can be rotated without re-encrypting every row at once.
@@ -33,9 +49,11 @@ class IdentityVault:
         if not names:
             raise MissingKey(f"no identity key given; set {KEY_VARIABLE}")
         try:
-            self._fernet = MultiFernet([Fernet(k.encode()) for k in names])
+            fernets = [Fernet(k.encode()) for k in names]
         except (ValueError, TypeError) as exc:
             raise MissingKey(f"{KEY_VARIABLE} is not a valid Fernet key (32 url-safe base64 bytes): {exc}") from None
+        self._fernet = MultiFernet(fernets)
+        self._digest_keys = [_digest_key(k) for k in names]
 
     @classmethod
     def generate(cls) -> IdentityVault:
@@ -52,9 +70,23 @@ class IdentityVault:
                              "with a key from configuration (generate one with `hrcase api keygen`)")
         return cls(_dev_key(Path(dev_dir)))
 
-    def seal(self, identities: dict[str, Any]) -> str:
-        text = json.dumps(identities, sort_keys=True, separators=(",", ":"))
-        return PREFIX + self._fernet.encrypt(text.encode()).decode()
+    @classmethod
+    def configured(cls, data_dir: Path) -> IdentityVault:
+        """The key of a process of this installation: configured, or (outside production) the data dir's own."""
+        return cls.from_env(dev_dir=None if production() else data_dir)
+
+    def encrypt(self, data: bytes) -> str:
+        return PREFIX + self._fernet.encrypt(data).decode()
+
+    def decrypt(self, stored: str) -> bytes:
+        """The bytes `encrypt` sealed, under any configured key; WrongKey if none opens them."""
+        try:
+            return self._fernet.decrypt(stored.removeprefix(PREFIX).encode())
+        except (InvalidToken, UnicodeEncodeError):
+            raise WrongKey(f"identities cannot be decrypted with the configured {KEY_VARIABLE}") from None
+
+    def seal(self, identities: Any) -> str:
+        return self.encrypt(json.dumps(identities, sort_keys=True, separators=(",", ":")).encode())
 
     def open(self, stored: str | None) -> dict[str, Any]:
         if not stored:
@@ -62,11 +94,18 @@ class IdentityVault:
         if not stored.startswith(PREFIX):  # written before encryption at rest existed
             data: dict[str, Any] = json.loads(stored)
             return data
-        try:
-            opened: dict[str, Any] = json.loads(self._fernet.decrypt(stored[len(PREFIX):].encode()))
-        except InvalidToken:
-            raise MissingKey(f"identities cannot be decrypted with the configured {KEY_VARIABLE}") from None
+        opened: dict[str, Any] = json.loads(self.decrypt(stored))
         return opened
+
+    def digests(self, data: bytes) -> list[str]:
+        """HMAC-SHA256 of `data` under each configured key's digest key, newest first: equal for equal data
+        whatever the ciphertext, and no guessing of names from it without the key."""
+        return [hmac.new(key, data, hashlib.sha256).hexdigest() for key in self._digest_keys]
+
+
+def _digest_key(name: str) -> bytes:
+    raw = base64.urlsafe_b64decode(name.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=DIGEST_INFO).derive(raw)
 
 
 def _dev_key(directory: Path) -> str:

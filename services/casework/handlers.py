@@ -23,6 +23,7 @@ from services.casework.domain.reference import case_id_for, reference
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import emit
+from services.sealing import seal_record
 from services.vault import IdentityVault
 
 PRODUCER = "casework"
@@ -68,7 +69,10 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
                batch: repo.BatchCases | None = None, envelope: Envelope | None = None) -> Sequence[Outgoing]:
     """Entry point for the consumed topics: accepted incidents and SLA events."""
     envelope = envelope or decode(message.value)
-    payload = load_payload(envelope.type, envelope.version, envelope.payload)
+    raw = envelope.payload
+    if envelope.type == "IncidentAccepted":  # one from before identities were sealed at the edge: seal it (ADR 10)
+        raw = seal_record(raw, vault)
+    payload = load_payload(envelope.type, envelope.version, raw)
     if envelope.type == "IncidentAccepted":
         return register_case(conn, payload, now, vault, batch)
     if envelope.type.startswith("Sla"):
@@ -101,7 +105,7 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     details["summary"] = incident["summary"]
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
-    identities = vault.seal(incident.get("identities") or {})
+    identities = incident.get("identities") or vault.seal({})  # sealed at the edge, stored as it came (ADR 10)
     if batch:
         batch.insert_case(case)
         batch.save_identities(case.case_id, identities)

@@ -70,7 +70,8 @@ def export_history(data_dir: str, folder: str) -> None:
 
     manifest = export(open_runtime(data_dir), Path(folder))
     click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
-    click.echo("it holds identities of victims, witnesses and sources: handle it as the database itself")
+    click.echo("identities of victims, witnesses and sources are in it sealed with the identity key: restoring it "
+               "needs that key; handle it as the database itself")
 
 
 @click.command("simulate")

@@ -59,14 +59,19 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--bootstrap", envvar="HRCASE_KAFKA_BOOTSTRAP", default=None, help="host:port of a broker.")
 def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
-    """Send situation reports' incidents to Kafka (idempotent producer, acks=all), keyed by incident key."""
+    """Send situation reports' incidents to Kafka (idempotent producer, acks=all), keyed by incident key; their
+    identities sealed with the identity key first (HRCASE_IDENTITY_KEY, or the data dir's development key)."""
     from services.messaging.kafka import KafkaPublisher
+    from services.sealing import seal_outgoing
+    from services.vault import IdentityVault
 
-    publisher = KafkaPublisher(bootstrap or Settings.from_env().kafka_bootstrap, client_id="hrcase-sitrep")
+    settings = Settings.from_env()
+    vault = IdentityVault.configured(settings.data_dir)
+    publisher = KafkaPublisher(bootstrap or settings.kafka_bootstrap, client_id="hrcase-sitrep")
     try:
         for name in files:
             try:
-                records = read_sitrep(Path(name))
+                records = seal_outgoing(read_sitrep(Path(name)), vault)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
             publisher.publish(records)

@@ -110,7 +110,8 @@ def db_upgrade(data_dir: str) -> None:
 
 @click.command()
 @data_dir_option
-@click.option("--show-original", is_flag=True, help="Print each original record (may hold identities).")
+@click.option("--show-original", is_flag=True,
+              help="Print each original record (identities sealed; a record that is not JSON is sealed whole).")
 def rejected(data_dir: str, show_original: bool) -> None:
     """List dead-lettered records with their reasons (nothing is ever dropped silently)."""
     runtime = open_runtime(data_dir)

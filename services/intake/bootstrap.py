@@ -15,6 +15,7 @@ from services.intake.handlers import PRODUCER, IntakeHandler
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
 from services.messaging.store import Mailboxes
+from services.vault import IdentityVault
 
 __all__ = ["DEFAULT_OFFICES", "Intake", "build", "migrate"]
 
@@ -41,11 +42,14 @@ class Intake:
             return repository.rejected_count(conn)
 
 
-def build(engine: Engine, offices: Collection[str] = DEFAULT_OFFICES, observer: Observer | None = None) -> Intake:
+def build(engine: Engine, offices: Collection[str] = DEFAULT_OFFICES, observer: Observer | None = None,
+          vault: IdentityVault | None = None) -> Intake:
+    """The runtimes pass the configured vault (the one the edges and casework hold); without one (tests), a
+    throwaway key seals what arrives in the clear."""
     mailboxes = Mailboxes(inbox, outbox)
     processor = BatchProcessor(
         engine=engine, mailboxes=mailboxes, topics=(SITREP_INCIDENTS,), producer=PRODUCER,
-        dead_letter_topic=INTAKE_REJECTED, handler=IntakeHandler(offices), observer=observer,
+        dead_letter_topic=INTAKE_REJECTED, handler=IntakeHandler(offices, vault), observer=observer,
     )
     return Intake(engine=engine, processor=processor, mailboxes=mailboxes, offices=tuple(offices))
 

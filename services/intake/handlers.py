@@ -18,9 +18,19 @@ from schemas.errors import SchemaError
 from schemas.topics import INCIDENTS, INTAKE_REJECTED
 from services.intake.adapters import repository
 from services.intake.domain.dedup import Accept, Conflict, Facts, Replay, decide, facts_of
-from services.intake.domain.incident import DEFAULT_OFFICES, raw_incident_key, validate
+from services.intake.domain.incident import (
+    DEFAULT_OFFICES,
+    content_hash,
+    content_hash_in_clear,
+    identities_text,
+    load_identities,
+    raw_incident_key,
+    validate,
+)
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import dead_letter, emit
+from services.sealing import open_identities, open_record, open_value, plain_form, seal_record, seal_value
+from services.vault import IdentityVault
 
 PRODUCER = "intake"
 
@@ -55,10 +65,15 @@ Checked = tuple[str | None, dict[str, Any] | None, Facts | None, SchemaError | N
 
 
 class IntakeHandler:
-    """Validates, de-duplicates and records one incident, in the processor's transaction."""
+    """Validates, de-duplicates and records one incident, in the processor's transaction.
 
-    def __init__(self, offices: Collection[str] = DEFAULT_OFFICES):
+    It holds the identity key: it opens sealed identities to validate them, seals those an outside producer sent
+    in the clear, and never lets them out in the clear, not even in a dead letter (ADR 10).
+    """
+
+    def __init__(self, offices: Collection[str] = DEFAULT_OFFICES, vault: IdentityVault | None = None):
         self.offices = tuple(offices)
+        self.vault = vault or IdentityVault.generate()
         self._accepted: repository.BatchAccepted | None = None
         self._checked: dict[str, Checked] = {}
 
@@ -66,12 +81,26 @@ class IntakeHandler:
         """(raw key, validated record, its facts, or why it is invalid): what a record is, before the database."""
         key: str | None = None
         try:
-            raw = parse(message.value)
+            raw = parse(open_value(message.value, self.vault))
             key = raw_incident_key(raw)
-            record = validate(raw, now, self.offices)
+            record = validate(open_record(raw, self.vault), now, self.offices)
         except SchemaError as exc:
             return key, None, None, exc
-        return key, record, facts_of(record), None
+        facts = facts_of(record, self.vault.digests(identities_text(record["identities"]))[0])
+        # What goes on: identities as sealed at the edge (or sealed here), absent if the record had none.
+        sealed = seal_record(raw, self.vault).get("identities")
+        return key, {**record, "identities": sealed} if sealed else _without_identities(record), facts, None
+
+    def kept(self, message: Message) -> Message:
+        """What a dead letter keeps of a record: its bytes, the identities sealed (the processor's dead letters)."""
+        return replace(message, value=seal_value(message.value, self.vault))
+
+    def _also_same(self, record: dict[str, Any]) -> list[str]:
+        """The record's content hashes under the older identity keys, and as hashed before identities were sealed."""
+        sealed = record.get("identities")
+        plain = {**record, "identities": load_identities(open_identities(sealed, self.vault)) if sealed else {}}
+        older = self.vault.digests(identities_text(plain["identities"]))[1:]
+        return [*(content_hash(plain, digest) for digest in older), content_hash_in_clear(plain)]
 
     @contextmanager
     def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
@@ -102,11 +131,13 @@ class IntakeHandler:
         batch = self._accepted
         if batch is not None:
             decision = decide(facts, batch.accepted(conn, key),
-                              batch.same_place_and_day(conn, facts.occurred_on, facts.location))
+                              batch.same_place_and_day(conn, facts.occurred_on, facts.location),
+                              lambda: self._also_same(record))
         else:
             decision = decide(
                 facts, repository.accepted(conn, key),
                 repository.same_place_and_day(conn, facts.occurred_on, facts.location),
+                lambda: self._also_same(record),
             )
         if isinstance(decision, Replay):
             log.info("incident %s seen before with the same content: nothing to do", key)
@@ -129,14 +160,20 @@ class IntakeHandler:
 
     def _reject(self, conn: Connection, message: Message, error: SchemaError, key: str | None,
                 now: datetime, code: str) -> Sequence[Outgoing]:
-        digest = hashlib.sha256(message.value).hexdigest()
-        # A replayed report brings the same bytes again: their rejection is already on the dead letter.
-        if repository.was_rejected(conn, digest):
+        # A replayed report brings the same record again: its rejection is already on the dead letter. Sealed
+        # identities differ each time they are sealed: a record holding them is known by a keyed digest instead.
+        plain = plain_form(message.value, self.vault)
+        digests = [hashlib.sha256(message.value).hexdigest()] if plain is None else self.vault.digests(plain)
+        if any(repository.was_rejected(conn, digest) for digest in digests):
             log.info("record %s (%s) was rejected before: not dead-lettered again", message.position, key)
             return []
-        repository.add_rejected(conn, digest, key, error.reason, message.position, now)
+        repository.add_rejected(conn, digests[0], key, error.reason, message.position, now)
         log.info("record %s (%s) rejected", message.position, key)
-        out = dead_letter(INTAKE_REJECTED, PRODUCER, message, error.reason, error.fields, now,
+        out = dead_letter(INTAKE_REJECTED, PRODUCER, self.kept(message), error.reason, error.fields, now,
                           type_="IncidentRejected", incident_key=key)
         # A bounded code for metric labels ("invalid" or "conflict"); the free-text reason must not be a label.
         return [replace(out, headers={**out.headers, "reason_code": code})]
+
+
+def _without_identities(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "identities"}

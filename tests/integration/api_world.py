@@ -54,7 +54,8 @@ def incident_message(number: int, office: str = "Mopti", assignee: str | None = 
         "occurred_at": T0 - timedelta(days=1), "office": office, "location": "Konna",
         "violation_types": ["abduction"], "perpetrator_category": "unidentified", "victims": {"female_adult": 1},
         "source_type": "ngo", "summary": "a woman abducted on the road", "assignee": assignee,
-        "identities": {"victims": [{"name": VICTIM, "contact": CONTACT}], "witnesses": [{"name": WITNESS}]},
+        # Sealed at the edge, as intake hands them on (ADR 10).
+        "identities": KEY.seal({"victims": [{"name": VICTIM, "contact": CONTACT}], "witnesses": [{"name": WITNESS}]}),
     }
     out = emit(INCIDENTS, "IncidentAccepted", occurred_at=T0, key=key, producer="intake", payload=payload,
                event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"test:{key}")))

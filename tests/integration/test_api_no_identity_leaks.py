@@ -1,7 +1,9 @@
-"""A full scenario (the demo's six weeks, the API, alert delivery) scanned for identities: logs, metrics, exports."""
+"""A full scenario (the demo's six weeks, the API, alert delivery, records refused) scanned for identities: logs,
+metrics, exports, and every byte of the embedded log and of each service's database (ADR 10)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import urllib.request
@@ -14,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from prometheus_client import generate_latest
 
-from schemas.topics import CASE_EVENTS, INCIDENTS, SLA_EVENTS
+from schemas.topics import CASE_EVENTS, INCIDENTS, INTAKE_REJECTED, SLA_EVENTS
 from services.casework.adapters import access_log, preferences, token_store
 from services.casework.adapters import repository as repo
 from services.casework.adapters.channels import SmtpChannel, WebhookChannel
@@ -28,7 +30,10 @@ from services.demo import Demo
 from services.demo_script import END
 from services.embedded import EmbeddedRuntime
 from services.intake.adapters.sitrep_files import read_sitrep
+from services.sealing import plain_form
+from tests.factories import incident
 from tests.integration.api_channels import smtp_server, webhook_server
+from tests.leak_scan import every_row, forms, revealed, sqlite_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
 
@@ -50,9 +55,33 @@ def identities_in_examples() -> set[str]:
     return found
 
 
-SECRETS = identities_in_examples()
+# Named in what the scenario adds to the demo: through the API, a sitrep file, a refused record, a damaged line.
+API_NAMES = ("Tiéman Konaté-Sidibé", "Hawa Dembélé-Kanouté")
+FILE_NAMES = ("Bréhima Sanogo-Diarra", "Assétou Camara-Koïta", "+223 6611 2233")
+REFUSED_NAMES = ("Nianankoro Fomba-Diakité", "Salimata Doumbia-Togola")
+SECRETS = identities_in_examples() | {*API_NAMES, *FILE_NAMES, *REFUSED_NAMES}
 # As written, and as JSON writes non-ASCII letters (Aïssata -> A\u00efssata): a leak in either form is found.
-FORMS = {form for secret in SECRETS for form in (secret, json.dumps(secret)[1:-1])}
+FORMS = forms(SECRETS)
+
+
+def extra_sitrep(path: Path) -> Path:
+    """A week more: an incident (twice, as a repeated report), one refused (unknown office), a damaged line."""
+    named = incident("SR-MOP-2026-W49", 1, END - timedelta(days=1), "Mopti", assignee="amadou.hro", identities={
+        "victims": [{"name": FILE_NAMES[0], "contact": FILE_NAMES[2]}], "sources": [{"name": FILE_NAMES[1]}]})
+    refused = incident("SR-MOP-2026-W49", 2, END - timedelta(days=1), "Atlantis", location="Konna",
+                       identities={"witnesses": [{"name": REFUSED_NAMES[0]}]})
+    damaged = f'{{"sitrep_id": "SR-MOP-2026-W49", "incident_number": 3, "identities": {{"victims": [{{"name": ' \
+              f'"{REFUSED_NAMES[1]}"}}]'
+    path.write_text("\n".join([json.dumps(named), json.dumps(named), json.dumps(refused), damaged]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def post(url: str, token: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def get(url: str, token: str) -> Any:
@@ -69,6 +98,10 @@ def scenario(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[dict[
     lines: list[str] = []
     demo = Demo(runtime, EXAMPLES, lines.append)
     demo.run()
+    week = str(extra_sitrep(tmp_path / "w49.jsonl"))
+    loaded = CliRunner().invoke(cli, ["sitrep", "load", "--data-dir", str(data), week])
+    assert loaded.exit_code == 0 and "4 incident records queued" in loaded.output, loaded.output
+    runtime.run_until_idle(END)
     yield {"runtime": runtime, "data": data, "lines": lines, "now": END}
 
 
@@ -97,8 +130,12 @@ def scan(scenario: dict[str, Any], smtp: tuple[Any, int], hooks: tuple[Any, str]
     dispatcher.run_once(now + timedelta(days=1))
 
     server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0).start()
-    shown = []
+    shown, shown_text = [], []
     try:
+        queued = post(f"{server.url}/incidents", tokens["aissata.tl"], {**incident(
+            "API-2026-12", 1, now - timedelta(hours=2), "Mopti", assignee="fatou.hro"), "identities": {
+            "victims": [{"name": API_NAMES[0]}], "witnesses": [{"name": API_NAMES[1]}]}})
+        assert queued["status"] == "queued"
         for user in people:  # everyone reads everything they may: lists, queue, alerts, each case of theirs
             token = tokens[user.username]
             listing = get(f"{server.url}/cases?page_size=200", token)
@@ -110,12 +147,16 @@ def scan(scenario: dict[str, Any], smtp: tuple[Any, int], hooks: tuple[Any, str]
                     api_text.append(json.dumps(case))
                 else:
                     shown.append(user.username)
+                    shown_text.append(json.dumps(case))
             for text in api_text:
                 assert not [s for s in FORMS if s in text], user.username
         access = get(f"{server.url}/access-log?page_size=200", tokens["auditor.diallo"])
     finally:
         server.stop()
     assert shown, "the people who may see identities did see them"
+    # The scan can see them: the API shows them, opened, to the people allowed to see them.
+    assert len(revealed("".join(shown_text), FORMS)) >= len(SECRETS) // 2
+    runtime.run_until_idle(now)  # the incident submitted through the API, through intake to casework
 
     def hrcase(*args: str) -> str:
         result = CliRunner().invoke(cli, [*args, "--data-dir", str(data)], catch_exceptions=False)
@@ -138,10 +179,32 @@ def scan(scenario: dict[str, Any], smtp: tuple[Any, int], hooks: tuple[Any, str]
                                               for m in runtime.log.read_topic(t)),
     }
     assert inbox.messages and handler.received and access["total"] > 50
-    # The scan can see them: the accepted incidents intake hands to casework do carry identities.
-    accepted = "".join(m.value.decode() for m in runtime.log.read_topic(INCIDENTS))
-    assert len([s for s in FORMS if s in accepted]) >= len(SECRETS) // 2
     for name, text in exports.items():
         assert text.strip(), name
         leaked = sorted(s for s in FORMS if s in text)
         assert not leaked, f"{name} reveals {leaked}"
+    scan_storage(runtime, data)
+
+
+def scan_storage(runtime: EmbeddedRuntime, data: Path) -> None:
+    """Every byte of the embedded log and of each service's database, every row of every table, every dead letter's
+    original: identities only ever sealed, and what was sealed there opens to the names."""
+    vault, casework = runtime.vault, runtime.casework
+    cases = {c.incident_key: c for c in casework.read(lambda conn: repo.list_cases(conn, limit=10**6))}
+    for key, names in (("API-2026-12#1", API_NAMES), ("SR-MOP-2026-W49#1", FILE_NAMES)):
+        stored = casework.read(lambda conn, k=key: repo.load_identities(conn, cases[k].case_id))
+        assert revealed(json.dumps(vault.open(stored), ensure_ascii=False), FORMS) >= set(names)
+    letters = [json.loads(m.value)["payload"] for m in runtime.log.read_topic(INTAKE_REJECTED)]
+    opened = [plain_form(base64.b64decode(p["original"]), vault) or b"" for p in letters
+              if p["incident_key"] in ("SR-MOP-2026-W49#2", None)]
+    assert revealed(b"".join(opened), FORMS) >= set(REFUSED_NAMES)  # both refused records, kept sealed
+    assert len(runtime.log.read_topic(INCIDENTS)) >= 16
+    stores = {f"{name} table {table}": rows
+              for name, engine in (("log", runtime.log.engine), ("intake", runtime.intake.engine),
+                                   ("casework", casework.engine), ("sla_monitor", runtime.sla.engine))
+              for table, rows in every_row(engine).items()}
+    assert {"log table log_records", "intake table rejected_records", "casework table case_identities"} <= set(stores)
+    stores |= {f"file {name}": content for name, content in sqlite_files(data).items()}
+    assert {"file log.sqlite", "file intake.sqlite", "file casework.sqlite"} <= set(stores)
+    for name, content in stores.items():
+        assert not revealed(content, FORMS), f"{name} reveals {sorted(revealed(content, FORMS))}"

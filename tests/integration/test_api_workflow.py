@@ -132,6 +132,8 @@ def test_a_submitted_incident_goes_to_sitrep_incidents_as_a_raw_record_for_intak
     assert (record["topic"], record["key"]) == (SITREP_INCIDENTS, "API-1#1")
     assert record["value"]["assignee"] == "awa"  # an HRO who names nobody records it themselves
     assert "type" not in record["value"] and record["value"]["summary"] == INCIDENT["summary"]
+    assert "X Y" not in json.dumps(record)  # sealed before the outbox, opened only by the vault (ADR 10)
+    assert world.casework.vault.open(record["value"]["identities"]) == {"victims": [{"name": "X Y"}]}
     invalid = world.call("POST", "/incidents", "awa", {**INCIDENT, "violation_types": ["gossip"]})
     assert invalid.status_code == 422 and len(world.outbox()) == 1
     spec = world.call("GET", "/openapi.json", None).get_json()  # dead letters keep original bytes: never served

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, MetaData, select
 
 from services.casework.adapters import repository as repo
@@ -15,6 +18,7 @@ from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
 from services.intake.adapters.sitrep_files import read_sitrep
+from services.sealing import plain_form
 from tests.factories import incident
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
@@ -80,11 +84,20 @@ def records(runtime: EmbeddedRuntime, topic: str) -> list[tuple[str | None, dict
     out = []
     for message in runtime.log.read_topic(topic):
         envelope = json.loads(message.value)
+        payload = envelope["payload"]
+        # Sealed with a random nonce: compared opened (identities; originals, whose identities are sealed).
+        if "identities" in payload:
+            payload["identities"] = runtime.vault.open(payload["identities"])
+        if "original" in payload:
+            original = base64.b64decode(payload["original"])
+            payload["original"] = (plain_form(original, runtime.vault) or original).decode()
         out.append((message.key, {k: v for k, v in envelope.items() if k not in RANDOM}))
     return out
 
 
-def test_the_pipeline_in_batches_of_500_ends_exactly_where_it_does_one_message_at_a_time(tmp_path: Path) -> None:
+def test_the_pipeline_in_batches_of_500_ends_exactly_where_it_does_one_message_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRCASE_IDENTITY_KEY", Fernet.generate_key().decode())  # one key: equal digests in both runs
     files = [*sorted(EXAMPLES.glob("*.jsonl")), *sorted(EXAMPLES.glob("*.csv")), tricky_sitrep(tmp_path / "t.jsonl")]
     batched, single = run(tmp_path / "batched", 500, files), run(tmp_path / "single", 1, files)
     for mine, theirs in ((batched.intake.engine, single.intake.engine), (batched.casework.engine,

@@ -26,8 +26,10 @@ from services.casework.domain.roles import User
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
+from services.vault import IdentityVault
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+VAULT = IdentityVault.generate()
 USERS = [User("awa", "hro", "Mopti"), User("bakary", "hro", "Mopti"), User("tl_mopti", "team_leader", "Mopti"),
          User("tl_gao", "team_leader", "Gao"), User("director", "director", "Bamako"),
          User("deputy", "director", "Bamako"), User("auditor", "auditor", "Bamako"),
@@ -43,7 +45,7 @@ def save_users(conn: Connection) -> None:
 def casework(tmp_path: Path) -> Iterator[Casework]:
     engine = sqlite_engine(tmp_path / "casework.sqlite")
     bootstrap.migrate(engine)
-    service = bootstrap.build(engine)
+    service = bootstrap.build(engine, vault=VAULT)
     service.write(save_users)
     yield service
     engine.dispose()
@@ -55,7 +57,7 @@ def incident(key: str, offset: int, assignee: str | None = "awa") -> Message:
         "occurred_at": T0 - timedelta(days=1), "office": "Mopti", "location": "Konna",
         "violation_types": ["abduction"], "perpetrator_category": "unidentified", "victims": {"female_adult": 1},
         "source_type": "ngo", "summary": "a woman abducted on the road", "assignee": assignee,
-        "identities": {"victims": [{"name": "Fatoumata Hidden"}]},
+        "identities": VAULT.seal({"victims": [{"name": "Fatoumata Hidden"}]}),  # sealed at the edge (ADR 10)
     }
     out = emit(INCIDENTS, "IncidentAccepted", occurred_at=T0, key=key, producer="intake", payload=payload,
                event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"test:{key}")))

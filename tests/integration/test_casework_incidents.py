@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
+from schemas import encode, new_envelope
 from schemas.topics import CASE_EVENTS, CASEWORK_DEAD_LETTER, INCIDENTS, SLA_EVENTS
 from services.casework import bootstrap, handlers
 from services.casework.adapters import repository as repo
@@ -25,10 +26,13 @@ from services.casework.domain.roles import User
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
+from services.sealing import seal_record
+from services.vault import IdentityVault
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=2)
 SECRET = "Aminata Secret-Witness"
+VAULT = IdentityVault.generate()
 USERS = [User("awa", "hro", "Mopti"), User("garba", "hro", "Gao"), User("gone", "hro", "Mopti", active=False),
          User("tl_mopti", "team_leader", "Mopti"), User("tl_gao", "team_leader", "Gao"),
          User("director", "director", "Bamako")]
@@ -44,7 +48,7 @@ def save_users(conn: Connection) -> None:
 def casework(tmp_path: Path) -> Iterator[Casework]:
     engine = sqlite_engine(tmp_path / "casework.sqlite")
     bootstrap.migrate(engine)
-    service = bootstrap.build(engine)
+    service = bootstrap.build(engine, vault=VAULT)
     service.write(save_users)
     yield service
     engine.dispose()
@@ -60,6 +64,9 @@ def incident(key: str = "SR-1#1", office: str = "Mopti", reported_at: datetime =
         "identities": {"victims": [{"name": "Moussa Victim", "contact": "+223 555"}],
                        "witnesses": [{"name": SECRET}], "sources": []},
     } | extra
+    if payload["identities"] is None:
+        del payload["identities"]  # a record that named nobody
+    payload = seal_record(payload, VAULT)  # as intake hands them on: sealed at the edge (ADR 10)
     out = emit(INCIDENTS, "IncidentAccepted", occurred_at=reported_at, key=key, producer="intake", payload=payload,
                event_id=event_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"test:accepted:{key}")))
     return Message(INCIDENTS, 0, next(_offsets), key, out.value, {"event_id": out.headers["event_id"]})
@@ -131,7 +138,7 @@ def test_identities_are_kept_apart_and_never_in_the_case_its_history_or_its_outb
     casework.processor.process([incident()], NOW)
     [case] = cases(casework)
     kept = casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, case.case_id)))
-    assert kept["witnesses"] == [{"name": SECRET, "contact": None}]
+    assert kept["witnesses"] == [{"name": SECRET}]  # as written: the API fills in what was left out
     assert kept["victims"][0]["name"] == "Moussa Victim"
     for table in (tables.cases, tables.case_history, tables.outbox, tables.alerts, tables.case_identities):
         text = raw_rows(casework, table)
@@ -140,10 +147,33 @@ def test_identities_are_kept_apart_and_never_in_the_case_its_history_or_its_outb
 
 
 def test_an_incident_without_identities_keeps_an_empty_record_apart(casework: Casework) -> None:
-    casework.processor.process([incident(identities={})], NOW)
+    casework.processor.process([incident(identities={}), incident("SR-1#2")], NOW)
+    casework.processor.process([incident("SR-1#3", identities=None)], NOW)  # none at all: not in the payload
+    first, second, third = sorted(cases(casework), key=lambda k: k.incident_key)
+    assert casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, first.case_id))) == {}
+    assert casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, third.case_id))) == {}
+    assert casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, second.case_id)))["witnesses"]
+
+
+def test_the_identities_sealed_at_the_edge_are_stored_as_they_came(casework: Casework) -> None:
+    message = incident()
+    sealed = json.loads(message.value)["payload"]["identities"]
+    casework.processor.process([message], NOW)
     [case] = cases(casework)
-    assert casework.vault.open(casework.read(lambda conn: repo.load_identities(conn, case.case_id))) == {
-        "victims": [], "witnesses": [], "sources": []}
+    assert casework.read(lambda conn: repo.load_identities(conn, case.case_id)) == sealed
+
+
+def test_an_accepted_incident_from_before_identities_were_sealed_is_sealed_by_casework(casework: Casework) -> None:
+    payload = json.loads(incident().value)["payload"]
+    payload["identities"] = {"victims": [{"name": "Moussa Victim", "contact": None}], "witnesses": [{"name": SECRET}]}
+    old = new_envelope("IncidentAccepted", 1, occurred_at=T0, key="SR-1#1", producer="intake", payload=payload)
+    casework.processor.process([Message(INCIDENTS, 0, next(_offsets), "SR-1#1", encode(old),
+                                        {"event_id": old.event_id})], NOW)
+    [case] = cases(casework)
+    stored = casework.read(lambda conn: repo.load_identities(conn, case.case_id))
+    assert stored.startswith("fernet:") and SECRET not in stored
+    assert casework.vault.open(stored)["witnesses"] == [{"name": SECRET}]
+    assert outbox(casework, CASEWORK_DEAD_LETTER) == []
 
 
 @pytest.mark.parametrize(("named", "assignee"), [

@@ -20,6 +20,8 @@ from services.intake.bootstrap import build, migrate
 from services.messaging.embedded import EmbeddedLog
 from services.messaging.ports import Message, Outgoing
 from services.messaging.sqlite import sqlite_engine
+from services.sealing import open_value, seal_outgoing
+from services.vault import IdentityVault
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -37,12 +39,15 @@ class Pipeline:
         self.log = EmbeddedLog(sqlite_engine(tmp_path / "log.sqlite"))
         self.engine = sqlite_engine(tmp_path / "intake.sqlite")
         migrate(self.engine)
-        self.intake = build(self.engine)
+        self.vault = IdentityVault.generate()
+        self.intake = build(self.engine, vault=self.vault)
         self.subscriber = self.log.subscriber("intake", self.intake.processor.topics)
 
-    def publish(self, paths: Iterable[Path]) -> None:
+    def publish(self, paths: Iterable[Path], sealed: bool = False) -> None:
+        """As an outside producer would, identities in the clear; or `sealed` at the edge, as hrcase's tools do."""
         for path in paths:
-            self.log.publish(read_sitrep(path))
+            records = read_sitrep(path)
+            self.log.publish(seal_outgoing(records, self.vault) if sealed else records)
 
     def run(self, now: datetime = NOW, batch: int = 5) -> None:
         while messages := self.subscriber.poll(batch):
@@ -70,9 +75,9 @@ def pipeline(tmp_path: Path) -> Pipeline:
     return Pipeline(tmp_path)
 
 
-@pytest.fixture
-def processed(pipeline: Pipeline) -> Pipeline:
-    pipeline.publish(example_files())
+@pytest.fixture(params=["in the clear", "sealed at the edge"])
+def processed(pipeline: Pipeline, request: pytest.FixtureRequest) -> Pipeline:
+    pipeline.publish(example_files(), sealed=request.param != "in the clear")
     pipeline.run()
     return pipeline
 
@@ -119,7 +124,8 @@ def test_accepted_events_are_enveloped_with_an_id_that_follows_from_the_incident
 
 def test_processing_the_same_reports_again_emits_nothing_new(processed: Pipeline):
     before = (processed.accepted(), processed.rejected())
-    processed.publish(example_files())
+    processed.publish(example_files())  # in the clear, then sealed again (other ciphertexts): the same records
+    processed.publish(example_files(), sealed=True)
     processed.run()
     assert (processed.accepted(), processed.rejected()) == before
     assert processed.intake.rejected_count() == 1
@@ -143,7 +149,9 @@ def test_a_line_that_is_not_json_is_dead_lettered_with_its_original_bytes_and_re
     pipeline.run()
     [rejection] = pipeline.rejected()
     payload = rejection["payload"]
-    assert base64.b64decode(payload["original"]) == bad
+    # Bytes that are not a JSON object may hold names anywhere: kept sealed whole (ADR 10).
+    assert base64.b64decode(payload["original"]).startswith(b"fernet:")
+    assert open_value(base64.b64decode(payload["original"]), pipeline.vault) == bad
     assert payload["reason"].startswith("not JSON: ")
     assert payload["incident_key"] is None
     assert rejection["key"] == "2026-W47-mopti.jsonl:2"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from services.reporting.adapters.output import write_report
 from services.reporting.domain.model import Scope, end_of
 from services.reporting.history.importer import import_files, settle
 from services.reporting.whatif import make_report
+from services.vault import DEV_KEY_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = end_of(date(2024, 6, 30))
@@ -34,13 +36,20 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedRuntime:
     return runtime
 
 
+def target_with_the_source_key(source: EmbeddedRuntime, data: Path) -> EmbeddedRuntime:
+    """A new installation given the source's identity key, as the operations guide says (its identity.key)."""
+    data.mkdir(parents=True)
+    shutil.copy(source.settings.data_dir / DEV_KEY_FILE, data / DEV_KEY_FILE)
+    return EmbeddedRuntime(Settings(data_dir=data))
+
+
 def files_of(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def test_export_then_import_gives_an_identical_report(source: EmbeddedRuntime, tmp_path: Path) -> None:
     manifest = export(source, tmp_path / "export")
-    target = EmbeddedRuntime(Settings(data_dir=tmp_path / "target"))
+    target = target_with_the_source_key(source, tmp_path / "target")
     result = restore(target, tmp_path / "export")
     assert result.new_records == {}
     assert (result.records, result.users, result.cases) == (manifest["records"], 6, 10)
@@ -57,7 +66,7 @@ def test_export_then_import_gives_an_identical_report(source: EmbeddedRuntime, t
 def test_the_restored_installation_holds_the_same_cases_and_keeps_working(source: EmbeddedRuntime,
                                                                          tmp_path: Path) -> None:
     export(source, tmp_path / "export")
-    target = EmbeddedRuntime(Settings(data_dir=tmp_path / "target"))
+    target = target_with_the_source_key(source, tmp_path / "target")
     restore(target, tmp_path / "export")
 
     def cases(runtime: EmbeddedRuntime) -> list:
@@ -75,6 +84,24 @@ def test_the_restored_installation_holds_the_same_cases_and_keeps_working(source
 
         from services.messaging.embedded import records
         assert conn.scalar(select(func.count()).select_from(records)) == before
+
+
+def test_an_installation_without_the_identity_key_of_the_export_is_refused_before_anything_is_written(
+        source: EmbeddedRuntime, tmp_path: Path) -> None:
+    export(source, tmp_path / "export")
+    target = EmbeddedRuntime(Settings(data_dir=tmp_path / "target"))  # a key of its own
+    with pytest.raises(HandoverError, match="sealed with an identity key this installation does not hold"):
+        restore(target, tmp_path / "export")
+    assert target.casework.read(repo.list_users) == [] and not target.log.read_topic("sitrep-incidents")
+
+
+def test_the_export_holds_identities_sealed_only(source: EmbeddedRuntime, tmp_path: Path) -> None:
+    export(source, tmp_path / "export")
+    events = (tmp_path / "export" / "events.jsonl").read_text(encoding="utf-8")
+    names = [n for r in read_sitrep(ROOT / "examples" / "sitreps" / "2026-W46-bamako.csv")
+             for people in json.loads(r.value).get("identities", {}).values() for n in (p["name"] for p in people)]
+    assert len(names) >= 5 and "fernet:" in events
+    assert [n for n in names if n in events or json.dumps(n)[1:-1] in events] == []
 
 
 def test_an_altered_export_is_refused_before_anything_is_written(source: EmbeddedRuntime, tmp_path: Path) -> None:

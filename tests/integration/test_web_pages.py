@@ -162,7 +162,9 @@ def test_a_submitted_incident_goes_to_intake_as_a_sitrep_line_with_the_officer_a
     assert queued[-1]["key"] == "SR-WEB-1#3"
     record = queued[-1]["value"]
     assert record["assignee"] == "awa" and record["victims"]["male_adult"] == "2"
-    assert record["identities"]["victims"] == [{"name": "First Victim"}, {"name": "Second Victim"}]
+    assert "First Victim" not in json.dumps(queued[-1]) and record["identities"].startswith("fernet:")  # ADR 10
+    assert world.casework.vault.open(record["identities"])["victims"] == [{"name": "First Victim"},
+                                                                          {"name": "Second Victim"}]
     assert record["reported_at"] == "2026-03-03T08:00:00+00:00"
 
 
@@ -189,7 +191,8 @@ def test_the_import_preview_saves_nothing_and_the_confirmation_queues_exactly_wh
     import io
 
     awa = browser(world, "awa")
-    data = sitrep(dict(LINE, incident_number=1), dict(LINE, incident_number=2, office="Gao"),
+    data = sitrep(dict(LINE, incident_number=1, identities={"victims": [{"name": "Imported Victim"}]}),
+                  dict(LINE, incident_number=2, office="Gao"),
                   dict(LINE, incident_number=3, summary=""), {"sitrep_id": "SR-1", "incident_number": 1})
     before = world.snapshot()
     preview = awa.post("/web/import", {"file": (io.BytesIO(data), "week-10.jsonl")},
@@ -206,6 +209,8 @@ def test_the_import_preview_saves_nothing_and_the_confirmation_queues_exactly_wh
     assert response.status_code == 303
     queued = [o for o in world.outbox() if o["topic"] == SITREP_INCIDENTS]
     assert [o["key"] for o in queued] == ["SR-IMP#1", "SR-IMP#3", "SR-1#1"]  # Gao's line is not awa's to send
+    assert "Imported Victim" not in json.dumps(queued)  # sealed before the outbox (ADR 10)
+    assert world.casework.vault.open(queued[0]["value"]["identities"]) == {"victims": [{"name": "Imported Victim"}]}
     forged = token.group(1).split(".")
     forged[0] = base64.urlsafe_b64encode(b'{"name":"x.jsonl","data":""}').decode().rstrip("=")
     assert awa.post("/web/import/confirm", {"token": ".".join(forged)}).status_code == 400

@@ -14,6 +14,7 @@ from schemas.topics import INTAKE_REJECTED, SLA_EVENTS
 from services.casework.domain.reference import reference
 from services.intake.adapters.sitrep_files import read_sitrep
 from services.sla_monitor.adapters import policy_file
+from services.vault import DEV_KEY_FILE, IdentityVault
 from tests.system.kafka_cluster import REPO, Stack, kafka_stack, wait_for
 
 EXAMPLES = REPO / "examples" / "sitreps"
@@ -67,7 +68,8 @@ def test_three_workers_turn_the_example_sitreps_into_cases_dead_letters_and_brea
         wait_for(stack.quiet, 60, "outboxes relayed and every group caught up")
 
         assert_cases_per_office(cases)
-        assert_dead_letter(stack.reader(INTAKE_REJECTED).envelopes())
+        vault = IdentityVault((tmp_path / "data" / DEV_KEY_FILE).read_text().strip())  # the CLI's and the workers'
+        assert_dead_letter(stack.reader(INTAKE_REJECTED).envelopes(), vault)
         assert_each_sla_event_once(sla.envelopes(), cases, expected)
         for worker in workers.values():
             assert worker.get("/health")[0] == 200, worker.service
@@ -96,15 +98,17 @@ def assert_cases_per_office(cases: dict[str, tuple[str, str, str]]) -> None:
     assert REJECTED not in cases
 
 
-def assert_dead_letter(rejected: list[dict]) -> None:
+def assert_dead_letter(rejected: list[dict], vault: IdentityVault) -> None:
     assert [e["key"] for e in rejected] == [REJECTED]
     (letter,) = rejected
     assert letter["type"] == "IncidentRejected"
     assert "occurred_at" in letter["payload"]["reason"]
-    original = base64.b64decode(letter["payload"]["original"])
-    (row,) = [r for r in read_sitrep(EXAMPLES / "2026-W46-bamako.csv") if r.key == REJECTED]
-    assert original == row.value
-    assert json.loads(original)["occurred_at"] == "2026-11-16T08:00:00+00:00"
+    original = json.loads(base64.b64decode(letter["payload"]["original"]))
+    (row,) = [json.loads(r.value) for r in read_sitrep(EXAMPLES / "2026-W46-bamako.csv") if r.key == REJECTED]
+    # The record as read from the file, but for its identities: sealed by `sitrep publish` (ADR 10).
+    assert {**original, "identities": None} == {**row, "identities": None}
+    assert vault.open(original["identities"]) == row["identities"] and row["identities"]["victims"]
+    assert original["occurred_at"] == "2026-11-16T08:00:00+00:00"
     assert letter["payload"]["source"]["file"] == "2026-W46-bamako.csv"
 
 

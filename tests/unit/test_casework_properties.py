@@ -30,8 +30,10 @@ from services.casework.domain.workflow import decide
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
+from services.vault import IdentityVault
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SEALED = IdentityVault.generate().seal({"victims": [{"name": "Secret Person"}]})  # as the edge seals them
 USERS = {u.username: u for u in [
     User("awa", "hro", "Mopti"), User("bakary", "hro", "Mopti"), User("garba", "hro", "Gao"),
     User("tl_mopti", "team_leader", "Mopti"), User("tl_gao", "team_leader", "Gao"),
@@ -163,7 +165,7 @@ def incident_message(offset: int, key: str, office: str, assignee: str | None, d
                    "occurred_at": reported - timedelta(days=1), "office": office, "location": "Sevare",
                    "violation_types": ["killing"], "perpetrator_category": "armed_group",
                    "victims": {"male_adult": 1}, "source_type": "ngo", "summary": "an incident",
-                   "assignee": assignee, "identities": {"victims": [{"name": "Secret Person"}]},
+                   "assignee": assignee, "identities": SEALED,
                    "possible_duplicates": ["SR-0#1"] if variant else []})
     return Message(INCIDENTS, 0, offset, key, out.value, {"event_id": out.headers["event_id"]})
 

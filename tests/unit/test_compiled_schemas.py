@@ -14,13 +14,16 @@ from marshmallow import Schema, ValidationError, fields, missing, validate
 from schemas import compiled
 from schemas.envelope import _SCHEMA as ENVELOPE
 from schemas.envelope import decode, encode, new_envelope
+from schemas.incident import IncidentAsWrittenSchema, SealedIdentities
 from schemas.registry import EVENT_TYPES, schema_for
 from services.casework.adapters.state import _SCHEMA as CASE_STATE
 from services.casework.domain.case import Case
+from services.sealing import seal_record
+from services.vault import IdentityVault
 from tests.factories import incident
 
 SCHEMAS: dict[str, Schema] = {f"{t}/{v}": schema_for(t, v) for t, v in EVENT_TYPES}
-SCHEMAS |= {"envelope": ENVELOPE, "case state": CASE_STATE}
+SCHEMAS |= {"envelope": ENVELOPE, "case state": CASE_STATE, "incident as written": IncidentAsWrittenSchema()}
 COMPILED = {name: s for name, s in SCHEMAS.items() if compiled.compiled(s) is not None}
 
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
@@ -42,7 +45,7 @@ def value_for(field: fields.Field, depth: int = 0, clean: bool = False) -> st.Se
 def _good(field: fields.Field, depth: int, clean: bool) -> st.SearchStrategy[Any]:
     kind = type(field)
     choices = [v.choices for v in field.validators if isinstance(v, validate.OneOf)]
-    if kind is fields.String:
+    if issubclass(kind, fields.String):  # String itself, or one that adds validators (SealedIdentities)
         if choices:
             return st.sampled_from(list(choices[0]))
         regexps = [v.regex for v in field.validators if isinstance(v, validate.Regexp)]
@@ -141,7 +144,10 @@ def test_a_compiled_schema_dumps_what_it_loaded_as_marshmallow_does(name: str, d
 
 def test_the_usual_inputs_take_the_compiled_path_not_marshmallows() -> None:
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    record = json.loads(json.dumps(incident("SR-MOP-2026-W09", 3, now)))
+    written = json.loads(json.dumps(incident("SR-MOP-2026-W09", 3, now)))
+    as_written = compiled.compiled(IncidentAsWrittenSchema())
+    assert as_written is not None and as_written.load(written)["identities"]["victims"]
+    record = seal_record(written, IdentityVault.generate())  # as the edge sends it
     reported = compiled.compiled(schema_for("IncidentReported", 1))
     assert reported is not None
     loaded = reported.load(record)  # raises Delegate if it would have fallen back
@@ -181,3 +187,26 @@ def test_a_schema_with_hooks_or_fields_the_compiler_does_not_mirror_stays_marshm
     assert compiled.compiled(WithBoolean()) is None
     assert compiled.compiled(WithTypedDict()) is None
     assert compiled.load(WithBoolean(), {"flag": "yes"}) == {"flag": True}
+
+
+def test_sealed_identities_are_compiled_as_a_string_and_refused_in_the_clear_as_marshmallow_refuses_them() -> None:
+    reported = schema_for("IncidentReported", 1)
+    fast = compiled.compiled(reported)
+    assert fast is not None and isinstance(reported.fields["identities"], SealedIdentities)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    sealed = seal_record(json.loads(json.dumps(incident("SR-1", 1, now))), IdentityVault.generate())
+    assert fast.load(sealed)["identities"] == sealed["identities"]
+    for clear in ({"victims": [{"name": "A Name"}]}, "A Name", "fernet:not base64!", "fernet:"):
+        record = {**sealed, "identities": clear}
+        assert outcome(compiled.load, reported, record) == outcome(reported.load, record)
+        assert outcome(reported.load, record)[0] == "error"
+        assert "identities" in compiled.validate(reported, record)
+
+    class Converting(SealedIdentities):
+        def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+            return str(value).upper()
+
+    class WithConverting(Schema):
+        identities = Converting()
+
+    assert compiled.compiled(WithConverting()) is None  # a subclass that converts stays marshmallow's

@@ -15,7 +15,15 @@ from services.intake.domain.dedup import (
     facts_of,
     normalise_location,
 )
-from services.intake.domain.incident import content_hash, incident_key, raw_incident_key, validate
+from services.intake.domain.incident import (
+    content_hash,
+    content_hash_in_clear,
+    identities_text,
+    incident_key,
+    load_identities,
+    raw_incident_key,
+    validate,
+)
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -57,13 +65,26 @@ def test_a_raw_key_is_read_from_an_invalid_record_when_both_parts_are_readable()
 def test_equal_content_has_the_same_hash_whatever_the_spelling_of_its_values():
     as_csv_would_write_it = loaded(incident_number="2", victims={"male_adult": "1"},
                                    reported_at="2026-11-06T17:00:00+01:00")
-    assert content_hash(as_csv_would_write_it) == content_hash(loaded())
+    assert content_hash(as_csv_would_write_it, "d1") == content_hash(loaded(), "d1")
 
 
 def test_different_content_has_a_different_hash():
-    assert content_hash(loaded(summary="A man was shot.")) != content_hash(loaded())
-    changed_identity = loaded(identities={"witnesses": [{"name": "Invented Witness"}]})
-    assert content_hash(changed_identity) != content_hash(loaded())
+    assert content_hash(loaded(summary="A man was shot."), "d1") != content_hash(loaded(), "d1")
+    assert content_hash(loaded(), "d2") != content_hash(loaded(), "d1")  # other identities, another digest
+
+
+def test_identities_count_in_the_hash_only_through_their_keyed_digest():
+    named = loaded(identities={"witnesses": [{"name": "Invented Witness"}]})
+    assert content_hash(named, "d1") == content_hash(loaded(), "d1")
+    assert content_hash_in_clear(named) != content_hash_in_clear(loaded())  # as versions before ADR 10 hashed
+
+
+def test_the_identities_text_is_canonical_whatever_the_order_and_the_defaults_written():
+    one = loaded(identities={"witnesses": [{"name": "W"}], "victims": [{"name": "V", "contact": None}]})
+    other = loaded(identities={"victims": [{"name": "V"}], "witnesses": [{"name": "W"}], "sources": []})
+    assert identities_text(one["identities"]) == identities_text(other["identities"])
+    assert identities_text(load_identities({"victims": [{"name": "V"}], "witnesses": [{"name": "W"}]})) \
+        == identities_text(one["identities"])
 
 
 def test_locations_are_compared_without_case_accents_or_extra_spaces():
@@ -72,7 +93,7 @@ def test_locations_are_compared_without_case_accents_or_extra_spaces():
 
 
 def test_facts_take_the_occurrence_date_and_the_normalised_place():
-    got = facts_of(loaded(location="Ansongo  Cercle"))
+    got = facts_of(loaded(location="Ansongo  Cercle"), "d1")
     assert (got.occurred_on, got.location, got.sitrep_id) == (date(2026, 11, 3), "ansongo cercle", "SR-GAO-2026-W45")
 
 
@@ -82,6 +103,20 @@ def test_a_new_incident_is_accepted_with_no_possible_duplicates():
 
 def test_the_same_key_with_the_same_content_is_a_replay():
     assert decide(facts(), facts(), [facts()]) == Replay()
+
+
+def test_the_same_key_with_a_hash_it_had_before_is_a_replay_and_older_hashes_are_asked_for_only_then():
+    asked: list[str] = []
+
+    def before() -> list[str]:
+        asked.append("asked")
+        return ["h0", "h1"]
+
+    assert decide(facts(content="h2"), facts(content="h1"), [], before) == Replay()  # an older key's, say
+    assert decide(facts(content="h2"), facts(content="h9"), [], before) == Conflict()
+    assert decide(facts(), facts(), [], before) == Replay()
+    assert decide(facts(), None, [], before) == Accept(())
+    assert asked == ["asked", "asked"]
 
 
 def test_the_same_key_with_different_content_is_a_conflict_and_the_first_version_is_kept():

@@ -8,6 +8,7 @@ from flask import g
 from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
+from schemas.incident import IdentitiesSchema
 from services.casework.adapters import repository as repo
 from services.casework.api import present
 from services.casework.api.app import context
@@ -19,6 +20,7 @@ from services.casework.domain.case import Case
 
 blp = Blueprint("cases", __name__, description="Cases: lists by urgency, one case with its history, closures")
 ALL = 10_000_000
+_IDENTITIES = IdentitiesSchema()
 
 
 def _in_scope(conn: Connection, office: str | None, **filters: Any) -> list[Case]:
@@ -74,8 +76,8 @@ def case_detail(ref: str) -> dict[str, Any]:
         case = readable_case(conn, ref)
         identities = None
         if may_see_identities(caller, case):
-            identities = ctx.casework.vault.open(repo.load_identities(conn, case.case_id))
-            identities = {k: identities.get(k, []) for k in ("victims", "witnesses", "sources")}
+            # Sealed at the edge as written: loaded, every list and contact is there (empty, None) as before.
+            identities = _IDENTITIES.load(ctx.casework.vault.open(repo.load_identities(conn, case.case_id)))
             g.identities_shown = True
         return present.detail(case, now(), ctx.goals, repo.history(conn, case.case_id), identities)
 

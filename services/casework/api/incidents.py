@@ -1,4 +1,4 @@
-"""Submitting an incident: a raw IncidentReported record to `sitrep-incidents`, so intake validates it as any other."""
+"""Submitting an incident: a raw IncidentReported record, identities sealed, to `sitrep-incidents` for intake."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from schemas.incident import IncidentReportedSchema
+from schemas.incident import IncidentAsWrittenSchema
 from schemas.topics import SITREP_INCIDENTS
 from services.casework.api.app import context
 from services.casework.api.common import documented, user
@@ -16,12 +16,13 @@ from services.casework.api.errors import forbidden
 from services.casework.api.schemas import IncidentQueuedSchema
 from services.casework.auth.policy import incident_refusal
 from services.messaging.ports import Outgoing
+from services.sealing import seal_record
 
 blp = Blueprint("incidents", __name__, description="Incidents, as a situation report would give them")
 
 
 @blp.route("/incidents", methods=["POST"])
-@blp.arguments(IncidentReportedSchema)
+@blp.arguments(IncidentAsWrittenSchema)
 @blp.response(202, IncidentQueuedSchema)
 @documented(blp, 403)
 def submit_incident(incident: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +33,8 @@ def submit_incident(incident: dict[str, Any]) -> dict[str, Any]:
 
 
 def queue_incident(office: str, record: dict[str, Any], source: str = "api", line: int = 1) -> dict[str, Any]:
-    """Authorise the caller for `office` and queue the raw record for intake (the API's and the web forms')."""
+    """Authorise the caller for `office` and queue the raw record for intake (the API's and the web forms'), its
+    identities sealed: the outbox and the log never hold them in the clear (ADR 10)."""
     caller = user()
     refusal = incident_refusal(caller, office)
     if refusal:
@@ -40,9 +42,10 @@ def queue_incident(office: str, record: dict[str, Any], source: str = "api", lin
     if caller.role == "hro" and not record.get("assignee"):
         record["assignee"] = caller.username
     key = f"{str(record['sitrep_id']).strip()}#{int(record['incident_number'])}"
+    ctx = context()
+    record = seal_record(record, ctx.casework.vault)
     value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"format": source, "file": f"{source}:{caller.username}", "line": str(line)}
-    ctx = context()
     ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(
         conn, [Outgoing(SITREP_INCIDENTS, key, value, headers)]))
     return {"incident_key": key, "status": "queued", "topic": SITREP_INCIDENTS}

@@ -31,6 +31,7 @@ from services.intake.adapters.sitrep_files import SitrepFileError, read_csv, rea
 from services.intake.domain.incident import validate
 from services.intake.handlers import parse
 from services.messaging.ports import Outgoing
+from services.sealing import seal_outgoing
 
 VICTIM_GROUPS = ("female_adult", "female_child", "male_adult", "male_child", "unknown")
 MAX_IMPORT = 512 * 1024  # the preview hands the file back signed and compressed: it must fit in the next form
@@ -218,7 +219,7 @@ def import_confirm() -> Any:
     rows = preview(name, data, ctx.clock.now())
     chosen: list[Outgoing] = [r["outgoing"] for r in rows if r["status"] != "refused"]
     tagged = [Outgoing(o.topic, o.key, o.value, {**o.headers, "file": f"web:{me().username}:{name}"})
-              for o in chosen]
+              for o in seal_outgoing(chosen, ctx.casework.vault)]  # identities sealed before the outbox (ADR 10)
     ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(conn, tagged))
     flash(_("%(n)s records of %(name)s sent to intake; %(rejected)s will be rejected with their reasons "
             "(see `hrcase rejected`).", n=len(tagged), name=name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -49,11 +49,12 @@ def normalise_location(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
-def facts_of(record: Mapping[str, Any]) -> Facts:
-    """Facts of a validated record (times already in UTC, so the date is the UTC date)."""
+def facts_of(record: Mapping[str, Any], identities_digest: str) -> Facts:
+    """Facts of a validated record (times already in UTC, so the date is the UTC date); `identities_digest` is the
+    keyed digest of its identities, which stands for them in the content hash."""
     return Facts(
         incident_key=incident_key(record),
-        content_hash=content_hash(record),
+        content_hash=content_hash(record, identities_digest),
         sitrep_id=record["sitrep_id"],
         occurred_on=record["occurred_at"].date(),
         location=normalise_location(record["location"]),
@@ -71,10 +72,16 @@ def is_likely_duplicate(candidate: Facts, other: Facts) -> bool:
     )
 
 
-def decide(candidate: Facts, same_key: Facts | None, same_place_and_day: Iterable[Facts]) -> Decision:
-    """Replay, conflict or accept (naming likely duplicates); `same_key` is what was accepted under its key."""
+def decide(candidate: Facts, same_key: Facts | None, same_place_and_day: Iterable[Facts],
+           also_same: Callable[[], Iterable[str]] = tuple) -> Decision:
+    """Replay, conflict or accept (naming likely duplicates); `same_key` is what was accepted under its key.
+
+    `also_same` gives the candidate's content hashes as they were made before (under an identity key since rotated,
+    or with identities in the clear): asked only when the key is taken and today's hash differs.
+    """
     if same_key is not None:
-        return Replay() if same_key.content_hash == candidate.content_hash else Conflict()
+        same = same_key.content_hash == candidate.content_hash or same_key.content_hash in set(also_same())
+        return Replay() if same else Conflict()
     likely = sorted(
         other.incident_key
         for other in same_place_and_day

@@ -8,9 +8,11 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from marshmallow import ValidationError
+
 from schemas import compiled
-from schemas.errors import SchemaError
-from schemas.registry import load_payload, schema_for
+from schemas.errors import SchemaError, from_marshmallow
+from schemas.incident import IdentitiesSchema, IncidentAsWrittenSchema
 
 DEFAULT_OFFICES: tuple[str, ...] = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
 
@@ -19,15 +21,20 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 
 ORDER_MESSAGE = "occurred after it was reported"  # schemas.incident's wording for occurred_at > reported_at
 
+# Intake's rules read an incident with its identities opened; on the topics they are sealed (ADR 10).
+_AS_WRITTEN = IncidentAsWrittenSchema()
+_IDENTITIES = IdentitiesSchema()
+
 
 def validate(record: Any, now: datetime, offices: Collection[str] = DEFAULT_OFFICES) -> dict[str, Any]:
-    """Load an IncidentReported record and apply intake's rules; raises SchemaError naming each field."""
+    """Load an incident as written (identities in the clear) and apply intake's rules; raises SchemaError naming
+    each field."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     try:
-        loaded = load_payload("IncidentReported", 1, record)
-    except SchemaError as exc:
-        raise _with_times(exc, record) from None
+        loaded = compiled.load(_AS_WRITTEN, record)
+    except ValidationError as exc:
+        raise _with_times(from_marshmallow(exc.normalized_messages()), record) from None
     # One time zone for everything we store and hash: the same instant written two ways is the same content.
     for name in ("reported_at", "occurred_at"):
         loaded[name] = loaded[name].astimezone(UTC)
@@ -79,8 +86,35 @@ def raw_incident_key(record: Any) -> str | None:
     return None
 
 
-def content_hash(record: Mapping[str, Any]) -> str:
-    """SHA-256 of the validated record in canonical JSON: equal for equal content, whatever the file format."""
-    data = compiled.dump(schema_for("IncidentReported", 1), record)
+def content_hash(record: Mapping[str, Any], identities_digest: str) -> str:
+    """SHA-256 of the validated record in canonical JSON, its identities stood for by their keyed digest: equal for
+    equal content whatever the file format and the ciphertext, and no test of guessed names against it (ADR 10)."""
+    data = compiled.dump(_AS_WRITTEN, record)
+    data["identities"] = identities_digest
+    return _sha256(data)
+
+
+def content_hash_in_clear(record: Mapping[str, Any]) -> str:
+    """The content hash of the versions before identities were sealed: identities in the clear in the hashed JSON.
+    Only compared with (an incident accepted then, repeated now), never stored again."""
+    return _sha256(compiled.dump(_AS_WRITTEN, record))
+
+
+def _sha256(data: Any) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def load_identities(identities: Any) -> dict[str, Any]:
+    """Identities as opened from their seal, loaded as `validate` loads them (they were validated before)."""
+    try:
+        loaded: dict[str, Any] = compiled.load(_IDENTITIES, identities)
+    except ValidationError as exc:
+        raise from_marshmallow(exc.normalized_messages()) from None
+    return loaded
+
+
+def identities_text(identities: Mapping[str, Any]) -> bytes:
+    """Validated identities in canonical JSON: what their keyed digest is computed over."""
+    data = compiled.dump(_IDENTITIES, identities)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from schemas.topics import INCIDENTS
 from services.casework.adapters import repository as repo
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
@@ -23,7 +24,9 @@ from services.messaging.ports import Message
 from services.reporting.adapters.log_source import history_of
 from services.reporting.adapters.rebuild import RebuildError, rebuild
 from services.reporting.domain.events import History
+from services.sealing import is_sealed
 from services.sla_monitor.adapters import policy_file
+from services.vault import WrongKey
 
 FORMAT = "hrcase-export/1"
 EVENTS, USERS, POLICY, MANIFEST = "events.jsonl", "users.jsonl", "sla_policy.toml", "manifest.json"
@@ -144,6 +147,7 @@ def restore(runtime: EmbeddedRuntime, folder: Path) -> RestoreResult:
         raise HandoverError(f"the export was made under SLA policy {exported.version!r}, this installation runs "
                             f"{runtime.sla.policy.version!r}: start it with HRCASE_SLA_POLICY={folder / POLICY}")
     messages = list(read_messages(folder))
+    _check_identity_key(runtime, messages)
     with runtime.log.engine.begin() as conn:
         for start in range(0, len(messages), 1000):
             conn.execute(insert(records), [
@@ -158,6 +162,23 @@ def restore(runtime: EmbeddedRuntime, folder: Path) -> RestoreResult:
     counted = Counter(m.topic for m in _messages(runtime))
     new = {t: n - manifest["topics"].get(t, 0) for t, n in counted.items() if n != manifest["topics"].get(t, 0)}
     return RestoreResult(records=len(messages), users=len(users), cases=cases, new_records=new)
+
+
+def _check_identity_key(runtime: EmbeddedRuntime, messages: list[Message]) -> None:
+    """The export's identities are sealed (ADR 10): this installation must hold a key that opens them."""
+    for message in messages:
+        if message.topic != INCIDENTS:
+            continue
+        sealed = json.loads(message.value).get("payload", {}).get("identities")
+        if not is_sealed(sealed):
+            continue
+        try:
+            runtime.vault.decrypt(sealed)
+        except WrongKey:
+            raise HandoverError("the export's identities are sealed with an identity key this installation does not "
+                                "hold: set HRCASE_IDENTITY_KEY to the exporting installation's key (or copy its "
+                                "identity.key into the new data dir) and try again") from None
+        return
 
 
 def _has_records(runtime: EmbeddedRuntime) -> bool:
