@@ -118,7 +118,8 @@ api_tokens = Table(
     Column("revoked_at", When, nullable=True),
 )
 
-# Append-only: the repository offers no way to change or delete a row. Never holds an identity.
+# Append-only: the repository offers no way to change or delete a row, and triggers make the database refuse to
+# (migration 9777f2fd961d; a batch-mode alteration of this table on SQLite must create them again). No identity.
 access_log = Table(
     "access_log",
     metadata,
