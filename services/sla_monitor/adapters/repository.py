@@ -35,6 +35,8 @@ CHUNK = 500  # keeps IN (...) lists under SQLite's bound-parameter limit
 # Built once: making a statement costs several times what executing a cached one does, and these run per message.
 _LOAD_CASE = select(clocks).where(clocks.c.case_id == bindparam("case_id")).with_for_update()
 _LOAD_CASES = select(clocks).where(clocks.c.case_id.in_(bindparam("ids", expanding=True))).with_for_update()
+_LOAD_CASES_PG = (select(clocks).where(clocks.c.case_id == any_(cast(bindparam("ids"), ARRAY(clocks.c.case_id.type))))
+                  .with_for_update())
 _INSERT_CLOCKS = insert(clocks)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 
@@ -57,6 +59,12 @@ class BatchClocks:
 
     def prefetch(self, conn: Connection, case_ids: Sequence[str]) -> None:
         wanted = list(dict.fromkeys(c for c in case_ids if c not in self.cases))
+        if conn.dialect.name == "postgresql" and wanted:  # one query, the ids as one array
+            for case_id in wanted:
+                self.cases[case_id] = {}
+            for row in conn.execute(_LOAD_CASES_PG, {"ids": _binary(conn, wanted)}):
+                self.cases[row.case_id][row.clock] = _clock(row)
+            return
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             for case_id in chunk:
@@ -155,12 +163,16 @@ class _BinaryList(list[Any]):
 
 def _columns(conn: Connection, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, _BinaryList]:
     """The rows as one array per column, the parameters of `_arrays` (PostgreSQL only)."""
+    return {f"a_{name}": _binary(conn, [row[name] for row in rows]) for name in names}
+
+
+def _binary(conn: Connection, values: list[Any]) -> _BinaryList:
     from psycopg.types.array import ListBinaryDumper
 
     # On the driver's connection: SQLAlchemy gives each its own adapters map, so a global registration made after
     # the connection was opened would go unseen. Registering again costs a dict assignment.
     conn.connection.driver_connection.adapters.register_dumper(_BinaryList, ListBinaryDumper)  # type: ignore[union-attr]
-    return {f"a_{name}": _BinaryList([row[name] for row in rows]) for name in names}
+    return _BinaryList(values)
 
 
 def _arrays(table: Table, columns: Sequence[str]) -> TableValuedAlias:
