@@ -91,8 +91,12 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         logging_config={"merge": True, "formatters": {"colored": {"()": "mode.utils.logging.DefaultFormatter",
                                                                   "format": DEFAULT_FORMAT}}},
     )
-    # One thread for all database work: processing, relay and tick never race inside a worker.
+    # One thread for processing and the tick, so that they never race inside a worker; the relay has its own, so
+    # that publishing a batch's events overlaps the next batch (the outbox is the hand-over: two workers of a service
+    # already relay from one outbox, and one relay thread keeps the outbox's order).
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}")
+    relay_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}-relay")
+    relay_wanted = asyncio.Event()
     publisher = LoopPublisher(options.bootstrap, f"hrcase-{spec.service}-relay")
     sink = spec.metrics.publisher(spec.service, publisher)
     clock = SystemClock()
@@ -130,20 +134,24 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
                 with attempt:
                     await blocking(process, messages)
             # What the batch emitted goes out now rather than at the next round of the relay timer (a latency the
-            # next service would add to every hop); a failure leaves it in the outbox for the timer.
-            await relay_now()
-            # Events are acked when the loop comes back: offsets are committed only after the effect.
+            # next service would add to every hop), while the next batch is taken and processed.
+            relay_wanted.set()
+            # Events are acked when the loop comes back: offsets are committed only after the effect (the outbox).
 
-    async def relay_now() -> None:
-        try:
-            publisher.loop = asyncio.get_running_loop()
-            await blocking(relay_all)
-        except Exception:  # the outbox keeps the records; the next round retries
-            log.warning("relay to Kafka failed; will retry", exc_info=True)
+    @app.task
+    async def relayer() -> None:
+        publisher.loop = asyncio.get_running_loop()
+        while True:
+            await relay_wanted.wait()
+            relay_wanted.clear()  # set again while this round runs: one more round right after it
+            try:
+                await asyncio.get_running_loop().run_in_executor(relay_executor, relay_all)
+            except Exception:  # the outbox keeps the records; the timer's next round retries
+                log.warning("relay to Kafka failed; will retry", exc_info=True)
 
     @app.timer(options.relay_interval, name=f"hrcase-{spec.service}-relay")
     async def relay() -> None:
-        await relay_now()
+        relay_wanted.set()  # records the API wrote, or a round that failed
 
     if spec.tick is not None:
         tick = spec.tick
@@ -156,7 +164,7 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
                 log.warning("SLA tick failed; will retry", exc_info=True)
                 return
             if fired:
-                await relay_now()  # a breach reaches the topic now, not at the relay timer's next round
+                relay_wanted.set()  # a breach reaches the topic now, not at the relay timer's next round
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
