@@ -15,8 +15,8 @@ from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Outgoing
-from services.reporting.history.plan import Context, check
-from services.reporting.history.rows import read_actions
+from services.reporting.history.plan import PAGE, Context, Errors, check
+from services.reporting.history.rows import RowError, read_actions
 from services.sla_monitor.domain.clocks import CaseEvent, apply_event
 from services.sla_monitor.domain.policy import Policy
 
@@ -109,3 +109,25 @@ def test_reopening_after_a_historical_closure_is_the_directors_as_for_any_closed
     reopened = decide(case_at("closed"), c.ReopenCase("c1", "boss", reason="new facts"),
                       User("boss", "director", "Bamako"), NOW)
     assert reopened[0].payload["stage"] == "investigation"
+
+
+def test_a_history_with_very_many_errors_lists_the_first_ones_in_file_order_and_counts_the_rest() -> None:
+    errors = Errors("incidents.csv", keep=3)
+    for line in (9, 4, 7, 2, 8):
+        errors.add(RowError("cases.csv", line, f"bad {line}"))
+    errors.add(RowError("incidents.csv", 30, "bad incident"))
+    assert [str(e) for e in errors.listed()] == [
+        "incidents.csv line 30: bad incident", "cases.csv line 2: bad 2", "cases.csv line 4: bad 4"]
+    assert errors.total == 6
+
+
+def test_rows_are_checked_and_staged_page_by_page_whatever_the_size_of_the_history() -> None:
+    lines = [f"SR-1,1,2024-03-02T{10 + n // 3600}:{n // 60 % 60:02d}:{n % 60:02d},activity,hro1,hro,,,,,,,work {n}\n"
+             for n in range(PAGE * 2 + 1)]
+    rows, _ = read_actions((HEADER + "SR-1,1,2024-03-02T09:00,record,hro1,hro,,,,,,,\n" + "".join(lines)).encode(),
+                           "cases.csv")
+    plan, errors = check([sitrep(1)], rows, "incidents.csv", "cases.csv", CTX)
+    assert errors == [] and (plan.incidents, plan.actions) == (1, PAGE * 2 + 2)
+    assert plan.staging is not None
+    staged = [a.line for page in plan.staging.action_pages() for a in page]
+    assert staged == list(range(2, PAGE * 2 + 4))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -13,23 +15,33 @@ from sqlalchemy import Connection, func, select
 
 from services.casework import handlers, legacy
 from services.casework.adapters import repository as repo
+from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.messaging.embedded import EmbeddedLog, records
-from services.reporting.history.plan import Action, Context, Incident, Plan, check
-from services.reporting.history.rows import RowError, read_actions
+from services.messaging.ports import Outgoing
+from services.reporting.history.plan import Action, Context, Errors, Incident, Plan, check, command_for
+from services.reporting.history.rows import RowError, scan_actions
+from services.reporting.history.sources import scan_sitrep
+from services.reporting.history.staging import Staging
 
 Progress = Callable[[str], None]
 BATCH = 500  # commands per transaction
+STRIDE = timedelta(days=7)  # the longest the SLA monitor is run ahead in one go
 
 
 class ImportRefused(Exception):
-    """The history has errors; nothing was imported. `errors` lists every one, with file and line."""
+    """The history has errors; nothing was imported. `errors` lists them with file and line: all of them, or the first
+    MAX_ERRORS and, last, how many more there are (`total` counts them all)."""
 
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} error(s); nothing imported")
+    def __init__(self, errors: list[RowError], total: int | None = None):
+        total = len(errors) if total is None else total
+        super().__init__(f"{total} error(s); nothing imported")
+        self.total = total
         self.errors = errors
+        if total > len(errors):
+            self.errors = [*errors, RowError(errors[-1].file if errors else "", 0,
+                                             f"{total - len(errors):,} more error(s) not listed")]
 
 
 @dataclass
@@ -42,12 +54,18 @@ class ImportSummary:
     topics: dict[str, int] = field(default_factory=dict)  # records added to each topic
 
 
-def settle(runtime: EmbeddedRuntime, now: datetime) -> None:
+def settle(runtime: EmbeddedRuntime, now: datetime, since: datetime | None = None) -> None:
     """Process everything in the log, then fire what fell due by `now`, until nothing moves.
 
     Unlike `run_until_idle`, the SLA tick waits until every case event already emitted has reached the monitor:
-    a tick between two batches could otherwise judge a clock whose stopping event is still queued.
+    a tick between two batches could otherwise judge a clock whose stopping event is still queued. From `since`,
+    the monitor is run a week at a time, as the weekly reports do: one tick over months of recurring reminders
+    would hold them all in memory at once.
     """
+    if since is not None:
+        while since + STRIDE < now:
+            since += STRIDE
+            settle(runtime, since)
     while True:
         while runtime.step(now):
             pass
@@ -55,61 +73,88 @@ def settle(runtime: EmbeddedRuntime, now: datetime) -> None:
             return
 
 
-def context(runtime: EmbeddedRuntime, keys: list[str], now: datetime) -> Context:
-    def read(conn: Connection) -> tuple[dict[str, User], set[str]]:
-        users = {u.username: u for u in repo.list_users(conn)}
-        return users, {k for k in keys if repo.case_exists_for(conn, k)}
+def context(runtime: EmbeddedRuntime, now: datetime) -> Context:
+    def installed(keys: Sequence[str]) -> set[str]:
+        def read(conn: Connection) -> set[str]:
+            cases = repo.BatchCases()
+            cases.prefetch(conn, keys)
+            return cases.known
 
-    users, existing = runtime.casework.read(read)
-    return Context(offices=tuple(runtime.settings.offices), users=users, existing_keys=existing, now=now)
+        return runtime.casework.read(read)
+
+    users = {u.username: u for u in runtime.casework.read(repo.list_users)}
+    return Context(offices=tuple(runtime.settings.offices), users=users, existing_keys=(), now=now,
+                   installed=installed)
 
 
 def import_files(runtime: EmbeddedRuntime, incidents: Path, actions: Path, now: datetime,
                  until: datetime | None = None, progress: Progress = lambda _: None) -> ImportSummary:
-    """Check both files whole; import nothing if anything is wrong (ImportRefused), else replay them."""
-    errors: list[RowError] = []
+    """Check both files whole; import nothing if anything is wrong (ImportRefused), else replay them.
+
+    Both are read as streams and staged in a scratch file beside the data, so memory does not grow with the history.
+    """
+    with tempfile.TemporaryDirectory(prefix=".import-", dir=runtime.settings.data_dir) as scratch:
+        staging, errors = Staging(Path(scratch) / "history.sqlite"), Errors(incidents.name)
+        try:
+            with actions.open(encoding="utf-8-sig", newline="") as text:
+                plan, listed = check(_sitrep(incidents), scan_actions(text, actions.name), incidents.name,
+                                     actions.name, context(runtime, now), until, staging, errors)
+            if errors.total:
+                raise ImportRefused(listed, errors.total)
+            progress(f"checked {plan.incidents:,} incidents and {plan.actions:,} case actions")
+            return replay(runtime, plan, progress)
+        finally:
+            staging.close()
+
+
+def _sitrep(path: Path) -> Iterator[Outgoing | RowError]:
+    """The incidents file's records; a file that cannot be read as a whole ends with that error."""
     try:
-        records = read_sitrep(incidents)
+        yield from scan_sitrep(path)
     except ValueError as exc:
-        records, errors = [], [RowError(incidents.name, 0, str(exc))]
-    rows, row_errors = read_actions(actions.read_bytes(), actions.name)
-    errors += row_errors
-    keys = [r.key for r in records]
-    plan, plan_errors = check(records, rows, incidents.name, actions.name, context(runtime, keys, now), until)
-    errors += plan_errors
-    if errors:
-        raise ImportRefused(sorted(errors, key=lambda e: (e.file != incidents.name, e.line)))
-    return replay(runtime, plan, progress)
+        yield RowError(path.name, 0, str(exc))
 
 
 def replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress = lambda _: None) -> ImportSummary:
     started, before = time.perf_counter(), topic_counts(runtime.log)
+    assert plan.staging is not None and plan.until is not None
     runtime.casework.write(partial(save_users, users=plan.users))
-    steps: list[tuple[datetime, int, int, Incident | Action]] = [(i.reported_at, 0, i.line, i) for i in plan.incidents]
-    steps += [(a.at, 1, n, a) for n, a in enumerate(plan.actions)]
-    steps.sort(key=lambda s: s[:3])
     batch: list[Action] = []
     reports: list[Incident] = []
-    for n, (at, kind, _, item) in enumerate(steps):
-        if kind == 1:
-            batch.append(item)  # type: ignore[arg-type]
+    clock: datetime | None = None  # where the SLA monitor was last run to
+    steps = _steps(plan.staging, plan.actions_file)
+    step = next(steps, None)
+    while step is not None:
+        at, _, _, item = step
+        step = next(steps, None)
+        if isinstance(item, Action):
+            batch.append(item)
             if len(batch) >= BATCH:
                 batch = _execute(runtime, batch)
             continue
         batch = _execute(runtime, batch)
-        reports.append(item)  # type: ignore[arg-type]
-        if n + 1 == len(steps) or steps[n + 1][:2] != (at, 0):
-            _report(runtime, reports, at)
-            reports = []
+        reports.append(item)
+        if step is None or step[:2] != (at, 0):
+            _report(runtime, reports, item.reported_at, clock)
+            clock, reports = item.reported_at, []
     _execute(runtime, batch)
-    assert plan.until is not None
-    settle(runtime, plan.until)
+    settle(runtime, plan.until, since=clock)
     after = topic_counts(runtime.log)
     progress(f"replayed to {plan.until.isoformat()}")
     return ImportSummary(
-        incidents=len(plan.incidents), actions=len(plan.actions), users=len(plan.users), until=plan.until,
+        incidents=plan.incidents, actions=plan.actions, users=len(plan.users), until=plan.until,
         seconds=time.perf_counter() - started, topics={t: n - before.get(t, 0) for t, n in after.items()},
     )
+
+
+def _steps(staging: Staging, actions_file: str) -> Iterator[tuple[int, int, int, Incident | Action]]:
+    """Situation reports and actions merged in time order (a report before an action at the same time)."""
+    incidents = ((at, 0, line, Incident(line, key, record, reported_at, office, assignee))
+                 for at, line, key, reported_at, office, assignee, record in staging.incidents_in_order())
+    actions = ((a.at, 1, a.line, Action(a.line, a.row["at"], a.key,
+                                        command_for(a.row, case_id_for(a.key), actions_file)))
+               for page in staging.action_pages() for a in page)
+    return heapq.merge(incidents, actions, key=lambda s: s[:3])
 
 
 def save_users(conn: Connection, users: Sequence[User]) -> None:
@@ -117,13 +162,13 @@ def save_users(conn: Connection, users: Sequence[User]) -> None:
         repo.save_user(conn, user)
 
 
-def _report(runtime: EmbeddedRuntime, incidents: list[Incident], at: datetime) -> None:
+def _report(runtime: EmbeddedRuntime, incidents: list[Incident], at: datetime, since: datetime | None) -> None:
     """Situation reports arrive: intake takes them at their report time and casework opens their cases.
 
     Everything before `at` reaches the services first, and the SLA monitor checks its clocks up to `at`.
     """
     runtime.submit(i.record for i in incidents)
-    settle(runtime, at)
+    settle(runtime, at, since)
 
 
 def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,33 +89,52 @@ def read_actions(data: bytes, name: str) -> tuple[list[tuple[int, dict[str, Any]
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return [], [RowError(name, 0, f"not UTF-8 ({exc})")]
-    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, errors = [], []
+    for item in scan_actions(io.StringIO(text, newline=""), name):
+        if isinstance(item, RowError):
+            errors.append(item)
+        else:
+            rows.append(item)
+    return rows, errors
+
+
+def scan_actions(text: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]] | RowError]:
+    """Each row (line number, loaded values) or error, in file order, reading `text` (lines, as from a file opened
+    with `newline=""`) as it goes; blank rows are skipped. A file that is not UTF-8 ends with that error."""
+    reader = csv.reader(text)
     try:
         header = [c.strip() for c in next(reader, [])]
     except csv.Error as exc:
-        return [], [RowError(name, 1, f"unreadable CSV header ({exc})")]
+        yield RowError(name, 1, f"unreadable CSV header ({exc})")
+        return
+    except UnicodeDecodeError as exc:
+        yield RowError(name, 0, f"not UTF-8 ({exc})")
+        return
     problems = [f"missing column {c!r}" for c in REQUIRED_COLUMNS if c not in header]
     problems += [f"unknown column {c!r} (columns: {', '.join(COLUMNS)})" for c in header if c not in COLUMNS]
     if problems:
-        return [], [RowError(name, 1, "; ".join(problems))]
-    rows, errors, schema = [], [], ActionRowSchema()
+        yield RowError(name, 1, "; ".join(problems))
+        return
+    schema = ActionRowSchema()
     line = reader.line_num + 1
     while True:
         try:
             cells = next(reader, None)
         except csv.Error as exc:
-            errors.append(RowError(name, reader.line_num, f"unreadable CSV ({exc})"))
-            break
+            yield RowError(name, reader.line_num, f"unreadable CSV ({exc})")
+            return
+        except UnicodeDecodeError as exc:
+            yield RowError(name, 0, f"not UTF-8 ({exc})")
+            return
         if cells is None:
-            break
+            return
         if any(c.strip() for c in cells):
             if len(cells) > len(header):
-                errors.append(RowError(name, line, f"{len(cells)} cells for {len(header)} columns"))
+                yield RowError(name, line, f"{len(cells)} cells for {len(header)} columns")
             else:
                 record = {k: v.strip() for k, v in zip(header, cells, strict=False) if v.strip()}
                 try:
-                    rows.append((line, schema.load(record)))
+                    yield line, schema.load(record)
                 except ValidationError as exc:
-                    errors.append(RowError(name, line, from_marshmallow(exc.normalized_messages()).reason))
+                    yield RowError(name, line, from_marshmallow(exc.normalized_messages()).reason)
         line = reader.line_num + 1
-    return rows, errors
