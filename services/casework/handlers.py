@@ -76,7 +76,7 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
     if envelope.type == "IncidentAccepted":
         return register_case(conn, payload, now, vault, batch)
     if envelope.type.startswith("Sla"):
-        on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at)
+        on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at, batch)
         return []
     return []  # other event types on these topics are not casework's business
 
@@ -129,13 +129,22 @@ def _initial_assignee(conn: Connection, incident: dict[str, Any], batch: repo.Ba
     return None
 
 
-def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str, Any], at: datetime) -> None:
+def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str, Any], at: datetime,
+                 batch: repo.BatchCases | None = None) -> None:
+    """Warnings, breaches and escalations open alerts, a clearing resolves them; within a batch, written at its end."""
     if type_ == "SlaCleared":
-        repo.resolve_alerts(conn, payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
+        reason = payload.get("reason") or "cleared"
+        if batch:
+            batch.alerts.resolve(payload["case_id"], payload["clock"], at, reason)
+        else:
+            repo.resolve_alerts(conn, payload["case_id"], payload["clock"], at, reason)
         return
     alert = alert_rules.from_sla_event(event_id, type_, payload, at)
     if alert:
-        repo.add_alert(conn, alert)
+        if batch:
+            batch.alerts.add(alert)
+        else:
+            repo.add_alert(conn, alert)
 
 
 def execute(conn: Connection, command: c.Command, now: datetime) -> list[Outgoing]:

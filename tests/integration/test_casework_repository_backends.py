@@ -206,6 +206,43 @@ def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: B
     assert after["acknowledged"] == taken_in_hand
 
 
+def test_a_batchs_alerts_are_opened_and_resolved_as_message_by_message_would(backend: Backend) -> None:
+    day = timedelta(days=1)
+    before = [an_alert("before-open"), replace(an_alert("before-taken"), acknowledged_by="tl_mopti",
+                                               acknowledged_at=T0)]
+    steps: list[tuple[str, Any]] = [
+        ("add", an_alert("new-1")), ("resolve", ("c-0001", "stall", T0 + day, "activity logged")),
+        ("add", an_alert("new-2")), ("add", replace(an_alert("before-open"), message="delivered again")),
+        ("add", an_alert("recording", kind="recording")),
+        ("resolve", ("c-0001", "stall", T0 + 2 * day, "stage changed")), ("add", an_alert("new-3")),
+    ]
+
+    def table(batched: bool) -> dict[str, Alert]:
+        with backend.engine.begin() as conn:
+            conn.execute(tables.alerts.delete())
+            for alert in before:
+                repo.add_alert(conn, alert)
+        with backend.engine.begin() as conn:
+            batch = repo.BatchAlerts()
+            for what, item in steps:
+                if what == "add" and batched:
+                    batch.add(item)
+                elif what == "add":
+                    repo.add_alert(conn, item)
+                elif batched:
+                    batch.resolve(*item)
+                else:
+                    repo.resolve_alerts(conn, *item)
+            batch.flush(conn)
+        with backend.engine.connect() as conn:
+            return {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
+
+    one_by_one = table(batched=False)
+    assert (one_by_one["new-1"].resolution, one_by_one["new-2"].resolution, one_by_one["new-3"].resolved_at) == (
+        "activity logged", "stage changed", None)
+    assert table(batched=True) == one_by_one
+
+
 def test_each_persons_inbox_holds_the_open_alerts_meant_for_them_soonest_due_first(backend: Backend) -> None:
     day = timedelta(days=1)
     alerts = [

@@ -8,7 +8,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,6 +47,11 @@ _SET_SEQUENCE = (update(office_sequences).where(office_sequences.c.code == bindp
                                                 office_sequences.c.year == bindparam("k_year"))
                  .values(last=bindparam("last")))
 _ADD_ALERTS: dict[str, Insert] = {}
+_ADD_ALERTS_MANY: dict[str, Insert] = {}
+_RESOLVE_ALERTS = (update(alerts)
+                   .where(alerts.c.case_id == bindparam("k_case_id"), alerts.c.kind == bindparam("k_kind"),
+                          alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None))
+                   .values(resolved_at=bindparam("resolved_at"), resolution=bindparam("resolution")))
 
 
 def _update_case(columns: tuple[str, ...]) -> Update:
@@ -67,6 +72,14 @@ def _add_alert(dialect: str) -> Insert:
         _ADD_ALERTS[dialect] = (dialect_insert(alerts).on_conflict_do_nothing(index_elements=["alert_id"])
                                 .returning(alerts.c.alert_id))  # no row when it was there: rowcount says -1 on psycopg
     return _ADD_ALERTS[dialect]
+
+
+def _add_alerts_many(dialect: str) -> Insert:
+    """`_add_alert` for many rows at once, without RETURNING (per dialect, built once)."""
+    if dialect not in _ADD_ALERTS_MANY:
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        _ADD_ALERTS_MANY[dialect] = dialect_insert(alerts).on_conflict_do_nothing(index_elements=["alert_id"])
+    return _ADD_ALERTS_MANY[dialect]
 
 
 def _bump(dialect: str) -> Insert:
@@ -104,6 +117,7 @@ class BatchCases:
         self.cases: list[dict[str, Any]] = []
         self.identities: list[dict[str, Any]] = []
         self.history: list[dict[str, Any]] = []
+        self.alerts = BatchAlerts()
 
     def prefetch(self, conn: Connection, incident_keys: Sequence[str]) -> None:
         keys = list(dict.fromkeys(k for k in incident_keys if k not in self.checked))
@@ -154,6 +168,7 @@ class BatchCases:
             conn.execute(_SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
                                          for (code, year), last in self.sequences.items()])
         self.cases, self.identities, self.history = [], [], []
+        self.alerts.flush(conn)
 
 
 def get_case(conn: Connection, case_ref: str) -> Case | None:
@@ -290,9 +305,37 @@ def save_alert(conn: Connection, alert: Alert) -> None:
 
 
 def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> int:
-    open_ = and_(alerts.c.case_id == case_id, alerts.c.kind == kind, alerts.c.resolved_at.is_(None),
-                 alerts.c.acknowledged_at.is_(None))
-    return conn.execute(update(alerts).where(open_).values(resolved_at=utc(at), resolution=resolution)).rowcount
+    return conn.execute(_RESOLVE_ALERTS, {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
+                                          "resolution": resolution}).rowcount
+
+
+class BatchAlerts:
+    """SLA alerts of a batch, opened and resolved in memory as message by message would, written at its end in two
+    statements: the resolutions of alerts open before the batch, then the batch's new alerts, resolved or not."""
+
+    def __init__(self) -> None:
+        self.opened: dict[str, dict[str, Any]] = {}  # alert id: row, in the batch's order
+        self.open: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (case, kind): the batch's rows still open
+        self.resolved: dict[tuple[str, str], dict[str, Any]] = {}  # (case, kind): its first resolution in the batch
+
+    def add(self, alert: Alert) -> None:
+        if alert.alert_id not in self.opened:  # one already in the table stays as it is (the insert does nothing)
+            row = self.opened[alert.alert_id] = _alert_row(alert)
+            self.open.setdefault((alert.case_id, alert.kind), []).append(row)
+
+    def resolve(self, case_id: str, kind: str, at: datetime, resolution: str) -> None:
+        for row in self.open.pop((case_id, kind), []):
+            row["resolved_at"], row["resolution"] = utc(at), resolution
+        # What was open before the batch is resolved by the first resolution; later ones find nothing open.
+        self.resolved.setdefault((case_id, kind), {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
+                                                   "resolution": resolution})
+
+    def flush(self, conn: Connection) -> None:
+        if self.resolved:
+            conn.execute(_RESOLVE_ALERTS, list(self.resolved.values()))
+        if self.opened:
+            conn.execute(_add_alerts_many(conn.dialect.name), list(self.opened.values()))
+        self.opened, self.open, self.resolved = {}, {}, {}
 
 
 def list_alerts(conn: Connection, *, role: str | None = None, office: str | None = None,
