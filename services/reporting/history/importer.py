@@ -6,7 +6,7 @@ import heapq
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,11 @@ from services.reporting.history.staging import Staging
 
 Progress = Callable[[str], None]
 BATCH = 500  # commands per transaction
-STRIDE = timedelta(days=7)  # the longest the SLA monitor is run ahead in one go
+# Records a service takes (and an outbox relays) at a time while replaying: a week of a large mission's reminders
+# in a few transactions rather than hundreds, in a few megabytes.
+REPLAY_BATCH = 2000
+STRIDE, MIN_STRIDE = timedelta(days=7), timedelta(hours=1)  # how far the SLA monitor is run ahead in one go
+TICK_EVENTS = 5000  # about how many SLA events one tick should fire at most (`_Pace`)
 
 
 class ImportRefused(Exception):
@@ -54,23 +58,43 @@ class ImportSummary:
     topics: dict[str, int] = field(default_factory=dict)  # records added to each topic
 
 
-def settle(runtime: EmbeddedRuntime, now: datetime, since: datetime | None = None) -> None:
-    """Process everything in the log, then fire what fell due by `now`, until nothing moves.
+def settle(runtime: EmbeddedRuntime, now: datetime) -> int:
+    """Process everything in the log, then fire what fell due by `now`, until nothing moves; returns SLA events fired.
 
     Unlike `run_until_idle`, the SLA tick waits until every case event already emitted has reached the monitor:
-    a tick between two batches could otherwise judge a clock whose stopping event is still queued. From `since`,
-    the monitor is run a week at a time, as the weekly reports do: one tick over months of recurring reminders
-    would hold them all in memory at once.
+    a tick between two batches could otherwise judge a clock whose stopping event is still queued.
     """
-    if since is not None:
-        while since + STRIDE < now:
-            since += STRIDE
-            settle(runtime, since)
+    fired = 0
     while True:
         while runtime.step(now):
             pass
-        if runtime.sla.tick(now) == 0:
-            return
+        ticked = runtime.sla.tick(now)
+        if ticked == 0:
+            return fired
+        fired += ticked
+
+
+class _Pace:
+    """How far the SLA monitor is run ahead in one go: a tick fires everything due in one transaction and holds it in
+    memory, so months of recurring reminders (after the last report), or a week of a very large mission's, are fired
+    in strides of at most a week, short enough that one fires about TICK_EVENTS."""
+
+    def __init__(self) -> None:
+        self.stride = STRIDE
+        self.clock: datetime | None = None  # where the monitor was last run to
+
+    def settle(self, runtime: EmbeddedRuntime, now: datetime) -> None:
+        while self.clock is not None and self.clock + self.stride < now:
+            self._settle(runtime, self.clock + self.stride)
+        self._settle(runtime, now)
+
+    def _settle(self, runtime: EmbeddedRuntime, now: datetime) -> None:
+        fired, span = settle(runtime, now), now - self.clock if self.clock else self.stride
+        self.clock = now
+        if fired > TICK_EVENTS:
+            self.stride = max(MIN_STRIDE, min(self.stride, span) * TICK_EVENTS / fired)
+        elif fired < TICK_EVENTS // 4 and span >= self.stride:
+            self.stride = min(STRIDE, self.stride * 2)
 
 
 def context(runtime: EmbeddedRuntime, now: datetime) -> Context:
@@ -116,12 +140,22 @@ def _sitrep(path: Path) -> Iterator[Outgoing | RowError]:
 
 
 def replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress = lambda _: None) -> ImportSummary:
-    started, before = time.perf_counter(), topic_counts(runtime.log)
     assert plan.staging is not None and plan.until is not None
+    settings = runtime.settings
+    runtime.settings = replace(settings, batch_size=max(settings.batch_size, REPLAY_BATCH))
+    try:
+        return _replay(runtime, plan, progress)
+    finally:
+        runtime.settings = settings
+
+
+def _replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress) -> ImportSummary:
+    assert plan.staging is not None and plan.until is not None
+    started, before = time.perf_counter(), topic_counts(runtime.log)
     runtime.casework.write(partial(save_users, users=plan.users))
     batch: list[Action] = []
     reports: list[Incident] = []
-    clock: datetime | None = None  # where the SLA monitor was last run to
+    pace = _Pace()
     steps = _steps(plan.staging, plan.actions_file)
     step = next(steps, None)
     while step is not None:
@@ -135,10 +169,10 @@ def replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress = lambda _: 
         batch = _execute(runtime, batch)
         reports.append(item)
         if step is None or step[:2] != (at, 0):
-            _report(runtime, reports, item.reported_at, clock)
-            clock, reports = item.reported_at, []
+            _report(runtime, reports, item.reported_at, pace)
+            reports = []
     _execute(runtime, batch)
-    settle(runtime, plan.until, since=clock)
+    pace.settle(runtime, plan.until)
     after = topic_counts(runtime.log)
     progress(f"replayed to {plan.until.isoformat()}")
     return ImportSummary(
@@ -162,13 +196,13 @@ def save_users(conn: Connection, users: Sequence[User]) -> None:
         repo.save_user(conn, user)
 
 
-def _report(runtime: EmbeddedRuntime, incidents: list[Incident], at: datetime, since: datetime | None) -> None:
+def _report(runtime: EmbeddedRuntime, incidents: list[Incident], at: datetime, pace: _Pace) -> None:
     """Situation reports arrive: intake takes them at their report time and casework opens their cases.
 
     Everything before `at` reaches the services first, and the SLA monitor checks its clocks up to `at`.
     """
     runtime.submit(i.record for i in incidents)
-    settle(runtime, at, since)
+    pace.settle(runtime, at)
 
 
 def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:
