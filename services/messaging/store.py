@@ -22,7 +22,10 @@ from sqlalchemy import (
     select,
 )
 
+from services.messaging import pg_arrays
 from services.messaging.ports import Outgoing, Publisher
+
+OUTBOX_COLUMNS = ("topic", "key", "value", "headers")
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -51,6 +54,9 @@ class Mailboxes:
     def __init__(self, inbox: Table, outbox: Table):
         self.inbox = inbox
         self.outbox = outbox
+        # PostgreSQL: a batch's inbox ids and outbox records each in one statement of arrays (ids in the given order).
+        self._pg_mark = pg_arrays.ordered_insert(inbox, ("message_id",))
+        self._pg_enqueue = pg_arrays.ordered_insert(outbox, OUTBOX_COLUMNS)
 
     def seen(self, conn: Connection, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
@@ -62,7 +68,9 @@ class Mailboxes:
 
     def mark(self, conn: Connection, message_ids: Iterable[str]) -> None:
         rows = [{"message_id": m} for m in message_ids]
-        if rows:
+        if rows and conn.dialect.name == "postgresql":
+            conn.execute(self._pg_mark, pg_arrays.columns(conn, rows, ("message_id",)))
+        elif rows:
             conn.execute(insert(self.inbox), rows)
 
     def enqueue(self, conn: Connection, records: Iterable[Outgoing]) -> None:
@@ -70,7 +78,9 @@ class Mailboxes:
             {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True)}
             for r in records
         ]
-        if rows:
+        if rows and conn.dialect.name == "postgresql":
+            conn.execute(self._pg_enqueue, pg_arrays.columns(conn, rows, OUTBOX_COLUMNS))
+        elif rows:
             conn.execute(insert(self.outbox), rows)
 
     def backlog(self, conn: Connection) -> int:

@@ -10,8 +10,6 @@ from sqlalchemy import (
     ARRAY,
     Connection,
     Select,
-    Table,
-    TableValuedAlias,
     Update,
     and_,
     any_,
@@ -24,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.messaging import pg_arrays
 from services.messaging.times import as_utc, utc
 from services.sla_monitor.adapters.tables import clocks, emitted
 from services.sla_monitor.domain.clocks import Clock
@@ -62,7 +61,7 @@ class BatchClocks:
         if conn.dialect.name == "postgresql" and wanted:  # one query, the ids as one array
             for case_id in wanted:
                 self.cases[case_id] = {}
-            for row in conn.execute(_LOAD_CASES_PG, {"ids": _binary(conn, wanted)}):
+            for row in conn.execute(_LOAD_CASES_PG, {"ids": pg_arrays.binary(conn, wanted)}):
                 self.cases[row.case_id][row.clock] = _clock(row)
             return
         for start in range(0, len(wanted), CHUNK):
@@ -130,7 +129,7 @@ def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> Non
     if conn.dialect.name == "postgresql":
         # One statement for the lot, each column's values as one array: an UPDATE per clock (executemany) was
         # most of a burst's tick.
-        conn.execute(_pg_update(columns), _columns(conn, rows, _KEY + columns))
+        conn.execute(_pg_update(columns), pg_arrays.columns(conn, rows, _KEY + columns))
     else:
         conn.execute(_update(columns), [{"k_case_id": row["case_id"], "k_clock": row["clock"],
                                          **{name: row[name] for name in columns}} for row in rows])
@@ -148,7 +147,7 @@ def _pg_update(columns: tuple[str, ...]) -> Update:
     """UPDATE sla_clocks SET ... FROM unnest(:a_case_id, :a_clock, ...) AS v(...) WHERE the keys match (PostgreSQL;
     built once per set of columns)."""
     if columns not in _PG_UPDATES:
-        v = _arrays(clocks, _KEY + columns)
+        v = pg_arrays.arrays(clocks, _KEY + columns)
         # `case_id = ANY(:a_case_id)` lets the planner read the few rows by the primary key: joined to the unnest
         # alone, it estimated ten matches and could hash the whole table instead.
         case_ids = cast(bindparam("a_case_id"), ARRAY(clocks.c.case_id.type))
@@ -157,37 +156,13 @@ def _pg_update(columns: tuple[str, ...]) -> Update:
     return _PG_UPDATES[columns]
 
 
-class _BinaryList(list[Any]):
-    """A list psycopg sends as a binary array: its text form escapes every element in Python, several times slower."""
-
-
-def _columns(conn: Connection, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, _BinaryList]:
-    """The rows as one array per column, the parameters of `_arrays` (PostgreSQL only)."""
-    return {f"a_{name}": _binary(conn, [row[name] for row in rows]) for name in names}
-
-
-def _binary(conn: Connection, values: list[Any]) -> _BinaryList:
-    from psycopg.types.array import ListBinaryDumper
-
-    # On the driver's connection: SQLAlchemy gives each its own adapters map, so a global registration made after
-    # the connection was opened would go unseen. Registering again costs a dict assignment.
-    conn.connection.driver_connection.adapters.register_dumper(_BinaryList, ListBinaryDumper)  # type: ignore[union-attr]
-    return _BinaryList(values)
-
-
-def _arrays(table: Table, columns: Sequence[str]) -> TableValuedAlias:
-    """unnest(:a_<column>, ...) AS v(<column>, ...): rows given as one array per column, each a single parameter."""
-    arrays = [cast(bindparam(f"a_{name}"), ARRAY(table.c[name].type)) for name in columns]
-    return func.unnest(*arrays).table_valued(*columns).render_derived(name="v")
-
-
 _KEY = ("case_id", "clock")
 # (Clock field, its column), in the table's order.
 _FIELD_OF = {"clock": "name", "pause_shift_us": "pause_shift"}  # the others are named as their columns
 _FIELD_COLUMNS = [(_FIELD_OF.get(c.name, c.name), c.name) for c in clocks.columns]
 _PG_UPDATES: dict[tuple[str, ...], Update] = {}
 _EMITTED_COLUMNS = tuple(c.name for c in emitted.columns)
-_PG_CLAIM_ROWS = _arrays(emitted, _EMITTED_COLUMNS)
+_PG_CLAIM_ROWS = pg_arrays.arrays(emitted, _EMITTED_COLUMNS)
 # The claim in one statement: insert what was never emitted and hand back those rows only. On PostgreSQL a concurrent
 # transaction's uncommitted claim of the same event makes this one wait, then skip it once that one commits.
 _CLAIM = {
@@ -206,7 +181,7 @@ def claim(conn: Connection, events: Sequence[SlaEvent]) -> list[SlaEvent]:
     rows = [{"event_id": e.event_id, "case_id": e.case_id, "clock": e.clock, "episode": e.episode,
              "period": e.period, "level": e.level, "occurred_at": utc(e.occurred_at)} for e in unique]
     if conn.dialect.name == "postgresql":
-        fresh = set(conn.scalars(_CLAIM["postgresql"], _columns(conn, rows, _EMITTED_COLUMNS)))
+        fresh = set(conn.scalars(_CLAIM["postgresql"], pg_arrays.columns(conn, rows, _EMITTED_COLUMNS)))
     else:
         fresh = set(conn.scalars(_CLAIM[conn.dialect.name], rows))
     return [e for e in unique if e.event_id in fresh]
