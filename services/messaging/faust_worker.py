@@ -47,7 +47,7 @@ class WorkerOptions:
     web_bind: str
     web_port: int
     data_dir: Path
-    batch_size: int = 500
+    batch_size: int = 2000  # as Settings.batch_size
     # Seconds a partial batch waits for more records: each hop of the pipeline waits this long when traffic is light
     # (faust waits it again after every batch unless the batch fills), so it is most of an incident's latency.
     within: float = 0.05
