@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from services.embedded import EmbeddedRuntime
 from services.reporting.adapters import markdown
 from services.reporting.adapters.log_source import read_log
 from services.reporting.domain.model import Scope, end_of
+from services.reporting.history import importer
 from services.reporting.history.importer import ImportRefused, import_files, topic_counts
 from services.reporting.whatif import make_report, replay
 
@@ -199,3 +200,14 @@ def test_a_malformed_history_is_refused_with_row_numbers_and_nothing_is_imported
     assert topic_counts(runtime.log) == {}
     assert runtime.casework.read(repo.list_users) == []
     assert runtime.casework.read(lambda conn: repo.list_cases(conn)) == []
+
+
+def test_running_the_monitor_ahead_in_short_strides_imports_the_same_history(
+        imported: EmbeddedRuntime, report_lines: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large mission's weeks are cut into shorter strides; reports still arrive at their own time, none refused."""
+    monkeypatch.setattr(importer, "STRIDE", timedelta(days=1))
+    runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data"))
+    import_files(runtime, EXAMPLES / "incidents.csv", EXAMPLES / "cases.csv", NOW, AS_OF)
+    assert topic_counts(runtime.log) == topic_counts(imported.log)
+    report = make_report(read_log(runtime.log), Scope(as_of=AS_OF), runtime.settings.policy())
+    assert markdown.render(report).splitlines() == report_lines

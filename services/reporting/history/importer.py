@@ -84,9 +84,14 @@ class _Pace:
         self.clock: datetime | None = None  # where the monitor was last run to
 
     def settle(self, runtime: EmbeddedRuntime, now: datetime) -> None:
+        self.advance(runtime, now)
+        self._settle(runtime, now)
+
+    def advance(self, runtime: EmbeddedRuntime, now: datetime) -> None:
+        """Run the monitor in strides to just before `now`: before situation reports of `now` are appended, which
+        intake must not take at an earlier time (it would refuse them as reported in the future)."""
         while self.clock is not None and self.clock + self.stride < now:
             self._settle(runtime, self.clock + self.stride)
-        self._settle(runtime, now)
 
     def _settle(self, runtime: EmbeddedRuntime, now: datetime) -> None:
         fired, span = settle(runtime, now), now - self.clock if self.clock else self.stride
@@ -201,6 +206,7 @@ def _report(runtime: EmbeddedRuntime, incidents: list[Incident], at: datetime, p
 
     Everything before `at` reaches the services first, and the SLA monitor checks its clocks up to `at`.
     """
+    pace.advance(runtime, at)
     runtime.submit(i.record for i in incidents)
     pace.settle(runtime, at)
 
