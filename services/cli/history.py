@@ -43,7 +43,7 @@ def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None
     except ImportRefused as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s) in the history; nothing was imported") from None
+        raise click.ClickException(f"{exc.total:,} error(s) in the history; nothing was imported") from None
     click.echo(f"imported {summary.incidents:,} incidents and {summary.actions:,} case actions "
                f"({summary.users:,} new users), replayed to {summary.until:%Y-%m-%d %H:%M} UTC "
                f"in {summary.seconds:.1f} s")

@@ -211,3 +211,21 @@ def test_running_the_monitor_ahead_in_short_strides_imports_the_same_history(
     assert topic_counts(runtime.log) == topic_counts(imported.log)
     report = make_report(read_log(runtime.log), Scope(as_of=AS_OF), runtime.settings.policy())
     assert markdown.render(report).splitlines() == report_lines
+
+
+def test_the_command_counts_every_error_of_a_history_even_those_it_does_not_list(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from services.cli import cli
+
+    incidents, cases = tmp_path / "incidents.csv", tmp_path / "cases.csv"
+    shutil.copy(EXAMPLES / "incidents.csv", incidents)
+    lines = (EXAMPLES / "cases.csv").read_text(encoding="utf-8").splitlines()
+    # 1,200 action rows naming an incident the file does not have: more than the 1,000 errors listed.
+    lines += [f"SR-XXX-2024-W10,{n},2024-06-25T10:00:00+00:00,record,amadou.hro,hro,,,,,,," for n in range(1, 1201)]
+    cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(incidents), str(cases), "--data-dir", str(tmp_path / "data"),
+                                      "--until", "2024-06-30"])
+    assert result.exit_code == 1
+    assert "1,200 error(s) in the history; nothing was imported" in result.output
+    assert "200 more error(s) not listed" in result.output
