@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -55,8 +54,9 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory so far (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory so far: VmHWM, not getrusage's ru_maxrss, which Linux carries across
+    fork and exec, so a child would report at least the peak of the benchmark process that started it."""
+    return hwm_mib(os.getpid())
 
 
 def rss_mib(pid: int | None = None) -> float:
