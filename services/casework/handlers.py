@@ -22,7 +22,7 @@ from services.casework.domain.errors import CommandRefused
 from services.casework.domain.reference import case_id_for, reference
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
-from services.messaging.processing import emit
+from services.messaging.processing import decode_ahead, emit
 from services.sealing import seal_record
 from services.vault import IdentityVault
 
@@ -42,16 +42,9 @@ class MessageHandler:
 
     @contextmanager
     def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
-        cases, keys = repo.BatchCases(), []
-        for message in messages:
-            try:
-                envelope = decode(message.value)
-            except Exception:  # on_message says why, message by message
-                continue
-            self._decoded[message.position] = envelope
-            key = envelope.payload.get("incident_key")
-            if envelope.type == "IncidentAccepted" and isinstance(key, str):
-                keys.append(key)
+        cases, self._decoded = repo.BatchCases(), decode_ahead(messages)
+        accepted = (e.payload.get("incident_key") for e in self._decoded.values() if e.type == "IncidentAccepted")
+        keys = [key for key in accepted if isinstance(key, str)]
         cases.prefetch(conn, keys)
         self._cases = cases
         try:

@@ -88,6 +88,18 @@ def decode_envelope(message: Message) -> Envelope:
     return decode(message.value)
 
 
+def decode_ahead(messages: Sequence[Message]) -> dict[str, Envelope]:
+    """A batch's envelopes by position, decoded once for a handler's batch mode to read ahead; one that does not
+    decode is left out, for the handler's own call on that message to say why."""
+    decoded: dict[str, Envelope] = {}
+    for message in messages:
+        try:
+            decoded[message.position] = decode(message.value)
+        except Exception:
+            continue
+    return decoded
+
+
 class BatchProcessor:
     """Runs a service's handler over a batch: effects, inbox and outbox commit together or not at all."""
 

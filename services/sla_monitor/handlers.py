@@ -12,7 +12,7 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import SLA_EVENTS
 from services.messaging.ports import Message, Outgoing
-from services.messaging.processing import emit
+from services.messaging.processing import decode_ahead, emit
 from services.sla_monitor.adapters import repository
 from services.sla_monitor.domain.clocks import CASE_EVENT_TYPES, CaseEvent, apply_event, fire, reschedule
 from services.sla_monitor.domain.events import SlaEvent
@@ -32,17 +32,9 @@ class CaseEventHandler:
     @contextmanager
     def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
         """Read the clocks of every case in the batch at once; write them once at its end."""
-        clocks = repository.BatchClocks()
-        case_ids = []
-        for message in messages:
-            try:
-                envelope = decode(message.value)
-            except Exception:  # the handler says why, message by message
-                continue
-            self._decoded[message.position] = envelope
-            case_id = envelope.payload.get("case_id")
-            if envelope.type in CASE_EVENT_TYPES and isinstance(case_id, str):
-                case_ids.append(case_id)
+        clocks, self._decoded = repository.BatchClocks(), decode_ahead(messages)
+        ids = (e.payload.get("case_id") for e in self._decoded.values() if e.type in CASE_EVENT_TYPES)
+        case_ids = [case_id for case_id in ids if isinstance(case_id, str)]
         clocks.prefetch(conn, case_ids)
         self._clocks = clocks
         try:
