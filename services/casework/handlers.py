@@ -156,9 +156,7 @@ def execute(conn: Connection, command: c.Command, now: datetime) -> list[Outgoin
     for event in events:
         after = apply(after, event)
     repo.update_case(conn, case, after)
-    out = [_emit(e) for e in events]
-    _record_history(conn, events, out)
-    return out
+    return record_events(conn, events)
 
 
 def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime) -> list[Outgoing]:
@@ -172,15 +170,20 @@ def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now:
     repo.save_alert(conn, acknowledged)
     event = Event("AlertAcknowledged", {**case.common(actor.username), "alert_id": alert.alert_id,
                                         "note": command.note}, now)
-    out = [_emit(event)]
-    _record_history(conn, [event], out)
-    return out
+    return record_events(conn, [event])
 
 
 def _emit(event: Event, event_id: str | None = None) -> Outgoing:
     p = event.payload
     return emit(CASE_EVENTS, event.type, occurred_at=event.occurred_at, key=p["case_id"], producer=PRODUCER,
                 payload=p, event_id=event_id)
+
+
+def record_events(conn: Connection, events: Sequence[Event]) -> list[Outgoing]:
+    """A case's events emitted and added to its history, in the caller's transaction."""
+    out = [_emit(e) for e in events]
+    _record_history(conn, events, out)
+    return out
 
 
 def _record_history(conn: Connection, events: Sequence[Event], out: Sequence[Outgoing]) -> None:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from schemas.topics import CASE_EVENTS
 from schemas.vocabulary import CLOSURE_REASONS, OPEN_STAGES
 from services.casework.adapters import repository as repo
 from services.casework.domain.case import Case, Event, apply
 from services.casework.domain.commands import Command
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
+from services.casework.handlers import record_events
 from services.messaging.ports import Outgoing
-from services.messaging.processing import emit
 
-PRODUCER = "casework"
 CLOSABLE = (*OPEN_STAGES, "closure_requested")
 
 
@@ -59,13 +56,4 @@ def execute(conn: Connection, command: RecordHistoricalClosure, now: datetime) -
     for event in events:
         after = apply(after, event)
     repo.update_case(conn, case, after)
-    out = [emit(CASE_EVENTS, e.type, occurred_at=e.occurred_at, key=e.payload["case_id"], producer=PRODUCER,
-                payload=e.payload) for e in events]
-    rows = []
-    for record in out:
-        env = json.loads(record.value)
-        rows.append({"event_id": env["event_id"], "case_id": env["key"], "type": env["type"],
-                     "occurred_at": datetime.fromisoformat(env["occurred_at"]), "actor": env["payload"]["actor"],
-                     "payload": json.dumps(env["payload"], sort_keys=True)})
-    repo.append_history(conn, rows)
-    return out
+    return record_events(conn, events)
