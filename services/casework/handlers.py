@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from schemas import Envelope, decode
@@ -197,7 +197,7 @@ def _history_rows(events: Sequence[Event], out: Sequence[Outgoing]) -> list[dict
         payload = record.read_payload()
         rows.append({"event_id": record.headers["event_id"], "case_id": record.key, "type": event.type,
                      "occurred_at": event.occurred_at, "actor": payload["actor"],
-                     "payload": json.dumps(payload, sort_keys=True)})
+                     "payload": orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()})
     return rows
 
 

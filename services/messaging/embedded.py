@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import orjson
 from sqlalchemy import (
     Column,
     Engine,
@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.messaging.ports import Message, Outgoing
 from services.messaging.sqlite import sqlite_engine
+from services.messaging.store import encode_headers
 
 metadata = MetaData()
 records = Table(
@@ -66,7 +67,7 @@ class EmbeddedLog:
         if not batch:
             return
         rows = [
-            {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True),
+            {"topic": r.topic, "key": r.key, "value": r.value, "headers": encode_headers(r.headers),
              "event_id": r.headers.get("event_id")}
             for r in batch
         ]
@@ -145,5 +146,5 @@ def _message(row: object) -> Message:
         offset=row.offset,  # type: ignore[attr-defined]
         key=row.key,  # type: ignore[attr-defined]
         value=row.value,  # type: ignore[attr-defined]
-        headers=json.loads(row.headers),  # type: ignore[attr-defined]
+        headers=orjson.loads(row.headers),  # type: ignore[attr-defined]
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Outgoing:
         """The envelope's payload: as kept when this process made the record, else read back from its bytes."""
         if self.payload is not None:
             return self.payload
-        payload: dict[str, Any] = json.loads(self.value)["payload"]
+        payload: dict[str, Any] = orjson.loads(self.value)["payload"]
         return payload
 
 

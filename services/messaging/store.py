@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -26,6 +26,11 @@ from services.messaging import pg_arrays
 from services.messaging.ports import Outgoing, Publisher
 
 OUTBOX_COLUMNS = ("topic", "key", "value", "headers")
+
+
+def encode_headers(headers: dict[str, str]) -> str:
+    """A record's headers as stored in an outbox or the embedded log: compact JSON, keys sorted."""
+    return orjson.dumps(headers, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -75,7 +80,7 @@ class Mailboxes:
 
     def enqueue(self, conn: Connection, records: Iterable[Outgoing]) -> None:
         rows = [
-            {"topic": r.topic, "key": r.key, "value": r.value, "headers": json.dumps(r.headers, sort_keys=True)}
+            {"topic": r.topic, "key": r.key, "value": r.value, "headers": encode_headers(r.headers)}
             for r in records
         ]
         if rows and conn.dialect.name == "postgresql":
@@ -93,7 +98,7 @@ class Mailboxes:
         if not rows:
             return 0
         publisher.publish(
-            [Outgoing(r.topic, r.key, r.value, json.loads(r.headers)) for r in rows]
+            [Outgoing(r.topic, r.key, r.value, orjson.loads(r.headers)) for r in rows]
         )
         # Delete exactly what was published: with two workers on one database, a transaction that took a lower
         # id may commit while this one publishes, and `id <= last` would delete its record unpublished.

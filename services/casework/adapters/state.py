@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from marshmallow import Schema, fields, post_load
 
 from schemas import compiled
@@ -58,9 +58,9 @@ _SCHEMA = CaseStateSchema()
 
 
 def dumps(case: Case) -> str:
-    return json.dumps(compiled.dump(_SCHEMA, case), sort_keys=True)
+    return orjson.dumps(compiled.dump(_SCHEMA, case), option=orjson.OPT_SORT_KEYS).decode()
 
 
 def loads(text: str) -> Case:
-    result: Case = compiled.load(_SCHEMA, json.loads(text))
+    result: Case = compiled.load(_SCHEMA, orjson.loads(text))
     return result
