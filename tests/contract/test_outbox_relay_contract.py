@@ -115,6 +115,6 @@ def test_a_relay_interrupted_after_publishing_re_sends_and_the_consumers_inbox_t
         consumer.process([message], NOW)
     with consumer_db.connect() as conn:
         per_event = select(effects.c.event_id, func.count()).group_by(effects.c.event_id)
-        taken: dict[str, int] = dict(conn.execute(per_event).tuples().all())
+        taken: dict[str, int] = {event: int(n) for event, n in conn.execute(per_event)}
         assert taken == {r.headers["event_id"]: 1 for r in sent}
         assert mailboxes.backlog(conn) == 0  # nothing was dead-lettered
