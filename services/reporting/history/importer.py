@@ -156,11 +156,11 @@ def replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress = lambda _: 
 
 def _replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress) -> ImportSummary:
     assert plan.staging is not None and plan.until is not None
-    started, before = time.perf_counter(), topic_counts(runtime.log)
+    started, before = time.perf_counter(), last_offset(runtime.log)
     runtime.casework.write(partial(save_users, users=plan.users))
     batch: list[Action] = []
-    reports: list[Incident] = []
-    pace = _Pace()
+    report: list[Outgoing] = []  # the open situation report's records not yet appended
+    pace, opened = _Pace(), False
     steps = _steps(plan.staging, plan.actions_file)
     step = next(steps, None)
     while step is not None:
@@ -172,17 +172,24 @@ def _replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress) -> ImportS
                 batch = _execute(runtime, batch)
             continue
         batch = _execute(runtime, batch)
-        reports.append(item)
-        if step is None or step[:2] != (at, 0):
-            _report(runtime, reports, item.reported_at, pace)
-            reports = []
+        if not opened:  # everything before the report reaches the services first
+            pace.advance(runtime, item.reported_at)
+            opened = True
+        report.append(item.record)
+        last = step is None or step[:2] != (at, 0)
+        if last or len(report) >= REPLAY_BATCH:
+            # Appended a chunk at a time: a large mission's weekly report is not held (or sealed) whole.
+            runtime.submit(report)
+            report = []
+        if last:  # intake takes the report at its time, casework opens its cases, the monitor runs to it
+            pace.settle(runtime, item.reported_at)
+            opened = False
     _execute(runtime, batch)
     pace.settle(runtime, plan.until)
-    after = topic_counts(runtime.log)
     progress(f"replayed to {plan.until.isoformat()}")
     return ImportSummary(
         incidents=plan.incidents, actions=plan.actions, users=len(plan.users), until=plan.until,
-        seconds=time.perf_counter() - started, topics={t: n - before.get(t, 0) for t, n in after.items()},
+        seconds=time.perf_counter() - started, topics=topic_counts(runtime.log, before),
     )
 
 
@@ -201,16 +208,6 @@ def save_users(conn: Connection, users: Sequence[User]) -> None:
         repo.save_user(conn, user)
 
 
-def _report(runtime: EmbeddedRuntime, incidents: list[Incident], at: datetime, pace: _Pace) -> None:
-    """Situation reports arrive: intake takes them at their report time and casework opens their cases.
-
-    Everything before `at` reaches the services first, and the SLA monitor checks its clocks up to `at`.
-    """
-    pace.advance(runtime, at)
-    runtime.submit(i.record for i in incidents)
-    pace.settle(runtime, at)
-
-
 def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:
     """Commands through casework's handlers, each at its own time, in one transaction; returns an empty batch.
 
@@ -219,18 +216,26 @@ def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:
     """
     if not batch:
         return batch
-    casework = runtime.casework
+    casework, out = runtime.casework, []
     with casework.engine.begin() as conn:
         for action in batch:
             if isinstance(action.command, legacy.RecordHistoricalClosure):
-                out = legacy.execute(conn, action.command, action.at)
+                out += legacy.execute(conn, action.command, action.at)
             else:
-                out = handlers.execute(conn, action.command, action.at)
-            casework.mailboxes.enqueue(conn, out)
+                out += handlers.execute(conn, action.command, action.at)
+        casework.mailboxes.enqueue(conn, out)  # one insert for the batch; a refusal rolls it all back anyway
     return []
 
 
-def topic_counts(log: EmbeddedLog) -> dict[str, int]:
+def last_offset(log: EmbeddedLog) -> int:
     with log.engine.connect() as conn:
-        rows = conn.execute(select(records.c.topic, func.count()).group_by(records.c.topic)).all()
+        return int(conn.scalar(select(func.max(records.c.offset))) or 0)
+
+
+def topic_counts(log: EmbeddedLog, after: int = 0) -> dict[str, int]:
+    """Records on each topic past offset `after` (one global sequence): an import counts only what it added, not
+    the whole log again."""
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(records.c.topic, func.count()).where(records.c.offset > after)
+                            .group_by(records.c.topic)).all()
     return {topic: int(n) for topic, n in rows}
