@@ -208,6 +208,7 @@ class _Checker:
         plan.users = [u for name, u in users.items() if name not in self.ctx.users]
         self.staging.index()
         self._dry_run(users)
+        self.staging.checked()
         plan.staging = self.staging
         return plan
 

@@ -21,6 +21,7 @@ from services.messaging.ports import Outgoing
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 2000  # rows read back at a time
+WRITE_CACHE, READ_CACHE = -16000, -2000  # SQLite page cache (KiB) while the history is staged, then replayed
 _MICRO = timedelta(microseconds=1)
 _PARAMS = 500  # keys per IN (...): under SQLite's bound-parameter limit
 
@@ -57,7 +58,7 @@ class Staging:
 
     def __init__(self, path: Path | str = ":memory:"):
         self.db = sqlite3.connect(str(path), isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16000", "temp_store=FILE"):
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size={WRITE_CACHE}", "temp_store=FILE"):
             self.db.execute(f"PRAGMA {pragma}")  # scratch data: a crash loses nothing that is not in the files
         self.db.executescript(_SCHEMA)
         self.db.execute("BEGIN")
@@ -117,6 +118,14 @@ class Staging:
         """Once everything is staged: the indexes that read it back in time order."""
         self.db.execute("CREATE INDEX incidents_by_time ON incidents (at, line)")
         self.db.execute("CREATE INDEX actions_by_time ON actions (at, line)")
+
+    def checked(self) -> None:
+        """The check is over: write out what it staged, then read it back through SQLite's default cache. The
+        scratch file is read once, in order, while the replay runs; the check's cache of a large history would stay
+        held (its dirty pages could not be dropped while the staging transaction was open)."""
+        self.db.commit()
+        self.db.execute(f"PRAGMA cache_size={READ_CACHE}")
+        self.db.execute("PRAGMA shrink_memory")
 
     def action_pages(self) -> Iterator[list[StagedAction]]:
         """The rows by time, then line, a page at a time, each with its incident (if the file gives it)."""
