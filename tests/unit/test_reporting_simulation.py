@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from services.reporting.simulation.files import write_history
 from services.reporting.simulation.generator import generate
 from services.reporting.simulation.profile import OIOS_2021_011, OfficeSpec, Profile, ProfileError, from_toml
 
@@ -54,6 +55,20 @@ def test_the_oios_profile_adds_up_to_the_audits_numbers() -> None:
 def test_the_same_seed_gives_the_same_history_and_another_seed_another() -> None:
     assert generate(SMALL) == generate(SMALL)
     assert generate(SMALL).actions != generate(replace(SMALL, seed=4)).actions
+
+
+def test_actions_come_in_time_order_then_by_sitrep_and_incident_number() -> None:
+    actions = generate(SMALL).actions
+    keys = [(a["at"], a["sitrep_id"], a["incident_number"]) for a in actions]
+    assert keys == sorted(keys) and len(actions) > 200
+    directors = [a for a in actions if a["actor_role"] == "director"]
+    assert directors and all(a["actor_office"] == "Mopti" for a in directors)
+
+
+def test_a_profile_refused_while_generating_leaves_no_files_behind(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="can be 'investigation_idle'"):
+        write_history(replace(SMALL, cut_year=2021), tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_outcomes_that_do_not_add_up_are_refused() -> None:

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from services.intake.adapters.sitrep_files import CSV_COLUMNS
 from services.reporting.history.rows import COLUMNS
-from services.reporting.simulation.generator import generate
+from services.reporting.simulation.generator import simulate
 from services.reporting.simulation.profile import Profile
 
 
 def write_history(profile: Profile, folder: Path) -> tuple[Path, Path]:
-    history = generate(profile)
+    """Rows are written as they come, not held; the files replace any earlier ones only once they are complete."""
     folder.mkdir(parents=True, exist_ok=True)
     incidents, actions = folder / "incidents.csv", folder / "cases.csv"
-    _write(incidents, CSV_COLUMNS, history.incidents)
-    _write(actions, COLUMNS, history.actions)
+    parts = incidents.with_name("incidents.csv.part"), actions.with_name("cases.csv.part")
+    try:
+        with parts[0].open("w", newline="", encoding="utf-8") as one, parts[1].open("w", newline="",
+                                                                                  encoding="utf-8") as two:
+            _writer(two, COLUMNS).writerows(simulate(profile, _writer(one, CSV_COLUMNS).writerow))
+    except BaseException:
+        for part in parts:
+            part.unlink(missing_ok=True)
+        raise
+    parts[0].replace(incidents)
+    parts[1].replace(actions)
     return incidents, actions
 
 
-def _write(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+def _writer(out: IO[str], columns: tuple[str, ...]) -> csv.DictWriter[str]:
+    writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    return writer

@@ -2,18 +2,23 @@
 
 Deterministic for a seed. Every constraint of a fate (recorded before or after the cut year, idle since it, closed
 in time) becomes a window for its dates, so the counts hold by construction; the recording delays are then
-adjusted, minute by minute, inside their windows until their mean is exactly the profile's.
+adjusted, minute by minute, inside their windows until their mean is exactly the profile's. Each incident's row is
+handed on as it is drawn and its actions are kept compactly, so that a history a thousand times the audit's fits.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+import sys
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from services.reporting.simulation.profile import OfficeSpec, Profile, ProfileError
+from services.reporting.simulation.timeline import Timeline
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 GOAL = 4 * 24 * 60  # the recording goal, in minutes
@@ -34,7 +39,7 @@ SOURCES = (("victim", 20), ("direct_witness", 30), ("indirect_witness", 20), ("n
 DELAY_REASONS = ("access_constraints", "security", "awaiting_information")
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Incident:
     office: OfficeSpec
     reported_at: datetime
@@ -47,7 +52,6 @@ class Incident:
     approved: bool = True  # a closed case: by a Director's decision, or not (imported history)
     follow_up: bool = False
     delay_reason: bool = False  # records a justified delay after its last activity
-    row: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -65,17 +69,23 @@ def slug(office: str) -> str:
 
 
 def generate(profile: Profile) -> History:
+    """The whole history in memory (write_history streams the same rows to its files instead)."""
+    incidents: list[dict[str, Any]] = []
+    actions = list(simulate(profile, incidents.append))
+    return History(incidents, actions)
+
+
+def simulate(profile: Profile, incident_row: Callable[[dict[str, Any]], object]) -> Iterator[dict[str, Any]]:
+    """Hands each incident's row to `incident_row` as it is drawn; returns the case actions, in time order."""
     profile.check()
-    rng = random.Random(profile.seed)
-    gen = _Generator(profile, rng)
-    incidents = gen.incidents()
+    gen = _Generator(profile, random.Random(profile.seed))
+    incidents = gen.incidents(incident_row)
     gen.fates(incidents)
     gen.delays([i for i in incidents if i.fate != "unrecorded"])
-    actions = [a for i in incidents for a in gen.actions(i)]
-    actions.sort(key=lambda a: (a["at"], a["sitrep_id"], a["incident_number"]))
-    for a in actions:
-        a["at"] = a["at"].isoformat()
-    return History([i.row for i in incidents], actions)
+    for i in incidents:
+        if i.fate != "unrecorded":
+            _Case(gen, i).actions()
+    return gen.timeline.rows()
 
 
 class _Generator:
@@ -83,8 +93,9 @@ class _Generator:
         self.p, self.rng = profile, rng
         self.cut_end = datetime(profile.cut_year + 1, 1, 1, tzinfo=UTC) - MINUTE
         self.stop = datetime.combine(profile.as_of, time(0), tzinfo=UTC) - HOUR  # nothing at or after as_of
+        self.timeline = Timeline()
 
-    def incidents(self) -> list[Incident]:
+    def incidents(self, incident_row: Callable[[dict[str, Any]], object]) -> list[Incident]:
         p, rng = self.p, self.rng
         fridays = [p.start + timedelta(days=d) for d in range((p.end - p.start).days + 1)
                    if (p.start + timedelta(days=d)).weekday() == 4]
@@ -95,14 +106,17 @@ class _Generator:
                        key=lambda d: (d[0], d[1].name))
         out: list[Incident] = []
         numbers: dict[str, int] = {}
+        reported: dict[date, datetime] = {}
         for friday, office in drawn:
             year, week, _ = friday.isocalendar()
-            sitrep = f"SR-{slug(office.name)[:3].upper()}-{year}-W{week:02d}"
+            # Interned and shared: a million incidents each with its own copy of these would weigh hundreds of MB.
+            sitrep = sys.intern(f"SR-{slug(office.name)[:3].upper()}-{year}-W{week:02d}")
             numbers[sitrep] = numbers.get(sitrep, 0) + 1
-            incident = Incident(office, datetime.combine(friday, time(16), tzinfo=UTC), sitrep, numbers[sitrep])
-            incident.hro = f"{slug(office.name)}.hro{rng.randint(1, office.hros)}"
+            at = reported.setdefault(friday, datetime.combine(friday, time(16), tzinfo=UTC))
+            incident = Incident(office, at, sitrep, numbers[sitrep])
+            incident.hro = sys.intern(f"{slug(office.name)}.hro{rng.randint(1, office.hros)}")
             incident.named = rng.random() < p.assigned_in_sitrep
-            incident.row = self._row(incident)
+            incident_row(self._row(incident))
             out.append(incident)
         return out
 
@@ -131,17 +145,17 @@ class _Generator:
     def fates(self, incidents: list[Incident]) -> None:
         """The most constrained outcomes first, each drawn from the incidents that can still reach it."""
         p, stop, cut = self.p, self.stop, self.cut_end
-        free = list(incidents)
 
         def take(n: int, fate: str, fits: Any, prefer_late: bool = False) -> None:
-            pool = [i for i in free if fits(i)]
+            # An incident still free is one still "unrecorded": reading its fate keeps each draw linear, where
+            # removing each pick from a list of the free ones (list.remove, a scan) made the fates quadratic.
+            pool = [i for i in incidents if i.fate == "unrecorded" and fits(i)]
             if len(pool) < n:
                 raise ProfileError(f"profile {p.name}: only {len(pool)} incidents can be '{fate}', {n} wanted")
             if prefer_late:
                 pool = sorted(pool, key=lambda i: i.reported_at)[-max(n, min(len(pool), 3 * n)):]
             for i in self.rng.sample(pool, n):
                 i.fate = fate
-                free.remove(i)
 
         take(p.investigation_idle_since_cut, "investigation_idle", lambda i: i.reported_at <= cut - 30 * DAY)
         take(p.preliminary_since_cut, "preliminary_old", lambda i: i.reported_at <= cut - 5 * DAY)
@@ -152,8 +166,9 @@ class _Generator:
              prefer_late=True)
         take(p.investigation - p.investigation_idle_since_cut, "investigation_active",
              lambda i: i.reported_at <= stop - 20 * DAY)
-        if len(free) != p.unrecorded:  # pragma: no cover - the profile check makes the counts add up
-            raise ProfileError(f"profile {p.name}: {len(free)} incidents left unrecorded, {p.unrecorded} wanted")
+        free = sum(1 for i in incidents if i.fate == "unrecorded")
+        if free != p.unrecorded:  # pragma: no cover - the profile check makes the counts add up
+            raise ProfileError(f"profile {p.name}: {free} incidents left unrecorded, {p.unrecorded} wanted")
         closed = [i for i in incidents if i.fate == "closed"]
         for i in self.rng.sample(closed, p.closed_without_approval):
             i.approved = False
@@ -178,44 +193,45 @@ class _Generator:
     def delays(self, recorded: list[Incident]) -> None:
         """Exactly `within_goal` delays within four days; the others sampled, then nudged to the exact mean."""
         p, rng = self.p, self.rng
-        windows = {id(i): self._window(i) for i in recorded}
-        quick_pool = [i for i in recorded if windows[id(i)][0] <= GOAL]
+        # Windows and positions in arrays, not tuples and ints in dicts keyed by id: with a million recorded cases
+        # those dicts were the simulation's peak of memory.
+        lows, highs = array("q"), array("q")
+        for i in recorded:
+            lo, hi = self._window(i)
+            lows.append(lo)
+            highs.append(hi)
+        quick_pool = array("q", (k for k, lo in enumerate(lows) if lo <= GOAL))
         if len(quick_pool) < p.within_goal:
             raise ProfileError(f"profile {p.name}: only {len(quick_pool)} cases can be recorded within the goal")
-        quick = set(map(id, rng.sample(quick_pool, p.within_goal)))
-        slow = [i for i in recorded if id(i) not in quick]
-        for i in recorded:
-            if id(i) in quick:
-                lo, hi = windows[id(i)]
-                i.delay = rng.randint(lo, min(hi, GOAL))
-        target = round(p.mean_recording_days * 1440 * len(recorded)) - sum(i.delay for i in recorded if id(i) in quick)
-        raw = {id(i): rng.lognormvariate(0, 0.9) * i.office.speed for i in slow}
-        scale = target / sum(raw.values()) if raw else 0
-        bounds = {id(i): (max(windows[id(i)][0], GOAL + 1), windows[id(i)][1]) for i in slow}
-        for i in slow:
-            lo, hi = bounds[id(i)]
-            if lo > hi:
+        quick = set(rng.sample(quick_pool, p.within_goal))
+        for k in sorted(quick):
+            recorded[k].delay = rng.randint(lows[k], min(highs[k], GOAL))
+        target = round(p.mean_recording_days * 1440 * len(recorded)) - sum(recorded[k].delay for k in quick)
+        slow = array("q", (k for k in range(len(recorded)) if k not in quick))
+        raw = array("d", (rng.lognormvariate(0, 0.9) * recorded[k].office.speed for k in slow))
+        scale = target / sum(raw) if raw else 0
+        cases = [recorded[k] for k in slow]
+        lows, highs = array("q", (max(lows[k], GOAL + 1) for k in slow)), array("q", (highs[k] for k in slow))
+        for n, i in enumerate(cases):
+            if lows[n] > highs[n]:
                 raise ProfileError(f"profile {p.name}: {i.sitrep_id}#{i.number} cannot be recorded late enough")
-            i.delay = min(max(round(raw[id(i)] * scale), lo), hi)
-        _adjust(slow, bounds, target - sum(i.delay for i in slow), p.name)
-
-    def actions(self, i: Incident) -> list[dict[str, Any]]:
-        if i.fate == "unrecorded":
-            return []
-        return _Case(self, i).actions()
+            i.delay = min(max(round(raw[n] * scale), lows[n]), highs[n])
+        _adjust(cases, lows, highs, target - sum(i.delay for i in cases), p.name)
 
 
-def _adjust(cases: list[Incident], bounds: dict[int, tuple[int, int]], diff: int, name: str) -> None:
-    """Move delays by whole minutes, inside their bounds, until they add up to the target."""
+def _adjust(cases: list[Incident], lows: array[int], highs: array[int], diff: int, name: str) -> None:
+    """Move delays by whole minutes, inside their bounds (`lows[k]` to `highs[k]` for `cases[k]`), until they add up
+    to the target."""
     while diff:
         sign = 1 if diff > 0 else -1
-        movable = [i for i in cases if (i.delay < bounds[id(i)][1] if sign > 0 else i.delay > bounds[id(i)][0])]
+        movable = array("q", (k for k, i in enumerate(cases)
+                              if (i.delay < highs[k] if sign > 0 else i.delay > lows[k])))
         if not movable:
             raise ProfileError(f"profile {name}: the mean recording delay cannot be reached within the dates")
         step = max(1, abs(diff) // len(movable))
-        for i in movable:
-            lo, hi = bounds[id(i)]
-            room = hi - i.delay if sign > 0 else i.delay - lo
+        for k in movable:
+            i = cases[k]
+            room = highs[k] - i.delay if sign > 0 else i.delay - lows[k]
             change = min(step, room, abs(diff))
             i.delay += sign * change
             diff -= sign * change
@@ -232,15 +248,13 @@ class _Case:
 
     def __init__(self, gen: _Generator, incident: Incident):
         self.gen, self.i, self.rng = gen, incident, gen.rng
-        self.out: list[dict[str, Any]] = []
+        self.case = gen.timeline.case(incident.sitrep_id, incident.number)
         self.tl = f"{slug(incident.office.name)}.tl"
 
     def act(self, at: datetime, action: str, actor: str, role: str, **fields: Any) -> datetime:
-        row = {"sitrep_id": self.i.sitrep_id, "incident_number": self.i.number, "at": at, "action": action,
-               "actor": actor, "actor_role": role, **fields}
         if role == "director":
-            row["actor_office"] = self.gen.p.offices[0].name
-        self.out.append(row)
+            fields["actor_office"] = self.gen.p.offices[0].name
+        self.gen.timeline.add(self.case, at, action, actor, role, fields)
         return at
 
     def between(self, after: datetime, low_days: float, high_days: float, limit: datetime) -> datetime:
@@ -266,7 +280,7 @@ class _Case:
             t = self.act(nxt, "activity", self.i.hro, "hro", note=note)
         return t
 
-    def actions(self) -> list[dict[str, Any]]:
+    def actions(self) -> None:
         i, gen, hro = self.i, self.gen, self.i.hro
         recorded = i.reported_at + i.delay * MINUTE
         if not i.named:
@@ -275,19 +289,21 @@ class _Case:
         fate, stop, cut = i.fate, gen.stop, gen.cut_end
         if fate.startswith("preliminary"):
             t = self.work(t, self.rng.choice((0, 0, 1, 2)), 60, stop, "Information gathered")
-            return self._justified(t)
+            self._justified(t)
+            return
         limit = {"investigation_idle": cut - DAY, "investigation_active": stop}.get(fate, stop - 45 * DAY)
         t = self.act(self.between(t, 0.5, 90, limit), "advance", hro, "hro", stage="investigation")
         t = self.work(t, self.rng.choice((0, 1, 1, 2, 3)), 120, limit, "Interview conducted")
         if fate == "investigation_active" and t <= cut:
             t = self.act(self.between(max(t, cut), 1, 540, stop), "activity", hro, "hro", note="Interview conducted")
         if fate.startswith("investigation"):
-            return self._justified(t)
+            self._justified(t)
+            return
         t = self.act(self.between(t, 2, 60, stop - 30 * DAY), "advance", hro, "hro", stage="concluded",
                      note="Findings written")
-        return self._closing(t)
+        self._closing(t)
 
-    def _justified(self, t: datetime) -> list[dict[str, Any]]:
+    def _justified(self, t: datetime) -> None:
         """Some officers say why work stopped: a justified delay some days after the last activity."""
         stop = self.gen.stop
         if self.i.delay_reason and t + 6 * DAY < stop:
@@ -295,27 +311,25 @@ class _Case:
             until = at + timedelta(days=self.rng.randint(7, 30))
             self.act(at, "delay", self.i.hro, "hro", reason=self.rng.choice(DELAY_REASONS), until=until.isoformat(),
                      note="Work suspended")
-        return self.out
 
-    def _closing(self, t: datetime) -> list[dict[str, Any]]:
+    def _closing(self, t: datetime) -> None:
         i, stop, hro, rng = self.i, self.gen.stop, self.i.hro, self.rng
         if i.follow_up:
             t = self.act(self.between(t, 1, 10, stop), "follow_up", hro, "hro", kind="handover_national_authorities")
         if i.fate == "concluded":
-            return self.out
+            return
         if i.fate == "closed" and not i.approved and rng.random() < 0.5:
             self.act(self.between(t, 1, 30, stop), "close_without_approval", self.tl, "team_leader", reason="concluded",
                      note="Closed in the earlier database without the Director's review")
-            return self.out
+            return
         t = self.act(self.between(t, 1, 20, stop), "request_closure", hro, "hro", reason="concluded",
                      note="Findings concluded")
         if i.fate == "closure_requested":
-            return self.out
+            return
         if not i.approved:
             self.act(self.between(t, 1, 30, stop), "close_without_approval", self.tl, "team_leader", reason="concluded",
                      note="Closed in the earlier database without the Director's review")
-            return self.out
+            return
         director = rng.choice(("director", "deputy.director"))
         self.act(self.between(t, 1, 25, stop), "approve_closure", director, "director")
-        return self.out
 
