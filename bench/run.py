@@ -79,7 +79,7 @@ def runner(name: str, sizes: dict[str, Any], runs: int, log: Callable[[str], Non
     if name == "replay":
         from bench import replay
 
-        return replay.run(sizes["scales"], runs, log, sizes.get("large_runs"))
+        return replay.run(sizes["scales"], runs, log, sizes.get("large_runs"), sizes.get("limit"))
     from bench import scaling
 
     return scaling.run(kafka_bootstrap(), postgres_url(), sizes["incidents"], sizes["clocks"], runs, log,

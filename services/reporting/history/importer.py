@@ -184,6 +184,7 @@ def _replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress) -> ImportS
         if last:  # intake takes the report at its time, casework opens its cases, the monitor runs to it
             pace.settle(runtime, item.reported_at)
             opened = False
+            progress(f"replayed the situation report of {item.reported_at.isoformat()}")
     _execute(runtime, batch)
     pace.settle(runtime, plan.until)
     progress(f"replayed to {plan.until.isoformat()}")
