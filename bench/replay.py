@@ -156,7 +156,7 @@ def run(scales: list[float], runs: int, log: Any = print, large_runs: int | None
             label = (f"{label}, stopped after {mid['reports']} weekly reports (to {mid['replayed_to'][:10]}): "
                      f"{mid['incidents']:,} of {mid['generated']['incidents']:,} incidents, "
                      f"{mid['generated']['actions']:,} actions in all")
-        rows.append([label, mid["incidents"], mid["actions"], records, mid["seconds"],
+        rows.append([label, mid["incidents"], "-" if mid.get("stopped") else mid["actions"], records, mid["seconds"],
                      mid.get("check_seconds", float("nan")), records / mid["seconds"],
                      mid["incidents"] / mid["seconds"], *mid["rss_by_quarter_mib"]])
     result.figures = figures
