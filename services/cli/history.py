@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from services.cli.common import data_dir_option, open_runtime
 from services.reporting.domain.model import Scope, end_of, start_of
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+PROGRESS_SECONDS = 10.0
 
 
 def _day(value: datetime | None) -> date | None:
@@ -39,7 +41,7 @@ def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None
         raise click.UsageError("give two files: the situation report incidents and the case actions")
     try:
         summary = import_files(runtime, Path(files[0]), Path(files[1]), datetime.now(UTC),
-                               end_of(until.date()) if until else None)
+                               end_of(until.date()) if until else None, _progress())
     except ImportRefused as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -49,6 +51,21 @@ def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None
                f"in {summary.seconds:.1f} s")
     for topic, n in sorted(summary.topics.items()):
         click.echo(f"  {topic}: {n:,} records")
+
+
+def _progress() -> Callable[[str], None]:
+    """Tell the person waiting how far the import is: the check, then the weekly report being replayed at most every
+    PROGRESS_SECONDS (a large mission's history replays for hours), on stderr beside the errors."""
+    shown = [-float("inf")]
+
+    def show(message: str) -> None:
+        weekly = message.startswith("replayed the situation report")
+        if weekly and time.monotonic() - shown[0] < PROGRESS_SECONDS:
+            return
+        shown[0] = time.monotonic()
+        click.echo(message, err=True)
+
+    return show
 
 
 def _restore(runtime: object, folder: Path) -> None:

@@ -229,3 +229,22 @@ def test_the_command_counts_every_error_of_a_history_even_those_it_does_not_list
     assert result.exit_code == 1
     assert "1,200 error(s) in the history; nothing was imported" in result.output
     assert "200 more error(s) not listed" in result.output
+
+
+def test_the_command_says_how_far_it_is_while_it_works_and_what_it_imported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from services.cli import cli
+    from services.cli import history as command
+
+    monkeypatch.setattr(command, "PROGRESS_SECONDS", 0.0)  # every weekly report, not one every ten seconds
+    result = CliRunner().invoke(cli, ["import", str(EXAMPLES / "incidents.csv"), str(EXAMPLES / "cases.csv"),
+                                      "--data-dir", str(tmp_path / "data"), "--until", "2024-06-30"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("checked 8 incidents and ")
+    weekly = [line for line in lines if line.startswith("replayed the situation report of ")]
+    assert weekly and weekly == sorted(weekly)
+    assert any(line.startswith("replayed to 2024-06-30T23:59:59") for line in lines)
+    assert any(line.startswith("imported 8 incidents and ") for line in lines)
