@@ -84,9 +84,10 @@ class EmbeddedLog:
             )
         return int(value or 0)
 
-    def end_offset(self, topic: str) -> int:
+    def end_offset(self) -> int:
+        """The log's last offset (one global sequence over every topic); 0 when it is empty."""
         with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.max(records.c.offset)).where(records.c.topic == topic)) or 0)
+            return int(conn.scalar(select(func.max(records.c.offset))) or 0)
 
     def lag(self, group_id: str, topic: str) -> int:
         with self.engine.connect() as conn:

@@ -156,7 +156,7 @@ def replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress = lambda _: 
 
 def _replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress) -> ImportSummary:
     assert plan.staging is not None and plan.until is not None
-    started, before = time.perf_counter(), last_offset(runtime.log)
+    started, before = time.perf_counter(), runtime.log.end_offset()
     runtime.casework.write(partial(save_users, users=plan.users))
     batch: list[Action] = []
     report: list[Outgoing] = []  # the open situation report's records not yet appended
@@ -226,11 +226,6 @@ def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:
                 out += handlers.execute(conn, action.command, action.at)
         casework.mailboxes.enqueue(conn, out)  # one insert for the batch; a refusal rolls it all back anyway
     return []
-
-
-def last_offset(log: EmbeddedLog) -> int:
-    with log.engine.connect() as conn:
-        return int(conn.scalar(select(func.max(records.c.offset))) or 0)
 
 
 def topic_counts(log: EmbeddedLog, after: int = 0) -> dict[str, int]:
