@@ -65,7 +65,7 @@ def replay(folder: Path, scale: float, limit: float | None = None) -> dict[str, 
     from services.config import Settings
     from services.embedded import EmbeddedRuntime
     from services.reporting.domain.model import end_of
-    from services.reporting.history.importer import import_files, topic_counts
+    from services.reporting.history.importer import REPORT_REPLAYED, import_files, topic_counts
 
     until = end_of(profile(scale).as_of)
     runtime = EmbeddedRuntime(Settings(data_dir=folder / "data"))
@@ -76,7 +76,7 @@ def replay(folder: Path, scale: float, limit: float | None = None) -> dict[str, 
 
     def progress(message: str) -> None:
         elapsed = time.perf_counter() - started
-        if message.startswith("replayed the situation report of "):
+        if message.startswith(REPORT_REPLAYED):
             reports.append(message.rsplit(" ", 1)[-1])
             if limit is not None and elapsed > limit:
                 raise _TimeUp

@@ -56,10 +56,12 @@ def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None
 def _progress() -> Callable[[str], None]:
     """Tell the person waiting how far the import is: the check, then the weekly report being replayed at most every
     PROGRESS_SECONDS (a large mission's history replays for hours), on stderr beside the errors."""
+    from services.reporting.history.importer import REPORT_REPLAYED
+
     shown = [-float("inf")]
 
     def show(message: str) -> None:
-        weekly = message.startswith("replayed the situation report")
+        weekly = message.startswith(REPORT_REPLAYED)
         if weekly and time.monotonic() - shown[0] < PROGRESS_SECONDS:
             return
         shown[0] = time.monotonic()

@@ -26,6 +26,7 @@ from services.reporting.history.sources import scan_sitrep
 from services.reporting.history.staging import Staging
 
 Progress = Callable[[str], None]
+REPORT_REPLAYED = "replayed the situation report of "  # + its report time: told after each
 BATCH = 500  # commands per transaction
 # Records a service takes (and an outbox relays) at a time while replaying: a week of a large mission's reminders
 # in a few transactions rather than hundreds, in a few megabytes.
@@ -184,7 +185,7 @@ def _replay(runtime: EmbeddedRuntime, plan: Plan, progress: Progress) -> ImportS
         if last:  # intake takes the report at its time, casework opens its cases, the monitor runs to it
             pace.settle(runtime, item.reported_at)
             opened = False
-            progress(f"replayed the situation report of {item.reported_at.isoformat()}")
+            progress(REPORT_REPLAYED + item.reported_at.isoformat())
     _execute(runtime, batch)
     pace.settle(runtime, plan.until)
     progress(f"replayed to {plan.until.isoformat()}")
