@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from marshmallow import ValidationError
 
 from schemas.topics import SITREP_INCIDENTS
 from services.casework import legacy
@@ -16,7 +19,7 @@ from services.casework.domain.roles import User
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Outgoing
 from services.reporting.history.plan import PAGE, Context, Errors, check
-from services.reporting.history.rows import RowError, read_actions
+from services.reporting.history.rows import ActionRowSchema, RowError, _RowLoader, read_actions
 from services.sla_monitor.domain.clocks import CaseEvent, apply_event
 from services.sla_monitor.domain.policy import Policy
 
@@ -131,3 +134,27 @@ def test_rows_are_checked_and_staged_page_by_page_whatever_the_size_of_the_histo
     assert plan.staging is not None
     staged = [a.line for page in plan.staging.action_pages() for a in page]
     assert staged == list(range(2, PAGE * 2 + 4))
+
+
+@pytest.mark.parametrize("cells", [
+    {}, {"incident_number": "007"}, {"incident_number": "0"}, {"incident_number": "100001"},
+    {"incident_number": "1_000"}, {"incident_number": "+3"}, {"incident_number": "٣"}, {"incident_number": "x"},
+    {"at": "2024-03-01"}, {"at": "2024-03-01T10:00:00+05:00"}, {"at": "2024-02-30"}, {"sitrep_id": "S" * 65},
+    {"action": "delay", "reason": "security", "until": "2024-04-01"}, {"action": "delay", "reason": "holiday"},
+    {"action": "advance", "stage": "concluded"}, {"action": "advance", "stage": "closed"},
+    {"action": "follow_up", "kind": "advocacy"}, {"action": "follow_up", "kind": "lunch"}, {"actor_role": "boss"},
+    {"actor_office": "M"}, {"note": "n" * 4001}, {"until": "soon"}, {"actor": ""}, {"stray": "x"},
+])
+def test_the_plain_row_loader_gives_marshmallows_answer_for_every_row(cells: dict[str, str]) -> None:
+    record = {"sitrep_id": "SR-1", "incident_number": "1", "at": "2024-03-02T10:00", "action": "record",
+              "actor": "hro1", "actor_role": "hro", **cells}
+    record = {k: v for k, v in record.items() if v}
+    schema = ActionRowSchema()
+
+    def answer(load: Callable[[dict[str, str]], dict[str, Any]]) -> object:
+        try:
+            return list(load(dict(record)).items())  # the same values, in the same order
+        except ValidationError as exc:
+            return exc.normalized_messages()
+
+    assert answer(_RowLoader(schema).load) == answer(schema.load)
