@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from schemas.errors import SchemaError
@@ -20,7 +22,7 @@ from services.casework.domain.workflow import decide
 from services.intake.domain.incident import validate
 from services.messaging.ports import Outgoing
 from services.reporting.history.rows import RowError, incident_key
-from services.reporting.history.staging import Staging, from_micros
+from services.reporting.history.staging import StagedAction, Staging, from_micros
 
 
 @dataclass(frozen=True)
@@ -235,42 +237,45 @@ class _Checker:
         return users
 
     def _dry_run(self, users: Mapping[str, User]) -> None:
-        """Every action through the workflow's own rules, in time order, on cases as casework would register them;
-        the cases a page touches are read from the staging file and written back after it."""
+        """Every action through the workflow's own rules on cases as casework would register them. Once the users
+        are known the cases are independent: they are checked one after another, each by its rows in time order,
+        so only one is held and nothing is written back (Errors lists them in file order whatever order they are
+        found in)."""
+        for key, actions in groupby(self.staging.actions_by_case(), attrgetter("key")):
+            self._dry_run_case(key, actions, users)
+
+    def _dry_run_case(self, key: str, actions: Iterable[StagedAction], users: Mapping[str, User]) -> None:
         file = self.actions_file
-        for page in self.staging.action_pages():
-            cases = self.staging.cases(list(dict.fromkeys(a.key for a in page if a.reported is not None)))
-            touched: dict[str, tuple[Case, bool]] = {}
-            for a in page:
-                row, key = a.row, a.key
-                if a.reported is None or a.office is None:
-                    self.errors.add(RowError(file, a.line, f"no incident {key} in the incidents file"))
-                    continue
-                if a.at < a.reported:
-                    self.errors.add(RowError(file, a.line, (
-                        f"{row['action']} at {row['at'].isoformat()} is before the incident was reported "
-                        f"({from_micros(a.reported).isoformat()})")))
-                    continue
-                case, broken = touched.get(key) or cases.get(key) or (
-                    _registered(key, a.office, from_micros(a.reported), a.assignee, users), False)
-                if broken:
-                    continue
-                command = command_for(row, case.case_id, file)
-                try:
-                    actor = users[row["actor"]]
-                    if isinstance(command, legacy.RecordHistoricalClosure):
-                        events = legacy.decide(case, command, actor, row["at"])
-                    else:
-                        events = decide(case, command, actor, row["at"], users.get(row.get("assignee") or ""))
-                except CommandRefused as exc:
-                    self.errors.add(RowError(file, a.line, f"{row['action']} refused: {exc} (later rows of {key} "
-                                                           "not checked)"))
-                    touched[key] = (case, True)
-                    continue
-                for event in events:
-                    case = apply(case, event)
-                touched[key] = (case, False)
-            self.staging.save_cases(touched)
+        case: Case | None = None
+        broken = False  # a refused action stops the case's checking; its later rows' dates are still checked
+        for a in actions:
+            row = a.row
+            if a.reported is None or a.office is None:
+                self.errors.add(RowError(file, a.line, f"no incident {key} in the incidents file"))
+                continue
+            if a.at < a.reported:
+                self.errors.add(RowError(file, a.line, (
+                    f"{row['action']} at {row['at'].isoformat()} is before the incident was reported "
+                    f"({from_micros(a.reported).isoformat()})")))
+                continue
+            if broken:
+                continue
+            if case is None:
+                case = _registered(key, a.office, from_micros(a.reported), a.assignee, users)
+            command = command_for(row, case.case_id, file)
+            try:
+                actor = users[row["actor"]]
+                if isinstance(command, legacy.RecordHistoricalClosure):
+                    events = legacy.decide(case, command, actor, row["at"])
+                else:
+                    events = decide(case, command, actor, row["at"], users.get(row.get("assignee") or ""))
+            except CommandRefused as exc:
+                self.errors.add(RowError(file, a.line, f"{row['action']} refused: {exc} (later rows of {key} "
+                                                       "not checked)"))
+                broken = True
+                continue
+            for event in events:
+                case = apply(case, event)
 
 
 def _registered(key: str, office: str, reported_at: datetime, assignee: str | None,

@@ -1,7 +1,7 @@
 """A history staged in a scratch SQLite file while it is checked, then read back in time order in chunks.
 
 An import's memory must not grow with the history (a mission's may hold millions of rows): the rows, the incidents'
-records and the cases of the dry run live here, on disk, and only a chunk of them is in memory at a time.
+records live here, on disk, and only a chunk of them is in memory at a time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from schemas.topics import SITREP_INCIDENTS
-from services.casework.domain.case import Case
 from services.messaging.ports import Outgoing
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,7 +28,6 @@ _SCHEMA = """
 CREATE TABLE incidents (key TEXT PRIMARY KEY, line INTEGER NOT NULL, present INTEGER NOT NULL,
                         at INTEGER, office TEXT, assignee TEXT, rkey TEXT, value BLOB, headers TEXT);
 CREATE TABLE actions (line INTEGER PRIMARY KEY, at INTEGER NOT NULL, key TEXT NOT NULL, row BLOB NOT NULL);
-CREATE TABLE cases (key TEXT PRIMARY KEY, state BLOB NOT NULL, broken INTEGER NOT NULL);
 """
 
 
@@ -54,7 +52,7 @@ class StagedAction:
 
 
 class Staging:
-    """Incidents (keyed by incident key), action rows (by line) and dry-run cases, in a scratch SQLite database."""
+    """Incidents (keyed by incident key) and action rows (by line), in a scratch SQLite database."""
 
     def __init__(self, path: Path | str = ":memory:"):
         self.db = sqlite3.connect(str(path), isolation_level=None)
@@ -118,6 +116,7 @@ class Staging:
         """Once everything is staged: the indexes that read it back in time order."""
         self.db.execute("CREATE INDEX incidents_by_time ON incidents (at, line)")
         self.db.execute("CREATE INDEX actions_by_time ON actions (at, line)")
+        self.db.execute("CREATE INDEX actions_by_case ON actions (key, at, line)")
 
     def checked(self) -> None:
         """The check is over: write out what it staged, then read it back through SQLite's default cache. The
@@ -129,28 +128,16 @@ class Staging:
 
     def action_pages(self) -> Iterator[list[StagedAction]]:
         """The rows by time, then line, a page at a time, each with its incident (if the file gives it)."""
-        query = ("SELECT a.at, a.line, a.key, a.row, i.at, i.office, i.assignee FROM actions a "
-                 "LEFT JOIN incidents i ON i.key = a.key AND i.present "
-                 "WHERE (a.at, a.line) > (?, ?) ORDER BY a.at, a.line LIMIT ?")
+        query = (_STAGED_ACTIONS + "WHERE (a.at, a.line) > (?, ?) ORDER BY a.at, a.line LIMIT ?")
         for page in self._pages(query):
-            yield [StagedAction(at, line, key, pickle.loads(row), reported, office, assignee)
-                   for at, line, key, row, reported, office, assignee in page]
+            yield [_staged(*row) for row in page]
 
-    # Cases of the dry run -------------------------------------------------------------------------------------
-
-    def cases(self, keys: Sequence[str]) -> dict[str, tuple[Case, bool]]:
-        """The dry run's state of these cases (and whether a refused action stopped their checking)."""
-        found: dict[str, tuple[Case, bool]] = {}
-        for chunk in _chunks(list(keys)):
-            for key, state, broken in self.db.execute(
-                    f"SELECT key, state, broken FROM cases WHERE key IN ({_marks(chunk)})", chunk):
-                found[key] = (pickle.loads(state), bool(broken))
-        return found
-
-    def save_cases(self, cases: dict[str, tuple[Case, bool]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO cases VALUES (?, ?, ?)",
-                            [(key, pickle.dumps(case, pickle.HIGHEST_PROTOCOL), int(broken))
-                             for key, (case, broken) in cases.items()])
+    def actions_by_case(self) -> Iterator[StagedAction]:
+        """The rows of one incident key after another, each key's by time, then line (once indexed, nothing written
+        while this is read)."""
+        rows = self.db.execute(_STAGED_ACTIONS + "ORDER BY a.key, a.at, a.line")
+        while page := rows.fetchmany(CHUNK):
+            yield from (_staged(*row) for row in page)
 
     # ------------------------------------------------------------------------------------------------------------
 
@@ -165,6 +152,15 @@ class Staging:
             if len(page) < CHUNK:
                 return
             after = (page[-1][0], page[-1][1])
+
+
+_STAGED_ACTIONS = ("SELECT a.at, a.line, a.key, a.row, i.at, i.office, i.assignee FROM actions a "
+                   "LEFT JOIN incidents i ON i.key = a.key AND i.present ")
+
+
+def _staged(at: int, line: int, key: str, row: bytes, reported: int | None, office: str | None,
+            assignee: str | None) -> StagedAction:
+    return StagedAction(at, line, key, pickle.loads(row), reported, office, assignee)
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
