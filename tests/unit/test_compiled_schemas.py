@@ -210,3 +210,17 @@ def test_sealed_identities_are_compiled_as_a_string_and_refused_in_the_clear_as_
         identities = Converting()
 
     assert compiled.compiled(WithConverting()) is None  # a subclass that converts stays marshmallow's
+
+
+def test_an_encoded_envelope_holds_about_its_own_length_in_memory_not_the_encoders_buffer() -> None:
+    import tracemalloc
+
+    envelope = new_envelope("SlaBreached", 1, occurred_at=datetime(2026, 1, 1, tzinfo=UTC), key="case-1",
+                            producer="sla_monitor", payload={"case_id": "case-1", "note": "x" * 300})
+    tracemalloc.start()
+    try:
+        kept = [encode(envelope) for _ in range(100)]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / len(kept) < 2 * len(kept[0]) + 200  # orjson's bare result held 4 KiB or more each
