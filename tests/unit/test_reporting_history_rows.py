@@ -20,6 +20,7 @@ from services.casework.domain.workflow import decide
 from services.messaging.ports import Outgoing
 from services.reporting.history.plan import PAGE, Context, Errors, check
 from services.reporting.history.rows import ActionRowSchema, RowError, _RowLoader, read_actions
+from services.reporting.history.staging import Staging
 from services.sla_monitor.domain.clocks import CaseEvent, apply_event
 from services.sla_monitor.domain.policy import Policy
 
@@ -158,3 +159,16 @@ def test_the_plain_row_loader_gives_marshmallows_answer_for_every_row(cells: dic
             return exc.normalized_messages()
 
     assert answer(_RowLoader(schema).load) == answer(schema.load)
+
+
+def test_a_staged_row_reads_back_as_it_was_loaded_in_either_order() -> None:
+    text = (HEADER + "SR-1,1,2024-03-02T10:00+02:00,delay,hro1,hro,Mopti,,,security,2024-04-01,,wait\n"
+                     "SR-1,1,2024-03-01,assign,tl1,team_leader,,hro1,,,,,\n")
+    rows, errors = read_actions(text.encode(), "cases.csv")
+    staging = Staging()
+    staging.add_actions(rows, ["SR-1#1", "SR-1#1"])
+    staging.index()
+    by_time = [(a.line, a.row) for page in staging.action_pages() for a in page]
+    assert errors == [] and by_time == sorted(rows, key=lambda r: r[1]["at"])
+    assert [(a.line, a.row) for a in staging.actions_by_case()] == by_time
+    assert [list(row) for _, row in by_time] == [list(row) for _, row in rows]  # the same keys in the same order
