@@ -7,12 +7,20 @@ import io
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from schemas.topics import SITREP_INCIDENTS
-from services.intake.adapters.sitrep_files import CSV_COLUMNS, SitrepFileError, read_csv, read_jsonl, read_sitrep
+from services.intake.adapters.sitrep_files import (
+    CSV_COLUMNS,
+    SitrepFileError,
+    read_csv,
+    read_jsonl,
+    read_sitrep,
+    scan_sitrep,
+)
 from services.intake.domain.incident import validate
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -144,3 +152,28 @@ def test_a_csv_row_the_csv_module_cannot_read_raises_a_clear_error_naming_the_li
 def test_a_file_of_an_unknown_format_raises_a_clear_error():
     with pytest.raises(SitrepFileError, match=r"report\.xlsx: unknown sitrep file format '\.xlsx'"):
         read_sitrep("report.xlsx")
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("w.jsonl", b'\n{"a": 1}\r\n   \n[1, 2]\nnot json\n' + json.dumps(RECORD).encode()),
+    ("w.csv", b"\xef\xbb\xbf\n" + csv_bytes(CELLS, {**CELLS, "incident_number": "4", "summary": "two\nlines"}, {})),
+])
+def test_a_file_scanned_record_by_record_gives_what_reading_it_whole_gives(tmp_path: Path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert list(scan_sitrep(path)) == read_sitrep(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("report.xlsx", b"", "report.xlsx: unknown sitrep file format '.xlsx'"),
+        ("w.csv", b"sitrep_id,office,office\n", "w.csv: CSV header repeats column(s) office"),
+        ("w.csv", b"sitrep_id,summary\nSR-1,x\n" * 3000 + b"SR-1,\xff\n", "w.csv: not UTF-8"),
+    ],
+)
+def test_a_file_that_cannot_be_scanned_raises_a_clear_error(tmp_path: Path, name: str, data: bytes, message: str):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(SitrepFileError, match=re.escape(message)):
+        list(scan_sitrep(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +28,24 @@ class SitrepFileError(ValueError):
 
 
 def read_sitrep(path: Path | str) -> list[Outgoing]:
-    """One Outgoing record per non-blank line (JSONL) or row (CSV), in file order."""
+    """One Outgoing record per non-blank line (JSONL) or row (CSV), in file order; the file is read whole first."""
     path = Path(path)
-    readers = {".jsonl": read_jsonl, ".csv": read_csv}
-    reader = readers.get(path.suffix.lower())
-    if reader is None:
-        raise SitrepFileError(f"{path.name}: unknown sitrep file format {path.suffix!r}; expected .jsonl or .csv")
+    reader = {".jsonl": read_jsonl, ".csv": read_csv}[_format(path)]
     return reader(path.read_bytes(), path.name)
 
 
+def scan_sitrep(path: Path | str) -> Iterator[Outgoing]:
+    """The records of `read_sitrep`, one at a time, without holding the file: a history's may be gigabytes.
+
+    Raises SitrepFileError when the file as a whole cannot be read: an unknown format at once, an unreadable CSV or
+    a CSV that is not UTF-8 when it is met (possibly after some records).
+    """
+    path = Path(path)
+    return _scan_jsonl(path) if _format(path) == ".jsonl" else _scan_csv(path)
+
+
 def read_jsonl(data: bytes, name: str) -> list[Outgoing]:
-    out = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        line = line.removesuffix(b"\r")  # the line terminator is not part of the record
-        if not line.strip():
-            continue
-        out.append(_outgoing(line, _key_of_line(line), name, number, "jsonl"))
-    return out
+    return list(_jsonl_records(data.split(b"\n"), name))
 
 
 def read_csv(data: bytes, name: str) -> list[Outgoing]:
@@ -51,17 +53,46 @@ def read_csv(data: bytes, name: str) -> list[Outgoing]:
         text = data.decode("utf-8-sig")  # spreadsheets often write a byte-order mark
     except UnicodeDecodeError as exc:
         raise SitrepFileError(f"{name}: not UTF-8 ({exc})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    return list(_csv_records(io.StringIO(text, newline=""), name))
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".csv"):
+        raise SitrepFileError(f"{path.name}: unknown sitrep file format {path.suffix!r}; expected .jsonl or .csv")
+    return suffix
+
+
+def _scan_jsonl(path: Path) -> Iterator[Outgoing]:
+    with path.open("rb") as file:
+        yield from _jsonl_records(file, path.name)
+
+
+def _scan_csv(path: Path) -> Iterator[Outgoing]:
+    with path.open(encoding="utf-8-sig", newline="") as file:  # spreadsheets often write a byte-order mark
+        try:
+            yield from _csv_records(file, path.name)
+        except UnicodeDecodeError as exc:
+            raise SitrepFileError(f"{path.name}: not UTF-8 ({exc})") from None
+
+
+def _jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[Outgoing]:
+    for number, line in enumerate(lines, start=1):
+        line = line.removesuffix(b"\n").removesuffix(b"\r")  # the line terminator is not part of the record
+        if line.strip():
+            yield _outgoing(line, _key_of_line(line), name, number, "jsonl")
+
+
+def _csv_records(text: Iterable[str], name: str) -> Iterator[Outgoing]:
+    reader = csv.reader(text)
     header = _header(reader, name)
-    out = []
     start = reader.line_num + 1
     while (row := _next_row(reader, name)) is not None:
         if any(cell.strip() for cell in row):
             record = _nest(header, row)
             value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-            out.append(_outgoing(value, raw_incident_key(record), name, start, "csv"))
+            yield _outgoing(value, raw_incident_key(record), name, start, "csv")
         start = reader.line_num + 1
-    return out
 
 
 def _next_row(reader: Any, name: str) -> list[str] | None:

@@ -18,11 +18,11 @@ from services.casework.adapters import repository as repo
 from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
+from services.intake.adapters.sitrep_files import scan_sitrep
 from services.messaging.embedded import EmbeddedLog, records
 from services.messaging.ports import Outgoing
 from services.reporting.history.plan import Action, Context, Errors, Incident, Plan, check, command_for
 from services.reporting.history.rows import RowError, scan_actions
-from services.reporting.history.sources import scan_sitrep
 from services.reporting.history.staging import Staging
 
 Progress = Callable[[str], None]
