@@ -61,21 +61,25 @@ class CaseEventHandler:
         return [outgoing(e, envelope) for e in repository.claim(conn, events)]
 
 
-def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int) -> list[Outgoing]:
-    """Fire every clock due at or before `cutoff`, a batch at a time; each fired clock moves past it."""
+def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int, limit: int) -> tuple[int, list[Outgoing]]:
+    """Fire up to `limit` clocks due at or before `cutoff`, a batch at a time; each fired clock moves past it.
+    Returns how many clocks fired (fewer than `limit`: none is left due that this transaction may take) and their
+    events."""
     out: list[Outgoing] = []
-    while batch := repository.due(conn, cutoff, batch_size):
+    count = 0
+    while count < limit and (batch := repository.due(conn, cutoff, min(batch_size, limit - count))):
         fired = [fire(clock, cutoff, policy) for clock in batch]
         repository.save(conn, [(old, new) for old, (new, _) in zip(batch, fired, strict=True)])
         events = sorted((e for _, evs in fired for e in evs), key=lambda e: e.occurred_at)
         out.extend(outgoing(e) for e in repository.claim(conn, events))
-    return out
+        count += len(batch)
+    return count, out
 
 
-def adopt_policy(conn: Connection, policy: Policy, batch_size: int) -> int:
-    """Reschedule running clocks last scheduled under another policy version; returns how many."""
+def adopt_policy(conn: Connection, policy: Policy, batch_size: int, limit: int) -> int:
+    """Reschedule up to `limit` running clocks last scheduled under another policy version; returns how many."""
     count = 0
-    while batch := repository.stale(conn, policy.version, batch_size):
+    while count < limit and (batch := repository.stale(conn, policy.version, min(batch_size, limit - count))):
         repository.save(conn, [(clock, reschedule(clock, policy)) for clock in batch])
         count += len(batch)
     return count
