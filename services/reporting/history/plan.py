@@ -155,6 +155,7 @@ class _Checker:
         keys = list(dict.fromkeys(key for _, key, _, _ in loaded_page))
         seen = self.staging.lines_of(keys)
         here = self.ctx.already_here([k for k in keys if k not in seen])
+        staged: list[tuple[str, int, datetime, str, str | None, Outgoing]] = []
         for line, key, loaded, record in loaded_page:
             if key in seen:
                 self.errors.add(RowError(self.incidents_file, line,
@@ -166,10 +167,11 @@ class _Checker:
                 self.staging.add_seen(key, line)
                 continue
             reported_at, office, assignee = loaded["reported_at"], loaded["office"], loaded.get("assignee")
-            self.staging.add_incident(key, line, reported_at, office, assignee, record)
+            staged.append((key, line, reported_at, office, assignee, record))
             self.latest = reported_at if self.latest is None else max(self.latest, reported_at)
             if assignee:
                 self.named.setdefault(assignee, office)
+        self.staging.add_incidents(staged)
 
     def actions(self, page: list[tuple[int, dict[str, Any]] | RowError]) -> None:
         rows: list[tuple[int, dict[str, Any]]] = []
@@ -185,12 +187,12 @@ class _Checker:
             office = row["actor_office"] or (self.ctx.offices[0] if row["actor_role"] == "director"
                                              else office_of.get(key))
             if office is not None:  # else the unknown incident is reported by the dry run
-                user, first = User(row["actor"], row["actor_role"], office), self.actors.get(row["actor"])
+                name, role, first = row["actor"], row["actor_role"], self.actors.get(row["actor"])
                 if first is None:
-                    self.actors[user.username] = (user, line)
-                elif (first[0].role, first[0].office) != (user.role, user.office):
+                    self.actors[name] = (User(name, role, office), line)
+                elif (first[0].role, first[0].office) != (role, office):
                     self.errors.add(RowError(self.actions_file, line, (
-                        f"{user.username} is {user.role} of {user.office} here but "
+                        f"{name} is {role} of {office} here but "
                         f"{first[0].role} of {first[0].office} at line {first[1]}")))
             if row["action"] == "assign" and row["assignee"] and key in office_of:
                 self.assigned.setdefault(row["assignee"], (office_of[key], line))

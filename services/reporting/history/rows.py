@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,10 +45,15 @@ class UtcDateTime(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         try:
-            parsed = datetime.fromisoformat(str(value).strip())
+            return utc_datetime(str(value))
         except ValueError:
             raise ValidationError(f"not an ISO 8601 date or time: {value!r}") from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def utc_datetime(text: str) -> datetime:
+    """ISO 8601 to an aware UTC time (see UtcDateTime); ValueError if it is not ISO 8601."""
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class ActionRowSchema(Schema):
@@ -92,7 +97,8 @@ class _RowLoader:
 
     def __init__(self, schema: ActionRowSchema):
         self.schema = schema
-        self.fields = [(name, field, field.validators, field.load_default) for name, field in schema.fields.items()]
+        self.fields = [(name, field.required, _CONVERSIONS.get(type(field), _unusual), field.validators,
+                        field.load_default) for name, field in schema.fields.items()]
 
     def load(self, record: dict[str, str]) -> dict[str, Any]:
         try:
@@ -104,32 +110,44 @@ class _RowLoader:
         if not COLUMNS_SET.issuperset(record):
             raise _Unusual
         out: dict[str, Any] = {}
-        for name, field, validators, default in self.fields:
-            value = record.get(name)
-            if value is None:
-                if field.required:
+        for name, required, convert, validators, default in self.fields:
+            cell = record.get(name)
+            if cell is None:
+                if required:
                     raise _Unusual
                 out[name] = default() if callable(default) else default
                 continue
-            kind = type(field)
-            if kind is UtcDateTime:
-                out[name] = field.deserialize(value)
-            elif kind is fields.Integer:
-                if not (value.isascii() and value.isdigit()):  # int() takes more ("1_000", "+1"): marshmallow's
-                    raise _Unusual
-                out[name] = int(value)
-            elif kind is fields.String:
-                out[name] = value
-            else:
-                raise _Unusual
+            value = convert(cell)
             for check in validators:
-                check(out[name])
+                check(value)
+            out[name] = value
         self.schema.what_the_action_needs(out)
         return out
 
 
 class _Unusual(Exception):
     """A row the plain loader leaves to marshmallow."""
+
+
+def _unusual(cell: str) -> Any:
+    raise _Unusual
+
+
+def _integer(cell: str) -> int:
+    if not (cell.isascii() and cell.isdigit()):  # int() takes more ("1_000", "+1", "٣"): marshmallow decides
+        raise _Unusual
+    return int(cell)
+
+
+def _utc_datetime(cell: str) -> datetime:
+    try:
+        return utc_datetime(cell)
+    except ValueError:
+        raise _Unusual from None
+
+
+_CONVERSIONS: dict[type, Callable[[str], Any]] = {
+    fields.String: lambda cell: cell, fields.Integer: _integer, UtcDateTime: _utc_datetime}
 
 
 def read_actions(data: bytes, name: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:

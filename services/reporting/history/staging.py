@@ -81,12 +81,12 @@ class Staging:
                 f"SELECT key, line FROM incidents WHERE key IN ({_marks(chunk)})", chunk).fetchall())
         return found
 
-    def add_incident(self, key: str, line: int, reported_at: datetime, office: str, assignee: str | None,
-                     record: Outgoing) -> None:
-        self.db.execute("INSERT INTO incidents VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
-                        (key, line, micros(reported_at), office, assignee, record.key, record.value,
-                         json.dumps(record.headers)))
-        self.incidents += 1
+    def add_incidents(self, incidents: Sequence[tuple[str, int, datetime, str, str | None, Outgoing]]) -> None:
+        """(key, line, reported at, office, assignee, record) of incidents to import, a page at a time."""
+        self.db.executemany("INSERT INTO incidents VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                            [(key, line, micros(at), office, assignee, record.key, record.value,
+                              json.dumps(record.headers)) for key, line, at, office, assignee, record in incidents])
+        self.incidents += len(incidents)
 
     def add_seen(self, key: str, line: int) -> None:
         """A key given by the file but already in the installation: a later repeat is still a repeat."""
