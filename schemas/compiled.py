@@ -196,7 +196,7 @@ def _loader(field: Any) -> Load:  # a field of one of the kinds below, each with
     if kind is fields.String:
         return _load_str
     if kind is fields.Integer:
-        return _load_int
+        return _load_int if field.strict else _load_int_or_digits
     if kind is fields.AwareDateTime:
         if field.format not in DATETIME_FORMATS or field.default_timezone is not None:
             raise Unsupported("datetime format")
@@ -292,6 +292,17 @@ def _load_int(value: Any) -> int:
     if type(value) is not int:
         raise Delegate
     return value
+
+
+def _load_int_or_digits(value: Any) -> int:
+    """A non-strict Integer also takes a string, as every number in a CSV situation report is: plain ASCII digits
+    read by `int` exactly as marshmallow's `int(value)` reads them; signs, spaces, other digits and anything long
+    enough to meet `int`'s digit limit are marshmallow's."""
+    if type(value) is int:
+        return value
+    if type(value) is str and len(value) <= 18 and value.isascii() and value.isdigit():
+        return int(value)
+    raise Delegate
 
 
 def _load_aware_datetime(value: Any) -> datetime:

@@ -28,6 +28,9 @@ COMPILED = {name: s for name, s in SCHEMAS.items() if compiled.compiled(s) is no
 
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
                  st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+# Strings `int` reads in its own ways (signs, spaces, underscores, other scripts' digits) or refuses.
+NUMBERS_IN_TEXT = st.one_of(st.sampled_from([" 12", "12 ", "+3", "-4", "0012", "1_000", "\u0663", "1.5", "", "9" * 19,
+                                             "9" * 5000, "1e3", "0x1f"]), st.from_regex(r"[0-9]{1,25}", fullmatch=True))
 TIMES = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1))
 ZONES = st.sampled_from([UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5, minutes=-30))])
 
@@ -56,9 +59,9 @@ def _good(field: fields.Field, depth: int, clean: bool) -> st.SearchStrategy[Any
             return st.text(min_size=lengths[0].min or 0, max_size=min(lengths[0].max or 8, 8))
         return st.text(max_size=8)
     if kind is fields.Integer:
-        if clean:
-            return st.integers(1, 50)
-        return st.one_of(st.integers(-3, 200_000), st.integers(0, 50).map(str))
+        if clean:  # a CSV row's numbers are strings of digits, usual for a field that is not strict
+            return st.integers(1, 50) if field.strict else st.one_of(st.integers(1, 50), st.integers(1, 50).map(str))
+        return st.one_of(st.integers(-3, 200_000), st.integers(0, 50).map(str), NUMBERS_IN_TEXT)
     if kind is fields.AwareDateTime:
         aware = st.builds(lambda t, z: t.replace(tzinfo=z), TIMES, ZONES)
         if clean:
@@ -161,6 +164,27 @@ def test_the_usual_inputs_take_the_compiled_path_not_marshmallows() -> None:
     assert env_schema is not None
     assert env_schema.load(json.loads(encode(envelope))) == env_schema.load(ENVELOPE.dump(envelope))
     assert decode(encode(envelope)) == envelope
+
+
+TEXTS = [" 12", "12 ", "+3", "-4", "0012", "1_000", "\u0663", "1.5", "", "9" * 18, "9" * 19, "9" * 5000, "1e3", "7"]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=lambda t: repr(t if len(t) < 20 else f"{t[:3]}...({len(t)} digits)"))
+def test_a_number_written_as_text_in_a_csv_row_loads_as_marshmallow_loads_it(text: str) -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    record = seal_record(json.loads(json.dumps(incident("SR-MOP-2026-W09", 3, now))), IdentityVault.generate())
+    record = {**record, "incident_number": text, "victims": {"female_adult": text, "male_child": "2"}}
+    schema = schema_for("IncidentReported", 1)
+    assert outcome(compiled.load, schema, record) == outcome(schema.load, record)
+
+
+def test_plain_digits_in_a_csv_row_take_the_compiled_path() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    record = seal_record(json.loads(json.dumps(incident("SR-MOP-2026-W09", 3, now))), IdentityVault.generate())
+    reported = compiled.compiled(schema_for("IncidentReported", 1))
+    assert reported is not None
+    loaded = reported.load({**record, "incident_number": "0012", "victims": {"female_adult": "3"}})  # no Delegate
+    assert (loaded["incident_number"], loaded["victims"]["female_adult"]) == (12, 3)
 
 
 def test_a_case_state_round_trips_through_the_compiled_schema_as_through_marshmallow() -> None:
