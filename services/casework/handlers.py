@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection
@@ -20,6 +20,7 @@ from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.reference import case_id_for, reference
+from services.casework.domain.roles import User
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import decode_ahead, emit
@@ -29,6 +30,15 @@ from services.vault import IdentityVault
 PRODUCER = "casework"
 DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",
                  "source_type", "summary")
+
+
+class CaseStore(Protocol):
+    """Where a command's reads and writes go: the repository module, or a `command_batch.CommandBatch`."""
+
+    def get_user(self, conn: Connection, username: str) -> User | None: ...
+    def get_case(self, conn: Connection, ref: str) -> Case | None: ...
+    def update_case(self, conn: Connection, before: Case, after: Case) -> None: ...
+    def append_history(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None: ...
 
 
 class MessageHandler:
@@ -106,7 +116,7 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     else:
         repo.insert_case(conn, case)
         repo.save_identities(conn, case.case_id, identities)
-        _record_history(conn, [event], out)
+        repo.append_history(conn, _history_rows([event], out))
     if case.possible_duplicates:
         repo.add_alert(conn, alert_rules.duplicate_alert(
             f"dup-{case.case_id}", {**event.payload, "possible_duplicates": list(case.possible_duplicates)}, now))
@@ -140,37 +150,41 @@ def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str,
             repo.add_alert(conn, alert)
 
 
-def execute(conn: Connection, command: c.Command, now: datetime) -> list[Outgoing]:
-    """Run one officer's command in the caller's transaction; refusals raise CommandRefused and change nothing."""
-    actor = repo.get_user(conn, command.actor)
+def execute(conn: Connection, command: c.Command, now: datetime, store: CaseStore = repo) -> list[Outgoing]:
+    """Run one officer's command in the caller's transaction; refusals raise CommandRefused and change nothing.
+
+    `store` is the repository itself, or a `CommandBatch` when many commands run back to back (the history import).
+    """
+    actor = store.get_user(conn, command.actor)
     if actor is None:
         raise CommandRefused(f"unknown user {command.actor!r}")
     if isinstance(command, c.AcknowledgeAlert):
-        return _acknowledge(conn, command, actor, now)
-    case = repo.get_case(conn, command.case_id)
+        return _acknowledge(conn, command, actor, now, store)
+    case = store.get_case(conn, command.case_id)
     if case is None:
         raise CommandRefused(f"no case {command.case_id!r}")
-    assignee = repo.get_user(conn, command.assignee) if isinstance(command, c.AssignCase) else None
+    assignee = store.get_user(conn, command.assignee) if isinstance(command, c.AssignCase) else None
     events = decide(case, command, actor, now, assignee)
     after = case
     for event in events:
         after = apply(after, event)
-    repo.update_case(conn, case, after)
-    return record_events(conn, events)
+    store.update_case(conn, case, after)
+    return record_events(conn, events, store)
 
 
-def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime) -> list[Outgoing]:
+def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime,
+                 store: CaseStore) -> list[Outgoing]:
     alert = repo.get_alert(conn, command.alert_id)
     if alert is None:
         raise CommandRefused(f"no alert {command.alert_id!r}")
     acknowledged = alert_rules.acknowledge(alert, actor, now)
-    case = repo.get_case(conn, alert.case_id)
+    case = store.get_case(conn, alert.case_id)
     if case is None:  # an SLA event for a case this database never had: say so rather than crash
         raise CommandRefused(f"alert {alert.alert_id!r} is about case {alert.reference}, which casework does not hold")
     repo.save_alert(conn, acknowledged)
     event = Event("AlertAcknowledged", {**case.common(actor.username), "alert_id": alert.alert_id,
                                         "note": command.note}, now)
-    return record_events(conn, [event])
+    return record_events(conn, [event], store)
 
 
 def _emit(event: Event, event_id: str | None = None) -> Outgoing:
@@ -179,15 +193,11 @@ def _emit(event: Event, event_id: str | None = None) -> Outgoing:
                 payload=p, event_id=event_id)
 
 
-def record_events(conn: Connection, events: Sequence[Event]) -> list[Outgoing]:
+def record_events(conn: Connection, events: Sequence[Event], store: CaseStore = repo) -> list[Outgoing]:
     """A case's events emitted and added to its history, in the caller's transaction."""
     out = [_emit(e) for e in events]
-    _record_history(conn, events, out)
+    store.append_history(conn, _history_rows(events, out))
     return out
-
-
-def _record_history(conn: Connection, events: Sequence[Event], out: Sequence[Outgoing]) -> None:
-    repo.append_history(conn, _history_rows(events, out))
 
 
 def _history_rows(events: Sequence[Event], out: Sequence[Outgoing]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from services.casework.domain.case import Case, Event, apply
 from services.casework.domain.commands import Command
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
-from services.casework.handlers import record_events
+from services.casework.handlers import CaseStore, record_events
 from services.messaging.ports import Outgoing
 
 CLOSABLE = (*OPEN_STAGES, "closure_requested")
@@ -43,17 +43,18 @@ def decide(case: Case, command: RecordHistoricalClosure, actor: User, now: datet
     return [Event("CaseClosedWithoutApproval", payload, now)]
 
 
-def execute(conn: Connection, command: RecordHistoricalClosure, now: datetime) -> list[Outgoing]:
+def execute(conn: Connection, command: RecordHistoricalClosure, now: datetime,
+            store: CaseStore = repo) -> list[Outgoing]:
     """As `handlers.execute`, for this one historical command; refusals change nothing."""
-    actor = repo.get_user(conn, command.actor)
+    actor = store.get_user(conn, command.actor)
     if actor is None:
         raise CommandRefused(f"unknown user {command.actor!r}")
-    case = repo.get_case(conn, command.case_id)
+    case = store.get_case(conn, command.case_id)
     if case is None:
         raise CommandRefused(f"no case {command.case_id!r}")
     events = decide(case, command, actor, now)
     after = case
     for event in events:
         after = apply(after, event)
-    repo.update_case(conn, case, after)
-    return record_events(conn, events)
+    store.update_case(conn, case, after)
+    return record_events(conn, events, store)

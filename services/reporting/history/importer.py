@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select
 
 from services.casework import handlers, legacy
 from services.casework.adapters import repository as repo
+from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
@@ -76,9 +77,10 @@ def settle(runtime: EmbeddedRuntime, now: datetime) -> int:
 
 
 class _Pace:
-    """How far the SLA monitor is run ahead in one go: a tick fires everything due in one transaction and holds it in
-    memory, so months of recurring reminders (after the last report), or a week of a very large mission's, are fired
-    in strides of at most a week, short enough that one fires about TICK_EVENTS."""
+    """How far the SLA monitor is run ahead in one go. A tick fires everything due before it returns (in transactions
+    of a bounded size), and the services take it only afterwards; so months of recurring reminders (after the last
+    report), or a week of a very large mission's, are fired in strides of at most a week, short enough that one fires
+    about TICK_EVENTS, and the outboxes and the log never hold more than that waiting."""
 
     def __init__(self) -> None:
         self.stride = STRIDE
@@ -213,18 +215,22 @@ def save_users(conn: Connection, users: Sequence[User]) -> None:
 def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:
     """Commands through casework's handlers, each at its own time, in one transaction; returns an empty batch.
 
-    The pipeline catches up at the next situation report: SLA events are dated by their deadlines and a case
-    event fires what fell due before it, so what the monitor emits does not depend on when it checks.
+    The batch's cases are read in one query and written once at its end (`CommandBatch`): each command still sees
+    what the ones before it did. The pipeline catches up at the next situation report: SLA events are dated by their
+    deadlines and a case event fires what fell due before it, so what the monitor emits does not depend on when it
+    checks.
     """
     if not batch:
         return batch
-    casework, out = runtime.casework, []
+    casework, out, store = runtime.casework, [], CommandBatch()
     with casework.engine.begin() as conn:
+        store.prefetch(conn, [action.command.case_id for action in batch])
         for action in batch:
             if isinstance(action.command, legacy.RecordHistoricalClosure):
-                out += legacy.execute(conn, action.command, action.at)
+                out += legacy.execute(conn, action.command, action.at, store)
             else:
-                out += handlers.execute(conn, action.command, action.at)
+                out += handlers.execute(conn, action.command, action.at, store)
+        store.flush(conn)
         casework.mailboxes.enqueue(conn, out)  # one insert for the batch; a refusal rolls it all back anyway
     return []
 
