@@ -5,38 +5,22 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from schemas.topics import CASE_EVENTS
-from services.messaging.ports import Message
-from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor import bootstrap
 from services.sla_monitor.adapters import tables
 from services.sla_monitor.bootstrap import SlaMonitor, build, migrate
 from services.sla_monitor.domain.policy import Policy
+from tests.integration.test_sla_monitor_postgres import day, registered_case
 
-T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 CHUNK = 100
 CASES = 250  # two full chunks and part of a third
-
-
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
-
-
-def recorded_case(n: int) -> Message:
-    """A case recorded at day 0: its stall clock falls due at day 30 (and its review clock at day 90)."""
-    case = f"c-{n:04d}"
-    payload = {"case_id": case, "reference": "MOP-2024-0001", "office": "Mopti", "stage": "preliminary",
-               "actor": "hro1", "assignee": "hro1", "reported_at": day(0)}
-    out = emit(CASE_EVENTS, "CaseRecorded", occurred_at=day(0), key=case, producer="casework", payload=payload)
-    return Message(out.topic, 0, n, out.key, out.value, out.headers)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -57,7 +41,7 @@ def monitors(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[S
     """Monitors over one database whose ticks commit every CHUNK clocks, with CASES stall clocks due at day 30."""
     monkeypatch.setattr(bootstrap, "TICK_CHUNK", CHUNK)
     made = [build(engine, Policy()), build(engine, Policy())]
-    made[0].processor.process([recorded_case(n) for n in range(CASES)], now=day(0))
+    made[0].processor.process([registered_case(n) for n in range(CASES)], now=day(0))
     yield made
 
 
