@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 from sqlalchemy import (
     Column,
     Engine,
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.messaging.ports import Message, Outgoing
 from services.messaging.sqlite import sqlite_engine
-from services.messaging.store import encode_headers
+from services.messaging.store import decode_headers, encode_headers
 
 metadata = MetaData()
 records = Table(
@@ -147,5 +146,5 @@ def _message(row: object) -> Message:
         offset=row.offset,  # type: ignore[attr-defined]
         key=row.key,  # type: ignore[attr-defined]
         value=row.value,  # type: ignore[attr-defined]
-        headers=orjson.loads(row.headers),  # type: ignore[attr-defined]
+        headers=decode_headers(row.headers),  # type: ignore[attr-defined]
     )

@@ -33,6 +33,12 @@ def encode_headers(headers: dict[str, str]) -> str:
     return orjson.dumps(headers, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def decode_headers(text: str) -> dict[str, str]:
+    """Headers as `encode_headers` stored them."""
+    headers: dict[str, str] = orjson.loads(text)
+    return headers
+
+
 def inbox_table(metadata: MetaData) -> Table:
     return Table(
         "inbox",
@@ -98,7 +104,7 @@ class Mailboxes:
         if not rows:
             return 0
         publisher.publish(
-            [Outgoing(r.topic, r.key, r.value, orjson.loads(r.headers)) for r in rows]
+            [Outgoing(r.topic, r.key, r.value, decode_headers(r.headers)) for r in rows]
         )
         # Delete exactly what was published: with two workers on one database, a transaction that took a lower
         # id may commit while this one publishes, and `id <= last` would delete its record unpublished.
