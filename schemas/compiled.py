@@ -295,14 +295,22 @@ def _load_int(value: Any) -> int:
 
 
 def _load_int_or_digits(value: Any) -> int:
-    """A non-strict Integer also takes a string, as every number in a CSV situation report is: plain ASCII digits
-    read by `int` exactly as marshmallow's `int(value)` reads them; signs, spaces, other digits and anything long
-    enough to meet `int`'s digit limit are marshmallow's."""
+    """A non-strict Integer also takes a string, as every number in a CSV situation report is (`plain_int`)."""
     if type(value) is int:
         return value
-    if type(value) is str and len(value) <= 18 and value.isascii() and value.isdigit():
-        return int(value)
-    raise Delegate
+    number = plain_int(value) if type(value) is str else None
+    if number is None:
+        raise Delegate
+    return number
+
+
+def plain_int(text: str) -> int | None:
+    """A string of plain ASCII digits as `int` (and so marshmallow's non-strict Integer) reads it; None for anything
+    else: signs, spaces, underscores and other scripts' digits, which `int` reads in its own ways, and strings long
+    enough to meet its digit limit (a ValueError marshmallow words as an error)."""
+    if len(text) <= 18 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def _load_aware_datetime(value: Any) -> datetime:

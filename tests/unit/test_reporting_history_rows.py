@@ -140,6 +140,7 @@ def test_rows_are_checked_and_staged_page_by_page_whatever_the_size_of_the_histo
 @pytest.mark.parametrize("cells", [
     {}, {"incident_number": "007"}, {"incident_number": "0"}, {"incident_number": "100001"},
     {"incident_number": "1_000"}, {"incident_number": "+3"}, {"incident_number": "٣"}, {"incident_number": "x"},
+    {"incident_number": "9" * 5000},
     {"at": "2024-03-01"}, {"at": "2024-03-01T10:00:00+05:00"}, {"at": "2024-02-30"}, {"sitrep_id": "S" * 65},
     {"action": "delay", "reason": "security", "until": "2024-04-01"}, {"action": "delay", "reason": "holiday"},
     {"action": "advance", "stage": "concluded"}, {"action": "advance", "stage": "closed"},

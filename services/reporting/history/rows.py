@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schemas.compiled import plain_int
 from schemas.errors import from_marshmallow
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS
 
@@ -134,9 +135,10 @@ def _unusual(cell: str) -> Any:
 
 
 def _integer(cell: str) -> int:
-    if not (cell.isascii() and cell.isdigit()):  # int() takes more ("1_000", "+1", "٣"): marshmallow decides
+    number = plain_int(cell)  # int() takes more ("1_000", "+1", "٣") and refuses very long ones: marshmallow decides
+    if number is None:
         raise _Unusual
-    return int(cell)
+    return number
 
 
 def _utc_datetime(cell: str) -> datetime:
