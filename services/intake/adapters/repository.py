@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, tuple_
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select
 
 from services.intake.adapters.tables import accepted_incidents, rejected_records
 from services.intake.domain.dedup import Facts
@@ -18,9 +18,15 @@ _SAME_PLACE_AND_DAY = select(accepted_incidents).where(
 _ADD_ACCEPTED = insert(accepted_incidents)
 _ACCEPTED_KEYS = select(accepted_incidents).where(
     accepted_incidents.c.incident_key.in_(bindparam("keys", expanding=True)))
-_SAME_PLACES_AND_DAYS = select(accepted_incidents).where(
-    tuple_(accepted_incidents.c.occurred_on, accepted_incidents.c.location).in_(bindparam("pairs", expanding=True)))
 CHUNK = 250  # keeps IN (...) lists under SQLite's bound-parameter limit (a pair is two)
+# One (day = ? AND place = ?) term per pair, always CHUNK of them (a short chunk repeats its last pair), so that it is
+# one statement, compiled once. SQLite reads `(day, place) IN ((?, ?), ...)` by scanning the whole table for every
+# chunk (its planner does not use an index for a list of row values), which made intake slower with every incident
+# it had accepted; each OR term here is one search of ix_accepted_incidents_day_place, on PostgreSQL too.
+_SAME_PLACES_AND_DAYS = select(accepted_incidents).where(or_(*(
+    and_(accepted_incidents.c.occurred_on == bindparam(f"day{n}"),
+         accepted_incidents.c.location == bindparam(f"place{n}"))
+    for n in range(CHUNK))))
 _WAS_REJECTED = select(rejected_records.c.original_sha256).where(
     rejected_records.c.original_sha256 == bindparam("digest"))
 _ADD_REJECTED = insert(rejected_records)
@@ -66,6 +72,15 @@ def _accepted_row(facts: Facts, record: dict[str, Any], now: datetime) -> dict[s
     }
 
 
+def _pairs(places: Sequence[tuple[date, str]]) -> dict[str, Any]:
+    """Parameters for _SAME_PLACES_AND_DAYS: a short chunk repeats its last pair (OR matches a row once)."""
+    padded = [*places, *[places[-1]] * (CHUNK - len(places))]
+    params: dict[str, Any] = {}
+    for n, (day, place) in enumerate(padded):
+        params[f"day{n}"], params[f"place{n}"] = day, place
+    return params
+
+
 class BatchAccepted:
     """Accepted incidents for a batch: what its records' keys, days and places already have, read in two queries;
     what the batch accepts, kept here (seen by its later records) and written at its end."""
@@ -86,7 +101,7 @@ class BatchAccepted:
             for row in conn.execute(_ACCEPTED_KEYS, {"keys": keys[start : start + CHUNK]}):
                 self.by_key[row.incident_key] = _facts(row)
         for start in range(0, len(places), CHUNK):
-            for row in conn.execute(_SAME_PLACES_AND_DAYS, {"pairs": places[start : start + CHUNK]}):
+            for row in conn.execute(_SAME_PLACES_AND_DAYS, _pairs(places[start : start + CHUNK])):
                 self.by_place[(row.occurred_on, row.location)].append(_facts(row))
 
     def accepted(self, conn: Connection, key: str) -> Facts | None:

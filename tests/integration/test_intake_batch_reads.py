@@ -1,0 +1,78 @@
+"""Intake's batch read-ahead finds exactly what one query per record finds, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from services.intake.adapters import repository as repo
+from services.intake.bootstrap import migrate
+from services.intake.domain.dedup import Facts
+from services.messaging.sqlite import sqlite_engine
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+DAYS = [date(2026, 11, d) for d in (10, 11, 12)]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        engine = sqlite_engine(tmp_path / "intake.sqlite")
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    server, schema = request.getfixturevalue("postgres")
+    migrate(server, schema)
+    yield server.execution_options(schema_translate_map={None: schema})
+
+
+def facts(n: int, day: date, place: str) -> Facts:
+    return Facts(incident_key=f"SR-MOP-2026-W46#{n}", content_hash=f"{n:064x}", sitrep_id="SR-MOP-2026-W46",
+                 occurred_on=day, location=place, violation_types=frozenset({"abduction", "killing"}))
+
+
+def record(f: Facts) -> dict[str, object]:
+    return {"incident_number": int(f.incident_key.rsplit("#", 1)[1]), "office": "Mopti",
+            "reported_at": NOW}
+
+
+@pytest.fixture
+def accepted(engine: Engine) -> list[Facts]:
+    """600 accepted incidents: three at each of 200 places, on three days; place 0 has all three on one day."""
+    stored = [facts(n, DAYS[0] if n % 200 == 0 else DAYS[n % 3], f"Village {n % 200}") for n in range(600)]
+    with engine.begin() as conn:
+        for f in stored:
+            repo.add_accepted(conn, f, record(f), NOW)
+    return stored
+
+
+def by_query(engine: Engine, places: list[tuple[date, str]]) -> dict[tuple[date, str], list[Facts]]:
+    with engine.connect() as conn:
+        return {p: sorted(repo.same_place_and_day(conn, *p), key=str) for p in places}
+
+
+@pytest.mark.parametrize("count", [1, 249, 250, 251, 530])
+def test_places_read_ahead_in_chunks_match_one_query_per_place(engine: Engine, accepted: list[Facts], count: int):
+    # Every place on every day (one match each; three for Village 0's first day), and now and then a place nobody
+    # reported anything at.
+    reported = [(day, f"Village {n}") for n in range(200) for day in DAYS]
+    places = [p for n, pair in enumerate(reported) for p in ([pair, (DAYS[1], f"Nowhere {n}")] if n % 5 else [pair])]
+    places = places[:count]
+    batch = repo.BatchAccepted()
+    with engine.connect() as conn:
+        batch.prefetch(conn, [], places)
+        got = {p: sorted(batch.same_place_and_day(conn, *p), key=str) for p in places}
+    assert got == by_query(engine, places)
+    assert sum(len(v) for v in got.values()) == sum(1 for f in accepted if (f.occurred_on, f.location) in got)
+
+
+def test_a_place_with_three_incidents_on_one_day_is_read_ahead_once_each(engine: Engine, accepted: list[Facts]):
+    batch = repo.BatchAccepted()
+    with engine.connect() as conn:
+        batch.prefetch(conn, [], [(DAYS[0], "Village 0")])  # a short chunk: its pair repeated to fill the statement
+        found = batch.same_place_and_day(conn, DAYS[0], "Village 0")
+    assert sorted(f.incident_key for f in found) == [f"SR-MOP-2026-W46#{n}" for n in (0, 200, 400)]
