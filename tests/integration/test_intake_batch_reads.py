@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -18,7 +19,7 @@ DAYS = [date(2026, 11, d) for d in (10, 11, 12)]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine = sqlite_engine(tmp_path / "intake.sqlite")
         migrate(engine)
@@ -56,7 +57,8 @@ def by_query(engine: Engine, places: list[tuple[date, str]]) -> dict[tuple[date,
 
 
 @pytest.mark.parametrize("count", [1, 249, 250, 251, 530])
-def test_places_read_ahead_in_chunks_match_one_query_per_place(engine: Engine, accepted: list[Facts], count: int):
+def test_places_read_ahead_in_chunks_match_one_query_per_place(
+        engine: Engine, accepted: list[Facts], count: int) -> None:
     # Every place on every day (one match each; three for Village 0's first day), and now and then a place nobody
     # reported anything at.
     reported = [(day, f"Village {n}") for n in range(200) for day in DAYS]
@@ -70,7 +72,7 @@ def test_places_read_ahead_in_chunks_match_one_query_per_place(engine: Engine, a
     assert sum(len(v) for v in got.values()) == sum(1 for f in accepted if (f.occurred_on, f.location) in got)
 
 
-def test_a_place_with_three_incidents_on_one_day_is_read_ahead_once_each(engine: Engine, accepted: list[Facts]):
+def test_a_place_with_three_incidents_on_one_day_is_read_ahead_once_each(engine: Engine, accepted: list[Facts]) -> None:
     batch = repo.BatchAccepted()
     with engine.connect() as conn:
         batch.prefetch(conn, [], [(DAYS[0], "Village 0")])  # a short chunk: its pair repeated to fill the statement
