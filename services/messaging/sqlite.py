@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+WAL_PAGES = 16384  # 64 MiB of 4 KiB pages
+
 
 def sqlite_engine(path: Path | str) -> Engine:
     url = "sqlite://" if str(path) == ":memory:" else f"sqlite:///{path}"
@@ -24,6 +26,12 @@ def sqlite_engine(path: Path | str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, which is what we promise
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        # Checkpoint every 64 MiB of WAL, not SQLite's default 4 MiB: a batch's inserts into random-keyed indexes
+        # (event ids, case ids) dirty pages all over them, so a casework or sla_monitor commit wrote past 4 MiB and
+        # checkpointed every time, copying into the database pages that the next batch dirtied again (commits: 6.9 s
+        # of a 100,000-incident run; 3.8 s at 64 MiB). The file is cut back to 64 MiB after each checkpoint.
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
+        cur.execute(f"PRAGMA journal_size_limit={WAL_PAGES * 4096}")
         cur.close()
 
     @event.listens_for(engine, "begin")
