@@ -17,7 +17,7 @@ from services.messaging.processing import emit
 from services.sla_monitor.adapters import repository, tables
 from services.sla_monitor.bootstrap import SlaMonitor, build, migrate
 from services.sla_monitor.domain.events import SlaEvent
-from services.sla_monitor.domain.policy import Policy
+from services.sla_monitor.domain.policy import Policy, StallPolicy
 from tests.integration.sla_saving import saved_and_loaded_again
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
@@ -165,6 +165,36 @@ def test_on_postgresql_two_monitors_ticking_at_once_fire_each_of_many_clocks_onc
     cases = [json.loads(v)["payload"]["case_id"] for v in values if json.loads(v)["type"] == "SlaBreached"]
     assert sorted(cases) == sorted(set(cases)) and len(cases) == 1500
     assert a.tick(day(31)) == b.tick(day(31)) == 0
+
+
+def activity(offset: int, at: float) -> Message:
+    payload = {"case_id": CASE, "reference": "MOP-2024-0001", "office": "Mopti", "stage": "preliminary",
+               "actor": "hro1", "assignee": "hro1", "description": "visit"}
+    out = emit(CASE_EVENTS, "ActivityLogged", occurred_at=day(at), key=CASE, producer="casework", payload=payload)
+    return Message(out.topic, 0, offset, out.key, out.value, out.headers)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_adopting_a_new_policy_waits_for_a_case_event_on_the_same_clock_and_keeps_its_change(
+        postgres: tuple[Engine, str]) -> None:
+    engine, schema = postgres
+    monitor(engine, schema).processor.process([recorded(1, at=0)], now=day(0))  # stall clock from day 0, 30 days
+    shorter = Policy(version="v2", stall=StallPolicy(goal_days={"preliminary": 10, "investigation": 60,
+                                                                "concluded": 30}))
+    restarted = build(engine.execution_options(schema_translate_map={None: schema}), shorter)
+    with restarted.engine.connect() as busy:
+        held = busy.begin()
+        # A worker handling an activity on day 5 under the new policy: the stall clock starts again, due day 15.
+        restarted.processor.handler(busy, activity(2, at=5), day(5))
+        adopting = threading.Thread(target=restarted.tick, args=(day(6),))  # the first tick adopts the policy
+        adopting.start()
+        adopting.join(0.5)
+        assert adopting.is_alive()  # waiting for the clock the activity holds, not rescheduling a stale copy of it
+        held.commit()
+    adopting.join(10)
+    with restarted.engine.connect() as conn:
+        stall = repository.load_case(conn, CASE)["stall"]
+    assert (stall.started_at, stall.next_due, stall.policy_version) == (day(5), day(15), "v2")
 
 
 def registered_case(n: int) -> Message:

@@ -32,10 +32,14 @@ MICROSECOND = timedelta(microseconds=1)
 CHUNK = 500  # keeps IN (...) lists under SQLite's bound-parameter limit
 
 # Built once: making a statement costs several times what executing a cached one does, and these run per message.
-_LOAD_CASE = select(clocks).where(clocks.c.case_id == bindparam("case_id")).with_for_update()
-_LOAD_CASES = select(clocks).where(clocks.c.case_id.in_(bindparam("ids", expanding=True))).with_for_update()
+# Locked in key order, as `stale` locks them: a case event and a policy adoption that want the same clocks wait for
+# each other rather than deadlock (PostgreSQL; SQLite has one writer at a time).
+_KEY_ORDER = (clocks.c.case_id, clocks.c.clock)
+_LOAD_CASE = select(clocks).where(clocks.c.case_id == bindparam("case_id")).order_by(*_KEY_ORDER).with_for_update()
+_LOAD_CASES = (select(clocks).where(clocks.c.case_id.in_(bindparam("ids", expanding=True))).order_by(*_KEY_ORDER)
+               .with_for_update())
 _LOAD_CASES_PG = (select(clocks).where(clocks.c.case_id == any_(cast(bindparam("ids"), ARRAY(clocks.c.case_id.type))))
-                  .with_for_update())
+                  .order_by(*_KEY_ORDER).with_for_update())
 _INSERT_CLOCKS = insert(clocks)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 
@@ -102,8 +106,11 @@ def due_query(t: datetime, limit: int) -> Select:
 
 
 def stale(conn: Connection, version: str, limit: int) -> list[Clock]:
-    """Running clocks scheduled under another policy version (a scan: run once per start, not per tick)."""
-    query = select(clocks).where(clocks.c.running, clocks.c.policy_version != version).limit(limit)
+    """Running clocks scheduled under another policy version (a scan: run once per start, not per tick), locked
+    until commit: a case event another worker is applying to one of them is waited for, and the clock read as it
+    left it, instead of rescheduled from the copy before it and written over its change."""
+    query = (select(clocks).where(clocks.c.running, clocks.c.policy_version != version)
+             .order_by(*_KEY_ORDER).limit(limit).with_for_update())
     return [_clock(row) for row in conn.execute(query)]
 
 
