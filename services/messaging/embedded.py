@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from services.messaging.many import execute_many
 from services.messaging.ports import Message, Outgoing
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import decode_headers, encode_headers
@@ -47,6 +48,7 @@ offsets = Table(
 
 # Built once: a statement costs more to build than to run when polls come every few milliseconds.
 _COMMITTED = select(offsets.c.topic, offsets.c.committed).where(offsets.c.group_id == bindparam("group_id"))
+_APPEND = insert(records).prefix_with("OR IGNORE")
 _NEXT = (select(records).where(records.c.topic == bindparam("topic"), records.c.offset > bindparam("after"))
          .order_by(records.c.offset).limit(bindparam("limit")))
 
@@ -71,7 +73,7 @@ class EmbeddedLog:
             for r in batch
         ]
         with self.engine.begin() as conn:
-            conn.execute(insert(records).prefix_with("OR IGNORE"), rows)
+            execute_many(conn, _APPEND, rows)
 
     def subscriber(self, group_id: str, topics: tuple[str, ...]) -> EmbeddedSubscriber:
         return EmbeddedSubscriber(self, group_id, topics)

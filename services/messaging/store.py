@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from services.messaging import pg_arrays
+from services.messaging.many import execute_many
 from services.messaging.ports import Outgoing, Publisher
 
 OUTBOX_COLUMNS = ("topic", "key", "value", "headers")
@@ -68,6 +69,7 @@ class Mailboxes:
         # PostgreSQL: a batch's inbox ids and outbox records each in one statement of arrays (ids in the given order).
         self._pg_mark = pg_arrays.ordered_insert(inbox, ("message_id",))
         self._pg_enqueue = pg_arrays.ordered_insert(outbox, OUTBOX_COLUMNS)
+        self._mark, self._enqueue = insert(inbox), insert(outbox)
 
     def seen(self, conn: Connection, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
@@ -82,7 +84,7 @@ class Mailboxes:
         if rows and conn.dialect.name == "postgresql":
             conn.execute(self._pg_mark, pg_arrays.columns(conn, rows, ("message_id",)))
         elif rows:
-            conn.execute(insert(self.inbox), rows)
+            execute_many(conn, self._mark, rows)
 
     def enqueue(self, conn: Connection, records: Iterable[Outgoing]) -> None:
         rows = [
@@ -92,7 +94,7 @@ class Mailboxes:
         if rows and conn.dialect.name == "postgresql":
             conn.execute(self._pg_enqueue, pg_arrays.columns(conn, rows, OUTBOX_COLUMNS))
         elif rows:
-            conn.execute(insert(self.outbox), rows)
+            execute_many(conn, self._enqueue, rows)
 
     def backlog(self, conn: Connection) -> int:
         return int(conn.scalar(select(func.count()).select_from(self.outbox)) or 0)

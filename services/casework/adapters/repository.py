@@ -25,6 +25,7 @@ from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
 from services.casework.domain.reference import office_code
 from services.casework.domain.roles import User
+from services.messaging.many import execute_many
 from services.messaging.times import as_utc, utc
 
 
@@ -162,10 +163,9 @@ class BatchCases:
     def flush(self, conn: Connection) -> None:
         for statement, rows in ((_INSERT_CASE, self.cases), (_INSERT_IDENTITIES, self.identities),
                                 (_INSERT_HISTORY, self.history)):
-            if rows:
-                conn.execute(statement, rows)
+            execute_many(conn, statement, rows)
         if self.sequences:
-            conn.execute(_SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
+            execute_many(conn, _SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
                                          for (code, year), last in self.sequences.items()])
         self.cases, self.identities, self.history = [], [], []
         self.alerts.flush(conn)

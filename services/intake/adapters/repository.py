@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, sele
 
 from services.intake.adapters.tables import accepted_incidents, rejected_records
 from services.intake.domain.dedup import Facts
+from services.messaging.many import execute_many
 
 # Built once: making a statement costs several times what executing a cached one does, and these run per message.
 _ACCEPTED = select(accepted_incidents).where(accepted_incidents.c.incident_key == bindparam("key"))
@@ -121,7 +122,7 @@ class BatchAccepted:
 
     def flush(self, conn: Connection) -> None:
         if self.rows:
-            conn.execute(_ADD_ACCEPTED, self.rows)
+            execute_many(conn, _ADD_ACCEPTED, self.rows)
             self.rows = []
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.messaging import pg_arrays
+from services.messaging.many import execute_many
 from services.messaging.times import as_utc, utc
 from services.sla_monitor.adapters.tables import clocks, emitted
 from services.sla_monitor.domain.clocks import Clock
@@ -119,8 +120,7 @@ def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> Non
     new = [_row(after) for before, after in changes if before is None]
     changed = [(before, after) for before, after in changes
                if before is not None and before is not after and before != after]
-    if new:
-        conn.execute(_INSERT_CLOCKS, new)
+    execute_many(conn, _INSERT_CLOCKS, new)
     if not changed:
         return
     # Only the columns that changed in some clock (a tick moves five or six of the fifteen): a third of the values
@@ -138,7 +138,7 @@ def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> Non
         # most of a burst's tick.
         conn.execute(_pg_update(columns), pg_arrays.columns(conn, rows, _KEY + columns))
     else:
-        conn.execute(_update(columns), [{"k_case_id": row["case_id"], "k_clock": row["clock"],
+        execute_many(conn, _update(columns), [{"k_case_id": row["case_id"], "k_clock": row["clock"],
                                          **{name: row[name] for name in columns}} for row in rows])
 
 
