@@ -135,7 +135,8 @@ def test_a_csv_file_written_by_a_spreadsheet_with_a_byte_order_mark_is_read():
         (b"\n\n", "no CSV header row"),
         (b"sitrep_id,,office\n", "empty column name at position 2"),
         (b"sitrep_id,office,office\n", "repeats column(s) office"),
-        (b"\xff\xfesitrep_id\n", "not UTF-8"),
+        (b"\xff\xfesitrep_id\n", "w.csv: not UTF-8 at line 1, character 1 (byte b'\\xff': invalid start byte)"),
+        (b"\xef\xbb\xbfsitrep_id,o\xf1\n", "not UTF-8 at line 1, character 12 (byte b'\\xf1'"),
     ],
 )
 def test_an_unreadable_csv_header_raises_a_clear_error(data: bytes, message: str):
@@ -169,7 +170,12 @@ def test_a_file_scanned_record_by_record_gives_what_reading_it_whole_gives(tmp_p
     [
         ("report.xlsx", b"", "report.xlsx: unknown sitrep file format '.xlsx'"),
         ("w.csv", b"sitrep_id,office,office\n", "w.csv: CSV header repeats column(s) office"),
-        ("w.csv", b"sitrep_id,summary\nSR-1,x\n" * 3000 + b"SR-1,\xff\n", "w.csv: not UTF-8"),
+        # Past the reader's first chunk: the line in the file, not the decoder's position in its chunk.
+        ("w.csv", b"sitrep_id,summary\nSR-1,x\n" * 3000 + b"SR-1,\xff\n",
+         "w.csv: not UTF-8 at line 6001, character 6 (byte b'\\xff': invalid start byte); save the file as UTF-8"),
+        # Latin-1 after UTF-8 on the same line: characters are counted, not bytes.
+        ("w.csv", b"sitrep_id,summary\nSR-1,\xc3\xa9t\xc3\xa9 \xe9t\xe9\n",
+         "w.csv: not UTF-8 at line 2, character 10 (byte b'\\xe9': invalid continuation byte)"),
     ],
 )
 def test_a_file_that_cannot_be_scanned_raises_a_clear_error(tmp_path: Path, name: str, data: bytes, message: str):

@@ -51,8 +51,9 @@ def read_jsonl(data: bytes, name: str) -> list[Outgoing]:
 def read_csv(data: bytes, name: str) -> list[Outgoing]:
     try:
         text = data.decode("utf-8-sig")  # spreadsheets often write a byte-order mark
-    except UnicodeDecodeError as exc:
-        raise SitrepFileError(f"{name}: not UTF-8 ({exc})") from None
+    except UnicodeDecodeError:
+        where = _first_not_utf8(data.split(b"\n"))
+        raise SitrepFileError(f"{name}: not UTF-8 {where}") from None
     return list(_csv_records(io.StringIO(text, newline=""), name))
 
 
@@ -72,8 +73,24 @@ def _scan_csv(path: Path) -> Iterator[Outgoing]:
     with path.open(encoding="utf-8-sig", newline="") as file:  # spreadsheets often write a byte-order mark
         try:
             yield from _csv_records(file, path.name)
+        except UnicodeDecodeError:
+            # The decoder's position counts from the start of its chunk, not of the file: find the line again.
+            with path.open("rb") as lines:
+                where = _first_not_utf8(lines)
+            raise SitrepFileError(f"{path.name}: not UTF-8 {where}") from None
+
+
+def _first_not_utf8(lines: Iterable[bytes]) -> str:
+    """Where the first byte that is not UTF-8 is, as a person opening the file would look for it. A line is decoded
+    on its own: the newline byte never occurs inside a UTF-8 character."""
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SitrepFileError(f"{path.name}: not UTF-8 ({exc})") from None
+            before = line[:exc.start].removeprefix(b"\xef\xbb\xbf") if number == 1 else line[:exc.start]  # a BOM
+            return (f"at line {number}, character {len(before.decode('utf-8')) + 1} "
+                    f"(byte {line[exc.start:exc.end]!r}: {exc.reason}); save the file as UTF-8")
+    return "(save the file as UTF-8)"
 
 
 def _jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[Outgoing]:
