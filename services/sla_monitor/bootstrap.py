@@ -15,12 +15,13 @@ from services.sla_monitor.adapters import repository, tables
 from services.sla_monitor.domain.policy import Policy
 
 BATCH_SIZE = 500
-# Clocks fired per transaction. A tick after a week's downtime may find a million clocks due: in one transaction it
-# would hold all their events in memory and, on PostgreSQL, lock every one of their rows until the end (case events
-# for those cases wait on them). 5,000 holds about 14 MB of events and half a second of locks, and is the relay's
-# batch (WorkerOptions.relay_batch): each chunk committed goes out in one publish-and-flush while the next is fired.
-# 2,000 (a consumer batch) cost the live worker's burst more relay rounds against the tick: 10,000 breaches on the
-# topic 1.98 -> 2.32 s after their deadline; 5,000 was no worse in any pair, 1.76 -> 1.33 s (bench/ab.py, 3 runs).
+# Clocks fired per transaction, and events (a clock overdue for many periods fires one a period). A tick after a
+# week's downtime may find a million clocks due: in one transaction it would hold all their events in memory and, on
+# PostgreSQL, lock every one of their rows until the end (case events for those cases wait on them). 5,000 holds
+# about 14 MB of events and half a second of locks, and is the relay's batch (WorkerOptions.relay_batch): each chunk
+# committed goes out in one publish-and-flush while the next is fired. 2,000 (a consumer batch) cost the live
+# worker's burst more relay rounds against the tick: 10,000 breaches on the topic 1.98 -> 2.32 s after their
+# deadline; 5,000 was no worse in any pair, 1.76 -> 1.33 s (bench/ab.py, 3 runs).
 TICK_CHUNK = 5_000
 
 
@@ -35,18 +36,20 @@ class SlaMonitor:
         self._policy_adopted = False
 
     def tick(self, now: datetime) -> int:
-        """Fire all clocks due at or before `now - grace` into the outbox, TICK_CHUNK clocks per transaction; how many
-        events. A crash between two transactions loses nothing: the clocks not yet committed are still due."""
+        """Fire all clocks due at or before `now - grace` into the outbox, TICK_CHUNK clocks or events per transaction;
+        returns how many events. A crash between two transactions loses nothing: what was not committed is still
+        due."""
         self._adopt_policy()
         cutoff, total = now - self.policy.grace, 0
         while True:
             clocks, events = self._fire(cutoff)
             total += events
-            if clocks < TICK_CHUNK:  # nothing left due, or only clocks another transaction holds (SKIP LOCKED)
-                return total
+            if clocks < TICK_CHUNK and events < TICK_CHUNK:  # nothing left due, or only clocks another
+                return total  # transaction holds (SKIP LOCKED)
 
     def _fire(self, cutoff: datetime) -> tuple[int, int]:
-        """One transaction: up to TICK_CHUNK clocks fired and saved, their events claimed and in the outbox."""
+        """One transaction: up to TICK_CHUNK clocks or events (and a batch's worth past that), clocks saved and
+        events claimed and in the outbox."""
         with self.engine.begin() as conn:
             clocks, out = handlers.tick(conn, self.policy, cutoff, BATCH_SIZE, TICK_CHUNK)
             self.mailboxes.enqueue(conn, out)

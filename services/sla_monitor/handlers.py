@@ -62,12 +62,14 @@ class CaseEventHandler:
 
 
 def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int, limit: int) -> tuple[int, list[Outgoing]]:
-    """Fire up to `limit` clocks due at or before `cutoff`, a batch at a time; each fired clock moves past it.
-    Returns how many clocks fired (fewer than `limit`: none is left due that this transaction may take) and their
-    events."""
+    """Fire clocks due at or before `cutoff`, a batch at a time, until `limit` clocks or `limit` events (whichever
+    comes first; a clock overdue for many periods fires one event for each); each fired clock moves past `cutoff`.
+    Returns how many clocks fired and their events: fewer than `limit` of both means none is left due that this
+    transaction may take."""
     out: list[Outgoing] = []
     count = 0
-    while count < limit and (batch := repository.due(conn, cutoff, min(batch_size, limit - count))):
+    while count < limit and len(out) < limit and (
+            batch := repository.due(conn, cutoff, min(batch_size, limit - count))):
         fired = [fire(clock, cutoff, policy) for clock in batch]
         repository.save(conn, [(old, new) for old, (new, _) in zip(batch, fired, strict=True)])
         events = sorted((e for _, evs in fired for e in evs), key=lambda e: e.occurred_at)

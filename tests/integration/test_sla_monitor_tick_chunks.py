@@ -12,28 +12,20 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor import bootstrap
 from services.sla_monitor.adapters import tables
 from services.sla_monitor.bootstrap import SlaMonitor, build, migrate
 from services.sla_monitor.domain.policy import Policy
+from tests.integration.backends import BACKENDS, migrated
 from tests.integration.test_sla_monitor_postgres import day, registered_case
 
 CHUNK = 100
 CASES = 250  # two full chunks and part of a third
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        sqlite = sqlite_engine(tmp_path / "sla_monitor.sqlite")
-        migrate(sqlite)
-        yield sqlite
-        sqlite.dispose()
-        return
-    engine, schema = request.getfixturevalue("postgres")
-    migrate(engine, schema)
-    yield engine.execution_options(schema_translate_map={None: schema})
+    yield from migrated(request, tmp_path, migrate)
 
 
 @pytest.fixture
@@ -122,3 +114,16 @@ def test_two_monitors_ticking_at_once_in_chunks_fire_each_clock_once_and_leave_n
     assert sum(fired) == CASES
     assert breached_cases(monitors[0]) == [f"c-{n:04d}" for n in range(CASES)]
     assert still_due(monitors[0], day(31)) == 0
+
+
+def test_clocks_overdue_for_many_periods_are_fired_in_transactions_bounded_by_their_events(
+        monitors: list[SlaMonitor], monkeypatch: pytest.MonkeyPatch) -> None:
+    m = monitors[0]
+    monkeypatch.setattr(bootstrap, "BATCH_SIZE", 10)
+    sizes = enqueued_sizes(m, monkeypatch)
+    # Half a year unwatched: each stall clock owes six breaches and an escalation, each review clock two reminders.
+    assert m.tick(day(181)) == sum(sizes) == claimed(m) == CASES * 9
+    assert max(sizes) < CHUNK + 10 * 7  # stopped at CHUNK events, past it by at most a batch of 10 clocks
+    assert still_due(m, day(181)) == 0
+    assert breached_cases(m) == sorted(f"c-{n:04d}" for n in range(CASES) for _ in range(6 + 2))
+    assert m.tick(day(181)) == 0
