@@ -12,23 +12,15 @@ from sqlalchemy import Engine
 from services.intake.adapters import repository as repo
 from services.intake.bootstrap import migrate
 from services.intake.domain.dedup import Facts
-from services.messaging.sqlite import sqlite_engine
+from tests.integration.backends import BACKENDS, migrated
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 DAYS = [date(2026, 11, d) for d in (10, 11, 12)]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path / "intake.sqlite")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    server, schema = request.getfixturevalue("postgres")
-    migrate(server, schema)
-    yield server.execution_options(schema_translate_map={None: schema})
+    yield from migrated(request, tmp_path, migrate)
 
 
 def facts(n: int, day: date, place: str) -> Facts:
@@ -56,7 +48,7 @@ def by_query(engine: Engine, places: list[tuple[date, str]]) -> dict[tuple[date,
         return {p: sorted(repo.same_place_and_day(conn, *p), key=str) for p in places}
 
 
-@pytest.mark.parametrize("count", [1, 249, 250, 251, 530])
+@pytest.mark.parametrize("count", [1, 16, 17, 64, 65, 249, 250, 251, 530])
 def test_places_read_ahead_in_chunks_match_one_query_per_place(
         engine: Engine, accepted: list[Facts], count: int) -> None:
     # Every place on every day (one match each; three for Village 0's first day), and now and then a place nobody

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, insert, or_, select
 
 from services.intake.adapters.tables import accepted_incidents, rejected_records
 from services.intake.domain.dedup import Facts
@@ -20,14 +20,22 @@ _ADD_ACCEPTED = insert(accepted_incidents)
 _ACCEPTED_KEYS = select(accepted_incidents).where(
     accepted_incidents.c.incident_key.in_(bindparam("keys", expanding=True)))
 CHUNK = 250  # keeps IN (...) lists under SQLite's bound-parameter limit (a pair is two)
-# One (day = ? AND place = ?) term per pair, always CHUNK of them (a short chunk repeats its last pair), so that it is
-# one statement, compiled once. SQLite reads `(day, place) IN ((?, ?), ...)` by scanning the whole table for every
-# chunk (its planner does not use an index for a list of row values), which made intake slower with every incident
-# it had accepted; each OR term here is one search of ix_accepted_incidents_day_place, on PostgreSQL too.
-_SAME_PLACES_AND_DAYS = select(accepted_incidents).where(or_(*(
-    and_(accepted_incidents.c.occurred_on == bindparam(f"day{n}"),
-         accepted_incidents.c.location == bindparam(f"place{n}"))
-    for n in range(CHUNK))))
+# One (day = ? AND place = ?) term per pair. SQLite reads `(day, place) IN ((?, ?), ...)` by scanning the whole table
+# for every chunk (its planner uses no index for a list of row values), which made intake slower with every incident
+# it had accepted; each OR term here is one search of ix_accepted_incidents_day_place, on PostgreSQL too. A chunk is
+# padded to one of a few sizes by repeating its last pair (OR matches a row once): a handful of statements, each
+# compiled once, and a batch of three places (a quiet hour in `serve`) does not plan and probe 250 terms.
+_PLACE_SIZES = (16, 64, CHUNK)
+
+
+def _same_places_and_days(size: int) -> Select[Any]:
+    return select(accepted_incidents).where(or_(*(
+        and_(accepted_incidents.c.occurred_on == bindparam(f"day{n}"),
+             accepted_incidents.c.location == bindparam(f"place{n}"))
+        for n in range(size))))
+
+
+_SAME_PLACES_AND_DAYS = {size: _same_places_and_days(size) for size in _PLACE_SIZES}
 _WAS_REJECTED = select(rejected_records.c.original_sha256).where(
     rejected_records.c.original_sha256 == bindparam("digest"))
 _ADD_REJECTED = insert(rejected_records)
@@ -73,13 +81,14 @@ def _accepted_row(facts: Facts, record: dict[str, Any], now: datetime) -> dict[s
     }
 
 
-def _pairs(places: Sequence[tuple[date, str]]) -> dict[str, Any]:
-    """Parameters for _SAME_PLACES_AND_DAYS: a short chunk repeats its last pair (OR matches a row once)."""
-    padded = [*places, *[places[-1]] * (CHUNK - len(places))]
+def _places_query(places: Sequence[tuple[date, str]]) -> tuple[Select[Any], dict[str, Any]]:
+    """The smallest of _SAME_PLACES_AND_DAYS that takes `places` (at most CHUNK), and its parameters."""
+    size = next(size for size in _PLACE_SIZES if size >= len(places))
+    padded = [*places, *[places[-1]] * (size - len(places))]
     params: dict[str, Any] = {}
     for n, (day, place) in enumerate(padded):
         params[f"day{n}"], params[f"place{n}"] = day, place
-    return params
+    return _SAME_PLACES_AND_DAYS[size], params
 
 
 class BatchAccepted:
@@ -102,7 +111,7 @@ class BatchAccepted:
             for row in conn.execute(_ACCEPTED_KEYS, {"keys": keys[start : start + CHUNK]}):
                 self.by_key[row.incident_key] = _facts(row)
         for start in range(0, len(places), CHUNK):
-            for row in conn.execute(_SAME_PLACES_AND_DAYS, _pairs(places[start : start + CHUNK])):
+            for row in conn.execute(*_places_query(places[start : start + CHUNK])):
                 self.by_place[(row.occurred_on, row.location)].append(_facts(row))
 
     def accepted(self, conn: Connection, key: str) -> Facts | None:
