@@ -32,3 +32,14 @@ def test_every_benchmark_runs_at_smoke_sizes_and_records_its_figures(
             assert figure["runs"] and all(math.isfinite(v) for v in figure["runs"]), (name, figure)
         assert record["machine"]["nproc"] >= 1 and record["command"].startswith("bench/run.py")
     assert (tmp_path / "bench-sla-scaling.png").stat().st_size > 0
+
+
+def test_sqlite_share_times_the_statements_and_commits_of_a_small_embedded_run() -> None:
+    result = subprocess.run([sys.executable, "-m", "bench.sqlite_share", "300"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("300 incidents at ") and lines[1].startswith("statements ")
+    shown = "\n".join(lines[2:])
+    # The two largest items at any size: the log's appends and casework's commits.
+    assert "log.sqlite: INSERT OR IGNORE INTO log_records" in shown and "casework.sqlite: COMMIT" in shown
