@@ -166,7 +166,7 @@ class BatchCases:
             execute_many(conn, statement, rows)
         if self.sequences:
             execute_many(conn, _SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
-                                         for (code, year), last in self.sequences.items()])
+                                               for (code, year), last in self.sequences.items()])
         self.cases, self.identities, self.history = [], [], []
         self.alerts.flush(conn)
 

@@ -139,7 +139,7 @@ def save(conn: Connection, changes: Sequence[tuple[Clock | None, Clock]]) -> Non
         conn.execute(_pg_update(columns), pg_arrays.columns(conn, rows, _KEY + columns))
     else:
         execute_many(conn, _update(columns), [{"k_case_id": row["case_id"], "k_clock": row["clock"],
-                                         **{name: row[name] for name in columns}} for row in rows])
+                                               **{name: row[name] for name in columns}} for row in rows])
 
 
 def _update(columns: tuple[str, ...]) -> Update:
