@@ -22,11 +22,8 @@ from sqlalchemy import (
     select,
 )
 
-from services.messaging import pg_arrays
 from services.messaging.many import execute_many
 from services.messaging.ports import Outgoing, Publisher
-
-OUTBOX_COLUMNS = ("topic", "key", "value", "headers")
 
 
 def encode_headers(headers: dict[str, str]) -> str:
@@ -66,9 +63,6 @@ class Mailboxes:
     def __init__(self, inbox: Table, outbox: Table):
         self.inbox = inbox
         self.outbox = outbox
-        # PostgreSQL: a batch's inbox ids and outbox records each in one statement of arrays (ids in the given order).
-        self._pg_mark = pg_arrays.ordered_insert(inbox, ("message_id",))
-        self._pg_enqueue = pg_arrays.ordered_insert(outbox, OUTBOX_COLUMNS)
         self._mark, self._enqueue = insert(inbox), insert(outbox)
 
     def seen(self, conn: Connection, message_ids: Iterable[str]) -> set[str]:
@@ -80,21 +74,14 @@ class Mailboxes:
         return found
 
     def mark(self, conn: Connection, message_ids: Iterable[str]) -> None:
-        rows = [{"message_id": m} for m in message_ids]
-        if rows and conn.dialect.name == "postgresql":
-            conn.execute(self._pg_mark, pg_arrays.columns(conn, rows, ("message_id",)))
-        elif rows:
-            execute_many(conn, self._mark, rows)
+        execute_many(conn, self._mark, [{"message_id": m} for m in message_ids])
 
     def enqueue(self, conn: Connection, records: Iterable[Outgoing]) -> None:
         rows = [
             {"topic": r.topic, "key": r.key, "value": r.value, "headers": encode_headers(r.headers)}
             for r in records
         ]
-        if rows and conn.dialect.name == "postgresql":
-            conn.execute(self._pg_enqueue, pg_arrays.columns(conn, rows, OUTBOX_COLUMNS))
-        elif rows:
-            execute_many(conn, self._enqueue, rows)
+        execute_many(conn, self._enqueue, rows)  # in order: the relay sends by id
 
     def backlog(self, conn: Connection) -> int:
         return int(conn.scalar(select(func.count()).select_from(self.outbox)) or 0)

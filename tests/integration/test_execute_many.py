@@ -1,19 +1,23 @@
-"""Batch writes on SQLite through `execute_many` store exactly what SQLAlchemy's own executemany stores."""
+"""Batch writes through `execute_many` store exactly what SQLAlchemy's own executemany stores, on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, MetaData, insert
+from sqlalchemy import Connection, Engine, MetaData, Table, insert, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import StatementError
 
 from services.casework.adapters import tables as casework_tables
 from services.casework.adapters.repository import _case_row
 from services.casework.domain.case import Case
+from services.intake.adapters import tables as intake_tables
 from services.messaging.embedded import metadata as log_metadata
 from services.messaging.embedded import records
 from services.messaging.many import execute_many
@@ -112,3 +116,106 @@ def test_a_statement_with_a_default_to_fill_in_goes_through_sqlalchemy_and_gets_
     with engine.begin() as conn:
         execute_many(conn, insert(outbox), [{"topic": "sla-events", "key": "c-0001", "value": b"{}"}])
     assert stored(tmp_path / "ours.sqlite", "outbox") == [(1, "sla-events", "c-0001", b"{}", "{}")]
+
+
+def accepted(n: int) -> dict[str, Any]:
+    return {"incident_key": f"SR-MOP-1#{n}", "content_hash": f"{n:064x}", "sitrep_id": "SR-MOP-1",
+            "incident_number": n, "office": "Mopti", "occurred_on": (T0 + timedelta(days=n)).date(),
+            "location": f"konna {n}", "violation_types": "abduction;killing", "reported_at": T0.astimezone(
+                BAMAKO_PLUS_TWO), "accepted_at": T0 + timedelta(seconds=n, microseconds=n)}
+
+
+def history(n: int) -> dict[str, Any]:
+    return {"event_id": f"e-{n:04d}", "case_id": f"c-{n % 7:04d}", "type": "CaseRegistered",
+            "occurred_at": T0 + timedelta(minutes=n), "actor": "system", "payload": f'{{"n":{n},"é":"ß"}}'}
+
+
+def outgoing(n: int) -> dict[str, Any]:
+    return {"topic": "sla-events", "key": f"c-{n:04d}", "value": bytes(range(n % 256)) + b"\x00\xff",
+            "headers": '{"type":"SlaBreached"}'}
+
+
+# Every kind of column the services write in batches: text, integers, booleans, dates, timestamps with a zone,
+# bytes; NULLs, and columns that are NULL in every row; serial ids, which must follow the rows' order.
+PG_WRITES: dict[str, tuple[Table, Callable[[int], dict[str, Any]]]] = {
+    "sla_clocks": (sla_tables.clocks, lambda n: sla_repo._row(clock(n))),
+    "cases": (casework_tables.cases, lambda n: _case_row(case(n))),
+    "case_history": (casework_tables.case_history, history),
+    "accepted_incidents": (intake_tables.accepted_incidents, accepted),
+    "outbox": (sla_tables.outbox, outgoing),
+}
+
+
+@pytest.fixture
+def two_schemas(postgres: tuple[Engine, str]) -> Iterator[tuple[Engine, Engine]]:
+    """Ours and theirs: the same tables in two fresh schemas of the test database."""
+    server, schema = postgres
+    names = (schema, f"{schema}_b")
+    with server.begin() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    engines = tuple(server.execution_options(schema_translate_map={None: name}) for name in names)
+    for engine in engines:
+        for metadata in (sla_tables.metadata, casework_tables.metadata, intake_tables.metadata):
+            metadata.create_all(engine)
+    yield engines[0], engines[1]
+    with server.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{names[1]}" CASCADE'))
+
+
+def pg_stored(engine: Engine, table: Table) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", sorted(PG_WRITES))
+def test_rows_written_as_arrays_are_stored_as_sqlalchemy_stores_them_on_postgresql(
+        two_schemas: tuple[Engine, Engine], name: str) -> None:
+    table, row = PG_WRITES[name]
+    rows = [row(n) for n in range(1, 40)]
+    ours, theirs = two_schemas
+    with ours.begin() as conn:
+        execute_many(conn, insert(table), rows)
+    with theirs.begin() as conn:
+        conn.execute(insert(table), rows)
+    assert pg_stored(ours, table) == pg_stored(theirs, table)
+    assert len(pg_stored(ours, table)) == 39
+
+
+@pytest.mark.postgres
+def test_on_postgresql_serial_ids_follow_the_order_of_the_rows(two_schemas: tuple[Engine, Engine]) -> None:
+    ours, _ = two_schemas
+    keys = [f"c-{n:04d}" for n in (5, 3, 9, 1, 7, 2)]
+    with ours.begin() as conn:
+        execute_many(conn, insert(sla_tables.outbox), [{**outgoing(1), "key": key} for key in keys])
+    assert [row[2] for row in pg_stored(ours, sla_tables.outbox)] == keys  # by id
+
+
+@pytest.mark.postgres
+def test_on_postgresql_an_upsert_still_meets_each_row_in_turn(two_schemas: tuple[Engine, Engine]) -> None:
+    ours, _ = two_schemas
+    upsert = postgresql.insert(sla_tables.outbox).on_conflict_do_nothing(index_elements=["id"])
+    rows = [{"id": 1, **outgoing(1)}, {"id": 1, **outgoing(2)}, {"id": 2, **outgoing(3)}]
+    with ours.begin() as conn:  # one INSERT ... ON CONFLICT of all three would refuse to meet id 1 twice
+        execute_many(conn, upsert, rows)
+    assert [row[:3] for row in pg_stored(ours, sla_tables.outbox)] == [(1, "sla-events", "c-0001"),
+                                                                       (2, "sla-events", "c-0003")]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_default_to_fill_in_is_filled_in(two_schemas: tuple[Engine, Engine]) -> None:
+    ours, _ = two_schemas
+    with ours.begin() as conn:
+        execute_many(conn, insert(sla_tables.outbox), [{"topic": "sla-events", "key": "c-0001", "value": b"{}"}])
+    assert pg_stored(ours, sla_tables.outbox) == [(1, "sla-events", "c-0001", b"{}", "{}")]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_value_of_the_wrong_kind_is_refused_and_nothing_is_stored(
+        two_schemas: tuple[Engine, Engine]) -> None:
+    ours, _ = two_schemas
+    rows = [sla_repo._row(clock(1)), {**sla_repo._row(clock(2)), "started_at": "yesterday"}]
+    with pytest.raises(StatementError, match="yesterday"), ours.begin() as conn:
+        execute_many(conn, insert(sla_tables.clocks), rows)
+    assert pg_stored(ours, sla_tables.clocks) == []
