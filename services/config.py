@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from schemas.topics import TOPICS, TopicSpec
+from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor.adapters import policy_file
 from services.sla_monitor.domain.policy import Policy
@@ -124,5 +125,5 @@ class Settings:
         if not self.database_url or self.database_url.startswith("sqlite"):
             self.data_dir.mkdir(parents=True, exist_ok=True)
             return sqlite_engine(self.data_dir / f"{service}.sqlite"), None
-        engine = create_engine(self.database_url, pool_pre_ping=True, pool_size=5)
+        engine = postgres_engine(self.database_url)
         return engine.execution_options(schema_translate_map={None: service}), service
