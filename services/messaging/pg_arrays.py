@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Insert, Table, TableValuedAlias, bindparam, cast, func, insert, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Insert,
+    Table,
+    TableValuedAlias,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+)
 
 
 class BinaryList(list[Any]):
@@ -24,6 +37,11 @@ def binary(conn: Connection, values: list[Any]) -> BinaryList:
 def columns(conn: Connection, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, BinaryList]:
     """The rows as one array per column, the parameters of `arrays`."""
     return {f"a_{name}": binary(conn, [row[name] for row in rows]) for name in names}
+
+
+def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """column = ANY(:name): a batch's keys as one array parameter (`binary(conn, keys)`), one statement to plan."""
+    return column == any_(cast(bindparam(name), ARRAY(column.type)))
 
 
 def arrays(table: Table, names: Sequence[str], ordinality: str | None = None) -> TableValuedAlias:

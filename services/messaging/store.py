@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     Column,
     Connection,
@@ -17,9 +16,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    any_,
-    bindparam,
-    cast,
     delete,
     func,
     insert,
@@ -69,8 +65,7 @@ class Mailboxes:
         self.inbox = inbox
         self.outbox = outbox
         self._mark, self._enqueue = insert(inbox), insert(outbox)
-        ids = cast(bindparam("ids"), ARRAY(inbox.c.message_id.type))
-        self._pg_seen = select(inbox.c.message_id).where(inbox.c.message_id == any_(ids))
+        self._pg_seen = select(inbox.c.message_id).where(pg_arrays.any_of(inbox.c.message_id, "ids"))
 
     def seen(self, conn: Connection, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
@@ -109,8 +104,8 @@ class Mailboxes:
         ids = [r.id for r in rows]
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # one statement, the ids as one array (a burst relays thousands)
-                ids_ = bindparam("ids", type_=ARRAY(BigInteger))
-                conn.execute(delete(self.outbox).where(self.outbox.c.id == any_(ids_)), {"ids": ids})
+                conn.execute(delete(self.outbox).where(pg_arrays.any_of(self.outbox.c.id, "ids")),
+                             {"ids": pg_arrays.binary(conn, ids)})
                 return len(rows)
             for start in range(0, len(ids), 500):  # keep under SQLite's bound-parameter limit
                 conn.execute(delete(self.outbox).where(self.outbox.c.id.in_(ids[start : start + 500])))

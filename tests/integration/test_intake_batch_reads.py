@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Select, insert
 
+from services.config import Settings
 from services.intake.adapters import repository as repo
+from services.intake.adapters.tables import accepted_incidents
 from services.intake.bootstrap import migrate
 from services.intake.domain.dedup import Facts
+from services.messaging import pg_arrays
+from services.messaging.many import execute_many
 from tests.integration.backends import BACKENDS, migrated
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -70,3 +75,31 @@ def test_a_place_with_three_incidents_on_one_day_is_read_ahead_once_each(engine:
         batch.prefetch(conn, [], [(DAYS[0], "Village 0")])  # a short chunk: its pair repeated to fill the statement
         found = batch.same_place_and_day(conn, DAYS[0], "Village 0")
     assert sorted(f.incident_key for f in found) == [f"SR-MOP-2026-W46#{n}" for n in (0, 200, 400)]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_batchs_read_ahead_is_planned_through_the_indexes(
+        postgres: tuple[Engine, str], postgres_url: str) -> None:
+    # Scanning instead would cost every batch more as accepted incidents grow (42 ms at 100,000 against 4.5 ms).
+    server, schema = postgres
+    migrate(server, schema)
+    service, _ = Settings(database_url=postgres_url).database("intake")
+    engine = service.execution_options(schema_translate_map={None: schema})
+    stored = [facts(n, DAYS[n % 3], f"Village {n}") for n in range(100_000)]
+    with engine.begin() as conn:
+        execute_many(conn, insert(accepted_incidents), [repo._accepted_row(f, record(f), NOW) for f in stored])
+        conn.exec_driver_sql(f'ANALYZE "{schema}".accepted_incidents')
+    batch = [facts(n, DAYS[n % 3], f"Village {n}") for n in range(99_000, 101_000)]
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'SET search_path TO "{schema}"')  # EXPLAIN goes to the driver, untranslated
+        keys = {"keys": pg_arrays.binary(conn, [f.incident_key for f in batch])}
+        places = pg_arrays.columns(conn, [{"occurred_on": f.occurred_on, "location": f.location} for f in batch],
+                                   ("occurred_on", "location"))
+        plans = [explain(conn, repo._KEYS_PG, keys), explain(conn, repo._PLACES_PG, places)]
+    service.dispose()
+    assert all("Index" in plan and "Seq Scan" not in plan for plan in plans), plans
+
+
+def explain(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> str:
+    sql = str(statement.compile(dialect=conn.dialect))
+    return "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}", params))

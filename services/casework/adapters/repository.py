@@ -25,6 +25,7 @@ from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
 from services.casework.domain.reference import office_code
 from services.casework.domain.roles import User
+from services.messaging import pg_arrays
 from services.messaging.many import execute_many
 from services.messaging.times import as_utc, utc
 
@@ -38,6 +39,7 @@ _CASE_STATE = select(cases.c.state).where(or_(cases.c.case_id == bindparam("ref"
                                               cases.c.reference == bindparam("ref")))
 _CASE_FOR_INCIDENT = select(cases.c.case_id).where(cases.c.incident_key == bindparam("key"))
 _CASES_FOR_INCIDENTS = select(cases.c.incident_key).where(cases.c.incident_key.in_(bindparam("keys", expanding=True)))
+_CASES_FOR_INCIDENTS_PG = select(cases.c.incident_key).where(pg_arrays.any_of(cases.c.incident_key, "keys"))
 _INSERT_CASE = insert(cases)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 _INSERT_HISTORY = insert(case_history)
@@ -122,6 +124,10 @@ class BatchCases:
 
     def prefetch(self, conn: Connection, incident_keys: Sequence[str]) -> None:
         keys = list(dict.fromkeys(k for k in incident_keys if k not in self.checked))
+        if keys and conn.dialect.name == "postgresql":  # the batch's keys as one array
+            self.checked.update(keys)
+            self.known.update(conn.scalars(_CASES_FOR_INCIDENTS_PG, {"keys": pg_arrays.binary(conn, keys)}))
+            return
         for start in range(0, len(keys), 500):  # keep under SQLite's bound-parameter limit
             chunk = keys[start : start + 500]
             self.checked.update(chunk)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Select, and_, bindparam, func, insert, o
 
 from services.intake.adapters.tables import accepted_incidents, rejected_records
 from services.intake.domain.dedup import Facts
+from services.messaging import pg_arrays
 from services.messaging.many import execute_many
 
 # Built once: making a statement costs several times what executing a cached one does, and these run per message.
@@ -20,11 +21,11 @@ _ADD_ACCEPTED = insert(accepted_incidents)
 _ACCEPTED_KEYS = select(accepted_incidents).where(
     accepted_incidents.c.incident_key.in_(bindparam("keys", expanding=True)))
 CHUNK = 250  # keeps IN (...) lists under SQLite's bound-parameter limit (a pair is two)
-# One (day = ? AND place = ?) term per pair. SQLite reads `(day, place) IN ((?, ?), ...)` by scanning the whole table
-# for every chunk (its planner uses no index for a list of row values), which made intake slower with every incident
-# it had accepted; each OR term here is one search of ix_accepted_incidents_day_place, on PostgreSQL too. A chunk is
-# padded to one of a few sizes by repeating its last pair (OR matches a row once): a handful of statements, each
-# compiled once, and a batch of three places (a quiet hour in `serve`) does not plan and probe 250 terms.
+# SQLite: one (day = ? AND place = ?) term per pair. SQLite reads `(day, place) IN ((?, ?), ...)` by scanning the whole
+# table for every chunk (its planner uses no index for a list of row values), which made intake slower with every
+# incident it had accepted; each OR term here is one search of ix_accepted_incidents_day_place. A chunk is padded to
+# one of a few sizes by repeating its last pair (OR matches a row once): a handful of statements, each compiled once,
+# and a batch of three places (a quiet hour in `serve`) does not plan and probe 250 terms.
 _PLACE_SIZES = (16, 64, CHUNK)
 
 
@@ -36,6 +37,13 @@ def _same_places_and_days(size: int) -> Select[Any]:
 
 
 _SAME_PLACES_AND_DAYS = {size: _same_places_and_days(size) for size in _PLACE_SIZES}
+# PostgreSQL: the whole batch in two statements, its keys as one array and its places and days as two, each read by
+# its index (a nested loop over the arrays).
+_PLACE_COLUMNS = ("occurred_on", "location")
+_KEYS_PG = select(accepted_incidents).where(pg_arrays.any_of(accepted_incidents.c.incident_key, "keys"))
+_PLACES = pg_arrays.arrays(accepted_incidents, _PLACE_COLUMNS)
+_PLACES_PG = select(accepted_incidents).join(_PLACES, and_(
+    accepted_incidents.c.occurred_on == _PLACES.c.occurred_on, accepted_incidents.c.location == _PLACES.c.location))
 _WAS_REJECTED = select(rejected_records.c.original_sha256).where(
     rejected_records.c.original_sha256 == bindparam("digest"))
 _ADD_REJECTED = insert(rejected_records)
@@ -107,11 +115,23 @@ class BatchAccepted:
             self.by_key[key] = None
         for place in places:
             self.by_place[place] = []
+        if conn.dialect.name == "postgresql":
+            self._prefetch_pg(conn, keys, places)
+            return
         for start in range(0, len(keys), CHUNK):
             for row in conn.execute(_ACCEPTED_KEYS, {"keys": keys[start : start + CHUNK]}):
                 self.by_key[row.incident_key] = _facts(row)
         for start in range(0, len(places), CHUNK):
             for row in conn.execute(*_places_query(places[start : start + CHUNK])):
+                self.by_place[(row.occurred_on, row.location)].append(_facts(row))
+
+    def _prefetch_pg(self, conn: Connection, keys: list[str], places: list[tuple[date, str]]) -> None:
+        if keys:
+            for row in conn.execute(_KEYS_PG, {"keys": pg_arrays.binary(conn, keys)}):
+                self.by_key[row.incident_key] = _facts(row)
+        if places:
+            days_and_places = [dict(zip(_PLACE_COLUMNS, place, strict=True)) for place in places]
+            for row in conn.execute(_PLACES_PG, pg_arrays.columns(conn, days_and_places, _PLACE_COLUMNS)):
                 self.by_place[(row.occurred_on, row.location)].append(_facts(row))
 
     def accepted(self, conn: Connection, key: str) -> Facts | None:

@@ -7,14 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Connection,
     Select,
     Update,
     and_,
-    any_,
     bindparam,
-    cast,
     func,
     insert,
     select,
@@ -39,7 +36,7 @@ _KEY_ORDER = (clocks.c.case_id, clocks.c.clock)
 _LOAD_CASE = select(clocks).where(clocks.c.case_id == bindparam("case_id")).order_by(*_KEY_ORDER).with_for_update()
 _LOAD_CASES = (select(clocks).where(clocks.c.case_id.in_(bindparam("ids", expanding=True))).order_by(*_KEY_ORDER)
                .with_for_update())
-_LOAD_CASES_PG = (select(clocks).where(clocks.c.case_id == any_(cast(bindparam("ids"), ARRAY(clocks.c.case_id.type))))
+_LOAD_CASES_PG = (select(clocks).where(pg_arrays.any_of(clocks.c.case_id, "ids"))
                   .order_by(*_KEY_ORDER).with_for_update())
 _INSERT_CLOCKS = insert(clocks)
 _UPDATES: dict[tuple[str, ...], Update] = {}
@@ -157,8 +154,8 @@ def _pg_update(columns: tuple[str, ...]) -> Update:
         v = pg_arrays.arrays(clocks, _KEY + columns)
         # `case_id = ANY(:a_case_id)` lets the planner read the few rows by the primary key: joined to the unnest
         # alone, it estimated ten matches and could hash the whole table instead.
-        case_ids = cast(bindparam("a_case_id"), ARRAY(clocks.c.case_id.type))
-        key = and_(clocks.c.case_id == any_(case_ids), clocks.c.case_id == v.c.case_id, clocks.c.clock == v.c.clock)
+        key = and_(pg_arrays.any_of(clocks.c.case_id, "a_case_id"),
+                   clocks.c.case_id == v.c.case_id, clocks.c.clock == v.c.clock)
         _PG_UPDATES[columns] = update(clocks).where(key).values({name: v.c[name] for name in columns})
     return _PG_UPDATES[columns]
 
