@@ -4,7 +4,8 @@ Each run has fresh topics, groups and database (tests/system/kafka_cluster.py, u
 the situation report's records start going to Kafka and stops when sla_monitor holds a recording clock for every
 incident: published, validated, registered, clocks started. Baseline in the same run: a bare aiokafka consumer that
 reads the same records from `sitrep-incidents` and produces one record for each (acks=all, idempotent, offsets
-committed per batch), the most a Python pipeline on this broker can do.
+committed per batch), the most a Python pipeline on this broker can do. A second baseline, the faust ceiling
+(bench/faust_ceiling.py): the same three hops as faust workers that only pass records on, on the same records.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import asyncio
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, Result, at_least, spawn
+from bench.common import Figure, Result, at_least, median, spawn
 
 NAME = "kafka"
 TITLE = "2. Intake to case, Kafka and PostgreSQL, one worker per service"
@@ -70,8 +72,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_for_groups(bootstrap: str, members: dict[str, int], timeout: float = 90) -> None:
-    """Until each service's consumer group is stable with the expected members (partitions assigned)."""
+def wait_for_groups(bootstrap: str, members: dict[str, int], timeout: float = 90,
+                    check: Callable[[], None] | None = None) -> None:
+    """Until each service's consumer group is stable with the expected members (partitions assigned); `check` raises
+    when waiting longer is pointless (a worker exited)."""
     from kafka.admin import KafkaAdminClient
 
     from tests.system.kafka_cluster import wait_for
@@ -79,6 +83,8 @@ def wait_for_groups(bootstrap: str, members: dict[str, int], timeout: float = 90
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-bench-admin")
     try:
         def stable() -> bool:
+            if check is not None:
+                check()
             described = admin.describe_groups(list(members))
             return all(described[g]["group_state"] == "Stable" and len(described[g]["members"]) == n
                        for g, n in members.items())
@@ -89,9 +95,10 @@ def wait_for_groups(bootstrap: str, members: dict[str, int], timeout: float = 90
 
 
 def one_run(bootstrap: str, postgres_url: str, incidents: int, casework_workers: int,
-            log: Any = print) -> dict[str, Any]:
+            log: Any = print, ceiling: bool = False) -> dict[str, Any]:
     import logging
 
+    from bench import faust_ceiling
     from bench.common import recent_incidents
     from services.intake.adapters.sitrep_files import read_sitrep
     from services.messaging.kafka import KafkaPublisher
@@ -148,14 +155,17 @@ def one_run(bootstrap: str, postgres_url: str, incidents: int, casework_workers:
             cpu = {f"{w.service}-{i}": cpu_seconds(w.process.pid) - before  # type: ignore[union-attr]
                    for i, (w, before) in enumerate(zip(workers, cpu_before, strict=True))}
             base = spawn("kafka_pipeline", {"bootstrap": bootstrap, "topic": "sitrep-incidents", "records": incidents})
+            faust = faust_ceiling.one_run(bootstrap, records, tmp) if ceiling else None
     rate = incidents / seconds
     log(f"  {casework_workers} casework worker(s): {rate:,.0f} incidents/s in {seconds:.1f} s (published in "
         f"{published:.1f} s; intake done {stages.get('intake', 0):.1f} s, cases {stages.get('cases', 0):.1f} s); "
         f"baseline {base['rate']:,.0f}/s, ratio {rate / base['rate']:.3f}; worker CPU s "
-        + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items()))
+        + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+        + (f"; faust ceiling {faust['rate']:,.0f}/s, hop CPU s "
+           + ", ".join(f"{v:.0f}" for v in faust["hop_cpu_seconds"]) if faust else ""))
     return {"incidents": incidents, "casework_workers": casework_workers, "seconds": seconds, "rate": rate,
             "published_seconds": published, "stages": stages, "worker_cpu_seconds": cpu, "baseline": base,
-            "ratio": rate / base["rate"]}
+            "ratio": rate / base["rate"], **({"faust_ceiling": faust} if faust else {})}
 
 
 def figures(raw: list[dict[str, Any]], prefix: str = "") -> list[Figure]:
@@ -172,16 +182,26 @@ def figures(raw: list[dict[str, Any]], prefix: str = "") -> list[Figure]:
 def run(bootstrap: str, postgres_url: str, incidents: int, runs: int, casework_workers: list[int],
         log: Any = print) -> Result:
     result = Result(NAME, TITLE, {"incidents": incidents, "runs": runs})
-    raw = [one_run(bootstrap, postgres_url, incidents, 1, log) for _ in range(runs)]
-    result.figures = figures(raw)
+    raw = [one_run(bootstrap, postgres_url, incidents, 1, log, ceiling=True) for _ in range(runs)]
+    ceilings = [r["faust_ceiling"] for r in raw]
+    result.figures = [
+        *figures(raw),
+        Figure("faust ceiling: the three hops as faust workers passing records on, nothing else", "/s",
+               [c["rate"] for c in ceilings]),
+        Figure("faust ceiling's ratio to the aiokafka baseline", "",
+               [c["rate"] / r["baseline"]["rate"] for c, r in zip(ceilings, raw, strict=True)]),
+        Figure("hrcase's ratio to the faust ceiling", "",
+               [r["rate"] / c["rate"] for c, r in zip(ceilings, raw, strict=True)]),
+    ]
     result.raw = raw
     cpu_rows = []
-    for service in ("intake-0", "casework-1", "sla-monitor-2"):
-        values = sorted(r["worker_cpu_seconds"][service] for r in raw)
-        cpu_rows.append([service.rsplit("-", 1)[0], values[len(values) // 2],
-                         values[len(values) // 2] / (incidents / 1000)])
-    result.tables.append({"title": "CPU seconds each worker used during the run (median)",
-                          "columns": ["worker", "CPU s", "CPU ms per incident"], "rows": cpu_rows})
+    for hop, service in enumerate(("intake-0", "casework-1", "sla-monitor-2")):
+        worker = median([r["worker_cpu_seconds"][service] for r in raw])
+        alone = median([c["hop_cpu_seconds"][hop] for c in ceilings])
+        cpu_rows.append([service.rsplit("-", 1)[0], worker, worker / (incidents / 1000), alone / (incidents / 1000)])
+    result.tables.append({"title": "CPU seconds each worker used during the run, and its faust hop alone (median)",
+                          "columns": ["worker", "CPU s", "CPU ms per incident", "faust hop alone, CPU ms per incident"],
+                          "rows": cpu_rows})
     result.notes.append(
         f"{incidents:,} distinct incidents reported in the 12 hours before the run, published with the idempotent "
         "acks=all producer of `hrcase sitrep publish` (6 partitions) as read from the file, identities in the clear: "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -22,7 +22,7 @@ from bench.embedded import pipeline
 
 
 def main(incidents: int) -> None:
-    seconds: Counter[str] = Counter()
+    seconds: defaultdict[str, float] = defaultdict(float)
     count: Counter[str] = Counter()
 
     @event.listens_for(Engine, "before_cursor_execute")
@@ -52,7 +52,7 @@ def main(incidents: int) -> None:
     print(f"{incidents:,} incidents at {result['rate']:,.0f}/s in {result['seconds']:.1f} s")
     print(f"statements {statements:.1f} s, commits {commits:.1f} s: "
           f"{(statements + commits) / incidents * 1e6:.0f} us an incident")
-    for key, value in seconds.most_common(15):
+    for key, value in sorted(seconds.items(), key=lambda kv: -kv[1])[:15]:
         print(f"{value:7.2f} s {count[key]:7,d}x  {key}")
 
 

@@ -62,11 +62,12 @@ class WorkerOptions:
     heartbeat_interval: float = 1.0
 
 
-def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
-    datadir = (options.data_dir / "faust" / spec.service).resolve()
+def new_app(name: str, options: WorkerOptions) -> faust.App:
+    """A faust app as every hrcase worker runs it: raw bytes in and out, topics declared elsewhere, acks=all."""
+    datadir = (options.data_dir / "faust" / name).resolve()
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
-        f"hrcase-{spec.service}",
+    return faust.App(
+        f"hrcase-{name}",
         broker=f"kafka://{options.bootstrap}",
         autodiscover=False,
         datadir=str(datadir),
@@ -91,6 +92,18 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         logging_config={"merge": True, "formatters": {"colored": {"()": "mode.utils.logging.DefaultFormatter",
                                                                   "format": DEFAULT_FORMAT}}},
     )
+
+
+def new_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    """The workers' producer: idempotent, acks=all. linger 0: records wait for the batch in flight to their
+    partition, not for a timer; 256 KiB batches carry a relay's burst (a batch's events, a tick's breaches) in few
+    requests."""
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
+                            linger_ms=0, max_batch_size=256 * 1024)
+
+
+def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
+    app = new_app(spec.service, options)
     # One thread for processing and the tick, so that they never race inside a worker; the relay has its own, so
     # that publishing a batch's events overlaps the next batch (the outbox is the hand-over: two workers of a service
     # already relay from one outbox, and one relay thread keeps the outbox's order).
@@ -221,10 +234,7 @@ class LoopPublisher:
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
-                # linger 0: records wait for the batch in flight to their partition, not for a timer; 256 KiB
-                # batches carry a relay's burst (a batch's events, a tick's breaches) in few requests.
-                producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, client_id=self.client_id, acks="all",
-                                            enable_idempotence=True, linger_ms=0, max_batch_size=256 * 1024)
+                producer = new_producer(self.bootstrap, self.client_id)
                 try:
                     await producer.start()
                 except BaseException:
