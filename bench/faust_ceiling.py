@@ -65,7 +65,8 @@ def one_run(bootstrap: str, records: list[Any], tmp: Path) -> dict[str, Any]:
 
     from bench.kafka_pipeline import cpu_seconds, wait_for_groups
     from services.messaging.kafka import KafkaPublisher
-    from tests.system.kafka_cluster import REPO, free_port, wait_for
+    from tests.ports import free_port
+    from tests.system.kafka_cluster import REPO, wait_for
 
     tag = uuid.uuid4().hex[:8]
     topics = [f"hrcase-bench-ceiling-{tag}-{n}" for n in range(HOPS)]

@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from sqlalchemy.engine import make_url
 from schemas.topics import CASE_EVENTS, INCIDENTS, INTAKE_REJECTED, SITREP_INCIDENTS, SLA_EVENTS, TOPICS
 from services.intake.domain.incident import raw_incident_key
 from tests.factories import incident, write_sitreps
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TOPIC_NAMES = tuple(t.name for t in TOPICS)
@@ -45,12 +45,6 @@ LOCK = Path(os.environ.get("TMPDIR", "/tmp")) / "hrcase-kafka-system-tests.lock"
 
 def hrcase(*args: str) -> list[str]:
     return [sys.executable, "-m", "services.cli", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str,

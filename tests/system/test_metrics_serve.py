@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from prometheus_client.utils import floatToGoString
 
 from services.metrics import DAY
 from tests.factories import incident
+from tests.ports import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 GAUGES = ("hrcase_open_cases", "hrcase_closures_pending", "hrcase_alerts_unacknowledged", "hrcase_sla_open_breaches",
@@ -30,12 +30,6 @@ GAUGES = ("hrcase_open_cases", "hrcase_closures_pending", "hrcase_alerts_unackno
 
 def hrcase(*args: str) -> list[str]:
     return [sys.executable, "-m", "services.cli", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def scrape(port: int) -> Samples:
