@@ -209,4 +209,10 @@ def run(bootstrap: str, postgres_url: str, incidents: int, runs: int, casework_w
         "opens them instead, at the same cost: 9 us a record either way). One worker per service (faust, batches of "
         "up to 2,000, concurrency 1), PostgreSQL 127.0.0.1:55432; everything (broker, database, workers, this "
         "harness) on the same 2 cores.")
+    result.notes.append(
+        "The faust ceiling (bench/faust_ceiling.py) runs after each pipeline run, on the same records: three faust "
+        "workers with the hrcase workers' app settings and producer, taking the same batches; the first two send one "
+        "record on for each they read, the third only counts. No validation, no database, no outbox: the most the "
+        "decided stack gives on this machine before hrcase's own code runs. Its hops' CPU, per incident, is in the "
+        "last column above.")
     return result

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from services.casework.api.settings import ApiSettings
 from services.clock import Clock
 from services.config import Settings
 from services.intake import bootstrap as intake_boot
-from services.messaging.embedded import EmbeddedLog
+from services.messaging.embedded import Consumer, EmbeddedLog, Pump
 from services.messaging.ports import Outgoing
 from services.messaging.processing import BatchProcessor
 from services.messaging.sqlite import sqlite_engine
@@ -30,15 +28,6 @@ from services.sla_monitor import gauges as sla_gauges
 from services.vault import IdentityVault
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Consumer:
-    name: str
-    processor: BatchProcessor
-    engine: Engine
-    mailboxes: Mailboxes
-    subscriber: object = field(repr=False)
 
 
 class EmbeddedRuntime:
@@ -69,10 +58,13 @@ class EmbeddedRuntime:
             self._consumer("casework", self.casework.processor, engines["casework"], self.casework.mailboxes),
             self._consumer("sla_monitor", self.sla.processor, engines["sla_monitor"], self.sla.mailboxes),
         ]
+        self.pump = Pump(self.consumers, settings.batch_size,
+                         lambda name, seconds: self.metrics.processing.labels(name).observe(seconds))
         self._gauges()
 
-    def _consumer(self, name: str, processor: BatchProcessor, engine: Engine, mailboxes: Mailboxes) -> _Consumer:
-        return _Consumer(name, processor, engine, mailboxes, self.log.subscriber(name, processor.topics))
+    def _consumer(self, name: str, processor: BatchProcessor, engine: Engine, mailboxes: Mailboxes) -> Consumer:
+        return Consumer(name, processor, engine, mailboxes, self.log.subscriber(name, processor.topics),
+                        self.metrics.publisher(name, self.log))
 
     def submit(self, records: Iterable[Outgoing]) -> int:
         """Append situation-report records to the log (the embedded `sitrep publish`), identities sealed."""
@@ -81,24 +73,11 @@ class EmbeddedRuntime:
         return len(batch)
 
     def relay(self) -> int:
-        return sum(
-            c.mailboxes.relay(c.engine, self.metrics.publisher(c.name, self.log), self.settings.batch_size)
-            for c in self.consumers
-        )
+        return self.pump.relay()
 
     def step(self, now: datetime) -> int:
         """One pass: every consumer takes a batch, then outboxes are relayed. Returns records moved."""
-        moved = self.relay()
-        for consumer in self.consumers:
-            messages = consumer.subscriber.poll(self.settings.batch_size)  # type: ignore[attr-defined]
-            if not messages:
-                continue
-            started = time.perf_counter()
-            consumer.processor.process(messages, now)
-            consumer.subscriber.commit(messages)  # type: ignore[attr-defined]
-            self.metrics.processing.labels(consumer.name).observe(time.perf_counter() - started)
-            moved += len(messages)
-        return moved + self.relay()
+        return self.pump.step(now)
 
     def run_until_idle(self, now: datetime) -> int:
         """Process everything in the log and fire every deadline due by `now`; returns records handled."""

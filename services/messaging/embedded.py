@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -21,9 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.messaging.many import execute_many
-from services.messaging.ports import Message, Outgoing
+from services.messaging.ports import Message, Outgoing, Publisher
+from services.messaging.processing import BatchProcessor
 from services.messaging.sqlite import sqlite_engine
-from services.messaging.store import decode_headers, encode_headers
+from services.messaging.store import Mailboxes, decode_headers, encode_headers
 
 metadata = MetaData()
 records = Table(
@@ -139,6 +144,47 @@ class EmbeddedSubscriber:
                 conn.execute(
                     stmt.on_conflict_do_update(index_elements=["group_id", "topic"], set_={"committed": offset})
                 )
+
+
+@dataclass
+class Consumer:
+    """A service on the embedded log: its processor, database and mailboxes, its cursor, where its outbox goes."""
+
+    name: str
+    processor: BatchProcessor
+    engine: Engine
+    mailboxes: Mailboxes
+    subscriber: EmbeddedSubscriber = field(repr=False)
+    publisher: Publisher = field(repr=False)
+
+
+class Pump:
+    """Moves records between the services of one process: each pass relays every outbox into the log, then each
+    consumer takes a batch from it and commits its offset after its effects. `timed` is told each batch's seconds."""
+
+    def __init__(self, consumers: list[Consumer], batch_size: int,
+                 timed: Callable[[str, float], None] | None = None):
+        self.consumers = consumers
+        self.batch_size = batch_size
+        self.timed = timed
+
+    def relay(self) -> int:
+        return sum(c.mailboxes.relay(c.engine, c.publisher, self.batch_size) for c in self.consumers)
+
+    def step(self, now: datetime) -> int:
+        """One pass: every consumer takes a batch, then outboxes are relayed. Returns records moved."""
+        moved = self.relay()
+        for consumer in self.consumers:
+            messages = consumer.subscriber.poll(self.batch_size)
+            if not messages:
+                continue
+            started = time.perf_counter()
+            consumer.processor.process(messages, now)
+            consumer.subscriber.commit(messages)
+            if self.timed:
+                self.timed(consumer.name, time.perf_counter() - started)
+            moved += len(messages)
+        return moved + self.relay()
 
 
 def _message(row: object) -> Message:

@@ -200,7 +200,7 @@ def test_lag_and_backlog_count_what_is_waiting(tmp_path: Path) -> None:
     runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data"))
     runtime.submit(read_sitrep(sitrep_file(tmp_path / "s.jsonl")))
     assert value(scrape(runtime), "hrcase_consumer_lag", group="intake", topic="sitrep-incidents", partition="0") == 11
-    runtime.intake.processor.process(runtime.consumers[0].subscriber.poll(100), R)  # type: ignore[attr-defined]
+    runtime.intake.processor.process(runtime.consumers[0].subscriber.poll(100), R)
     with runtime.intake.engine.connect() as conn:
         waiting = conn.execute(text("select count(*) from outbox")).scalar()
     assert value(scrape(runtime), "hrcase_outbox_backlog", service="intake") == waiting == 10  # 8 + 2 dead letters
