@@ -31,9 +31,10 @@ def test_every_benchmark_runs_at_smoke_sizes_and_records_its_figures(
         for figure in record["figures"]:
             assert figure["runs"] and all(math.isfinite(v) for v in figure["runs"]), (name, figure)
         assert record["machine"]["nproc"] >= 1 and record["command"].startswith("bench/run.py")
-    # Benchmark 2 carries its second baseline: the same three hops as faust workers that only pass records on.
-    kafka = {f["name"]: f["runs"] for f in json.loads((tmp_path / "kafka.json").read_text())["figures"]}
-    assert any(name.startswith("faust ceiling:") and runs[0] > 0 for name, runs in kafka.items()), sorted(kafka)
+    # Benchmarks 1 and 2 carry a second baseline: the same three hops with handlers that only pass records on.
+    for name, ceiling in (("embedded", "plumbing ceiling:"), ("kafka", "faust ceiling:")):
+        figures = {f["name"]: f["runs"] for f in json.loads((tmp_path / f"{name}.json").read_text())["figures"]}
+        assert any(k.startswith(ceiling) and runs[0] > 0 for k, runs in figures.items()), (name, sorted(figures))
     assert (tmp_path / "bench-sla-scaling.png").stat().st_size > 0
 
 
