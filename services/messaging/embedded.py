@@ -159,8 +159,9 @@ class Consumer:
 
 
 class Pump:
-    """Moves records between the services of one process: each pass relays every outbox into the log, then each
-    consumer takes a batch from it and commits its offset after its effects. `timed` is told each batch's seconds."""
+    """Moves records between the services of one process: each pass relays every outbox into the log, lets each
+    consumer take a batch from it (its offset committed after its effects), and relays again. `timed` is told each
+    batch's seconds."""
 
     def __init__(self, consumers: list[Consumer], batch_size: int,
                  timed: Callable[[str, float], None] | None = None):
