@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bench.common import REPO
+
 ORDER = ("embedded", "kafka", "latency", "sla", "replay", "scaling")
 
 
@@ -52,7 +54,7 @@ def render(record: dict[str, Any], where: Path) -> str:
                   "|" + " --- |" * len(table["columns"])]
         lines += ["| " + " | ".join(number(c) for c in row) + " |" for row in table["rows"]]
     for chart in record.get("charts", []):
-        lines += ["", f"![{record['title']}]({os.path.relpath(chart, where.parent.resolve())})"]
+        lines += ["", f"![{record['title']}]({os.path.relpath(REPO / chart, where.parent.resolve())})"]
     for note in record.get("notes", []):
         lines += ["", note]
     return "\n".join(lines)

@@ -80,6 +80,8 @@ def run(bootstrap: str, postgres_url: str, incidents: int, clock_sizes: list[int
         "rows": rows})
     path = chart_path or REPO / "docs" / "images" / "bench-sla-scaling.png"
     chart(rows, path)
-    result.charts.append(str(path.resolve()))
+    # Relative to the repository when it is in it, so that the results read the same in any clone.
+    resolved = path.resolve()
+    result.charts.append(str(resolved.relative_to(REPO) if resolved.is_relative_to(REPO) else resolved))
     result.raw = [{"workers": workers, "clocks": rows}]
     return result
