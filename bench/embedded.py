@@ -36,14 +36,15 @@ def _workload(tmp: Path, count: int, now: datetime) -> Path:
 def pipeline(params: dict[str, Any]) -> dict[str, Any]:
     from services.config import Settings
     from services.embedded import EmbeddedRuntime
-    from services.intake.adapters.sitrep_files import read_sitrep
+    from services.sealing import sitrep_outgoing
+    from sitreps.files import read_sitrep
 
     count, now = int(params["incidents"]), datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp:
         path = _workload(Path(tmp), count, now)
         runtime = EmbeddedRuntime(Settings(data_dir=Path(tmp) / "data"))
         started = time.perf_counter()
-        runtime.submit(read_sitrep(path))
+        runtime.submit(map(sitrep_outgoing, read_sitrep(path)))
         submitted = time.perf_counter()
         runtime.run_until_idle(now)
         seconds = time.perf_counter() - started
@@ -63,11 +64,12 @@ def ceiling(params: dict[str, Any]) -> dict[str, Any]:
 
     from schemas.topics import CASE_EVENTS, INCIDENTS, SITREP_INCIDENTS, SLA_EVENTS
     from services.config import Settings
-    from services.intake.adapters.sitrep_files import read_sitrep
     from services.messaging.embedded import Consumer, EmbeddedLog, Pump
     from services.messaging.processing import BatchProcessor
     from services.messaging.sqlite import sqlite_engine
     from services.messaging.store import Mailboxes, inbox_table, outbox_table
+    from services.sealing import sitrep_outgoing
+    from sitreps.files import read_sitrep
 
     count, now = int(params["incidents"]), datetime.now(UTC)
     hops = (("intake", (SITREP_INCIDENTS,), INCIDENTS), ("casework", (INCIDENTS, SLA_EVENTS), CASE_EVENTS),
@@ -86,7 +88,7 @@ def ceiling(params: dict[str, Any]) -> dict[str, Any]:
             consumers.append(Consumer(name, processor, engine, mailboxes, log.subscriber(name, topics), log))
         pump = Pump(consumers, Settings().batch_size)
         started = time.perf_counter()
-        log.publish(read_sitrep(path))
+        log.publish([sitrep_outgoing(r) for r in read_sitrep(path)])
         while pump.step(now):
             pass
         seconds = time.perf_counter() - started
@@ -110,6 +112,8 @@ def _passing_on(sink: str | None) -> Any:
 
 
 def baseline(params: dict[str, Any]) -> dict[str, Any]:
+    from sitreps.key import key_of
+
     count, now = int(params["incidents"]), datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp:
         path = _workload(Path(tmp), count, now)
@@ -123,7 +127,7 @@ def baseline(params: dict[str, Any]) -> dict[str, Any]:
         with path.open("rb") as lines:
             for line in lines:
                 record = json.loads(line)
-                batch.append((f"{record['sitrep_id']}#{record['incident_number']}", record["office"],
+                batch.append((key_of(record), record["office"],
                               record["reported_at"], line.decode()))
                 if len(batch) == 500:
                     _insert(db, batch)

@@ -100,15 +100,16 @@ def one_run(bootstrap: str, postgres_url: str, incidents: int, casework_workers:
 
     from bench import faust_ceiling
     from bench.common import recent_incidents
-    from services.intake.adapters.sitrep_files import read_sitrep
     from services.messaging.kafka import KafkaPublisher
+    from services.sealing import sitrep_outgoing
+    from sitreps.files import read_sitrep
     from tests.system.kafka_cluster import kafka_stack, wait_for
 
     logging.getLogger("kafka").setLevel(logging.ERROR)
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="hrcase-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        records = read_sitrep(recent_incidents(tmp / "sitrep.jsonl", incidents, now))
+        records = [sitrep_outgoing(r) for r in read_sitrep(recent_incidents(tmp / "sitrep.jsonl", incidents, now))]
         with kafka_stack(bootstrap, postgres_url, tmp) as stack:
             stack.cli("topics", "create")
             services = ["intake", *(["casework"] * casework_workers), "sla-monitor"]

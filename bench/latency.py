@@ -46,6 +46,7 @@ def one_run(bootstrap: str, postgres_url: str, rate: int, seconds: float, sample
 
     from bench.kafka_pipeline import GROUPS, wait_for_groups
     from services.casework.domain.reference import case_id_for
+    from sitreps.key import incident_key
     from tests.factories import OFFICES, incident
     from tests.system.kafka_cluster import kafka_stack
 
@@ -113,7 +114,7 @@ def one_run(bootstrap: str, postgres_url: str, rate: int, seconds: float, sample
                 now = datetime.now(UTC)
                 record = incident(f"SR-{office[:3].upper()}-LAT", sent, now, office, location=f"Village {sent}",
                                   occurred_at=(now - timedelta(days=1)).isoformat())
-                key = f"{record['sitrep_id']}#{sent}"
+                key = incident_key(record["sitrep_id"], sent)
                 value = json.dumps(record).encode()
                 if sent % sample == 0:
                     case_id = case_id_for(key)

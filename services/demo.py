@@ -25,7 +25,8 @@ from services.clock import SimulatedClock
 from services.config import Settings
 from services.demo_script import CAST, END, NO_ROUTINE, SCRIPT, START, Step
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
+from services.sealing import sitrep_outgoing
+from sitreps.files import read_sitrep
 
 TICK = timedelta(hours=6)  # simulated time wakes the runtime this often between scripted steps
 RECIPIENT = {"hro": "the assigned officer", "team_leader": "Team Leader", "director": "Director"}
@@ -68,7 +69,7 @@ class Demo:
             repeats = self.metric("hrcase_incidents_repeated_total")
             for name in step.sitreps:
                 records = read_sitrep(self.examples / name)
-                self.runtime.submit(records)
+                self.runtime.submit(map(sitrep_outgoing, records))
                 self.echo(f"   {name}: {len(records)} incident records")
             self.settle(now)
             repeated = self.metric("hrcase_incidents_repeated_total") - repeats

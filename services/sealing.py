@@ -15,6 +15,7 @@ from typing import Any
 from schemas.errors import SchemaError
 from services.messaging.ports import Outgoing
 from services.vault import PREFIX, IdentityVault, WrongKey
+from sitreps.files import SitrepRecord
 
 SEALED = PREFIX.encode()  # a whole record sealed: bytes that are not a JSON object may hold names anywhere
 FIELD = "identities"
@@ -48,6 +49,11 @@ def seal_value(value: bytes, vault: IdentityVault) -> bytes:
         return value
     record[FIELD] = vault.seal(record[FIELD])
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sitrep_outgoing(record: SitrepRecord) -> Outgoing:
+    """A situation report file's record as `sitrep-incidents` takes it, identities as the file has them."""
+    return Outgoing(record.topic, record.key, record.value, dict(record.headers))
 
 
 def seal_outgoing(records: Iterable[Outgoing], vault: IdentityVault) -> list[Outgoing]:

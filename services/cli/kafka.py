@@ -9,7 +9,7 @@ import click
 
 from schemas.topics import SITREP_INCIDENTS
 from services.config import Settings
-from services.intake.adapters.sitrep_files import read_sitrep
+from sitreps.files import read_sitrep
 
 WORKERS = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}
 
@@ -62,7 +62,7 @@ def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
     """Send situation reports' incidents to Kafka (idempotent producer, acks=all), keyed by incident key; their
     identities sealed with the identity key first (HRCASE_IDENTITY_KEY, or the data dir's development key)."""
     from services.messaging.kafka import KafkaPublisher
-    from services.sealing import seal_outgoing
+    from services.sealing import seal_outgoing, sitrep_outgoing
     from services.vault import IdentityVault
 
     settings = Settings.from_env()
@@ -71,7 +71,7 @@ def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
     try:
         for name in files:
             try:
-                records = seal_outgoing(read_sitrep(Path(name)), vault)
+                records = seal_outgoing(map(sitrep_outgoing, read_sitrep(Path(name))), vault)
             except ValueError as exc:
                 raise click.ClickException(str(exc)) from None
             publisher.publish(records)

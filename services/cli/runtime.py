@@ -14,7 +14,8 @@ from schemas.jsonschema import export
 from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SLA_DEAD_LETTER
 from services.cli.common import data_dir_option, open_runtime
 from services.clock import SystemClock
-from services.intake.adapters.sitrep_files import read_sitrep
+from services.sealing import sitrep_outgoing
+from sitreps.files import read_sitrep
 
 
 @click.command()
@@ -79,7 +80,7 @@ def sitrep_load(data_dir: str, files: tuple[str, ...]) -> None:
             records = read_sitrep(Path(name))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"{name}: {runtime.submit(records)} incident records queued")
+        click.echo(f"{name}: {runtime.submit(map(sitrep_outgoing, records))} incident records queued")
 
 
 @click.group()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from schemas.topics import INTAKE_REJECTED, SITREP_INCIDENTS
+from services.config import DEFAULT_OFFICES
 from services.intake.adapters import repository
 from services.intake.adapters.tables import inbox, outbox
-from services.intake.domain.incident import DEFAULT_OFFICES
 from services.intake.handlers import PRODUCER, IntakeHandler
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer

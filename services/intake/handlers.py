@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Collection, Iterator, Sequence
@@ -16,21 +15,17 @@ from sqlalchemy import Connection
 
 from schemas.errors import SchemaError
 from schemas.topics import INCIDENTS, INTAKE_REJECTED
+from services.config import DEFAULT_OFFICES
 from services.intake.adapters import repository
 from services.intake.domain.dedup import Accept, Conflict, Facts, Replay, decide, facts_of
-from services.intake.domain.incident import (
-    DEFAULT_OFFICES,
-    content_hash,
-    content_hash_in_clear,
-    identities_text,
-    load_identities,
-    raw_incident_key,
-    validate,
-)
+from services.intake.domain.incident import content_hash, content_hash_in_clear, identities_text, load_identities
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import dead_letter, emit
 from services.sealing import open_identities, open_record, open_value, plain_form, seal_record, seal_value
 from services.vault import IdentityVault
+from sitreps.key import raw_incident_key
+from sitreps.parser import parse
+from sitreps.validation import validate
 
 PRODUCER = "intake"
 
@@ -41,24 +36,6 @@ log = logging.getLogger(__name__)
 def accepted_event_id(key: str) -> str:
     """The same incident is accepted once, ever: its IncidentAccepted id follows from its key alone."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:incident-accepted:{key}"))
-
-
-def parse(value: bytes) -> Any:
-    """The incident record in a message: a bare IncidentReported record, or one inside an envelope."""
-    try:
-        data = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise SchemaError(f"an incident must be a JSON object, not {type(data).__name__}")
-    if "payload" in data and "type" in data:  # an envelope: no bare record has these fields
-        if data["type"] != "IncidentReported" or data.get("version", 1) != 1:
-            raise SchemaError({"type": [f"expected IncidentReported version 1, got {data['type']!r} "
-                                        f"version {data.get('version', 1)!r}"]})
-        if not isinstance(data["payload"], dict):
-            raise SchemaError({"payload": ["must be a JSON object"]})
-        return data["payload"]
-    return data
 
 
 Checked = tuple[str | None, dict[str, Any] | None, Facts | None, SchemaError | None]

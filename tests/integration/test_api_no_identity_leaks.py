@@ -29,8 +29,8 @@ from services.config import Settings
 from services.demo import Demo
 from services.demo_script import END
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.sealing import plain_form
+from sitreps.files import read_sitrep
 from tests.factories import incident
 from tests.integration.api_channels import smtp_server, webhook_server
 from tests.leak_scan import every_row, forms, revealed, sqlite_files

@@ -17,8 +17,8 @@ from services.casework.domain import commands as c
 from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
-from services.sealing import plain_form
+from services.sealing import plain_form, sitrep_outgoing
+from sitreps.files import read_sitrep
 from tests.factories import incident
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
@@ -44,7 +44,7 @@ def tricky_sitrep(path: Path) -> Path:
 def run(data: Path, batch_size: int, files: list[Path]) -> EmbeddedRuntime:
     runtime = EmbeddedRuntime(Settings(data_dir=data, batch_size=batch_size))
     for file in files:
-        runtime.submit(read_sitrep(file))
+        runtime.submit(map(sitrep_outgoing, read_sitrep(file)))
     runtime.run_until_idle(NOW)
     work_on_cases(runtime)
     runtime.run_until_idle(NOW + timedelta(days=40))

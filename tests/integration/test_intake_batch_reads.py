@@ -17,6 +17,7 @@ from services.intake.bootstrap import migrate
 from services.intake.domain.dedup import Facts
 from services.messaging import pg_arrays
 from services.messaging.many import execute_many
+from sitreps.key import incident_key, split_key
 from tests.integration.backends import BACKENDS, migrated
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -29,12 +30,14 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 def facts(n: int, day: date, place: str) -> Facts:
-    return Facts(incident_key=f"SR-MOP-2026-W46#{n}", content_hash=f"{n:064x}", sitrep_id="SR-MOP-2026-W46",
+    return Facts(incident_key=incident_key("SR-MOP-2026-W46", n), content_hash=f"{n:064x}", sitrep_id="SR-MOP-2026-W46",
                  occurred_on=day, location=place, violation_types=frozenset({"abduction", "killing"}))
 
 
 def record(f: Facts) -> dict[str, object]:
-    return {"incident_number": int(f.incident_key.rsplit("#", 1)[1]), "office": "Mopti",
+    key = split_key(f.incident_key)
+    assert key is not None
+    return {"incident_number": key[1], "office": "Mopti",
             "reported_at": NOW}
 
 
@@ -74,7 +77,7 @@ def test_a_place_with_three_incidents_on_one_day_is_read_ahead_once_each(engine:
     with engine.connect() as conn:
         batch.prefetch(conn, [], [(DAYS[0], "Village 0")])  # a short chunk: its pair repeated to fill the statement
         found = batch.same_place_and_day(conn, DAYS[0], "Village 0")
-    assert sorted(f.incident_key for f in found) == [f"SR-MOP-2026-W46#{n}" for n in (0, 200, 400)]
+    assert sorted(f.incident_key for f in found) == [incident_key("SR-MOP-2026-W46", n) for n in (0, 200, 400)]
 
 
 @pytest.mark.postgres

@@ -13,13 +13,16 @@ from cryptography.fernet import Fernet
 from sqlalchemy import insert
 
 from schemas.topics import SITREP_INCIDENTS
+from services.config import DEFAULT_OFFICES
 from services.intake import handlers
 from services.intake.adapters.tables import accepted_incidents
 from services.intake.domain.dedup import facts_of
-from services.intake.domain.incident import content_hash_in_clear, validate
+from services.intake.domain.incident import content_hash_in_clear
 from services.messaging.ports import Outgoing
 from services.sealing import open_value, seal_outgoing
 from services.vault import IdentityVault
+from sitreps.key import incident_key
+from sitreps.validation import validate
 from tests.factories import incident
 from tests.integration.test_intake_pipeline import Pipeline
 
@@ -34,7 +37,8 @@ def sitrep_record(number: int = 1, **changes: Any) -> Outgoing:
     data = incident("SR-MOP-2026-W47", number, datetime(2026, 11, 19, 16, tzinfo=UTC), "Mopti",
                     identities=PEOPLE) | changes
     value = json.dumps(data, ensure_ascii=False).encode()
-    return Outgoing(SITREP_INCIDENTS, f"SR-MOP-2026-W47#{number}", value, {"file": "w47.jsonl", "line": str(number)})
+    return Outgoing(SITREP_INCIDENTS, incident_key("SR-MOP-2026-W47", number), value,
+                    {"file": "w47.jsonl", "line": str(number)})
 
 
 def revealed(*blobs: bytes) -> list[str]:
@@ -141,7 +145,7 @@ def test_an_incident_accepted_under_a_key_since_rotated_or_before_identities_wer
     pipeline.log.publish([sitrep_record(1)])
     pipeline.run(NOW)
     # Incident 2 was accepted by a version before ADR 10: its content hash has the identities in the clear.
-    record = validate(json.loads(sitrep_record(2).value), NOW)
+    record = validate(json.loads(sitrep_record(2).value), NOW, DEFAULT_OFFICES)
     row = facts_of(record, "unused")
     with pipeline.engine.begin() as conn:
         conn.execute(insert(accepted_incidents), {

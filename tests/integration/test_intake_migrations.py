@@ -11,11 +11,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine
 
 from schemas.topics import INCIDENTS, INTAKE_REJECTED
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.intake.adapters.tables import metadata
 from services.intake.bootstrap import build, migrate
 from services.messaging.embedded import EmbeddedLog
 from services.messaging.sqlite import sqlite_engine
+from services.sealing import sitrep_outgoing
+from sitreps.files import read_sitrep
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
 
@@ -49,7 +50,7 @@ def test_on_postgresql_the_examples_give_the_same_outcome_as_on_sqlite(postgres:
     subscriber = log.subscriber("intake", intake.processor.topics)
     for _ in range(2):  # the second pass replays every report: nothing new
         for path in sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".jsonl", ".csv")):
-            log.publish(read_sitrep(path))
+            log.publish([sitrep_outgoing(r) for r in read_sitrep(path)])
         while messages := subscriber.poll(7):
             intake.processor.process(messages, datetime(2026, 11, 20, tzinfo=UTC))
             subscriber.commit(messages)

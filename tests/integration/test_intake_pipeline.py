@@ -15,13 +15,13 @@ import pytest
 
 from schemas import encode, new_envelope
 from schemas.topics import INCIDENTS, INTAKE_REJECTED, SITREP_INCIDENTS
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.intake.bootstrap import build, migrate
 from services.messaging.embedded import EmbeddedLog
 from services.messaging.ports import Message, Outgoing
 from services.messaging.sqlite import sqlite_engine
-from services.sealing import open_value, seal_outgoing
+from services.sealing import open_value, seal_outgoing, sitrep_outgoing
 from services.vault import IdentityVault
+from sitreps.files import read_sitrep
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sitreps"
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ class Pipeline:
     def publish(self, paths: Iterable[Path], sealed: bool = False) -> None:
         """As an outside producer would, identities in the clear; or `sealed` at the edge, as hrcase's tools do."""
         for path in paths:
-            records = read_sitrep(path)
+            records = [sitrep_outgoing(r) for r in read_sitrep(path)]
             self.log.publish(seal_outgoing(records, self.vault) if sealed else records)
 
     def run(self, now: datetime = NOW, batch: int = 5) -> None:

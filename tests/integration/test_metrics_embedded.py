@@ -21,8 +21,9 @@ from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.metrics import DAY
+from services.sealing import sitrep_outgoing
+from sitreps.files import read_sitrep
 from tests.factories import incident
 
 R = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # when every incident of the scenario was reported
@@ -76,7 +77,7 @@ def run_scenario(runtime: EmbeddedRuntime, tmp_path: Path) -> None:
         runtime.run_until_idle(at)
 
     runtime.casework.write(enrol)
-    runtime.submit(read_sitrep(sitrep_file(tmp_path / "sitreps.jsonl")))
+    runtime.submit(map(sitrep_outgoing, read_sitrep(sitrep_file(tmp_path / "sitreps.jsonl"))))
     runtime.run_until_idle(R + timedelta(hours=1))
     mop, gao = (lambda n: case_id_for(f"{MOP}#{n}")), (lambda n: case_id_for(f"{GAO}#{n}"))
     do(c.RecordCase(mop(1), "tl.mopti"), R + timedelta(days=1))
@@ -198,7 +199,7 @@ def test_backlog_and_lag_are_zero_once_everything_is_processed(world: tuple[Path
 
 def test_lag_and_backlog_count_what_is_waiting(tmp_path: Path) -> None:
     runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data"))
-    runtime.submit(read_sitrep(sitrep_file(tmp_path / "s.jsonl")))
+    runtime.submit(map(sitrep_outgoing, read_sitrep(sitrep_file(tmp_path / "s.jsonl"))))
     assert value(scrape(runtime), "hrcase_consumer_lag", group="intake", topic="sitrep-incidents", partition="0") == 11
     runtime.intake.processor.process(runtime.consumers[0].subscriber.poll(100), R)
     with runtime.intake.engine.connect() as conn:

@@ -21,12 +21,13 @@ from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.messaging.ports import Message, Outgoing
 from services.metrics import Metrics
+from services.sealing import sitrep_outgoing
 from services.sla_monitor import bootstrap as sla_boot
 from services.sla_monitor import gauges as sla_gauges
 from services.sla_monitor.domain.policy import Policy
+from sitreps.files import read_sitrep
 from tests.factories import incident
 
 R = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -62,7 +63,7 @@ def accepted_incidents(tmp_path: Path) -> list[Message]:
     rows.append(incident("SR-GAO-2026-W10", 1, R, "Gao", location="Village G1"))
     (tmp_path / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "intake", offices=OFFICES))
-    runtime.submit(read_sitrep(tmp_path / "s.jsonl"))
+    runtime.submit(map(sitrep_outgoing, read_sitrep(tmp_path / "s.jsonl")))
     runtime.run_until_idle(R)
     return runtime.log.read_topic(INCIDENTS)
 

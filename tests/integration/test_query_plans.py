@@ -17,7 +17,8 @@ from services.casework.adapters import repository as repo
 from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
+from services.sealing import sitrep_outgoing
+from sitreps.files import read_sitrep
 from tests.integration.test_batch_mode import EXAMPLES, tricky_sitrep, work_on_cases
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -42,7 +43,7 @@ def plans_of_a_pipeline_run(tmp_path: Path) -> dict[str, list[str]]:
         runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data", batch_size=50))
         reports = [*sorted(EXAMPLES.glob("*.jsonl")), *sorted(EXAMPLES.glob("*.csv"))]
         for path in [tricky_sitrep(tmp_path / "tricky.jsonl"), *reports]:
-            runtime.submit(read_sitrep(path))
+            runtime.submit(map(sitrep_outgoing, read_sitrep(path)))
         runtime.run_until_idle(NOW)
         runtime.casework.write(lambda conn: repo.save_user(conn, User("mopti.tl", "team_leader", "Mopti")))
         work_on_cases(runtime)

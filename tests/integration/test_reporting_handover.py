@@ -12,14 +12,15 @@ import pytest
 from services.casework.adapters import repository as repo
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.reporting.adapters.handover import HandoverError, export, read_export, restore
 from services.reporting.adapters.log_source import read_log
 from services.reporting.adapters.output import write_report
 from services.reporting.domain.model import Scope, end_of
 from services.reporting.history.importer import import_files, settle
 from services.reporting.whatif import make_report
+from services.sealing import sitrep_outgoing
 from services.vault import DEV_KEY_FILE
+from sitreps.files import read_sitrep
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = end_of(date(2024, 6, 30))
@@ -31,7 +32,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedRuntime:
     runtime = EmbeddedRuntime(Settings(data_dir=tmp_path_factory.mktemp("source")))
     history = ROOT / "examples" / "history"
     import_files(runtime, history / "incidents.csv", history / "cases.csv", datetime(2026, 1, 1, tzinfo=UTC), AS_OF)
-    runtime.submit(read_sitrep(ROOT / "examples" / "sitreps" / "2026-W46-bamako.csv"))
+    runtime.submit(map(sitrep_outgoing, read_sitrep(ROOT / "examples" / "sitreps" / "2026-W46-bamako.csv")))
     settle(runtime, datetime(2026, 11, 14, tzinfo=UTC))
     return runtime
 

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from schemas.topics import CASE_EVENTS, INCIDENTS, INTAKE_REJECTED, SITREP_INCIDENTS, SLA_EVENTS, TOPICS
-from services.intake.domain.incident import raw_incident_key
+from sitreps.key import raw_incident_key
 from tests.factories import incident, write_sitreps
 from tests.ports import free_port
 

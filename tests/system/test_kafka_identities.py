@@ -34,7 +34,7 @@ API_NAMES = ("Sériba Dao-Maïga", "Oumou Cissé-Nantoumé")
 
 
 def example_names() -> set[str]:
-    from services.intake.adapters.sitrep_files import read_sitrep
+    from sitreps.files import read_sitrep
 
     names: set[str] = set()
     for path in EXAMPLES:

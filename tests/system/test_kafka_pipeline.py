@@ -12,9 +12,9 @@ import pytest
 
 from schemas.topics import INTAKE_REJECTED, SLA_EVENTS
 from services.casework.domain.reference import reference
-from services.intake.adapters.sitrep_files import read_sitrep
 from services.sla_monitor.adapters import policy_file
 from services.vault import DEV_KEY_FILE, IdentityVault
+from sitreps.files import read_sitrep
 from tests.system.kafka_cluster import REPO, Stack, kafka_stack, wait_for
 
 EXAMPLES = REPO / "examples" / "sitreps"

@@ -1,10 +1,11 @@
-"""Incident keys, content hashes and the three de-duplication outcomes: replay, conflict, likely duplicate."""
+"""Content hashes and the three de-duplication outcomes: replay, conflict, likely duplicate."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
+from services.config import DEFAULT_OFFICES
 from services.intake.domain.dedup import (
     CONFLICT,
     Accept,
@@ -15,15 +16,9 @@ from services.intake.domain.dedup import (
     facts_of,
     normalise_location,
 )
-from services.intake.domain.incident import (
-    content_hash,
-    content_hash_in_clear,
-    identities_text,
-    incident_key,
-    load_identities,
-    raw_incident_key,
-    validate,
-)
+from services.intake.domain.incident import content_hash, content_hash_in_clear, identities_text, load_identities
+from sitreps.key import split_key
+from sitreps.validation import validate
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -43,23 +38,12 @@ def loaded(**changes: Any) -> dict[str, Any]:
         "summary": "A man was killed during an attack on a market.",
     }
     record.update(changes)
-    return validate(record, NOW)
+    return validate(record, NOW, DEFAULT_OFFICES)
 
 
 def facts(key: str = "SR-A#1", content: str = "h1", sitrep: str = "SR-A", day: date = date(2026, 11, 3),
           location: str = "ansongo", types: tuple[str, ...] = ("killing",)) -> Facts:
     return Facts(key, content, sitrep, day, location, frozenset(types))
-
-
-def test_the_incident_key_is_the_sitrep_id_and_the_incident_number():
-    assert incident_key(loaded()) == "SR-GAO-2026-W45#2"
-
-
-def test_a_raw_key_is_read_from_an_invalid_record_when_both_parts_are_readable():
-    assert raw_incident_key({"sitrep_id": "SR-X", "incident_number": "07", "office": 3}) == "SR-X#7"
-    assert raw_incident_key({"sitrep_id": "SR-X", "incident_number": "seven"}) is None
-    assert raw_incident_key({"sitrep_id": "SR-X", "incident_number": True}) is None
-    assert raw_incident_key(["SR-X", 7]) is None
 
 
 def test_equal_content_has_the_same_hash_whatever_the_spelling_of_its_values():
@@ -133,7 +117,7 @@ def test_another_report_of_the_same_day_place_and_violation_is_accepted_as_a_lik
 
 
 def test_likely_duplicates_are_listed_in_key_order():
-    others = [facts(key=k, sitrep=k.split("#")[0]) for k in ("SR-C#1", "SR-B#9")]
+    others = [facts(key=k, sitrep=split_key(k)[0]) for k in ("SR-C#1", "SR-B#9")]
     assert decide(facts(), None, others) == Accept(("SR-B#9", "SR-C#1"))
 
 

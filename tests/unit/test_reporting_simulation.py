@@ -12,6 +12,7 @@ import pytest
 from services.reporting.simulation.files import write_history
 from services.reporting.simulation.generator import generate
 from services.reporting.simulation.profile import OIOS_2021_011, OfficeSpec, Profile, ProfileError, from_toml
+from sitreps.key import key_of
 
 SMALL = Profile(
     name="small", seed=3, start=date(2022, 1, 1), end=date(2023, 6, 30), as_of=date(2024, 1, 1), cut_year=2022,
@@ -26,7 +27,7 @@ def outcome(profile: Profile) -> dict[str, int | float]:
     history = generate(profile)
     actions: dict[str, list[dict]] = {}
     for a in history.actions:
-        actions.setdefault(f"{a['sitrep_id']}#{a['incident_number']}", []).append(a)
+        actions.setdefault(key_of(a), []).append(a)
     kinds = Counter(a["action"] for a in history.actions)
     return {"incidents": len(history.incidents), "recorded": kinds["record"], "closed": kinds["approve_closure"]
             + kinds["close_without_approval"], "without": kinds["close_without_approval"],

@@ -17,6 +17,7 @@ from services.casework.api.schemas import IncidentQueuedSchema
 from services.casework.auth.policy import incident_refusal
 from services.messaging.ports import Outgoing
 from services.sealing import seal_record
+from sitreps.key import incident_key
 
 blp = Blueprint("incidents", __name__, description="Incidents, as a situation report would give them")
 
@@ -41,7 +42,7 @@ def queue_incident(office: str, record: dict[str, Any], source: str = "api", lin
         raise forbidden(refusal)
     if caller.role == "hro" and not record.get("assignee"):
         record["assignee"] = caller.username
-    key = f"{str(record['sitrep_id']).strip()}#{int(record['incident_number'])}"
+    key = incident_key(str(record["sitrep_id"]).strip(), int(record["incident_number"]))
     ctx = context()
     record = seal_record(record, ctx.casework.vault)
     value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()

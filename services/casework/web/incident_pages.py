@@ -2,7 +2,8 @@
 
 Both go to intake exactly as the API's `POST /incidents` and `hrcase sitrep load` do: the records are queued
 for `sitrep-incidents`, and intake validates and de-duplicates them. The form and the preview check them first
-with intake's own rules (its pure validation function), so that the officer sees each problem next to its field.
+with the sitrep contract's validation (`sitreps`, the one intake applies), so that the officer sees each problem
+next to its field.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
 from services.casework.web import forms
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
-from services.intake.adapters.sitrep_files import SitrepFileError, read_csv, read_jsonl
-from services.intake.domain.incident import validate
-from services.intake.handlers import parse
 from services.messaging.ports import Outgoing
-from services.sealing import seal_outgoing
+from services.sealing import seal_outgoing, sitrep_outgoing
+from sitreps.files import SitrepFileError, read_csv, read_jsonl
+from sitreps.key import key_of, sitrep_prefix, split_key
+from sitreps.parser import parse
+from sitreps.validation import validate
 
 VICTIM_GROUPS = ("female_adult", "female_child", "male_adult", "male_child", "unknown")
 MAX_IMPORT = 512 * 1024  # the preview hands the file back signed and compressed: it must fit in the next form
@@ -68,8 +70,8 @@ def new_incident() -> tuple[str, int]:
 
 def _next_number(sitrep_id: str) -> int:
     keys = context().casework.read(lambda conn: list(conn.scalars(
-        select(cases.c.incident_key).where(cases.c.incident_key.like(f"{sitrep_id}#%")))))
-    numbers = [int(k.rsplit("#", 1)[1]) for k in keys if k.rsplit("#", 1)[1].isdigit()]
+        select(cases.c.incident_key).where(cases.c.incident_key.like(f"{sitrep_prefix(sitrep_id)}%")))))
+    numbers = [parts[1] for parts in map(split_key, keys) if parts is not None]
     return max(numbers, default=0) + 1
 
 
@@ -144,7 +146,8 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
     rows = []
     user = me()
     for out in records:
-        row: dict[str, Any] = {"line": out.headers["line"], "key": out.key, "outgoing": out, "reasons": []}
+        row: dict[str, Any] = {"line": out.headers["line"], "key": out.key, "outgoing": sitrep_outgoing(out),
+                               "reasons": []}
         try:
             raw = parse(out.value)
             row["office"], row["location"] = raw.get("office"), raw.get("location")
@@ -157,7 +160,7 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
                 row["status"] = "refused"
             rows.append(row)
             continue
-        key = f"{record['sitrep_id']}#{record['incident_number']}"
+        key = key_of(record)
         row.update(key=key, office=record["office"], location=record["location"], reported_at=record["reported_at"])
         refusal = incident_refusal(user, record["office"])
         if refusal:

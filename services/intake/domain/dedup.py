@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.intake.domain.incident import content_hash, incident_key
+from services.intake.domain.incident import content_hash
+from sitreps.key import key_of
 
 CONFLICT = "conflicts with incident already accepted under this key; the first version is kept"
 
@@ -53,7 +54,7 @@ def facts_of(record: Mapping[str, Any], identities_digest: str) -> Facts:
     """Facts of a validated record (times already in UTC, so the date is the UTC date); `identities_digest` is the
     keyed digest of its identities, which stands for them in the content hash."""
     return Facts(
-        incident_key=incident_key(record),
+        incident_key=key_of(record),
         content_hash=content_hash(record, identities_digest),
         sitrep_id=record["sitrep_id"],
         occurred_on=record["occurred_at"].date(),

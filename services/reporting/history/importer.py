@@ -19,12 +19,13 @@ from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
-from services.intake.adapters.sitrep_files import scan_sitrep
 from services.messaging.embedded import EmbeddedLog, records
 from services.messaging.ports import Outgoing
 from services.reporting.history.plan import Action, Context, Errors, Incident, Plan, check, command_for
 from services.reporting.history.rows import RowError, scan_actions
 from services.reporting.history.staging import Staging
+from services.sealing import sitrep_outgoing
+from sitreps.files import scan_sitrep
 
 Progress = Callable[[str], None]
 REPORT_REPLAYED = "replayed the situation report of "  # + its report time: told after each
@@ -142,7 +143,7 @@ def import_files(runtime: EmbeddedRuntime, incidents: Path, actions: Path, now: 
 def _sitrep(path: Path) -> Iterator[Outgoing | RowError]:
     """The incidents file's records; a file that cannot be read as a whole ends with that error."""
     try:
-        yield from scan_sitrep(path)
+        yield from map(sitrep_outgoing, scan_sitrep(path))
     except ValueError as exc:
         yield RowError(path.name, 0, str(exc))
 

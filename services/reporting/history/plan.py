@@ -19,10 +19,11 @@ from services.casework.domain.errors import CommandRefused
 from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.casework.domain.workflow import decide
-from services.intake.domain.incident import validate
 from services.messaging.ports import Outgoing
-from services.reporting.history.rows import RowError, incident_key
+from services.reporting.history.rows import RowError
 from services.reporting.history.staging import StagedAction, Staging, from_micros
+from sitreps.key import key_of
+from sitreps.validation import validate
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class _Checker:
             except (SchemaError, json.JSONDecodeError) as exc:
                 self.errors.add(RowError(self.incidents_file, line, str(exc)))
                 continue
-            loaded_page.append((line, f"{loaded['sitrep_id']}#{loaded['incident_number']}", loaded, record))
+            loaded_page.append((line, key_of(loaded), loaded, record))
         keys = list(dict.fromkeys(key for _, key, _, _ in loaded_page))
         seen = self.staging.lines_of(keys)
         here = self.ctx.already_here([k for k in keys if k not in seen])
@@ -180,7 +181,7 @@ class _Checker:
                 self.errors.add(item)
             else:
                 rows.append(item)
-        keys = [incident_key(row) for _, row in rows]
+        keys = [key_of(row) for _, row in rows]
         office_of = self.staging.offices_of(keys)
         for (line, row), key in zip(rows, keys, strict=True):
             self.last = row["at"] if self.last is None else max(self.last, row["at"])

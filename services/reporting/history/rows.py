@@ -86,10 +86,6 @@ class ActionRowSchema(Schema):
             raise ValidationError(errors)
 
 
-def incident_key(row: dict[str, Any]) -> str:
-    return f"{row['sitrep_id']}#{row['incident_number']}"
-
-
 class _RowLoader:
     """`ActionRowSchema.load` of a row, in plain Python for the usual row: a million-row history spent most of its
     check in marshmallow's general machinery. The conversions are the fields' own for the values they meet in a

@@ -6,10 +6,10 @@ import csv
 from pathlib import Path
 from typing import IO
 
-from services.intake.adapters.sitrep_files import CSV_COLUMNS
 from services.reporting.history.rows import COLUMNS
 from services.reporting.simulation.generator import simulate
 from services.reporting.simulation.profile import Profile
+from sitreps.files import CSV_COLUMNS
 
 
 def write_history(profile: Profile, folder: Path) -> tuple[Path, Path]:

@@ -6,12 +6,12 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from schemas.topics import SITREP_INCIDENTS
-from services.intake.domain.incident import raw_incident_key
-from services.messaging.ports import Outgoing
+from sitreps.key import raw_incident_key
 
 LIST_COLUMNS = ("violation_types",)
 VICTIM_COLUMNS = {f"victims_{g}": g for g in ("female_adult", "female_child", "male_adult", "male_child", "unknown")}
@@ -27,14 +27,25 @@ class SitrepFileError(ValueError):
     """The file as a whole cannot be read (unknown format, unreadable CSV header)."""
 
 
-def read_sitrep(path: Path | str) -> list[Outgoing]:
-    """One Outgoing record per non-blank line (JSONL) or row (CSV), in file order; the file is read whole first."""
+@dataclass(frozen=True)
+class SitrepRecord:
+    """One record of a file as it goes to `sitrep-incidents`: keyed by its incident key (or its place in the file
+    when that cannot be read), its bytes unvalidated, where it came from in its headers."""
+
+    topic: ClassVar[str] = SITREP_INCIDENTS
+    key: str
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def read_sitrep(path: Path | str) -> list[SitrepRecord]:
+    """One record per non-blank line (JSONL) or row (CSV), in file order; the file is read whole first."""
     path = Path(path)
     reader = {".jsonl": read_jsonl, ".csv": read_csv}[_format(path)]
     return reader(path.read_bytes(), path.name)
 
 
-def scan_sitrep(path: Path | str) -> Iterator[Outgoing]:
+def scan_sitrep(path: Path | str) -> Iterator[SitrepRecord]:
     """The records of `read_sitrep`, one at a time, without holding the file: a history's may be gigabytes.
 
     Raises SitrepFileError when the file as a whole cannot be read: an unknown format at once, an unreadable CSV or
@@ -44,11 +55,11 @@ def scan_sitrep(path: Path | str) -> Iterator[Outgoing]:
     return _scan_jsonl(path) if _format(path) == ".jsonl" else _scan_csv(path)
 
 
-def read_jsonl(data: bytes, name: str) -> list[Outgoing]:
+def read_jsonl(data: bytes, name: str) -> list[SitrepRecord]:
     return list(_jsonl_records(data.split(b"\n"), name))
 
 
-def read_csv(data: bytes, name: str) -> list[Outgoing]:
+def read_csv(data: bytes, name: str) -> list[SitrepRecord]:
     try:
         text = data.decode("utf-8-sig")  # spreadsheets often write a byte-order mark
     except UnicodeDecodeError:
@@ -64,12 +75,12 @@ def _format(path: Path) -> str:
     return suffix
 
 
-def _scan_jsonl(path: Path) -> Iterator[Outgoing]:
+def _scan_jsonl(path: Path) -> Iterator[SitrepRecord]:
     with path.open("rb") as file:
         yield from _jsonl_records(file, path.name)
 
 
-def _scan_csv(path: Path) -> Iterator[Outgoing]:
+def _scan_csv(path: Path) -> Iterator[SitrepRecord]:
     with path.open(encoding="utf-8-sig", newline="") as file:  # spreadsheets often write a byte-order mark
         try:
             yield from _csv_records(file, path.name)
@@ -93,14 +104,14 @@ def _first_not_utf8(lines: Iterable[bytes]) -> str:
     return "(save the file as UTF-8)"
 
 
-def _jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[Outgoing]:
+def _jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[SitrepRecord]:
     for number, line in enumerate(lines, start=1):
         line = line.removesuffix(b"\n").removesuffix(b"\r")  # the line terminator is not part of the record
         if line.strip():
-            yield _outgoing(line, _key_of_line(line), name, number, "jsonl")
+            yield _record(line, _key_of_line(line), name, number, "jsonl")
 
 
-def _csv_records(text: Iterable[str], name: str) -> Iterator[Outgoing]:
+def _csv_records(text: Iterable[str], name: str) -> Iterator[SitrepRecord]:
     reader = csv.reader(text)
     header = _header(reader, name)
     start = reader.line_num + 1
@@ -108,7 +119,7 @@ def _csv_records(text: Iterable[str], name: str) -> Iterator[Outgoing]:
         if any(cell.strip() for cell in row):
             record = _nest(header, row)
             value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-            yield _outgoing(value, raw_incident_key(record), name, start, "csv")
+            yield _record(value, raw_incident_key(record), name, start, "csv")
         start = reader.line_num + 1
 
 
@@ -173,6 +184,6 @@ def _key_of_line(line: bytes) -> str | None:
     return raw_incident_key(record) if isinstance(record, dict) else None
 
 
-def _outgoing(value: bytes, key: str | None, name: str, line: int, fmt: str) -> Outgoing:
+def _record(value: bytes, key: str | None, name: str, line: int, fmt: str) -> SitrepRecord:
     headers = {"file": name, "line": str(line), "format": fmt}
-    return Outgoing(SITREP_INCIDENTS, key or f"{name}:{line}", value, headers)
+    return SitrepRecord(key or f"{name}:{line}", value, headers)

@@ -13,15 +13,9 @@ from typing import Any
 import pytest
 
 from schemas.topics import SITREP_INCIDENTS
-from services.intake.adapters.sitrep_files import (
-    CSV_COLUMNS,
-    SitrepFileError,
-    read_csv,
-    read_jsonl,
-    read_sitrep,
-    scan_sitrep,
-)
-from services.intake.domain.incident import validate
+from services.config import DEFAULT_OFFICES
+from sitreps.files import CSV_COLUMNS, SitrepFileError, read_csv, read_jsonl, read_sitrep, scan_sitrep
+from sitreps.validation import validate
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -90,7 +84,8 @@ def test_a_line_that_is_not_utf8_is_kept_as_it_is():
 def test_a_csv_row_becomes_the_same_nested_record_as_its_jsonl_line():
     [from_csv] = read_csv(csv_bytes(CELLS), "2026-W46-gao.csv")
     [from_jsonl] = read_jsonl(json.dumps(RECORD).encode(), "2026-W46-gao.jsonl")
-    assert validate(json.loads(from_csv.value), NOW) == validate(json.loads(from_jsonl.value), NOW)
+    assert validate(json.loads(from_csv.value), NOW, DEFAULT_OFFICES) == validate(
+        json.loads(from_jsonl.value), NOW, DEFAULT_OFFICES)
     assert from_csv.key == "SR-GAO-2026-W46#3"
     assert from_csv.headers == {"file": "2026-W46-gao.csv", "line": "2", "format": "csv"}
 

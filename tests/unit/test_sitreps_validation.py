@@ -1,4 +1,4 @@
-"""Intake's validation rules: the contract, then the rules that need `now` and the configured offices."""
+"""The sitrep contract's validation: the schema, then the rules that need `now` and the configured offices."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from schemas.errors import SchemaError
-from services.intake.domain.incident import DEFAULT_OFFICES, validate
+from services.config import DEFAULT_OFFICES
+from sitreps.validation import validate
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -32,14 +33,14 @@ def reported(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not ...}
 
 
-def errors_of(record: dict[str, Any], **kwargs: Any) -> dict[str, list[str]]:
+def errors_of(record: dict[str, Any]) -> dict[str, list[str]]:
     with pytest.raises(SchemaError) as caught:
-        validate(record, NOW, **kwargs)
+        validate(record, NOW, DEFAULT_OFFICES)
     return caught.value.fields
 
 
 def test_a_valid_record_is_loaded_with_typed_values_and_defaults():
-    loaded = validate(reported(), NOW)
+    loaded = validate(reported(), NOW, DEFAULT_OFFICES)
     assert loaded["reported_at"] == datetime(2026, 11, 13, 16, tzinfo=UTC)
     # The schema keeps "unknown" under the attribute "unknown_" (see schemas.incident.VictimCountsSchema).
     assert loaded["victims"] == {"male_adult": 2, "female_adult": 0, "female_child": 0, "male_child": 0,
@@ -48,7 +49,7 @@ def test_a_valid_record_is_loaded_with_typed_values_and_defaults():
 
 
 def test_times_written_in_another_offset_are_stored_in_utc():
-    loaded = validate(reported(reported_at="2026-11-13T17:00:00+01:00"), NOW)
+    loaded = validate(reported(reported_at="2026-11-13T17:00:00+01:00"), NOW, DEFAULT_OFFICES)
     assert loaded["reported_at"] == datetime(2026, 11, 13, 16, tzinfo=UTC)
     assert loaded["reported_at"].utcoffset() == timedelta(0)
 
@@ -75,7 +76,7 @@ def test_an_incident_that_occurred_after_it_was_reported_is_rejected_with_both_t
 
 def test_a_report_from_the_future_is_rejected_saying_by_how_much():
     with pytest.raises(SchemaError) as caught:
-        validate(reported(reported_at="2027-01-01T00:00:00+00:00"), NOW)
+        validate(reported(reported_at="2027-01-01T00:00:00+00:00"), NOW, DEFAULT_OFFICES)
     assert caught.value.reason == (
         "reported_at: is in the future (2027-01-01T00:00:00+00:00 > now 2026-11-22T09:00:00+00:00)"
     )
@@ -83,7 +84,7 @@ def test_a_report_from_the_future_is_rejected_saying_by_how_much():
 
 def test_a_report_a_few_minutes_ahead_of_our_clock_is_accepted():
     ahead = (NOW + timedelta(minutes=4)).isoformat()
-    assert validate(reported(reported_at=ahead, occurred_at=ahead), NOW)["reported_at"] > NOW
+    assert validate(reported(reported_at=ahead, occurred_at=ahead), NOW, DEFAULT_OFFICES)["reported_at"] > NOW
 
 
 def test_an_occurrence_in_the_future_is_rejected():
@@ -103,7 +104,7 @@ def test_a_configured_office_is_accepted():
 
 
 def test_an_office_is_matched_regardless_of_case_and_takes_the_configured_spelling():
-    assert validate(reported(office=" mopti "), NOW)["office"] == "Mopti"
+    assert validate(reported(office=" mopti "), NOW, DEFAULT_OFFICES)["office"] == "Mopti"
 
 
 def test_an_empty_list_of_violation_types_is_rejected():
@@ -116,4 +117,4 @@ def test_a_violation_type_outside_the_vocabulary_is_rejected():
 
 def test_now_without_a_time_zone_is_a_programming_error():
     with pytest.raises(ValueError, match="timezone-aware"):
-        validate(reported(), datetime(2026, 11, 22))
+        validate(reported(), datetime(2026, 11, 22), DEFAULT_OFFICES)

@@ -1,0 +1,62 @@
+"""Validation of an incident as written: the contract, then the rules that need `now` and the offices."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+
+from schemas import compiled
+from schemas.errors import SchemaError, from_marshmallow
+from schemas.incident import IncidentAsWrittenSchema
+
+# Field laptops and phones drift; a report stamped a few minutes ahead of our clock is not "from the future".
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+ORDER_MESSAGE = "occurred after it was reported"  # schemas.incident's wording for occurred_at > reported_at
+
+# The rules read an incident with its identities opened; on the topics they are sealed (ADR 10).
+_AS_WRITTEN = IncidentAsWrittenSchema()
+
+
+def validate(record: Any, now: datetime, offices: Collection[str]) -> dict[str, Any]:
+    """Load an incident as written (identities in the clear) and apply the rules that need `now` and the configured
+    offices; raises SchemaError naming each field."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    try:
+        loaded = compiled.load(_AS_WRITTEN, record)
+    except ValidationError as exc:
+        raise _with_times(from_marshmallow(exc.normalized_messages()), record) from None
+    # One time zone for everything we store and hash: the same instant written two ways is the same content.
+    for name in ("reported_at", "occurred_at"):
+        loaded[name] = loaded[name].astimezone(UTC)
+    errors: dict[str, list[str]] = {}
+    for name in ("reported_at", "occurred_at"):
+        if loaded[name] > now + CLOCK_TOLERANCE:
+            errors[name] = [f"is in the future ({loaded[name].isoformat()} > now {now.isoformat()})"]
+    office = canonical_office(loaded["office"], offices)
+    if office is None:
+        errors["office"] = [f"unknown office {loaded['office']!r}; expected one of {', '.join(offices)}"]
+    else:
+        loaded["office"] = office
+    if errors:
+        raise SchemaError(errors)
+    return loaded
+
+
+def _with_times(error: SchemaError, record: Any) -> SchemaError:
+    """Say which two times are out of order, so that whoever fixes the report need not look them up."""
+    messages = error.fields.get("occurred_at")
+    if not isinstance(messages, list) or ORDER_MESSAGE not in messages:
+        return error
+    times = f"{ORDER_MESSAGE} ({record['occurred_at']} > reported_at {record['reported_at']})"
+    return SchemaError({**error.fields, "occurred_at": [times if m == ORDER_MESSAGE else m for m in messages]})
+
+
+def canonical_office(name: str, offices: Collection[str]) -> str | None:
+    """The configured spelling of an office, matched without regard to case or surrounding blanks."""
+    wanted = name.strip().casefold()
+    return next((office for office in offices if office.casefold() == wanted), None)
