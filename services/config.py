@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,35 @@ from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor.adapters import policy_file
 from services.sla_monitor.domain.policy import Policy
+from services.vault import IdentityVault
 
 DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
 SERVICES = ("intake", "casework", "sla_monitor")
 DEFAULT_PORTS = {"intake": 6061, "casework": 6062, "sla_monitor": 6063}
+DEFAULT_API_PORT = 6080
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    sender: str = "hrcase@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The casework API and alert delivery; the API binds where the workers' web endpoints do unless told."""
+
+    bind: str = "127.0.0.1"  # loopback unless configured: put a TLS-terminating proxy in front for the network
+    port: int = DEFAULT_API_PORT
+    smtp: SmtpSettings | None = None
+    webhook_secret: str | None = None
+    digest_hour: int = 7  # UTC hour at which daily digests go out
+    delivery_interval: float = 5.0
 
 
 class _Topic(Schema):
@@ -40,6 +66,30 @@ class _Web(Schema):
     ports = fields.Dict(keys=fields.String(validate=validate.OneOf(SERVICES)), values=fields.Integer())
 
 
+class _Smtp(Schema):
+    class Meta:
+        unknown = RAISE
+
+    host = fields.String(required=True)
+    port = fields.Integer(validate=validate.Range(min=1, max=65535))
+    sender = fields.String()
+    username = fields.String()
+    starttls = fields.Boolean()
+    timeout = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+
+
+class _Api(Schema):
+    """The API's section; its secrets (the SMTP password, the webhook secret) come from the environment only."""
+
+    class Meta:
+        unknown = RAISE
+
+    port = fields.Integer(validate=validate.Range(min=0, max=65535))
+    digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    delivery_interval = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    smtp = fields.Nested(_Smtp)
+
+
 class ConfigFileSchema(Schema):
     """The settings file; unknown keys are errors so that a typo is never silently ignored."""
 
@@ -53,6 +103,7 @@ class ConfigFileSchema(Schema):
     database = fields.Dict(keys=fields.String(validate=validate.OneOf(["url"])), values=fields.String())
     kafka = fields.Nested(_Kafka)
     web = fields.Nested(_Web)
+    api = fields.Nested(_Api)
 
 
 @dataclass(frozen=True)
@@ -69,6 +120,8 @@ class Settings:
     topic_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     web_bind: str = "127.0.0.1"  # /health and /metrics stay on loopback unless configured otherwise
     web_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    production: bool = False  # HRCASE_ENV=production: an identity key must be configured, none is ever generated
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None, policy_path: Path | str | None = None) -> Settings:
@@ -78,6 +131,7 @@ class Settings:
             settings = settings.with_file(Path(env["HRCASE_CONFIG"]))
         offices = tuple(o.strip() for o in env.get("HRCASE_OFFICES", "").split(",") if o.strip())
         policy = policy_path or env.get("HRCASE_SLA_POLICY")
+        web_bind = env.get("HRCASE_WEB_BIND") or settings.web_bind
         return replace(
             settings,
             data_dir=Path(data_dir or env.get("HRCASE_DATA_DIR") or settings.data_dir),
@@ -86,7 +140,9 @@ class Settings:
             batch_size=int(env.get("HRCASE_BATCH_SIZE", settings.batch_size)),
             database_url=env.get("HRCASE_DATABASE_URL") or settings.database_url,
             kafka_bootstrap=env.get("HRCASE_KAFKA_BOOTSTRAP") or settings.kafka_bootstrap,
-            web_bind=env.get("HRCASE_WEB_BIND") or settings.web_bind,
+            web_bind=web_bind,
+            production=env.get("HRCASE_ENV", "").lower() == "production",
+            api=_api_from_env(env, settings.api, web_bind),
         )
 
     def with_file(self, path: Path) -> Settings:
@@ -96,7 +152,7 @@ class Settings:
             raise ValueError(f"cannot read settings file {path}: {exc}") from None
         except ValidationError as exc:
             raise ValueError(f"settings file {path}: {exc.normalized_messages()}") from None
-        kafka, web = data.get("kafka", {}), data.get("web", {})
+        kafka, web, api = data.get("kafka", {}), data.get("web", {}), data.get("api", {})
         return replace(
             self,
             data_dir=Path(data.get("data_dir", self.data_dir)),
@@ -109,7 +165,14 @@ class Settings:
             topic_overrides=kafka.get("topics", {}),
             web_bind=web.get("bind", self.web_bind),
             web_ports={**self.web_ports, **web.get("ports", {})},
+            api=replace(self.api, bind=web.get("bind", self.api.bind), **{k: v for k, v in api.items() if k != "smtp"},
+                        smtp=SmtpSettings(**api["smtp"]) if "smtp" in api else self.api.smtp),
         )
+
+    def vault(self) -> IdentityVault:
+        """The identity key of this installation's processes: configured (HRCASE_IDENTITY_KEY), or outside production
+        a development key kept in the data dir. Workers on several machines must share one configured key."""
+        return IdentityVault.from_env(dev_dir=None if self.production else self.data_dir)
 
     def policy(self) -> Policy:
         return policy_file.load(self.policy_path)
@@ -127,3 +190,23 @@ class Settings:
             return sqlite_engine(self.data_dir / f"{service}.sqlite"), None
         engine = postgres_engine(self.database_url)
         return engine.execution_options(schema_translate_map={None: service}), service
+
+
+def _api_from_env(env: Mapping[str, str], api: ApiSettings, web_bind: str) -> ApiSettings:
+    """The API's section with the environment's HRCASE_* variables over it; it binds where the web endpoints do."""
+    smtp = api.smtp
+    host = env.get("HRCASE_SMTP_HOST") or (smtp.host if smtp else None)
+    if host:
+        base = smtp or SmtpSettings(host)
+        smtp = SmtpSettings(
+            host=host, port=int(env.get("HRCASE_SMTP_PORT") or base.port),
+            sender=env.get("HRCASE_SMTP_FROM") or base.sender, username=env.get("HRCASE_SMTP_USER") or base.username,
+            password=env.get("HRCASE_SMTP_PASSWORD") or base.password,
+            starttls=env["HRCASE_SMTP_STARTTLS"] == "1" if "HRCASE_SMTP_STARTTLS" in env else base.starttls,
+            timeout=base.timeout)
+    return replace(
+        api, bind=env.get("HRCASE_API_BIND") or web_bind, port=int(env.get("HRCASE_API_PORT") or api.port),
+        smtp=smtp, webhook_secret=env.get("HRCASE_WEBHOOK_SECRET") or api.webhook_secret,
+        digest_hour=int(env.get("HRCASE_DIGEST_HOUR") or api.digest_hour),
+        delivery_interval=float(env.get("HRCASE_DELIVERY_INTERVAL") or api.delivery_interval),
+    )

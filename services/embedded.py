@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from services.casework import bootstrap as casework_boot
 from services.casework import gauges as casework_gauges
-from services.casework.api.settings import ApiSettings
 from services.clock import Clock
 from services.config import Settings
 from services.intake import bootstrap as intake_boot
@@ -25,7 +24,6 @@ from services.metrics import Metrics, register_backlog, register_lag
 from services.sealing import seal_outgoing
 from services.sla_monitor import bootstrap as sla_boot
 from services.sla_monitor import gauges as sla_gauges
-from services.vault import IdentityVault
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +41,9 @@ class EmbeddedRuntime:
         intake_boot.migrate(engines["intake"])
         casework_boot.migrate(engines["casework"])
         sla_boot.migrate(engines["sla_monitor"])
-        self.api_settings = ApiSettings.from_env(settings.web_bind)
         # A development key kept in the data dir unless production demands a configured one (HRCASE_ENV). One key
         # for the edge (`submit`), intake and casework: identities are sealed as they enter (ADR 10).
-        self.vault = IdentityVault.from_env(dev_dir=None if self.api_settings.production else data)
+        self.vault = settings.vault()
         self.intake = intake_boot.build(engines["intake"], offices=settings.offices,
                                         observer=self.metrics.observer("intake"), vault=self.vault)
         self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"),

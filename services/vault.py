@@ -32,11 +32,6 @@ class WrongKey(MissingKey):
     """Something sealed cannot be opened with any configured key (another installation's, or altered)."""
 
 
-def production(env: dict[str, str] | None = None) -> bool:
-    """HRCASE_ENV=production: a key must be configured, no development key is ever generated."""
-    return (os.environ if env is None else env).get("HRCASE_ENV", "").lower() == "production"
-
-
 class IdentityVault:
     """Seals identities where a record enters hrcase, and opens them for those allowed to see them.
 
@@ -61,7 +56,8 @@ class IdentityVault:
 
     @classmethod
     def from_env(cls, dev_dir: Path | None = None) -> IdentityVault:
-        """The configured key; without one, a development key kept in `dev_dir` (embedded runtime only)."""
+        """The configured key; without one, a development key kept in `dev_dir` (never in production: see
+        `Settings.vault`)."""
         configured = os.environ.get(KEY_VARIABLE, "")
         if configured.strip():
             return cls(configured)
@@ -69,11 +65,6 @@ class IdentityVault:
             raise MissingKey(f"{KEY_VARIABLE} is not set: identities of victims and witnesses must be encrypted "
                              "with a key from configuration (generate one with `hrcase api keygen`)")
         return cls(_dev_key(Path(dev_dir)))
-
-    @classmethod
-    def configured(cls, data_dir: Path) -> IdentityVault:
-        """The key of a process of this installation: configured, or (outside production) the data dir's own."""
-        return cls.from_env(dev_dir=None if production() else data_dir)
 
     def encrypt(self, data: bytes) -> str:
         return PREFIX + self._fernet.encrypt(data).decode()

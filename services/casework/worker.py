@@ -5,23 +5,18 @@ from __future__ import annotations
 from services.casework import bootstrap, gauges
 from services.casework.adapters.dispatcher import start_delivery
 from services.casework.api.server import start_api
-from services.casework.api.settings import ApiSettings
 from services.config import Settings
 from services.messaging.faust_worker import WorkerSpec
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_lag
-from services.vault import IdentityVault
 
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("casework")
     bootstrap.migrate(engine, schema)
-    api = ApiSettings.from_env(settings.web_bind)
-    # Workers on several machines must share one key: only a development run may keep one in its data dir.
-    vault = IdentityVault.from_env(dev_dir=None if api.production else settings.data_dir)
-    casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=vault)
-    start_api(casework, api, settings.policy(), settings.offices)  # threads beside the faust worker
-    start_delivery(casework, api, registry=metrics.registry)
+    casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=settings.vault())
+    start_api(casework, settings.api, settings.policy(), settings.offices)  # threads beside the faust worker
+    start_delivery(casework, settings.api, registry=metrics.registry)
     metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics))

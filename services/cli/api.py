@@ -45,13 +45,10 @@ def reseal(data_dir: str) -> None:
     """Encrypt identities stored in clear by an older version, and move all to the newest configured key."""
     from services.casework import bootstrap
     from services.casework.adapters.identity_store import reseal_all
-    from services.casework.api.settings import ApiSettings
     from services.config import Settings
-    from services.vault import IdentityVault
 
     settings = Settings.from_env(data_dir=data_dir)
-    production = ApiSettings.from_env(settings.web_bind).production
-    vault = IdentityVault.from_env(dev_dir=None if production else settings.data_dir)
+    vault = settings.vault()
     engine, schema = settings.database("casework")
     bootstrap.migrate(engine, schema)
     with engine.begin() as conn:

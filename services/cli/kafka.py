@@ -63,10 +63,9 @@ def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
     identities sealed with the identity key first (HRCASE_IDENTITY_KEY, or the data dir's development key)."""
     from services.messaging.kafka import KafkaPublisher
     from services.sealing import seal_outgoing, sitrep_outgoing
-    from services.vault import IdentityVault
 
     settings = Settings.from_env()
-    vault = IdentityVault.configured(settings.data_dir)
+    vault = settings.vault()
     publisher = KafkaPublisher(bootstrap or settings.kafka_bootstrap, client_id="hrcase-sitrep")
     try:
         for name in files:

@@ -49,13 +49,13 @@ def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: in
 
         from services.casework.api.server import start_api
 
-        api_settings = runtime.api_settings if api_port is None else replace(runtime.api_settings, port=api_port)
+        api_settings = runtime.settings.api if api_port is None else replace(runtime.settings.api, port=api_port)
         server = start_api(runtime.casework, api_settings, runtime.settings.policy(), runtime.settings.offices)
         if server is not None:
             click.echo(f"casework API at {server.url} (docs at {server.url}/docs)")
     from services.casework.adapters.dispatcher import start_delivery
 
-    start_delivery(runtime.casework, runtime.api_settings, registry=runtime.metrics.registry)
+    start_delivery(runtime.casework, runtime.settings.api, registry=runtime.metrics.registry)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

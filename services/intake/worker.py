@@ -7,7 +7,6 @@ from services.intake import bootstrap
 from services.messaging.faust_worker import WorkerSpec
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_backlog, register_lag
-from services.vault import IdentityVault
 
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
@@ -15,7 +14,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     bootstrap.migrate(engine, schema)
     metrics.use_offices(settings.offices)
     # The key the edges seal identities with: intake opens them to validate, and seals any sent in the clear.
-    vault = IdentityVault.configured(settings.data_dir)
+    vault = settings.vault()
     intake = bootstrap.build(engine, offices=settings.offices, observer=metrics.observer("intake"), vault=vault)
     register_backlog(metrics, "intake", engine, intake.mailboxes)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics))

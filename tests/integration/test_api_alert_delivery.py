@@ -16,8 +16,8 @@ from schemas.topics import SLA_EVENTS
 from services.casework.adapters import delivery, preferences
 from services.casework.adapters.channels import SIGNATURE_HEADER, SmtpChannel, WebhookChannel, verify
 from services.casework.adapters.dispatcher import MAX_ATTEMPTS, DeliveryThread, Dispatcher
-from services.casework.api.settings import SmtpSettings
 from services.clock import SimulatedClock
+from services.config import SmtpSettings
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from tests.integration.api_channels import Hooks, Inbox, free_port, smtp_server, webhook_server

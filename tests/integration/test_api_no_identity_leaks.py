@@ -22,10 +22,9 @@ from services.casework.adapters import repository as repo
 from services.casework.adapters.channels import SmtpChannel, WebhookChannel
 from services.casework.adapters.dispatcher import Dispatcher
 from services.casework.api.server import ApiServer, context_for
-from services.casework.api.settings import SmtpSettings
 from services.cli import cli
 from services.clock import SimulatedClock
-from services.config import Settings
+from services.config import Settings, SmtpSettings
 from services.demo import Demo
 from services.demo_script import END
 from services.embedded import EmbeddedRuntime

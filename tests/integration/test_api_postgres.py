@@ -14,8 +14,8 @@ from services.casework.adapters.channels import SmtpChannel
 from services.casework.adapters.dispatcher import LEASE, Dispatcher
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
-from services.casework.api.settings import SmtpSettings
 from services.clock import SimulatedClock
+from services.config import SmtpSettings
 from tests.integration.api_channels import smtp_server
 from tests.integration.api_world import KEY, NOW, REFS, VICTIM, World, populate
 

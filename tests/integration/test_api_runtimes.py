@@ -103,11 +103,11 @@ def test_the_casework_worker_serves_the_api_beside_its_pipeline(tmp_path: Path,
     port = free_port()
     monkeypatch.setenv("HRCASE_API_PORT", str(port))
     monkeypatch.delenv("HRCASE_IDENTITY_KEY", raising=False)
-    spec = worker.spec(Settings(data_dir=tmp_path), Metrics())
+    spec = worker.spec(Settings.from_env(data_dir=tmp_path), Metrics())
     assert spec.service == "casework"
     assert wait_for(lambda: request("GET", f"http://127.0.0.1:{port}/health")) == (
         200, {"status": "ok", "service": "casework-api"})
     assert request("GET", f"http://127.0.0.1:{port}/cases")[0] == 401
     monkeypatch.setenv("HRCASE_ENV", "production")
     with pytest.raises(RuntimeError, match="HRCASE_IDENTITY_KEY is not set"):
-        worker.spec(Settings(data_dir=tmp_path), Metrics())
+        worker.spec(Settings.from_env(data_dir=tmp_path), Metrics())

@@ -45,7 +45,7 @@ def test_the_casework_worker_serves_the_pages_and_signs_in_with_a_password(tmp_p
     port = free_port()
     monkeypatch.setenv("HRCASE_API_PORT", str(port))
     monkeypatch.delenv("HRCASE_IDENTITY_KEY", raising=False)
-    worker.spec(Settings(data_dir=tmp_path), Metrics())
+    worker.spec(Settings.from_env(data_dir=tmp_path), Metrics())
     wait_for(lambda: call(port, "GET", "/health").status == 200)
     engine = sqlite_engine(tmp_path / "casework.sqlite")
     with engine.begin() as conn:

@@ -12,10 +12,28 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from services.casework.api.settings import SmtpSettings
 from services.casework.domain.alerts import Alert
 
 SIGNATURE_HEADER = "X-Hrcase-Signature"
+
+
+class SmtpServer(Protocol):
+    """Where and how e-mail is sent (the settings' `api.smtp` is one), given to the channel by the runtime."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def starttls(self) -> bool: ...
+    @property
+    def timeout(self) -> float: ...
 
 
 class Channel(Protocol):
@@ -50,7 +68,7 @@ def payload(alerts: Sequence[Alert], digest: bool) -> dict[str, Any]:
 class SmtpChannel:
     name = "email"
 
-    def __init__(self, settings: SmtpSettings):
+    def __init__(self, settings: SmtpServer):
         self.settings = settings
 
     def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:

@@ -5,28 +5,48 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy import Connection
 from tenacity import wait_exponential
 
 from services.casework.adapters import delivery
-from services.casework.adapters.channels import Channel, SmtpChannel, WebhookChannel
-from services.casework.api.settings import ApiSettings
-from services.casework.bootstrap import Casework
+from services.casework.adapters.channels import Channel, SmtpChannel, SmtpServer, WebhookChannel
 from services.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # a dispatcher that dies mid-send leaves the delivery to another after this
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    """Casework's database as the dispatcher writes it (the built Casework is one)."""
+
+    def write(self, change: Callable[[Connection], T]) -> T: ...
+
+
+class DeliverySettings(Protocol):
+    """The channels configured and the delivery's rhythm (the settings' `api` section is one)."""
+
+    @property
+    def smtp(self) -> SmtpServer | None: ...
+    @property
+    def webhook_secret(self) -> str | None: ...
+    @property
+    def digest_hour(self) -> int: ...
+    @property
+    def delivery_interval(self) -> float: ...
 
 
 class Dispatcher:
     """One pass at a time: plan deliveries for new alerts, then send what is due, each channel on its own."""
 
-    def __init__(self, casework: Casework, channels: Sequence[Channel], digest_hour: int = 7,
+    def __init__(self, casework: Store, channels: Sequence[Channel], digest_hour: int = 7,
                  backoff: wait_exponential | None = None, registry: CollectorRegistry | None = None):
         self.casework = casework
         self.channels = {c.name: c for c in channels}
@@ -96,7 +116,7 @@ class DeliveryThread:
             self.stop_event.wait(self.interval)
 
 
-def start_delivery(casework: Casework, settings: ApiSettings, clock: Clock | None = None,
+def start_delivery(casework: Store, settings: DeliverySettings, clock: Clock | None = None,
                    registry: CollectorRegistry | None = None) -> DeliveryThread | None:
     """Deliver alerts by the channels configured (SMTP, signed webhooks); none configured, nothing to run."""
     channels: list[Channel] = []

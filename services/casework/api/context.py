@@ -8,8 +8,7 @@ from services.casework.auth.identity import IdentityProvider
 from services.casework.bootstrap import Casework
 from services.casework.domain.urgency import Goals
 from services.clock import Clock, SystemClock
-
-DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
+from services.config import DEFAULT_OFFICES
 
 
 @dataclass

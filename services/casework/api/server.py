@@ -12,11 +12,11 @@ from services.casework.adapters import repository as repo
 from services.casework.adapters import token_store
 from services.casework.api.app import create_app
 from services.casework.api.context import DEFAULT_OFFICES, ApiContext
-from services.casework.api.settings import ApiSettings
 from services.casework.auth.identity import TokenIdentity
 from services.casework.bootstrap import Casework
 from services.casework.domain.urgency import Goals
 from services.clock import Clock, SystemClock
+from services.config import ApiSettings
 
 log = logging.getLogger(__name__)
 
