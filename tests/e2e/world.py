@@ -20,6 +20,7 @@ from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
 from services.messaging.ports import Outgoing
+from sitreps.key import incident_key
 
 PASSWORD = "e2e-password-2026"
 USERS = (
@@ -48,7 +49,7 @@ def record(sitrep: str, number: int, reported: datetime, office: str, location: 
              "summary": f"Incident at {location} reported by a partner NGO", "assignee": assignee,
              "identities": {"victims": [{"name": "Hidden Victim Name"}], "witnesses": [{"name": "Quiet Witness"}]}}
     data = json.dumps(value).encode()
-    return Outgoing(SITREP_INCIDENTS, f"{sitrep}#{number}", data, {"file": "e2e.jsonl", "line": str(number),
+    return Outgoing(SITREP_INCIDENTS, incident_key(sitrep, number), data, {"file": "e2e.jsonl", "line": str(number),
                                                                     "format": "jsonl"})
 
 

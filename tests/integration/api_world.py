@@ -28,6 +28,7 @@ from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
 from services.vault import IdentityVault
+from sitreps.key import incident_key
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)
@@ -48,7 +49,7 @@ REFS = {"R": "MOP-2026-0001", "P": "MOP-2026-0002", "C": "MOP-2026-0003", "Q": "
 
 
 def incident_message(number: int, office: str = "Mopti", assignee: str | None = "awa") -> Message:
-    key = f"SR-1#{number}"
+    key = incident_key("SR-1", number)
     payload = {
         "incident_key": key, "sitrep_id": "SR-1", "incident_number": number, "reported_at": T0,
         "occurred_at": T0 - timedelta(days=1), "office": office, "location": "Konna",

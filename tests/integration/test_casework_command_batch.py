@@ -20,6 +20,7 @@ from services.casework.domain.case import Case
 from services.casework.domain.errors import CommandRefused
 from services.messaging.ports import Message
 from services.messaging.sqlite import sqlite_engine
+from sitreps.key import incident_key
 from tests.integration.test_casework_commands import VAULT, at, breach, incident, save_users
 
 
@@ -30,7 +31,7 @@ def service(folder: Path, alert: Message | None = None) -> tuple[Casework, list[
     bootstrap.migrate(engine)
     casework = bootstrap.build(engine, vault=VAULT)
     casework.write(save_users)
-    casework.processor.process([incident(f"SR-1#{n}", n) for n in (1, 2, 3)], at(0.1))
+    casework.processor.process([incident(incident_key("SR-1", n), n) for n in (1, 2, 3)], at(0.1))
     cases = [casework.read(lambda conn, n=n: repo.get_case(conn, f"MOP-2026-000{n}")) for n in (1, 2, 3)]
     assert all(cases)
     alert = alert or breach(cases[1])  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from services.casework.domain.case import Case
 from services.casework.domain.roles import User
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.times import as_utc
+from sitreps.key import incident_key
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BAMAKO = timezone(timedelta(hours=0), "Africa/Bamako")
@@ -56,7 +57,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
 def a_case(n: int, office: str = "Mopti", reported_at: datetime = T0, **changes: Any) -> Case:
     case = Case(
-        case_id=f"c-{n:04d}", reference=f"{office[:3].upper()}-2026-{n:04d}", incident_key=f"SR-1#{n}",
+        case_id=f"c-{n:04d}", reference=f"{office[:3].upper()}-2026-{n:04d}", incident_key=incident_key("SR-1", n),
         office=office, stage="reported", reported_at=reported_at, registered_at=reported_at + timedelta(hours=1),
         assignee="awa", version=1, details={"location": "Konna", "violation_types": ["abduction"]},
     )

@@ -14,6 +14,7 @@ from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
 from services.messaging.ports import Outgoing
+from sitreps.key import incident_key
 from tests.factories import incident
 
 REPORTED = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
@@ -23,7 +24,7 @@ def test_cases_recorded_in_time_get_no_breach_when_the_clock_jumps_ahead_of_a_qu
     runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data", batch_size=50))
     runtime.casework.write(lambda conn: repo.save_user(conn, User("tl", "team_leader", "Mopti")))
     records = [incident("SR-MOP-2026-W10", n, REPORTED, "Mopti") for n in range(1, 301)]
-    runtime.submit(Outgoing(SITREP_INCIDENTS, f"SR-MOP-2026-W10#{n}", encode(new_envelope(
+    runtime.submit(Outgoing(SITREP_INCIDENTS, incident_key("SR-MOP-2026-W10", n), encode(new_envelope(
         "IncidentReported", 1, occurred_at=REPORTED, key="k", producer="test", payload=r)))
         for n, r in enumerate(records, start=1))
     runtime.run_until_idle(REPORTED + timedelta(hours=1))

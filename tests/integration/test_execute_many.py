@@ -25,6 +25,7 @@ from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor.adapters import repository as sla_repo
 from services.sla_monitor.adapters import tables as sla_tables
 from services.sla_monitor.domain.clocks import Clock
+from sitreps.key import incident_key
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BAMAKO_PLUS_TWO = timezone(timedelta(hours=2))
@@ -41,8 +42,9 @@ def clock(n: int, **changes: Any) -> Clock:
 
 
 def case(n: int) -> Case:
-    return Case(case_id=f"c-{n:04d}", reference=f"MOP-2026-{n:04d}", incident_key=f"SR-1#{n}", office="Mopti",
-                stage="reported", reported_at=T0.astimezone(BAMAKO_PLUS_TWO), registered_at=T0 + timedelta(hours=n),
+    return Case(case_id=f"c-{n:04d}", reference=f"MOP-2026-{n:04d}", incident_key=incident_key("SR-1", n),
+                office="Mopti", stage="reported", reported_at=T0.astimezone(BAMAKO_PLUS_TWO),
+                registered_at=T0 + timedelta(hours=n),
                 assignee=None, version=1, details={"location": "Konna", "violation_types": ["abduction"], "n": n})
 
 
@@ -119,7 +121,7 @@ def test_a_statement_with_a_default_to_fill_in_goes_through_sqlalchemy_and_gets_
 
 
 def accepted(n: int) -> dict[str, Any]:
-    return {"incident_key": f"SR-MOP-1#{n}", "content_hash": f"{n:064x}", "sitrep_id": "SR-MOP-1",
+    return {"incident_key": incident_key("SR-MOP-1", n), "content_hash": f"{n:064x}", "sitrep_id": "SR-MOP-1",
             "incident_number": n, "office": "Mopti", "occurred_on": (T0 + timedelta(days=n)).date(),
             "location": f"konna {n}", "violation_types": "abduction;killing", "reported_at": T0.astimezone(
                 BAMAKO_PLUS_TWO), "accepted_at": T0 + timedelta(seconds=n, microseconds=n)}

@@ -24,6 +24,7 @@ from services.embedded import EmbeddedRuntime
 from services.metrics import DAY
 from services.sealing import sitrep_outgoing
 from sitreps.files import read_sitrep
+from sitreps.key import incident_key
 from tests.factories import incident
 
 R = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # when every incident of the scenario was reported
@@ -79,7 +80,7 @@ def run_scenario(runtime: EmbeddedRuntime, tmp_path: Path) -> None:
     runtime.casework.write(enrol)
     runtime.submit(map(sitrep_outgoing, read_sitrep(sitrep_file(tmp_path / "sitreps.jsonl"))))
     runtime.run_until_idle(R + timedelta(hours=1))
-    mop, gao = (lambda n: case_id_for(f"{MOP}#{n}")), (lambda n: case_id_for(f"{GAO}#{n}"))
+    mop, gao = (lambda n: case_id_for(incident_key(MOP, n))), (lambda n: case_id_for(incident_key(GAO, n)))
     do(c.RecordCase(mop(1), "tl.mopti"), R + timedelta(days=1))
     do(c.RecordCase(mop(2), "tl.mopti"), R + timedelta(days=1))
     do(c.RecordCase(gao(1), "tl.gao"), R + timedelta(days=2))

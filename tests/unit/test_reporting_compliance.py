@@ -10,6 +10,7 @@ from services.reporting.domain.compliance import build_report, table_named
 from services.reporting.domain.events import Event, History
 from services.reporting.domain.model import Pct, Scope, Targets
 from services.reporting.domain.stats import median, percentile
+from sitreps.key import incident_key
 
 T0 = datetime(2018, 3, 2, 16, 0, tzinfo=UTC)
 TARGETS = Targets("test")
@@ -27,8 +28,9 @@ class Log:
         self.events.append(Event(type_, T0 + timedelta(days=days), case, payload, len(self.events) + 1))
 
     def register(self, case: str, days: float = 0, **extra: Any) -> None:
-        self.add("CaseRegistered", days, case, "reported", "system", incident_key=f"SR-1#{case}", sitrep_id="SR-1",
-                 location="Koro", violation_types=["killing"], reported_at=T0 + timedelta(days=days), **extra)
+        self.add("CaseRegistered", days, case, "reported", "system", incident_key=incident_key("SR-1", case),
+                 sitrep_id="SR-1", location="Koro", violation_types=["killing"],
+                 reported_at=T0 + timedelta(days=days), **extra)
 
     def history(self) -> History:
         return History(case_events=tuple(self.events))

@@ -23,6 +23,7 @@ from services.reporting.history.rows import ActionRowSchema, RowError, _RowLoade
 from services.reporting.history.staging import Staging
 from services.sla_monitor.domain.clocks import CaseEvent, apply_event
 from services.sla_monitor.domain.policy import Policy
+from sitreps.key import incident_key
 
 HEADER = "sitrep_id,incident_number,at,action,actor,actor_role,actor_office,assignee,stage,reason,until,kind,note\n"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -34,7 +35,8 @@ def sitrep(number: int, assignee: str = "hro1") -> Outgoing:
               "occurred_at": "2024-02-28T10:00:00+00:00", "office": "Mopti", "location": "Koro",
               "violation_types": ["killing"], "perpetrator_category": "armed_group", "victims": {"male_adult": 1},
               "source_type": "ngo", "summary": "s", "assignee": assignee}
-    return Outgoing(SITREP_INCIDENTS, f"SR-1#{number}", json.dumps(record).encode(), {"line": str(number + 1)})
+    return Outgoing(SITREP_INCIDENTS, incident_key("SR-1", number), json.dumps(record).encode(),
+                    {"line": str(number + 1)})
 
 
 def test_rows_are_loaded_with_their_line_numbers_and_what_each_action_needs() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from services.reporting.simulation.profile import OfficeSpec, Profile, ProfileError
 from services.reporting.simulation.timeline import Timeline
+from sitreps.key import incident_key
 
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 GOAL = 4 * 24 * 60  # the recording goal, in minutes
@@ -187,7 +188,8 @@ class _Generator:
         earliest = self.cut_end + HOUR if i.fate == "preliminary_new" else i.reported_at + 30 * MINUTE
         lo, hi = _minutes(earliest - i.reported_at), _minutes(latest - i.reported_at)
         if lo > hi:
-            raise ProfileError(f"profile {self.p.name}: no room to record {i.sitrep_id}#{i.number} as {i.fate}")
+            raise ProfileError(f"profile {self.p.name}: no room to record {incident_key(i.sitrep_id, i.number)} "
+                               f"as {i.fate}")
         return max(lo, 30), hi
 
     def delays(self, recorded: list[Incident]) -> None:
@@ -214,7 +216,8 @@ class _Generator:
         lows, highs = array("q", (max(lows[k], GOAL + 1) for k in slow)), array("q", (highs[k] for k in slow))
         for n, i in enumerate(cases):
             if lows[n] > highs[n]:
-                raise ProfileError(f"profile {p.name}: {i.sitrep_id}#{i.number} cannot be recorded late enough")
+                raise ProfileError(f"profile {p.name}: {incident_key(i.sitrep_id, i.number)} "
+                                   "cannot be recorded late enough")
             i.delay = min(max(round(raw[n] * scale), lows[n]), highs[n])
         _adjust(cases, lows, highs, target - sum(i.delay for i in cases), p.name)
 
@@ -261,7 +264,8 @@ class _Case:
         """A time after `after` (ideally `low_days` to `high_days` later), never after `limit`."""
         found = self.maybe(after, low_days, high_days, limit)
         if found is None:
-            raise ProfileError(f"profile {self.gen.p.name}: no time left for {self.i.sitrep_id}#{self.i.number}")
+            key = incident_key(self.i.sitrep_id, self.i.number)
+            raise ProfileError(f"profile {self.gen.p.name}: no time left for {key}")
         return found
 
     def maybe(self, after: datetime, low_days: float, high_days: float, limit: datetime) -> datetime | None:
