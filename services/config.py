@@ -153,6 +153,7 @@ class Settings:
         except ValidationError as exc:
             raise ValueError(f"settings file {path}: {exc.normalized_messages()}") from None
         kafka, web, api = data.get("kafka", {}), data.get("web", {}), data.get("api", {})
+        smtp = SmtpSettings(**api.pop("smtp")) if "smtp" in api else self.api.smtp
         return replace(
             self,
             data_dir=Path(data.get("data_dir", self.data_dir)),
@@ -165,8 +166,7 @@ class Settings:
             topic_overrides=kafka.get("topics", {}),
             web_bind=web.get("bind", self.web_bind),
             web_ports={**self.web_ports, **web.get("ports", {})},
-            api=replace(self.api, bind=web.get("bind", self.api.bind), **{k: v for k, v in api.items() if k != "smtp"},
-                        smtp=SmtpSettings(**api["smtp"]) if "smtp" in api else self.api.smtp),
+            api=replace(self.api, bind=web.get("bind", self.api.bind), smtp=smtp, **api),
         )
 
     def vault(self) -> IdentityVault:
