@@ -193,6 +193,8 @@ class Metrics:
             office = self.office(str(payload["office"]))
         except (ValueError, KeyError, TypeError):
             return  # malformed: it went to the dead letter, where it is counted
+        if type_ == "SlaScheduled":
+            return  # a schedule is no crossing: the SLA counter counts warnings, breaches, escalations and clears
         if type_.startswith("Sla"):
             self.sla.labels(str(payload.get("clock")), str(payload.get("level")), office).inc()
             return

@@ -36,7 +36,7 @@ def replay(case_events: Iterable[Event], as_of: datetime, policy: Policy) -> tup
     for events in by_case.values():
         clocks: dict[str, Clock] = {}
         for event in events:
-            clocks, fired = apply_event(clocks, CaseEvent(event.type, event.occurred_at, event.payload), policy)
+            clocks, fired, _ = apply_event(clocks, CaseEvent(event.type, event.occurred_at, event.payload), policy)
             emitted.update((e.event_id, e) for e in fired if e.event_id not in emitted)
         clocks, fired = fire_all(clocks, as_of, policy)
         emitted.update((e.event_id, e) for e in fired if e.event_id not in emitted)

@@ -39,7 +39,7 @@ class SlaMonitor:
         """Fire all clocks due at or before `now - grace` into the outbox, TICK_CHUNK clocks or events per transaction;
         returns how many events. A crash between two transactions loses nothing: what was not committed is still
         due."""
-        self._adopt_policy()
+        self._adopt_policy(now)
         cutoff, total = now - self.policy.grace, 0
         while True:
             clocks, events = self._fire(cutoff)
@@ -55,12 +55,14 @@ class SlaMonitor:
             self.mailboxes.enqueue(conn, out)
         return clocks, len(out)
 
-    def _adopt_policy(self) -> None:
+    def _adopt_policy(self, now: datetime) -> None:
         """Once per start, before anything fires: clocks scheduled under another policy version are rescheduled,
         TICK_CHUNK per transaction (a stopped one leaves the rest stale, for the next start to take)."""
         while not self._policy_adopted:
             with self.engine.begin() as conn:
-                adopted = handlers.adopt_policy(conn, self.policy, BATCH_SIZE, TICK_CHUNK)
+                adopted, schedules = handlers.adopt_policy(conn, self.policy, now, BATCH_SIZE, TICK_CHUNK)
+                if schedules:
+                    self.mailboxes.enqueue(conn, schedules)
             self._policy_adopted = adopted < TICK_CHUNK
 
     def next_due(self) -> datetime | None:

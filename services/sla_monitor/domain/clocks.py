@@ -11,6 +11,7 @@ from services.sla_monitor.domain.deadlines import Deadline, crossed, highest_lev
 from services.sla_monitor.domain.events import SlaEvent
 from services.sla_monitor.domain.policy import Policy
 from services.sla_monitor.domain.registry import CLOCKS, CONTEXT_ONLY, ORDER
+from services.sla_monitor.domain.schedules import Schedule, changes
 
 CONTEXT = ("reference", "office", "stage", "assignee")
 
@@ -86,8 +87,14 @@ def fire_all(clocks: Mapping[str, Clock], t: datetime, policy: Policy) -> tuple[
 
 
 def apply_event(clocks: Mapping[str, Clock], event: CaseEvent,
-                policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent]]:
-    """Fire what fell due before the event, then let the event stop, restart or pause clocks."""
+                policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent], list[Schedule]]:
+    """Fire what fell due before the event, then let the event stop, restart or pause clocks: the clocks after it,
+    the SLA events it fired, and the schedules it started, moved, paused or stopped."""
+    out, events = _apply(clocks, event, policy)
+    return out, events, changes(clocks, out, event.occurred_at, policy)
+
+
+def _apply(clocks: Mapping[str, Clock], event: CaseEvent, policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent]]:
     t, payload = event.occurred_at, event.payload
     out, events = fire_all(clocks, t, policy)
     actions = _RULES.get(event.type)

@@ -73,7 +73,7 @@ class Run:
 
     def apply(self, event: CaseEvent) -> list[SlaEvent]:
         case_id = event.payload["case_id"]
-        self.clocks[case_id], out = apply_event(self.clocks.get(case_id, {}), event, self.policy)
+        self.clocks[case_id], out, _ = apply_event(self.clocks.get(case_id, {}), event, self.policy)
         self.emitted.extend(out)
         return out
 
