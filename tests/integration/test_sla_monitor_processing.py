@@ -218,7 +218,8 @@ def test_the_outbox_and_inbox_commit_with_the_clocks(db: Path) -> None:
     with m.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(tables.inbox)) == 1
         assert conn.scalar(select(func.count()).select_from(tables.clocks)) == 2
-    assert m.mailboxes.backlog(m.engine.connect()) == 2  # no crossing: the stall's and the review's schedules
+    with m.engine.connect() as conn:
+        assert m.mailboxes.backlog(conn) == 2  # no crossing: the stall's and the review's schedules
     assert [e["payload"]["clock"] for _, e in outbox(m, schedules=True)] == ["stall", "review"]
 
 

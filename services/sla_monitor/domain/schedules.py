@@ -85,13 +85,15 @@ def changes(before: Mapping[str, Clock], after: Mapping[str, Clock], t: datetime
         was = before.get(name)
         if was is now_ or (was is not None and not was.running and not now_.running):
             continue
+        if not now_.running:
+            ran = of(was, policy, t) if was is not None and was.running and was.episode == now_.episode else None
+            if ran is not None:  # its goal as it ran (in the stage it ran in), where the case stands now
+                out.append(replace(ran, reference=now_.reference, office=now_.office, stage=now_.stage,
+                                   assignee=now_.assignee, state="stopped", stopped_at=t,
+                                   outcome="met" if met(t, ran.due_at) else "missed"))
+            continue
         new = of(now_, policy, t)
         if new is None:
-            continue
-        if not now_.running:
-            if was is not None and was.running and was.episode == now_.episode:
-                out.append(replace(new, stopped_at=t, outcome="met" if met(t, new.due_at) else "missed",
-                                   paused_until=None))
             continue
         old = of(was, policy, t) if was is not None and was.running else None
         if old is None or _moved(old, new):
