@@ -37,6 +37,7 @@ class Clock:
     last_due: datetime | None = None  # the last threshold crossed in this episode (what a clear refers to)
     running: bool = True
     next_due: datetime | None = None
+    first_due: datetime | None = None  # the first breach, once fired: the goal as it was (a later pause moves it not)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def fire(clock: Clock, t: datetime, policy: Policy) -> tuple[Clock, list[SlaEven
             warned=clock.warned or d.level == "warning",
             escalated=clock.escalated or d.level == "escalation",
             periods_fired=d.period if d.level == "breach" else clock.periods_fired,
+            first_due=d.due if d.level == "breach" and clock.first_due is None else clock.first_due,
         )
     # The loop ended on the clock's next deadline: schedule it by that rather than work it out again.
     due = d.due if d is not None else None

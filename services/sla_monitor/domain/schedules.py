@@ -58,11 +58,11 @@ def of(clock: Clock, policy: Policy, t: datetime) -> Schedule | None:
     levels: dict[str, datetime] = {}
     for d in sorted(spec.schedule(_fresh(clock), policy.section(clock.name))):
         levels.setdefault(d.level, d.due)  # the first of each level this episode can reach
-    due = levels.get("breach")
-    if due is None:
+    goal = levels.get("breach")
+    if goal is None:
         return None
-    start = clock.started_at + clock.pause_shift
-    warn = levels.get("warning") or due - (due - start) * spec.soon
+    due = clock.first_due or goal  # once crossed, a later pause moves only the deadlines still ahead
+    warn = levels.get("warning") or due - (goal - clock.started_at - clock.pause_shift) * spec.soon
     paused = clock.paused_until if clock.paused_until is not None and clock.paused_until > t else None
     state = "running" if clock.running else "stopped"
     if clock.running and paused is not None:
