@@ -20,7 +20,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     # Workers on several machines must share one key: only a development run may keep one in its data dir.
     vault = IdentityVault.from_env(dev_dir=None if api.production else settings.data_dir)
     casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=vault)
-    start_api(casework, api, settings.policy(), settings.offices)  # threads beside the faust worker
+    start_api(casework, api, settings.offices)  # threads beside the faust worker
     start_delivery(casework, api, registry=metrics.registry)
     metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)
