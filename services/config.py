@@ -14,8 +14,6 @@ from sqlalchemy import Engine
 from schemas.topics import TOPICS, TopicSpec
 from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
-from services.sla_monitor.adapters import policy_file
-from services.sla_monitor.domain.policy import Policy
 
 DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
 SERVICES = ("intake", "casework", "sla_monitor")
@@ -59,7 +57,7 @@ class ConfigFileSchema(Schema):
 class Settings:
     data_dir: Path = Path("var/hrcase")
     offices: tuple[str, ...] = DEFAULT_OFFICES
-    policy_path: Path | None = None  # None: the default policy shipped with sla_monitor
+    policy_path: Path | None = None  # None: the default policy shipped with sla_monitor (which loads it)
     # Records a worker takes per transaction. Per-batch costs (read-ahead queries, the inbox check, the relay's
     # SELECT and DELETE, a commit) are paid a quarter as often as at 500; light traffic never fills a batch anyway.
     batch_size: int = 2000
@@ -110,9 +108,6 @@ class Settings:
             web_bind=web.get("bind", self.web_bind),
             web_ports={**self.web_ports, **web.get("ports", {})},
         )
-
-    def policy(self) -> Policy:
-        return policy_file.load(self.policy_path)
 
     def topics(self) -> tuple[TopicSpec, ...]:
         return tuple(replace(spec, **self.topic_overrides.get(spec.name, {})) for spec in TOPICS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -11,7 +12,7 @@ from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
 from services.messaging.store import Mailboxes
 from services.sla_monitor import handlers
-from services.sla_monitor.adapters import repository, tables
+from services.sla_monitor.adapters import policy_file, repository, tables
 from services.sla_monitor.domain.policy import Policy
 
 BATCH_SIZE = 500
@@ -79,6 +80,11 @@ class SlaMonitor:
         """Clocks past their goal right now, by (clock, office)."""
         with self.engine.connect() as conn:
             return repository.open_breaches(conn)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The SLA policy file at `path` (the settings' policy path), or the one shipped; checked, or PolicyError."""
+    return policy_file.load(path)
 
 
 def build(engine: Engine, policy: Policy, observer: Observer | None = None) -> SlaMonitor:
