@@ -33,6 +33,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("SlaBreached", 1): sla.SlaEventSchema,
     ("SlaEscalated", 1): sla.SlaEventSchema,
     ("SlaCleared", 1): sla.SlaEventSchema,
+    ("SlaScheduled", 1): sla.SlaScheduledSchema,
 }
 
 _INSTANCES: dict[tuple[str, int], Schema] = {}

@@ -40,3 +40,5 @@ FOLLOW_UP_KINDS = ("handover_national_authorities", "referral_to_services", "adv
 ROLES = ("hro", "team_leader", "director", "auditor", "admin")
 CLOCKS = ("recording", "stall", "review", "closure_approval")
 SLA_LEVELS = ("warning", "breach", "escalation", "cleared")
+CLOCK_STATES = ("running", "paused", "stopped")  # SlaScheduled.state
+CLOCK_OUTCOMES = ("met", "missed")  # a stopped clock: before its due instant, or at or after it

@@ -15,8 +15,6 @@ from sqlalchemy import Engine
 from schemas.topics import TOPICS, TopicSpec
 from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
-from services.sla_monitor.adapters import policy_file
-from services.sla_monitor.domain.policy import Policy
 from services.vault import IdentityVault
 
 DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
@@ -110,7 +108,7 @@ class ConfigFileSchema(Schema):
 class Settings:
     data_dir: Path = Path("var/hrcase")
     offices: tuple[str, ...] = DEFAULT_OFFICES
-    policy_path: Path | None = None  # None: the default policy shipped with sla_monitor
+    policy_path: Path | None = None  # None: the default policy shipped with sla_monitor (which loads it)
     # Records a worker takes per transaction. Per-batch costs (read-ahead queries, the inbox check, the relay's
     # SELECT and DELETE, a commit) are paid a quarter as often as at 500; light traffic never fills a batch anyway.
     batch_size: int = 2000
@@ -173,9 +171,6 @@ class Settings:
         """The identity key of this installation's processes: configured (HRCASE_IDENTITY_KEY), or outside production
         a development key kept in the data dir. Workers on several machines must share one configured key."""
         return IdentityVault.from_env(dev_dir=None if self.production else self.data_dir)
-
-    def policy(self) -> Policy:
-        return policy_file.load(self.policy_path)
 
     def topics(self) -> tuple[TopicSpec, ...]:
         return tuple(replace(spec, **self.topic_overrides.get(spec.name, {})) for spec in TOPICS)

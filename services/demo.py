@@ -138,6 +138,8 @@ class Demo:
         records = self.runtime.log.read_topic(SLA_EVENTS)
         for message in records[self.sla_seen:]:
             env = json.loads(message.value)
+            if env["type"] == "SlaScheduled":
+                continue  # the clocks' schedules: what the pages show, not news
             p = env["payload"]
             to = f"{RECIPIENT[p['recipient_role']]} ({p['office']} case)" if p['level'] != 'cleared' else p['reason']
             mark = "  " if p["level"] == "cleared" else "!!"

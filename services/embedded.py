@@ -48,7 +48,7 @@ class EmbeddedRuntime:
                                         observer=self.metrics.observer("intake"), vault=self.vault)
         self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"),
                                             vault=self.vault)
-        self.sla = sla_boot.build(engines["sla_monitor"], settings.policy(),
+        self.sla = sla_boot.build(engines["sla_monitor"], sla_boot.load_policy(settings.policy_path),
                                   observer=self.metrics.observer("sla_monitor"))
         self.consumers = [
             self._consumer("intake", self.intake.processor, engines["intake"], self.intake.mailboxes),

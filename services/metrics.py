@@ -74,6 +74,9 @@ class Metrics:
                                 ["decision", "office"], registry=r)
         self.sla = Counter("hrcase_sla_events_total", "SLA warnings, breaches, escalations and clears.",
                            ["clock", "level", "office"], registry=r)
+        self.outcomes = Counter("hrcase_sla_outcomes_total",
+                                "Clocks stopped, by the monitor's verdict: met (before its goal) or missed.",
+                                ["clock", "outcome", "office"], registry=r)
         self.dead = Counter("hrcase_dead_letters_total", "Messages sent to a dead-letter topic, by reason code.",
                             ["service", "reason"], registry=r)
         self.published = Counter("hrcase_records_published_total", "Records relayed from an outbox to the log.",
@@ -193,6 +196,10 @@ class Metrics:
             office = self.office(str(payload["office"]))
         except (ValueError, KeyError, TypeError):
             return  # malformed: it went to the dead letter, where it is counted
+        if type_ == "SlaScheduled":  # no crossing: counted only when it stops a clock, with the monitor's verdict
+            if payload.get("state") == "stopped" and payload.get("outcome"):
+                self.outcomes.labels(str(payload.get("clock")), str(payload["outcome"]), office).inc()
+            return
         if type_.startswith("Sla"):
             self.sla.labels(str(payload.get("clock")), str(payload.get("level")), office).inc()
             return

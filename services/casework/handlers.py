@@ -15,8 +15,10 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
+from services.casework.adapters import schedules as schedule_store
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
+from services.casework.domain import schedules
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.reference import case_id_for, reference
@@ -78,6 +80,9 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
     payload = load_payload(envelope.type, envelope.version, raw)
     if envelope.type == "IncidentAccepted":
         return register_case(conn, payload, now, vault, batch)
+    if envelope.type == "SlaScheduled":
+        on_schedule(conn, payload, batch)
+        return []
     if envelope.type.startswith("Sla"):
         on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at, batch)
         return []
@@ -148,6 +153,15 @@ def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str,
             batch.alerts.add(alert)
         else:
             repo.add_alert(conn, alert)
+
+
+def on_schedule(conn: Connection, payload: dict[str, Any], batch: repo.BatchCases | None = None) -> None:
+    """Keep the monitor's latest schedule of the clock (what lists show and sort by); within a batch, at its end."""
+    schedule = schedules.from_event(payload)
+    if batch:
+        batch.schedules.add(schedule)
+    else:
+        schedule_store.save(conn, [schedule])
 
 
 def execute(conn: Connection, command: c.Command, now: datetime, store: CaseStore = repo) -> list[Outgoing]:

@@ -15,7 +15,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("casework")
     bootstrap.migrate(engine, schema)
     casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=settings.vault())
-    start_api(casework, settings.api, settings.policy(), settings.offices)  # threads beside the faust worker
+    start_api(casework, settings.api, settings.offices)  # threads beside the faust worker
     start_delivery(casework, settings.api, registry=metrics.registry)
     metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)

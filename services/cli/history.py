@@ -144,7 +144,7 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
                   end=end_of(end.date()) if end else None, office=office)
     try:
         other = policies.load(policy_file) if policy_file else None
-        result = make_report(history, scope, settings.policy(), other, policy_file or "")
+        result = make_report(history, scope, policies.load(settings.policy_path), other, policy_file or "")
     except policies.PolicyError as exc:
         raise click.ClickException(str(exc)) from None
     written = write_report(result, Path(out), charts=not no_charts)

@@ -50,7 +50,7 @@ def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: in
         from services.casework.api.server import start_api
 
         api_settings = runtime.settings.api if api_port is None else replace(runtime.settings.api, port=api_port)
-        server = start_api(runtime.casework, api_settings, runtime.settings.policy(), runtime.settings.offices)
+        server = start_api(runtime.casework, api_settings, runtime.settings.offices)
         if server is not None:
             click.echo(f"casework API at {server.url} (docs at {server.url}/docs)")
     from services.casework.adapters.dispatcher import start_delivery

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -11,7 +12,7 @@ from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
 from services.messaging.store import Mailboxes
 from services.sla_monitor import handlers
-from services.sla_monitor.adapters import repository, tables
+from services.sla_monitor.adapters import policy_file, repository, tables
 from services.sla_monitor.domain.policy import Policy
 
 BATCH_SIZE = 500
@@ -39,7 +40,7 @@ class SlaMonitor:
         """Fire all clocks due at or before `now - grace` into the outbox, TICK_CHUNK clocks or events per transaction;
         returns how many events. A crash between two transactions loses nothing: what was not committed is still
         due."""
-        self._adopt_policy()
+        self._adopt_policy(now)
         cutoff, total = now - self.policy.grace, 0
         while True:
             clocks, events = self._fire(cutoff)
@@ -55,12 +56,14 @@ class SlaMonitor:
             self.mailboxes.enqueue(conn, out)
         return clocks, len(out)
 
-    def _adopt_policy(self) -> None:
+    def _adopt_policy(self, now: datetime) -> None:
         """Once per start, before anything fires: clocks scheduled under another policy version are rescheduled,
         TICK_CHUNK per transaction (a stopped one leaves the rest stale, for the next start to take)."""
         while not self._policy_adopted:
             with self.engine.begin() as conn:
-                adopted = handlers.adopt_policy(conn, self.policy, BATCH_SIZE, TICK_CHUNK)
+                adopted, schedules = handlers.adopt_policy(conn, self.policy, now, BATCH_SIZE, TICK_CHUNK)
+                if schedules:
+                    self.mailboxes.enqueue(conn, schedules)
             self._policy_adopted = adopted < TICK_CHUNK
 
     def next_due(self) -> datetime | None:
@@ -77,6 +80,11 @@ class SlaMonitor:
         """Clocks past their goal right now, by (clock, office)."""
         with self.engine.connect() as conn:
             return repository.open_breaches(conn)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The SLA policy file at `path` (the settings' policy path), or the one shipped; checked, or PolicyError."""
+    return policy_file.load(path)
 
 
 def build(engine: Engine, policy: Policy, observer: Observer | None = None) -> SlaMonitor:

@@ -17,6 +17,7 @@ from services.sla_monitor.adapters import repository
 from services.sla_monitor.domain.clocks import CASE_EVENT_TYPES, CaseEvent, apply_event, fire, reschedule
 from services.sla_monitor.domain.events import SlaEvent
 from services.sla_monitor.domain.policy import Policy
+from services.sla_monitor.domain.schedules import Schedule, changes
 
 PRODUCER = "sla_monitor"
 
@@ -52,13 +53,14 @@ class CaseEventHandler:
         clocks, case_id = self._clocks, payload["case_id"]
         before = clocks.load_case(conn, case_id) if clocks else repository.load_case(conn, case_id)
         event = CaseEvent(envelope.type, envelope.occurred_at, payload)
-        after, events = apply_event(before, event, self.policy)
-        changes = [(before.get(name), clock) for name, clock in after.items() if before.get(name) is not clock]
+        after, events, schedules = apply_event(before, event, self.policy)
+        changed = [(before.get(name), clock) for name, clock in after.items() if before.get(name) is not clock]
         if clocks:
-            clocks.save(changes)
+            clocks.save(changed)
         else:
-            repository.save(conn, changes)
-        return [outgoing(e, envelope) for e in repository.claim(conn, events)]
+            repository.save(conn, changed)
+        return [*(outgoing(e, envelope) for e in repository.claim(conn, events)),
+                *(outgoing(s, envelope) for s in schedules)]
 
 
 def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int, limit: int) -> tuple[int, list[Outgoing]]:
@@ -78,15 +80,20 @@ def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int, li
     return count, out
 
 
-def adopt_policy(conn: Connection, policy: Policy, batch_size: int, limit: int) -> int:
-    """Reschedule up to `limit` running clocks last scheduled under another policy version; returns how many."""
-    count = 0
+def adopt_policy(conn: Connection, policy: Policy, now: datetime, batch_size: int,
+                 limit: int) -> tuple[int, list[Outgoing]]:
+    """Reschedule up to `limit` running clocks last scheduled under another policy version; returns how many, and
+    their new schedules (published as of `now`)."""
+    count, out = 0, list[Outgoing]()
     while count < limit and (batch := repository.stale(conn, policy.version, min(batch_size, limit - count))):
-        repository.save(conn, [(clock, reschedule(clock, policy)) for clock in batch])
+        pairs = [(clock, reschedule(clock, policy)) for clock in batch]
+        repository.save(conn, pairs)
+        for before, after in pairs:
+            out.extend(outgoing(s) for s in changes({after.name: before}, {after.name: after}, now, policy))
         count += len(batch)
-    return count
+    return count, out
 
 
-def outgoing(event: SlaEvent, causation: Envelope | None = None) -> Outgoing:
+def outgoing(event: SlaEvent | Schedule, causation: Envelope | None = None) -> Outgoing:
     return emit(SLA_EVENTS, event.type, occurred_at=event.occurred_at, key=event.case_id, producer=PRODUCER,
                 payload=event.payload(), event_id=event.event_id, causation=causation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from services.messaging.processing import emit
 from services.messaging.sqlite import sqlite_engine
 from services.vault import IdentityVault
 from sitreps.key import incident_key
+from tests.integration.sla_pump import pump_schedules
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)
@@ -102,6 +104,8 @@ def populate(engine: Engine) -> dict[str, str]:
     run(c.RequestClosure(ids["Q"], "dir_gao", "unsubstantiated", "no second source"), at)
     run(c.RequestClosure(ids["X"], "awa", "concluded", "findings handed over"), at)
     run(c.ApproveClosure(ids["X"], "dir_gao"), at)
+    with tempfile.TemporaryDirectory() as folder:  # the deadlines the pages show, as the monitor publishes them
+        pump_schedules(casework, Path(folder) / "sla_monitor.sqlite", at)
     casework.processor.process([breach_message(ids["R"], REFS["R"])], T0 + timedelta(days=1))
     with engine.begin() as conn:
         conn.execute(tables.outbox.delete())

@@ -36,5 +36,8 @@ def test_cases_recorded_in_time_get_no_breach_when_the_clock_jumps_ahead_of_a_qu
     runtime.run_until_idle(REPORTED + timedelta(days=60))
 
     events = [json.loads(m.value) for m in runtime.log.read_topic(SLA_EVENTS)]
-    assert [e for e in events if e["payload"]["clock"] == "recording"] == []
+    crossings = [e for e in events if e["type"] != "SlaScheduled"]  # schedules are no crossing
+    assert [e for e in crossings if e["payload"]["clock"] == "recording"] == []
+    assert {e["payload"]["outcome"] for e in events if e["type"] == "SlaScheduled"
+            and e["payload"]["clock"] == "recording" and e["payload"]["state"] == "stopped"} == {"met"}
     assert len({e["payload"]["case_id"] for e in events if e["type"] == "SlaBreached"}) == 300  # stall, on time

@@ -113,5 +113,6 @@ def test_on_postgresql_the_gauges_count_cases_breaches_and_alerts(schemas: tuple
     assert v("hrcase_open_case_oldest_activity_timestamp_seconds", office="Gao", stage="reported") == R.timestamp()
     assert v("hrcase_open_case_oldest_activity_timestamp_seconds", office="Mopti",
              stage="preliminary") == (R + timedelta(days=1)).timestamp()
-    assert before[("hrcase_outbox_backlog", frozenset({("service", "sla_monitor")}))] == 6
+    # Six crossings, and seven schedules: four recording clocks started, one stopped, a stall and a review started.
+    assert before[("hrcase_outbox_backlog", frozenset({("service", "sla_monitor")}))] == 13
     assert v("hrcase_outbox_backlog", service="sla_monitor") == 0

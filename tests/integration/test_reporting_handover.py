@@ -19,6 +19,7 @@ from services.reporting.domain.model import Scope, end_of
 from services.reporting.history.importer import import_files, settle
 from services.reporting.whatif import make_report
 from services.sealing import sitrep_outgoing
+from services.sla_monitor.bootstrap import load_policy
 from services.vault import DEV_KEY_FILE
 from sitreps.files import read_sitrep
 
@@ -54,7 +55,7 @@ def test_export_then_import_gives_an_identical_report(source: EmbeddedRuntime, t
     result = restore(target, tmp_path / "export")
     assert result.new_records == {}
     assert (result.records, result.users, result.cases) == (manifest["records"], 6, 10)
-    policy = source.settings.policy()
+    policy = load_policy(source.settings.policy_path)
     for scope in (Scope(as_of=AS_OF), Scope(as_of=end_of(date(2026, 12, 31)), office="Bamako")):
         before = write_report(make_report(read_log(source.log), scope, policy), tmp_path / "before")
         after = write_report(make_report(read_log(target.log), scope, policy), tmp_path / "after")

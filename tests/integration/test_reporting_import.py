@@ -17,6 +17,7 @@ from services.reporting.domain.model import Scope, end_of
 from services.reporting.history import importer
 from services.reporting.history.importer import ImportRefused, import_files, topic_counts
 from services.reporting.whatif import make_report, replay
+from services.sla_monitor.bootstrap import load_policy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "history"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -32,7 +33,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedRuntime:
 
 @pytest.fixture(scope="module")
 def report_lines(imported: EmbeddedRuntime) -> list[str]:
-    report = make_report(read_log(imported.log), Scope(as_of=AS_OF), imported.settings.policy())
+    report = make_report(read_log(imported.log), Scope(as_of=AS_OF), load_policy(imported.settings.policy_path))
     return markdown.render(report).splitlines()
 
 
@@ -144,7 +145,7 @@ def test_what_the_sla_monitor_did_and_to_whom(report_lines: list[str]) -> None:
 
 def test_the_monitors_events_are_what_its_rules_give_on_the_case_events_alone(imported: EmbeddedRuntime) -> None:
     history = read_log(imported.log)
-    again = replay(history.case_events, AS_OF, imported.settings.policy())
+    again = replay(history.case_events, AS_OF, load_policy(imported.settings.policy_path))
     assert {e.event_id for e in again} == {e.event_id for e in history.sla_events}
 
 
@@ -155,7 +156,7 @@ def test_the_historical_closure_is_casework_state_too(imported: EmbeddedRuntime)
 
 def test_an_office_filter_and_a_period_narrow_the_cases(imported: EmbeddedRuntime) -> None:
     history = read_log(imported.log)
-    policy = imported.settings.policy()
+    policy = load_policy(imported.settings.policy_path)
     gao = make_report(history, Scope(as_of=AS_OF, office="Gao"), policy)
     assert (gao.figures["incidents"], gao.figures["unrecorded"], gao.figures["closed"]) == (3, 1, 0)
     week_10 = make_report(history, Scope(as_of=AS_OF, start=datetime(2024, 3, 4, tzinfo=UTC)), policy)
@@ -209,7 +210,7 @@ def test_running_the_monitor_ahead_in_short_strides_imports_the_same_history(
     runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data"))
     import_files(runtime, EXAMPLES / "incidents.csv", EXAMPLES / "cases.csv", NOW, AS_OF)
     assert topic_counts(runtime.log) == topic_counts(imported.log)
-    report = make_report(read_log(runtime.log), Scope(as_of=AS_OF), runtime.settings.policy())
+    report = make_report(read_log(runtime.log), Scope(as_of=AS_OF), load_policy(runtime.settings.policy_path))
     assert markdown.render(report).splitlines() == report_lines
 
 

@@ -37,7 +37,8 @@ def test_every_event_the_demo_emits_validates_against_its_exported_json_schema(t
         payload_schema = json.loads((tmp_path / "out" / f"{event['type']}.v{event['version']}.json").read_text())
         jsonschema.validate(event["payload"], payload_schema)
         seen.add(event["type"])
-    assert {"IncidentAccepted", "IncidentRejected", "CaseRegistered", "ClosureApproved", "SlaBreached"} <= seen
+    assert {"IncidentAccepted", "IncidentRejected", "CaseRegistered", "ClosureApproved", "SlaBreached",
+            "SlaScheduled"} <= seen
 
 
 def test_an_exported_schema_rejects_an_unknown_field_and_a_wrong_type(tmp_path: Path) -> None:

@@ -45,7 +45,9 @@ def monitor(engine: Engine, schema: str) -> SlaMonitor:
 def sla_levels(m: SlaMonitor) -> list[tuple[str, str, int]]:
     with m.engine.connect() as conn:
         values = conn.scalars(select(tables.outbox.c.value).order_by(tables.outbox.c.id)).all()
-    return [(p["clock"], p["level"], p["period"]) for p in (json.loads(v)["payload"] for v in values)]
+    events = [json.loads(v) for v in values]
+    return [(e["payload"]["clock"], e["payload"]["level"], e["payload"]["period"]) for e in events
+            if e["type"] != "SlaScheduled"]
 
 
 @pytest.mark.postgres

@@ -53,10 +53,12 @@ def monitor(path: Path, policy: Policy | None = None) -> SlaMonitor:
     return build(engine, policy or Policy())
 
 
-def outbox(m: SlaMonitor) -> list[tuple[str, dict]]:
+def outbox(m: SlaMonitor, schedules: bool = False) -> list[tuple[str, dict]]:
+    """What the monitor emitted: its crossings and clears, or (with `schedules`) its SlaScheduled events only."""
     with m.engine.connect() as conn:
         rows = conn.execute(select(tables.outbox).order_by(tables.outbox.c.id)).all()
-    return [(row.topic, json.loads(row.value)) for row in rows]
+    out = [(row.topic, json.loads(row.value)) for row in rows]
+    return [(topic, e) for topic, e in out if (e["type"] == "SlaScheduled") == schedules]
 
 
 def sla_events(m: SlaMonitor) -> list[tuple[str, str, int]]:
@@ -216,4 +218,24 @@ def test_the_outbox_and_inbox_commit_with_the_clocks(db: Path) -> None:
     with m.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(tables.inbox)) == 1
         assert conn.scalar(select(func.count()).select_from(tables.clocks)) == 2
-    assert m.mailboxes.backlog(m.engine.connect()) == 0
+    with m.engine.connect() as conn:
+        assert m.mailboxes.backlog(conn) == 2  # no crossing: the stall's and the review's schedules
+    assert [e["payload"]["clock"] for _, e in outbox(m, schedules=True)] == ["stall", "review"]
+
+
+def test_a_clock_that_starts_moves_and_stops_publishes_its_schedule_once_even_when_replayed(db: Path) -> None:
+    m = monitor(db)
+    batch = [registered(1, at=0), recorded(2, at=5)]
+    m.processor.process(batch, now=day(5))
+    m.processor.process([message(9, "CaseRecorded", day(5), "preliminary", reported_at=day(0))], now=day(5))
+    m.processor.process(batch, now=day(5))
+    published = [(e["payload"]["clock"], e["payload"]["state"], e["payload"]["due_at"], e["payload"]["outcome"])
+                 for _, e in outbox(m, schedules=True)]
+    assert published == [
+        ("recording", "running", day(4).isoformat(), None),
+        ("recording", "stopped", day(4).isoformat(), "missed"),  # recorded on day 5: at or after due is late
+        ("stall", "running", day(35).isoformat(), None),
+        ("review", "running", day(95).isoformat(), None),
+    ]
+    ids = [e["event_id"] for _, e in outbox(m, schedules=True)]
+    assert len(set(ids)) == len(ids)

@@ -21,6 +21,7 @@ from services.reporting.simulation.files import write_history
 from services.reporting.simulation.profile import OIOS_2021_011
 from services.reporting.whatif import make_report, replay
 from services.sla_monitor.adapters import policy_file
+from services.sla_monitor.bootstrap import load_policy
 
 SCOPE = Scope(as_of=end_of(OIOS_2021_011.as_of), start=start_of(OIOS_2021_011.start), end=end_of(OIOS_2021_011.end))
 FORTY_FIVE_DAYS = (Path(policy_file.default_policy_path()).read_text()
@@ -42,7 +43,7 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Histor
 
 def test_the_report_gives_exactly_the_audits_figures(installation: tuple[Path, History]) -> None:
     _, history = installation
-    f = make_report(history, SCOPE, Settings().policy()).figures
+    f = make_report(history, SCOPE, load_policy()).figures
     assert (f["incidents"], f["unrecorded"], f["recorded"]) == (1496, 468, 1028)
     assert f["mean_delay_days"] == pytest.approx(60.0, abs=1e-6)  # "on average about two months"
     assert (f["preliminary"], f["preliminary_since_cut"]) == (226, 195)
@@ -74,7 +75,7 @@ def test_the_audits_status_of_cases_chart_and_every_table_are_written(installati
 
 def test_the_monitors_events_are_its_rules_applied_to_the_case_events(installation: tuple[Path, History]) -> None:
     _, history = installation
-    again = replay(history.case_events, SCOPE.as_of, Settings().policy())
+    again = replay(history.case_events, SCOPE.as_of, load_policy())
     assert {e.event_id for e in again} == {e.event_id for e in history.sla_events if e.occurred_at <= SCOPE.as_of}
 
 
@@ -82,7 +83,7 @@ def test_a_45_day_stall_threshold_shows_what_it_would_have_changed(installation:
                                                                    tmp_path: Path) -> None:
     _, history = installation
     (tmp_path / "stall-45.toml").write_text(FORTY_FIVE_DAYS)
-    report = make_report(history, SCOPE, Settings().policy(), policy_file.load(tmp_path / "stall-45.toml"))
+    report = make_report(history, SCOPE, load_policy(), policy_file.load(tmp_path / "stall-45.toml"))
     sla = {(r[0], r[1]): r[2:] for r in table_named(report, "what_if_sla_events").rows}
     before, after, difference = sla[("Stall (no activity)", "breach")]
     assert after > before and difference == after - before

@@ -10,6 +10,8 @@ from services.reporting.domain.compliance import build_report, table_named
 from services.reporting.domain.events import Event, History
 from services.reporting.domain.model import Pct, Scope, Targets
 from services.reporting.domain.stats import median, percentile
+from services.reporting.whatif import with_schedules
+from services.sla_monitor.domain.policy import Policy, StallPolicy
 from sitreps.key import incident_key
 
 T0 = datetime(2018, 3, 2, 16, 0, tzinfo=UTC)
@@ -32,8 +34,9 @@ class Log:
                  sitrep_id="SR-1", location="Koro", violation_types=["killing"],
                  reported_at=T0 + timedelta(days=days), **extra)
 
-    def history(self) -> History:
-        return History(case_events=tuple(self.events))
+    def history(self, policy: Policy | None = None) -> History:
+        """The case events, and the schedules sla_monitor publishes for them (its own rules, replayed)."""
+        return with_schedules(History(case_events=tuple(self.events)), T0 + timedelta(days=3650), policy or Policy())
 
 
 def test_a_case_is_folded_to_its_stage_since_when_and_its_last_work() -> None:
@@ -84,17 +87,18 @@ def test_closures_are_told_apart_by_who_decided_and_whether_a_follow_up_was_reco
     assert unapproved == (("MOP-2018-0002", "Mopti", "2018-03-08", "tl1", 0),)
 
 
-def test_stalled_means_no_activity_for_longer_than_the_stage_goal_with_or_without_a_reason() -> None:
+def test_stalled_means_the_stall_clock_is_past_its_goal_as_the_monitor_scheduled_it() -> None:
     log = Log()
     for n, case in enumerate(("0001", "0002", "0003")):
         log.register(case)
         log.add("CaseRecorded", 1 + n, case, "preliminary")
     log.add("DelayJustified", 20, "0002", "preliminary", reason="access_constraints", until=T0 + timedelta(days=45))
-    as_of = T0 + timedelta(days=33.5)  # 0001: 32.5 days idle, 0002: 31.5, 0003: 30.5 -> all past 30
+    as_of = T0 + timedelta(days=33.5)  # 0001: 32.5 days idle, 0002: 31.5 but paused to day 57, 0003: 30.5
     stalled = table_named(build_report(log.history(), Scope(as_of=as_of), TARGETS), "stalled_cases")
-    assert stalled.rows[0] == ("Preliminary information gathering", "30", 3, 3, Pct(1.0), 1, 2)
-    shorter = Targets("t", stall_days={"preliminary": 32, "investigation": 60, "concluded": 30})
-    assert table_named(build_report(log.history(), Scope(as_of=as_of), shorter), "stalled_cases").rows[0][3] == 1
+    assert stalled.rows[0] == ("Preliminary information gathering", "30", 3, 2, Pct(2 / 3), 0, 2)
+    shorter = Policy("t", stall=StallPolicy({"preliminary": 32, "investigation": 60, "concluded": 30}))
+    report = build_report(log.history(shorter), Scope(as_of=as_of), TARGETS)
+    assert table_named(report, "stalled_cases").rows[0][3] == 1
 
 
 def test_recording_delay_statistics_use_the_median_of_the_two_middles_and_the_nearest_rank() -> None:

@@ -105,9 +105,9 @@ def test_a_historical_closure_closes_the_case_with_nobody_approving_and_stops_ev
     recorded = CaseEvent("CaseRecorded", datetime(2024, 3, 2, tzinfo=UTC), {
         "case_id": "c1", "reference": "r", "office": "Mopti", "stage": "preliminary", "assignee": "hro1",
         "reported_at": datetime(2024, 3, 1, tzinfo=UTC)})
-    clocks, _ = apply_event({}, recorded, Policy())
+    clocks, _, _ = apply_event({}, recorded, Policy())
     assert any(clock.running for clock in clocks.values())
-    clocks, _ = apply_event(clocks, CaseEvent(event.type, NOW, event.payload), Policy())
+    clocks, _, _ = apply_event(clocks, CaseEvent(event.type, NOW, event.payload), Policy())
     assert not any(clock.running for clock in clocks.values())
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.casework.adapters import state
+from services.casework.adapters.schedules import BatchSchedules
 from services.casework.adapters.tables import (
     alerts,
     case_history,
@@ -121,6 +122,7 @@ class BatchCases:
         self.identities: list[dict[str, Any]] = []
         self.history: list[dict[str, Any]] = []
         self.alerts = BatchAlerts()
+        self.schedules = BatchSchedules()
 
     def prefetch(self, conn: Connection, incident_keys: Sequence[str]) -> None:
         keys = list(dict.fromkeys(k for k in incident_keys if k not in self.checked))
@@ -175,6 +177,7 @@ class BatchCases:
                                                for (code, year), last in self.sequences.items()])
         self.cases, self.identities, self.history = [], [], []
         self.alerts.flush(conn)
+        self.schedules.flush(conn)
 
 
 def get_case(conn: Connection, case_ref: str) -> Case | None:

@@ -210,3 +210,21 @@ web_keys = Table(
     Column("name", String(32), primary_key=True),
     Column("value", String(128), nullable=False),
 )
+
+# The latest schedule of each clock of a case, as sla_monitor published it (SlaScheduled): what lists sort by.
+case_schedules = Table(
+    "case_schedules",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("clock", String(24), primary_key=True),
+    Column("episode", String(40), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", When, nullable=False),
+    Column("due_at", When, nullable=False),
+    Column("warn_at", When, nullable=False),
+    Column("escalate_at", When, nullable=True),
+    Column("paused_until", When, nullable=True),
+    Column("stopped_at", When, nullable=True),
+    Column("outcome", String(8), nullable=True),
+    Column("policy_version", String(40), nullable=False),
+)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from schemas.incident import IdentitiesSchema
 from services.casework.adapters import repository as repo
+from services.casework.adapters import schedules
 from services.casework.api import present
 from services.casework.api.app import context
 from services.casework.api.common import documented, now, offset, readable_case, user
@@ -17,17 +18,21 @@ from services.casework.api.errors import forbidden
 from services.casework.api.schemas import CaseDetailSchema, CaseListArgs, CasePageSchema, ClosureQueueSchema, PageArgs
 from services.casework.auth.policy import may_see_identities, read_scope
 from services.casework.domain.case import Case
+from services.casework.domain.schedules import Schedule
 
 blp = Blueprint("cases", __name__, description="Cases: lists by urgency, one case with its history, closures")
 ALL = 10_000_000
 _IDENTITIES = IdentitiesSchema()
 
 
-def _in_scope(conn: Connection, office: str | None, **filters: Any) -> list[Case]:
+def _in_scope(conn: Connection, office: str | None, **filters: Any) -> list[tuple[Case, list[Schedule]]]:
+    """The cases the caller may read, each with the monitor's schedules of its clocks."""
     scope = read_scope(user())
     if office is not None and scope is not None and office != scope:
         raise forbidden(f"you may read the cases of {scope} only")
-    return repo.list_cases(conn, office=office or scope, limit=ALL, **filters)
+    found = repo.list_cases(conn, office=office or scope, limit=ALL, **filters)
+    by_case = schedules.for_cases(conn, [case.case_id for case in found])
+    return [(case, by_case[case.case_id]) for case in found]
 
 
 @blp.route("/cases", methods=["GET"])
@@ -48,7 +53,7 @@ def case_page(page: int, page_size: int, office: str | None = None, stage: str |
     """A page of the cases the caller may read, most urgent first (the API's list and the web pages')."""
     ctx, at = context(), now()
     found = ctx.casework.read(lambda conn: _in_scope(conn, office, stage=stage, assignee=assignee))
-    items = [present.summary(case, at, ctx.goals) for case in found]
+    items = [present.summary(case, at, clocks) for case, clocks in found]
     if sla_state is not None:
         items = [item for item in items if item["sla_state"] == sla_state]
     items.sort(key=present.urgency_key)
@@ -79,7 +84,8 @@ def case_detail(ref: str) -> dict[str, Any]:
             # Sealed at the edge as written: loaded, every list and contact is there (empty, None) as before.
             identities = _IDENTITIES.load(ctx.casework.vault.open(repo.load_identities(conn, case.case_id)))
             g.identities_shown = True
-        return present.detail(case, now(), ctx.goals, repo.history(conn, case.case_id), identities)
+        clocks = schedules.for_cases(conn, [case.case_id])[case.case_id]
+        return present.detail(case, now(), clocks, repo.history(conn, case.case_id), identities)
 
     return ctx.casework.read(load)
 
@@ -97,9 +103,9 @@ def closure_page(page: int, page_size: int) -> dict[str, Any]:
     """The closure approvals queue, oldest request first, with whether the caller may decide each."""
     ctx, at, caller = context(), now(), user()
     found = ctx.casework.read(lambda conn: _in_scope(conn, None, stage="closure_requested"))
-    found.sort(key=lambda case: (case.closure or {}).get("requested_at") or case.reported_at)
-    items = [{**present.summary(case, at, ctx.goals),
+    found.sort(key=lambda pair: (pair[0].closure or {}).get("requested_at") or pair[0].reported_at)
+    items = [{**present.summary(case, at, clocks),
               "you_may_decide": caller.role == "director" and (case.closure or {}).get("proposer") != caller.username}
-             for case in found]
+             for case, clocks in found]
     skip = (page - 1) * page_size
     return present.page(items[skip:skip + page_size], len(items), page, page_size)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from services.casework import handlers
 from services.casework.adapters import repository as repo
+from services.casework.adapters import schedules
 from services.casework.api import present, schemas
 from services.casework.api.app import context
 from services.casework.api.common import documented, now, readable_case, user
@@ -41,10 +42,12 @@ def run(ref: str, build: Build) -> dict[str, Any]:
         except CommandRefused as exc:
             raise ApiError(409, "conflict", str(exc)) from None
         ctx.casework.mailboxes.enqueue(conn, out)
-        return [json.loads(o.value) for o in out], repo.get_case(conn, case.case_id)
+        # The schedules the monitor last published: the event's own ones follow asynchronously (ADR 0011).
+        clocks = schedules.for_cases(conn, [case.case_id])[case.case_id]
+        return [json.loads(o.value) for o in out], (repo.get_case(conn, case.case_id), clocks)
 
-    events, after = ctx.casework.write(change)
-    return {"case": present.summary(after, at, ctx.goals),
+    events, (after, clocks) = ctx.casework.write(change)
+    return {"case": present.summary(after, at, clocks),
             "events": [{"event_id": e["event_id"], "type": e["type"],
                         "occurred_at": datetime.fromisoformat(e["occurred_at"])} for e in events]}
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from services.casework.auth.identity import IdentityProvider
 from services.casework.bootstrap import Casework
-from services.casework.domain.urgency import Goals
 from services.clock import Clock, SystemClock
 from services.config import DEFAULT_OFFICES
 
@@ -16,5 +15,4 @@ class ApiContext:
     casework: Casework
     identity: IdentityProvider
     clock: Clock = field(default_factory=SystemClock)
-    goals: Goals = field(default_factory=Goals)
     offices: tuple[str, ...] = DEFAULT_OFFICES

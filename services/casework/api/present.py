@@ -8,15 +8,16 @@ from typing import Any
 from services.casework.adapters.access_log import Access
 from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
-from services.casework.domain.urgency import Goals, clocks, next_deadline, sla_state
+from services.casework.domain.schedules import Schedule, next_deadline, running, sla_state
 
 
-def summary(case: Case, now: datetime, goals: Goals) -> dict[str, Any]:
-    deadline = next_deadline(case, goals)
-    running = [{"clock": d.clock, "due_at": d.due_at, "paused_until": d.paused_until, "state": sla_state(d, now),
-                "seconds_left": int((d.due_at - now).total_seconds())} for d in clocks(case, goals)]
+def summary(case: Case, now: datetime, schedules: list[Schedule]) -> dict[str, Any]:
+    """The case with the monitor's schedules of its running clocks (casework computes no deadline itself)."""
+    deadline = next_deadline(schedules)
+    clocks = [{"clock": s.clock, "due_at": s.due_at, "paused_until": s.paused_until, "state": sla_state(s, now),
+               "seconds_left": int((s.due_at - now).total_seconds())} for s in running(schedules)]
     return {
-        "clocks": running,  # every running clock, for the web pages (the API's schemas show the next one only)
+        "clocks": clocks,  # every running clock, for the web pages (the API's schemas show the next one only)
         "case_id": case.case_id, "reference": case.reference, "office": case.office, "stage": case.stage,
         "assignee": case.assignee, "reported_at": case.reported_at, "recorded_at": case.recorded_at,
         "last_activity_at": case.last_activity_at, "closure": case.closure, "sla_state": sla_state(deadline, now),
@@ -41,10 +42,10 @@ def details(case: Case) -> dict[str, Any]:
     return out
 
 
-def detail(case: Case, now: datetime, goals: Goals, history: list[dict[str, Any]],
+def detail(case: Case, now: datetime, schedules: list[Schedule], history: list[dict[str, Any]],
            identities: dict[str, Any] | None) -> dict[str, Any]:
     return {
-        **summary(case, now, goals), "incident_key": case.incident_key, "last_review_at": case.last_review_at,
+        **summary(case, now, schedules), "incident_key": case.incident_key, "last_review_at": case.last_review_at,
         "delay": case.delay, "follow_ups": list(case.follow_ups), "possible_duplicates": list(case.possible_duplicates),
         "closed_at": case.closed_at, "approved_by": case.approved_by, "version": case.version,
         "details": details(case), "identities": identities, "identities_redacted": identities is None,

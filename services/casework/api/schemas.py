@@ -14,7 +14,7 @@ from schemas.vocabulary import (
     STAGES,
     VIOLATION_TYPES,
 )
-from services.casework.domain.urgency import SLA_STATES
+from services.casework.domain.schedules import SLA_STATES
 
 Text = fields.String
 MAX_TEXT = 4000

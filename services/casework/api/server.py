@@ -14,7 +14,6 @@ from services.casework.api.app import create_app
 from services.casework.api.context import DEFAULT_OFFICES, ApiContext
 from services.casework.auth.identity import TokenIdentity
 from services.casework.bootstrap import Casework
-from services.casework.domain.urgency import Goals
 from services.clock import Clock, SystemClock
 from services.config import ApiSettings
 
@@ -26,21 +25,9 @@ def token_identity(casework: Casework) -> TokenIdentity:
                          lambda username: casework.read(lambda conn: repo.get_user(conn, username)))
 
 
-def goals_from(policy: Any) -> Goals:
-    """The SLA policy's goals (sla_monitor's Policy, read by attribute so casework does not import it)."""
-    from datetime import timedelta
-
-    def days(value: float) -> timedelta:
-        return timedelta(days=value)
-
-    return Goals(recording=days(policy.recording.goal_days), recording_warning=days(policy.recording.warning_days),
-                 stall={k: days(v) for k, v in policy.stall.goal_days.items()}, review=days(policy.review.goal_days),
-                 closure_approval=days(policy.closure_approval.goal_days))
-
-
-def context_for(casework: Casework, clock: Clock | None = None, goals: Goals | None = None,
+def context_for(casework: Casework, clock: Clock | None = None,
                 offices: tuple[str, ...] = DEFAULT_OFFICES) -> ApiContext:
-    return ApiContext(casework, token_identity(casework), clock or SystemClock(), goals or Goals(), offices)
+    return ApiContext(casework, token_identity(casework), clock or SystemClock(), offices)
 
 
 class ApiServer:
@@ -77,10 +64,10 @@ class ApiServer:
         self._thread.join(timeout=5)
 
 
-def start_api(casework: Casework, settings: ApiSettings, policy: Any = None, offices: tuple[str, ...] = DEFAULT_OFFICES,
+def start_api(casework: Casework, settings: ApiSettings, offices: tuple[str, ...] = DEFAULT_OFFICES,
               clock: Clock | None = None) -> ApiServer | None:
     """Serve the API beside a runtime; a port already taken is logged and leaves the pipeline running."""
-    ctx = context_for(casework, clock, goals_from(policy) if policy is not None else None, offices)
+    ctx = context_for(casework, clock, offices)
     try:
         server = ApiServer(ctx, settings.bind, settings.port)
     except OSError as exc:

@@ -18,7 +18,7 @@ from services.casework.api.app import context
 from services.casework.api.errors import ApiError
 from services.casework.api.schemas import CaseListArgs
 from services.casework.auth.policy import read_scope
-from services.casework.domain.urgency import SLA_STATES
+from services.casework.domain.schedules import SLA_STATES
 from services.casework.web import actions, forms
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices

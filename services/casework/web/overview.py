@@ -1,4 +1,5 @@
-"""The overview: the audit's numbers per office, computed from the case events by the reporting functions."""
+"""The overview: the audit's numbers per office, from the case events and the monitor's schedules, by the reporting
+functions (on time, stalled: as the monitor scheduled each clock; casework holds no copy of the policy)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Connection, select
 
 from schemas.registry import load_payload
+from services.casework.adapters import schedules as schedule_store
 from services.casework.adapters.tables import case_history, cases
 from services.casework.api.app import context
 from services.casework.auth.policy import read_scope
-from services.casework.domain.urgency import Goals
 from services.casework.web import charts
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import label
@@ -26,13 +27,22 @@ from services.reporting.domain.model import Scope, Targets
 from services.reporting.domain.recording import delay_distribution
 
 
-def targets_of(goals: Goals) -> Targets:
-    def days(value: Any) -> float:
-        return float(value.total_seconds() / 86400)
+def schedule_events(conn: Connection, office: str | None) -> list[Event]:
+    """The monitor's latest schedule of each clock of each case casework holds, as reports read SlaScheduled."""
+    ids = None
+    if office is not None:
+        ids = list(conn.scalars(select(cases.c.case_id).where(cases.c.office == office)))
+    return [Event("SlaScheduled", s.stopped_at or s.started_at, s.case_id, s.__dict__)
+            for s in schedule_store.all_schedules(conn, ids)]
 
-    return Targets("casework", recording_days=days(goals.recording),
-                   stall_days={k: days(v) for k, v in goals.stall.items()}, review_days=days(goals.review),
-                   closure_days=days(goals.closure_approval))
+
+def recording_goal_days(found: Sequence[Event]) -> float | None:
+    """The recording goal the monitor last scheduled a clock with (the text names it; casework holds no policy)."""
+    recording = [e.payload for e in found if e.payload["clock"] == "recording"]
+    if not recording:
+        return None
+    latest: Any = max(recording, key=lambda p: p["started_at"])
+    return float((latest["due_at"] - latest["started_at"]).total_seconds() / 86400)
 
 
 def case_events(conn: Connection, office: str | None) -> list[Event]:
@@ -54,9 +64,9 @@ def overview() -> str:
     ctx, user = context(), me()
     now = ctx.clock.now()
     scope = read_scope(user)
-    events = ctx.casework.read(lambda conn: case_events(conn, scope))
-    facts = list(fold(events, now).values())
-    targets = targets_of(ctx.goals)
+    events, scheduled = ctx.casework.read(lambda conn: (case_events(conn, scope), schedule_events(conn, scope)))
+    facts = list(fold(events, now, scheduled).values())
+    targets = Targets("casework")  # names only: every verdict comes from the schedules
     with_cases = {c.office for c in facts}  # offices without a single case would only lengthen every table
     offices = [o for o in ctx.offices if o in with_cases or o == scope]
     offices += sorted(with_cases - set(offices))
@@ -76,7 +86,8 @@ def overview() -> str:
     closure_chart = charts.stacked_bars("chart-closures", _("Closures with and without a Director's review"), names, [
         (_("With a Director's approval"), [f["closed"] - f["closed_without_approval"] for _o, f in rows]),
         (_("Without it"), [f["closed_without_approval"] for _o, f in rows])])
-    return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now, targets=targets,
+    return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now,
+                recording_goal_days=recording_goal_days(scheduled),
                 stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2].value) for r in distribution.rows],
                 charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
                         "closures": closure_chart}, scope=scope)

@@ -12,6 +12,7 @@ from services.messaging.embedded import EmbeddedLog
 from services.messaging.ports import Message
 from services.reporting.domain.events import Event, History
 
+SCHEDULED = "SlaScheduled"
 TOPICS = (INCIDENTS, CASE_EVENTS, SLA_EVENTS, INTAKE_REJECTED)
 # What a report needs of an incident or a rejection; the rest (identities, summaries, originals) is not kept.
 INCIDENT_FIELDS = ("incident_key", "sitrep_id", "reported_at", "office", "location", "violation_types", "assignee")
@@ -32,9 +33,11 @@ def history_of(messages: Iterable[Message]) -> History:
         event = to_event(message)
         if event is not None:
             by_topic[message.topic].append(event)
+    sla = by_topic[SLA_EVENTS]
     return History(
         incidents=tuple(by_topic[INCIDENTS]), case_events=tuple(by_topic[CASE_EVENTS]),
-        sla_events=tuple(by_topic[SLA_EVENTS]), rejected=tuple(by_topic[INTAKE_REJECTED]), sources=dict(read),
+        sla_events=tuple(e for e in sla if e.type != SCHEDULED), schedules=tuple(e for e in sla if e.type == SCHEDULED),
+        rejected=tuple(by_topic[INTAKE_REJECTED]), sources=dict(read),
     )
 
 

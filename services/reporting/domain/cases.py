@@ -1,14 +1,16 @@
-"""Each case as at a date, folded from its case events alone: stage and since when, recording, work, closure."""
+"""Each case as at a date, folded from its case events (stage and since when, recording, work, closure) and from the
+monitor's schedules of its clocks (when each is due, and whether it met its goal): facts, and the clocks' verdicts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from services.reporting.domain.events import Event
 
-# As casework's Case.last_activity_at: what counts as work on a case (a stall clock restarts on these).
+# As casework's Case.last_activity_at: what counts as work on a case (a fact the report shows: "no work since").
 ACTIVITY = frozenset({"CaseRecorded", "ActivityLogged", "StageChanged", "FollowUpRecorded", "ClosureRejected",
                       "CaseReopened"})
 REVIEW_RESTARTS = frozenset({"CaseRecorded", "CaseReviewed", "CaseReopened", "ClosureRejected"})
@@ -41,6 +43,19 @@ class CaseFacts:
     closure: str | None = None  # "approved" (a Director's decision) or "without_approval" (historical)
     closure_requested_at: datetime | None = None
     follow_ups: int = 0
+    # The latest SlaScheduled payload of each of its clocks as at the date: what decides due, overdue and on time.
+    clocks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def overdue(self, clock: str, as_of: datetime) -> bool:
+        """The clock runs and its goal has come (at its due instant the monitor's breach fires)."""
+        s = self.clocks.get(clock)
+        return s is not None and s["state"] != "stopped" and as_of >= s["due_at"]
+
+    @property
+    def recorded_on_time(self) -> bool:
+        """Recorded before its recording clock's goal: the outcome the monitor published when it stopped it."""
+        s = self.clocks.get("recording")
+        return self.recorded_at is not None and s is not None and s.get("outcome") == "met"
 
     @property
     def recording_days(self) -> float | None:
@@ -58,8 +73,21 @@ class CaseFacts:
         return self.last_activity_at or self.reported_at
 
 
-def fold(events: Iterable[Event], as_of: datetime) -> dict[str, CaseFacts]:
-    """Cases as at `as_of` from case events in log order; events after `as_of` are ignored."""
+def fold(events: Iterable[Event], as_of: datetime, schedules: Iterable[Event] = ()) -> dict[str, CaseFacts]:
+    """Cases as at `as_of` from case events and SlaScheduled events in log order; events after `as_of` are ignored."""
+    return with_clocks(_fold_events(events, as_of), schedules, as_of)
+
+
+def with_clocks(cases: dict[str, CaseFacts], schedules: Iterable[Event], as_of: datetime) -> dict[str, CaseFacts]:
+    """The cases with the latest schedule of each clock published by `as_of` (a later one replaces an earlier)."""
+    latest: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for event in sorted(schedules, key=lambda e: e.offset):
+        if event.occurred_at <= as_of:
+            latest.setdefault(event.payload["case_id"], {})[event.payload["clock"]] = event.payload
+    return {case_id: replace(case, clocks=latest.get(case_id, {})) for case_id, case in cases.items()}
+
+
+def _fold_events(events: Iterable[Event], as_of: datetime) -> dict[str, CaseFacts]:
     cases: dict[str, CaseFacts] = {}
     for event in sorted(events, key=lambda e: e.offset):
         if event.occurred_at > as_of:

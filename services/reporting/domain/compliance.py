@@ -21,7 +21,8 @@ class Cohort:
 
 
 def cohort(history: History, scope: Scope) -> Cohort:
-    cases = tuple(c for c in fold(history.case_events, scope.as_of).values() if scope.covers(c.reported_at, c.office))
+    folded = fold(history.case_events, scope.as_of, history.schedules)
+    cases = tuple(c for c in folded.values() if scope.covers(c.reported_at, c.office))
     ids = {c.case_id for c in cases}
     events = tuple(e for e in history.sla_events if e.payload["case_id"] in ids and e.occurred_at <= scope.as_of)
     keys = {c.incident_key for c in cases}
@@ -53,7 +54,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
                  stages.by_last_activity(cases, scope)), (status_chart,)),
         Section("4. Stalled cases and recorded reasons", (),
                 (stages.stalled_summary(cases, targets, scope.as_of),
-                 stages.stalled_list(cases, targets, scope.as_of))),
+                 stages.stalled_list(cases, scope.as_of))),
         Section("5. Closures, Director's review and follow-up", (),
                 (stages.closures(cases), stages.unapproved_closures(cases))),
         Section("6. Performance by office and by officer", (),
@@ -73,7 +74,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
 def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | int | None]:
     cases = c.cases
     stats = recording.delay_stats(cases, targets)
-    stuck = stages.stalled(cases, targets, scope.as_of)
+    stuck = stages.stalled(cases, scope.as_of)
     at = {s: [k for k in cases if k.stage == s] for s in stages.STAGE_ORDER}
     levels = sla.counts(c.sla_events)
     closed = at["closed"]

@@ -20,10 +20,11 @@ class Event:
 
 @dataclass(frozen=True)
 class History:
-    """What a report reads: accepted incidents, case events, SLA events and intake's rejections."""
+    """What a report reads: accepted incidents, case events, SLA events (and schedules) and intake's rejections."""
 
     incidents: tuple[Event, ...] = ()
     case_events: tuple[Event, ...] = ()
-    sla_events: tuple[Event, ...] = ()
+    sla_events: tuple[Event, ...] = ()  # crossings and clears
+    schedules: tuple[Event, ...] = ()  # SlaScheduled: each clock's due instants and, once stopped, its outcome
     rejected: tuple[Event, ...] = ()
     sources: Mapping[str, int] = field(default_factory=dict)  # records read per topic, for the report's header

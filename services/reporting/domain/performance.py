@@ -11,29 +11,27 @@ from services.reporting.domain.events import Event
 from services.reporting.domain.model import Pct, Table, Targets
 from services.reporting.domain.recording import delay_stats, offices_of
 from services.reporting.domain.stages import stalled
-from services.reporting.domain.stats import days_between
 
 UNASSIGNED = "(unassigned)"
 
 
-def review_overdue(case: CaseFacts, targets: Targets, as_of: datetime) -> bool:
-    return case.is_open and days_between(case.review_since or case.work_since, as_of) > targets.review_days
+def review_overdue(case: CaseFacts, as_of: datetime) -> bool:
+    return case.is_open and case.overdue("review", as_of)
 
 
-def closure_overdue(case: CaseFacts, targets: Targets, as_of: datetime) -> bool:
-    return (case.stage == "closure_requested" and case.closure_requested_at is not None
-            and days_between(case.closure_requested_at, as_of) > targets.closure_days)
+def closure_overdue(case: CaseFacts, as_of: datetime) -> bool:
+    return case.stage == "closure_requested" and case.overdue("closure_approval", as_of)
 
 
 def _measures(mine: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> tuple:
     stats = delay_stats(mine, targets)
-    stuck = stalled(mine, targets, as_of)
+    stuck = stalled(mine, as_of)
     levels = Counter(e.payload["level"] for e in sla)
     return (
         len(mine), stats.recorded, len(mine) - stats.recorded, stats.within_goal, Pct(stats.within_share),
         None if stats.mean is None else round(stats.mean, 1), sum(1 for c in mine if c.is_open), len(stuck),
-        sum(1 for c in stuck if not c.delay_reason), sum(1 for c in mine if review_overdue(c, targets, as_of)),
-        sum(1 for c in mine if closure_overdue(c, targets, as_of)), sum(1 for c in mine if c.stage == "closed"),
+        sum(1 for c in stuck if not c.delay_reason), sum(1 for c in mine if review_overdue(c, as_of)),
+        sum(1 for c in mine if closure_overdue(c, as_of)), sum(1 for c in mine if c.stage == "closed"),
         sum(1 for c in mine if c.stage == "closed" and c.closure == "without_approval"),
         levels["breach"], levels["escalation"],
     )

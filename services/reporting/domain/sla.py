@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from schemas import vocabulary
 from services.reporting.domain.events import Event
 from services.reporting.domain.model import Table
 
-CLOCKS = ("recording", "stall", "review", "closure_approval")
+CLOCKS = vocabulary.CLOCKS  # the wire vocabulary, which the monitor's clock registry is tested against
 LEVELS = ("warning", "breach", "escalation", "cleared")
 CLOCK_LABELS = {"recording": "Recording (4-day rule)", "stall": "Stall (no activity)", "review": "Team Leader review",
                 "closure_approval": "Closure decision"}

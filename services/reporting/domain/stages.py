@@ -75,20 +75,20 @@ def by_last_activity(cases: Sequence[CaseFacts], scope: Scope) -> Table:
                  "Activity: recording, logged work, a stage change, a follow-up, a reopening or a rejected closure.")
 
 
-def is_stalled(case: CaseFacts, targets: Targets, as_of: datetime) -> bool:
-    goal = targets.stall_days.get(case.stage)
-    return goal is not None and days_between(case.work_since, as_of) > goal
+def is_stalled(case: CaseFacts, as_of: datetime) -> bool:
+    """In an open stage with its stall clock past its goal, as the monitor scheduled it (justified delays count)."""
+    return case.is_open and case.overdue("stall", as_of)
 
 
-def stalled(cases: Sequence[CaseFacts], targets: Targets, as_of: datetime) -> list[CaseFacts]:
-    return [c for c in cases if is_stalled(c, targets, as_of)]
+def stalled(cases: Sequence[CaseFacts], as_of: datetime) -> list[CaseFacts]:
+    return [c for c in cases if is_stalled(c, as_of)]
 
 
 def stalled_summary(cases: Sequence[CaseFacts], targets: Targets, as_of: datetime) -> Table:
     rows = []
     for stage in [*OPEN_STAGES, None]:
         mine = [c for c in cases if c.stage == stage or (stage is None and c.is_open)]
-        stuck = stalled(mine, targets, as_of)
+        stuck = stalled(mine, as_of)
         reasoned = sum(1 for c in stuck if c.delay_reason)
         goal = f"{targets.stall_days[stage]:g}" if stage else ""
         rows.append((STAGE_LABELS[stage] if stage else "All open stages", goal, len(mine), len(stuck),
@@ -100,8 +100,8 @@ def stalled_summary(cases: Sequence[CaseFacts], targets: Targets, as_of: datetim
                  "recorded since the case's last activity.")
 
 
-def stalled_list(cases: Sequence[CaseFacts], targets: Targets, as_of: datetime) -> Table:
-    stuck = sorted(stalled(cases, targets, as_of), key=lambda c: (c.work_since, c.reference))
+def stalled_list(cases: Sequence[CaseFacts], as_of: datetime) -> Table:
+    stuck = sorted(stalled(cases, as_of), key=lambda c: (c.work_since, c.reference))
     rows = tuple((c.reference, c.office, STAGE_LABELS[c.stage], c.assignee or "(unassigned)",
                   c.work_since.date().isoformat(), round(days_between(c.work_since, as_of), 1),
                   c.delay_reason or "none recorded") for c in stuck)

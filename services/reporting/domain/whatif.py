@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.reporting.domain.cases import OPEN_STAGES, CaseFacts
+from services.reporting.domain.cases import OPEN_STAGES, CaseFacts, with_clocks
 from services.reporting.domain.events import Event
 from services.reporting.domain.model import Scope, Section, Table, Targets
 from services.reporting.domain.sla import CLOCK_LABELS, CLOCKS, counts
@@ -19,6 +19,7 @@ class WhatIf:
     targets: Targets
     sla_events: tuple[Event, ...]
     source: str = ""  # the policy file, for the report's text
+    schedules: tuple[Event, ...] = ()  # the SlaScheduled events that monitor would have published
 
 
 def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequence[Event], targets: Targets,
@@ -31,7 +32,8 @@ def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequen
             + f" instead of {a}. 'Under {a}' is what the monitor emitted; 'under {b}' is what a monitor running "
             f"policy {b} over the same history would have emitted, on event time, up to the report date.",)
     return Section(f"8. What-if: SLA policy {b} instead of {a}", text,
-                   (sla_difference(emitted, other, a, b), stalled_difference(cases, targets, what_if.targets, scope)))
+                   (sla_difference(emitted, other, a, b), stalled_difference(cases, targets, what_if.targets, scope,
+                                                                     what_if.schedules)))
 
 
 def sla_difference(emitted: Sequence[Event], other: Sequence[Event], a: str, b: str) -> Table:
@@ -49,11 +51,14 @@ def sla_difference(emitted: Sequence[Event], other: Sequence[Event], a: str, b: 
                  ("Clock", "Level", f"Under {a}", f"Under {b}", "Difference"), tuple(rows))
 
 
-def stalled_difference(cases: Sequence[CaseFacts], targets: Targets, other: Targets, scope: Scope) -> Table:
+def stalled_difference(cases: Sequence[CaseFacts], targets: Targets, other: Targets, scope: Scope,
+                       schedules: Sequence[Event] = ()) -> Table:
+    """Stalled under each policy: as the monitor scheduled the stall clocks, and as one running `other` would have."""
     rows = []
     for stage in OPEN_STAGES:
         mine = [c for c in cases if c.stage == stage]
-        x, y = stalled(mine, targets, scope.as_of), stalled(mine, other, scope.as_of)
+        x = stalled(mine, scope.as_of)
+        y = stalled(list(with_clocks({c.case_id: c for c in mine}, schedules, scope.as_of).values()), scope.as_of)
         rows.append((STAGE_LABELS[stage], f"{targets.stall_days[stage]:g}", f"{other.stall_days[stage]:g}", len(x),
                      len(y), len(y) - len(x), sum(1 for c in y if not c.delay_reason)))
     return Table("what_if_stalled", "Stalled cases under each policy's stall goals",

@@ -40,6 +40,7 @@ clocks = Table(
     Column("last_due", When, nullable=True),
     Column("running", Boolean, nullable=False),
     Column("next_due", When, nullable=True),
+    Column("first_due", When, nullable=True),  # when the episode's first breach fired: its goal, crossed
     # The tick reads only the head of this index: with nothing due it touches no row at all.
     Index("ix_sla_clocks_due", "running", "next_due"),
 )

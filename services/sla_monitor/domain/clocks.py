@@ -7,10 +7,11 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.vocabulary import OPEN_STAGES
-from services.sla_monitor.domain.deadlines import highest_level, next_deadline, recipient
+from services.sla_monitor.domain.deadlines import Deadline, crossed, highest_level
 from services.sla_monitor.domain.events import SlaEvent
 from services.sla_monitor.domain.policy import Policy
+from services.sla_monitor.domain.registry import CLOCKS, CONTEXT_ONLY, ORDER
+from services.sla_monitor.domain.schedules import Schedule, changes
 
 CONTEXT = ("reference", "office", "stage", "assignee")
 
@@ -36,6 +37,7 @@ class Clock:
     last_due: datetime | None = None  # the last threshold crossed in this episode (what a clear refers to)
     running: bool = True
     next_due: datetime | None = None
+    first_due: datetime | None = None  # the first breach, once fired: the goal as it was (a later pause moves it not)
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,14 @@ def fire(clock: Clock, t: datetime, policy: Policy) -> tuple[Clock, list[SlaEven
     if clock.policy_version != policy.version:
         clock = _with(clock, policy_version=policy.version)
     events = []
-    while (d := next_deadline(clock, policy)) is not None and d.due <= t:
+    while (d := next_deadline(clock, policy)) is not None and crossed(d.due, t):
         events.append(_event(clock, d.level, d.period, d.due, d.due))
         clock = _with(
             clock, last_due=d.due,
             warned=clock.warned or d.level == "warning",
             escalated=clock.escalated or d.level == "escalation",
             periods_fired=d.period if d.level == "breach" else clock.periods_fired,
+            first_due=d.due if d.level == "breach" and clock.first_due is None else clock.first_due,
         )
     # The loop ended on the clock's next deadline: schedule it by that rather than work it out again.
     due = d.due if d is not None else None
@@ -82,12 +85,18 @@ def fire_all(clocks: Mapping[str, Clock], t: datetime, policy: Policy) -> tuple[
     for name, clock in clocks.items():
         out[name], fired = fire(clock, t, policy)
         events.extend(fired)
-    return out, sorted(events, key=lambda e: (e.occurred_at, _ORDER[e.clock]))
+    return out, sorted(events, key=lambda e: (e.occurred_at, ORDER[e.clock]))
 
 
 def apply_event(clocks: Mapping[str, Clock], event: CaseEvent,
-                policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent]]:
-    """Fire what fell due before the event, then let the event stop, restart or pause clocks."""
+                policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent], list[Schedule]]:
+    """Fire what fell due before the event, then let the event stop, restart or pause clocks: the clocks after it,
+    the SLA events it fired, and the schedules it started, moved, paused or stopped."""
+    out, events = _apply(clocks, event, policy)
+    return out, events, changes(clocks, out, event.occurred_at, policy)
+
+
+def _apply(clocks: Mapping[str, Clock], event: CaseEvent, policy: Policy) -> tuple[dict[str, Clock], list[SlaEvent]]:
     t, payload = event.occurred_at, event.payload
     out, events = fire_all(clocks, t, policy)
     actions = _RULES.get(event.type)
@@ -102,8 +111,9 @@ def apply_event(clocks: Mapping[str, Clock], event: CaseEvent,
             if live is not None:
                 out[name] = _paused(live, t, payload["until"], policy)
             continue
-        runs = action == "restart" and payload["stage"] in _RUNS_IN.get(name, (payload["stage"],))
-        anchor = payload[_ANCHOR[name]] if runs and name in _ANCHOR else t
+        spec = CLOCKS[name]
+        runs = action == "restart" and (spec.runs_in is None or payload["stage"] in spec.runs_in)
+        anchor = payload[spec.anchor] if runs and spec.anchor else t
         if runs and live is not None and live.started_at == anchor:
             out[name] = _scheduled(live, policy)  # the same episode again (a duplicate): nothing ends
             continue
@@ -174,31 +184,28 @@ def _with(clock: Clock, **changes: Any) -> Clock:
     return copy
 
 
-_ORDER = {"recording": 0, "stall": 1, "review": 2, "closure_approval": 3}
-_RUNS_IN: dict[str, tuple[str, ...]] = {"stall": OPEN_STAGES, "review": OPEN_STAGES}  # others: any stage
-_ANCHOR = {"recording": "reported_at"}  # payload field a clock is anchored at, instead of the event time
+def next_deadline(clock: Clock, policy: Policy) -> Deadline | None:
+    """The earliest threshold this clock has not yet crossed, or None if none is left."""
+    return min(CLOCKS[clock.name].schedule(clock, policy.section(clock.name)), default=None)
 
 
-def _open_work(reason: str) -> tuple[tuple[str, str, str], ...]:
-    return ("restart", "stall", reason), ("restart", "review", reason)
+def recipient(clock: Clock, level: str) -> str:
+    role = CLOCKS[clock.name].recipients[level]
+    return "team_leader" if role == "hro" and not clock.assignee else role  # nobody assigned: their Team Leader
+
+
+def _rules() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """Case event type -> (action, clock, reason a clear gives), from the registry: stops, then restarts (so a clock
+    that ends clears before the next one starts), then pauses, each in the registry's order."""
+    types = dict.fromkeys(t for spec in CLOCKS.values() for t in (*spec.stops, *spec.restarts, *spec.pauses))
+    rules = {t: (
+        *(("stop", n, s.stops[t]) for n, s in CLOCKS.items() if t in s.stops),
+        *(("restart", n, s.restarts[t]) for n, s in CLOCKS.items() if t in s.restarts),
+        *(("pause", n, "") for n, s in CLOCKS.items() if t in s.pauses),
+    ) for t in types}
+    return {**rules, **dict.fromkeys(CONTEXT_ONLY, ())}
 
 
 # Case event type -> (action, clock, reason a clear gives). Types not listed move no clock.
-_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "CaseRegistered": (("restart", "recording", "registered again"),),
-    "CaseRecorded": (("stop", "recording", "recorded"), *_open_work("recorded")),
-    "CaseAssigned": (),
-    "StageChanged": (("restart", "stall", "stage changed"),),
-    "ActivityLogged": (("restart", "stall", "activity logged"),),
-    "FollowUpRecorded": (("restart", "stall", "follow-up recorded"),),
-    "DelayJustified": (("pause", "stall", ""),),
-    "CaseReviewed": (("restart", "review", "reviewed"),),
-    "ClosureRequested": (("stop", "stall", "closure requested"), ("stop", "review", "closure requested"),
-                         ("restart", "closure_approval", "closure requested")),
-    "ClosureApproved": tuple(("stop", name, "closed") for name in _ORDER),
-    "CaseClosedWithoutApproval": tuple(("stop", name, "closed") for name in _ORDER),  # historical (ADR 0006)
-    "ClosureRejected": (("stop", "closure_approval", "closure rejected"), *_open_work("closure rejected")),
-    "CaseReopened": (("stop", "closure_approval", "reopened"), *_open_work("reopened")),
-    "AlertAcknowledged": (),
-}
+_RULES = _rules()
 CASE_EVENT_TYPES = frozenset(_RULES)

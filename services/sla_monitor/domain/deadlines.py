@@ -1,19 +1,27 @@
-"""When each clock's next warning, breach or escalation falls due under a policy, and who receives it."""
+"""When a clock's warnings, breaches and escalations fall due, and the one rule of "on time"."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from services.sla_monitor.domain.policy import Policy, days
+from services.sla_monitor.domain.policy import RecordingPolicy, RepeatingPolicy, StallPolicy, days
 
 if TYPE_CHECKING:
     from services.sla_monitor.domain.clocks import Clock
 
 RANK = {"warning": 0, "breach": 1, "escalation": 2}  # at the same instant a breach precedes its escalation
-BREACH_RECIPIENT = {"recording": "team_leader", "stall": "team_leader", "review": "team_leader",
-                    "closure_approval": "director"}
+
+
+def crossed(due: datetime, t: datetime) -> bool:
+    """A threshold is crossed at its due instant: at `due` the clock is already late (the monitor fires then)."""
+    return due <= t
+
+
+def met(stopped_at: datetime, due: datetime) -> bool:
+    """On time: a clock meets its goal iff it stops strictly before its due instant (the same rule as `crossed`)."""
+    return not crossed(due, stopped_at)
 
 
 class Deadline(NamedTuple):
@@ -26,21 +34,11 @@ class Deadline(NamedTuple):
     period: int  # goal periods elapsed when it fires: 0 for the recording warning
 
 
+Schedule = Callable[["Clock", Any], list[Deadline]]  # a clock and its policy section -> thresholds not yet crossed
+
+
 def at(due: datetime, level: str, period: int) -> Deadline:
     return Deadline(due, RANK[level], level, period)
-
-
-def next_deadline(clock: Clock, policy: Policy) -> Deadline | None:
-    """The earliest threshold this clock has not yet crossed, or None if none is left."""
-    return min(_SCHEDULES[clock.name](clock, policy), default=None)
-
-
-def recipient(clock: Clock, level: str) -> str:
-    if level == "warning":
-        return "hro" if clock.assignee else "team_leader"
-    if level == "escalation":
-        return "director"
-    return BREACH_RECIPIENT[clock.name]
 
 
 def highest_level(clock: Clock) -> str | None:
@@ -52,8 +50,8 @@ def highest_level(clock: Clock) -> str | None:
     return "warning" if clock.warned else None
 
 
-def _recording(clock: Clock, policy: Policy) -> list[Deadline]:
-    r, start = policy.recording, clock.started_at
+def warn_then_breach_then_escalate(clock: Clock, r: RecordingPolicy) -> list[Deadline]:
+    start = clock.started_at
     out = []
     if clock.periods_fired == 0:
         if not clock.warned:
@@ -64,8 +62,8 @@ def _recording(clock: Clock, policy: Policy) -> list[Deadline]:
     return out
 
 
-def _stall(clock: Clock, policy: Policy) -> list[Deadline]:
-    goal = policy.stall.goal_days.get(clock.stage)
+def per_stage_periods(clock: Clock, s: StallPolicy) -> list[Deadline]:
+    goal = s.goal_days.get(clock.stage)
     if goal is None:
         return []
 
@@ -76,22 +74,11 @@ def _stall(clock: Clock, policy: Policy) -> list[Deadline]:
     out = [at(end_of(k), "breach", k)]
     if not clock.escalated:
         # Normally period n's breach and escalation fall together; max() only matters after a policy change.
-        n = max(policy.stall.escalate_after_breaches, clock.periods_fired)
+        n = max(s.escalate_after_breaches, clock.periods_fired)
         out.append(at(end_of(n), "escalation", n))
     return out
 
 
-def _repeating(pick: Callable[[Policy], float]) -> Callable[[Clock, Policy], list[Deadline]]:
-    def schedule(clock: Clock, policy: Policy) -> list[Deadline]:
-        k = clock.periods_fired + 1
-        return [at(clock.started_at + days(pick(policy)) * k, "breach", k)]
-
-    return schedule
-
-
-_SCHEDULES: dict[str, Callable[[Clock, Policy], list[Deadline]]] = {
-    "recording": _recording,
-    "stall": _stall,
-    "review": _repeating(lambda p: p.review.goal_days),
-    "closure_approval": _repeating(lambda p: p.closure_approval.goal_days),
-}
+def repeating(clock: Clock, r: RepeatingPolicy) -> list[Deadline]:
+    k = clock.periods_fired + 1
+    return [at(clock.started_at + days(r.goal_days) * k + clock.pause_shift, "breach", k)]

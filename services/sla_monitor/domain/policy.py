@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
+
+OPEN_STAGE_GOALS = ("preliminary", "investigation", "concluded")
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,14 @@ class RecordingPolicy:
     goal_days: float = 4
     escalate_days: float = 8
 
+    def problems(self) -> list[tuple[str, str]]:
+        out = []
+        if self.warning_days > self.goal_days:
+            out.append(("warning_days", "must not be later than goal_days"))
+        if self.escalate_days < self.goal_days:
+            out.append(("escalate_days", "must not be earlier than goal_days"))
+        return out
+
 
 @dataclass(frozen=True)
 class StallPolicy:
@@ -24,6 +35,10 @@ class StallPolicy:
         default_factory=lambda: {"preliminary": 30, "investigation": 60, "concluded": 30})
     escalate_after_breaches: int = 2
 
+    def problems(self) -> list[tuple[str, str]]:
+        missing = [stage for stage in OPEN_STAGE_GOALS if stage not in self.goal_days]
+        return [("goal_days", f"missing stage(s): {', '.join(missing)}")] if missing else []
+
 
 @dataclass(frozen=True)
 class RepeatingPolicy:
@@ -31,15 +46,41 @@ class RepeatingPolicy:
 
     goal_days: float
 
+    def problems(self) -> list[tuple[str, str]]:
+        return []
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class Policy:
-    version: str = "default"
-    grace_seconds: float = 0  # how far behind `now` a tick looks, for events still in flight
-    recording: RecordingPolicy = field(default_factory=RecordingPolicy)
-    stall: StallPolicy = field(default_factory=StallPolicy)
-    review: RepeatingPolicy = field(default_factory=lambda: RepeatingPolicy(90))
-    closure_approval: RepeatingPolicy = field(default_factory=lambda: RepeatingPolicy(7))
+    """A policy version: the grace, and one section per clock of the registry (its default where none is given).
+
+    `policy.<clock>` reads a clock's section; `Policy(version="2", stall=StallPolicy(...))` replaces one."""
+
+    version: str
+    grace_seconds: float  # how far behind `now` a tick looks, for events still in flight
+    sections: Mapping[str, Any]
+
+    def __init__(self, version: str = "default", grace_seconds: float = 0,
+                 sections: Mapping[str, Any] | None = None, **by_clock: Any):
+        from services.sla_monitor.domain.registry import CLOCKS  # the registry declares the sections (and defaults)
+
+        given = {**(sections or {}), **by_clock}
+        unknown = set(given) - set(CLOCKS)
+        if unknown:
+            raise TypeError(f"no clock {sorted(unknown)} in the registry")
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "grace_seconds", grace_seconds)
+        object.__setattr__(self, "sections", {name: given.get(name, spec.default) for name, spec in CLOCKS.items()})
+
+    def section(self, clock: str) -> Any:
+        return self.sections[clock]
+
+    def __getattr__(self, name: str) -> Any:
+        """A clock's section by its name: `policy.recording.goal_days`."""
+        try:
+            return object.__getattribute__(self, "sections")[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def grace(self) -> timedelta:

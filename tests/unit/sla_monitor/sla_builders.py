@@ -13,6 +13,7 @@ from services.messaging.processing import emit
 from services.sla_monitor.domain.clocks import CaseEvent, Clock, apply_event, fire_all
 from services.sla_monitor.domain.events import SlaEvent
 from services.sla_monitor.domain.policy import Policy
+from services.sla_monitor.domain.schedules import Schedule
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 CASE = "c-0001"
@@ -70,11 +71,13 @@ class Run:
         self.policy = policy or Policy()
         self.clocks: dict[str, dict[str, Clock]] = {}
         self.emitted: list[SlaEvent] = []
+        self.schedules: list[Schedule] = []  # every schedule the events published, in order
 
     def apply(self, event: CaseEvent) -> list[SlaEvent]:
         case_id = event.payload["case_id"]
-        self.clocks[case_id], out = apply_event(self.clocks.get(case_id, {}), event, self.policy)
+        self.clocks[case_id], out, scheduled = apply_event(self.clocks.get(case_id, {}), event, self.policy)
         self.emitted.extend(out)
+        self.schedules.extend(scheduled)
         return out
 
     def tick(self, t: datetime) -> list[SlaEvent]:
@@ -92,6 +95,7 @@ class Run:
         twin = Run(self.policy)
         twin.clocks = {case_id: dict(clocks) for case_id, clocks in self.clocks.items()}
         twin.emitted = list(self.emitted)
+        twin.schedules = list(self.schedules)
         return twin
 
     def clock(self, name: str, case_id: str = CASE) -> Clock:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from typing import Any
 
 import pytest
 
 from services.sla_monitor.adapters.policy_file import PolicyError, parse
-from services.sla_monitor.domain.policy import Policy
+from services.sla_monitor.domain.policy import Policy, RepeatingPolicy
+from services.sla_monitor.domain.registry import CLOCKS
 
 VALID: dict[str, Any] = {
     "version": "2025.2",
@@ -69,9 +71,24 @@ def test_grace_and_escalate_after_breaches_may_be_left_out() -> None:
     ("stall.escalate_after_breaches", 0, "stall.escalate_after_breaches: Must be greater than or equal to 1"),
     ("review.goal_days", "ninety", "review.goal_days: Not a valid number"),
     ("review.goal", 90, "review.goal: Unknown field"),
-    ("closure_approval", None, "closure_approval: Missing data"),
+    ("closure_approval.goal_days", None, "closure_approval.goal_days: Missing data"),
     ("grace_seconds", -1, "grace_seconds: Must be greater than or equal to 0"),
 ])
 def test_a_policy_error_names_the_key_at_fault(path: str, value: Any, message: str) -> None:
     with pytest.raises(PolicyError, match=re.escape(message)):
         parse(with_change(path, value))
+
+
+def test_a_file_without_a_clock_added_later_loads_with_its_defaults_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, "services.sla_monitor.adapters.policy_file"):
+        policy = parse(with_change("closure_approval", None))
+    assert policy.closure_approval == CLOCKS["closure_approval"].default == RepeatingPolicy(7)
+    assert policy.review.goal_days == 60  # the sections it has are its own
+    assert "no [closure_approval] section" in caplog.text and "2025.2" in caplog.text
+
+
+def test_every_clock_of_the_registry_has_a_section_with_a_default() -> None:
+    assert set(Policy().sections) == set(CLOCKS)
+    with pytest.raises(TypeError, match="no clock"):
+        Policy(filing={"goal_days": 1})
