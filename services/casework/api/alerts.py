@@ -15,9 +15,9 @@ from services.casework.adapters import delivery
 from services.casework.adapters import repository as repo
 from services.casework.adapters.inbox import inbox_page
 from services.casework.api import present
-from services.casework.api.app import context
-from services.casework.api.common import documented, now, user
+from services.casework.api.common import documented
 from services.casework.api.errors import ApiError, forbidden, not_found
+from services.casework.api.request import context, now, user
 from services.casework.api.schemas import AcknowledgeResultSchema, AlertListArgs, AlertPageSchema, NoteBody
 from services.casework.auth.policy import acknowledge_refusal
 from services.casework.domain import commands as c

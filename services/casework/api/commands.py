@@ -15,9 +15,9 @@ from sqlalchemy import Connection
 from services.casework import handlers
 from services.casework.adapters import repository as repo
 from services.casework.api import present, schemas
-from services.casework.api.app import context
-from services.casework.api.common import documented, now, readable_case, user
+from services.casework.api.common import documented, readable_case
 from services.casework.api.errors import ApiError, forbidden
+from services.casework.api.request import context, now, user
 from services.casework.auth.policy import command_refusal
 from services.casework.domain import commands as c
 from services.casework.domain.errors import CommandRefused

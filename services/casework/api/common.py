@@ -1,9 +1,8 @@
-"""Helpers every API view shares: the caller, the time, a case looked up and scoped, documented errors."""
+"""Helpers every API view shares: a case looked up and scoped to the caller, documented errors."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import g
@@ -11,23 +10,13 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from services.casework.adapters import repository as repo
-from services.casework.api.app import context
 from services.casework.api.errors import forbidden, not_found
+from services.casework.api.request import user
 from services.casework.auth.policy import may_read_case
 from services.casework.domain.case import Case
-from services.casework.domain.roles import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT"}
-
-
-def user() -> User:
-    found: User = g.principal.user
-    return found
-
-
-def now() -> datetime:
-    return context().clock.now()
 
 
 def readable_case(conn: Connection, ref: str) -> Case:

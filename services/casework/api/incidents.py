@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 
 from schemas.incident import IncidentAsWrittenSchema
 from schemas.topics import SITREP_INCIDENTS
-from services.casework.api.app import context
-from services.casework.api.common import documented, user
+from services.casework.api.common import documented
 from services.casework.api.errors import forbidden
+from services.casework.api.request import context, user
 from services.casework.api.schemas import IncidentQueuedSchema
 from services.casework.auth.policy import incident_refusal
 from services.messaging.ports import Outgoing

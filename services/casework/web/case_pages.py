@@ -14,8 +14,8 @@ from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, 
 from services.casework.adapters import repository as repo
 from services.casework.api import cases as api_cases
 from services.casework.api import commands as api_commands
-from services.casework.api.app import context
 from services.casework.api.errors import ApiError
+from services.casework.api.request import context
 from services.casework.api.schemas import CaseListArgs
 from services.casework.auth.policy import read_scope
 from services.casework.domain.urgency import SLA_STATES

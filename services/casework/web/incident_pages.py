@@ -21,8 +21,8 @@ from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_T
 from services.casework.adapters import repository as repo
 from services.casework.adapters.tables import cases
 from services.casework.api import incidents as api_incidents
-from services.casework.api.app import context
 from services.casework.api.errors import ApiError
+from services.casework.api.request import context
 from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
 from services.casework.web import forms
 from services.casework.web.blueprint import bp, me, page

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from schemas.registry import load_payload
 from services.casework.adapters.tables import case_history, cases
-from services.casework.api.app import context
+from services.casework.api.request import context
 from services.casework.auth.policy import read_scope
 from services.casework.domain.urgency import Goals
 from services.casework.web import charts
