@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
@@ -15,12 +15,12 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
+from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.reference import case_id_for, reference
-from services.casework.domain.roles import User
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import decode_ahead, emit
@@ -30,15 +30,6 @@ from services.vault import IdentityVault
 PRODUCER = "casework"
 DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",
                  "source_type", "summary")
-
-
-class CaseStore(Protocol):
-    """Where a command's reads and writes go: the repository module, or a `command_batch.CommandBatch`."""
-
-    def get_user(self, conn: Connection, username: str) -> User | None: ...
-    def get_case(self, conn: Connection, ref: str) -> Case | None: ...
-    def update_case(self, conn: Connection, before: Case, after: Case) -> None: ...
-    def append_history(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None: ...
 
 
 class MessageHandler:
@@ -150,11 +141,9 @@ def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str,
             repo.add_alert(conn, alert)
 
 
-def execute(conn: Connection, command: c.Command, now: datetime, store: CaseStore = repo) -> list[Outgoing]:
-    """Run one officer's command in the caller's transaction; refusals raise CommandRefused and change nothing.
-
-    `store` is the repository itself, or a `CommandBatch` when many commands run back to back (the history import).
-    """
+def execute(conn: Connection, command: c.Command, now: datetime, store: CommandBatch) -> list[Outgoing]:
+    """Run one officer's command in the caller's transaction, its cases read and written through a unit of work's
+    `store`; refusals raise CommandRefused and change nothing. Only `unit_of_work.UnitOfWork` calls it."""
     actor = store.get_user(conn, command.actor)
     if actor is None:
         raise CommandRefused(f"unknown user {command.actor!r}")
@@ -173,7 +162,7 @@ def execute(conn: Connection, command: c.Command, now: datetime, store: CaseStor
 
 
 def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime,
-                 store: CaseStore) -> list[Outgoing]:
+                 store: CommandBatch) -> list[Outgoing]:
     alert = repo.get_alert(conn, command.alert_id)
     if alert is None:
         raise CommandRefused(f"no alert {command.alert_id!r}")
@@ -193,7 +182,7 @@ def _emit(event: Event, event_id: str | None = None) -> Outgoing:
                 payload=p, event_id=event_id)
 
 
-def record_events(conn: Connection, events: Sequence[Event], store: CaseStore = repo) -> list[Outgoing]:
+def record_events(conn: Connection, events: Sequence[Event], store: CommandBatch) -> list[Outgoing]:
     """A case's events emitted and added to its history, in the caller's transaction."""
     out = [_emit(e) for e in events]
     store.append_history(conn, _history_rows(events, out))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import g
@@ -14,6 +16,7 @@ from services.casework.api.errors import forbidden, not_found
 from services.casework.api.request import user
 from services.casework.auth.policy import may_read_case
 from services.casework.domain.case import Case
+from services.messaging.ports import Outgoing
 
 F = TypeVar("F", bound=Callable[..., Any])
 NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT"}
@@ -39,6 +42,13 @@ def documented(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
         return func
 
     return decorate
+
+
+def emitted(out: Sequence[Outgoing]) -> list[dict[str, Any]]:
+    """The events a command emitted, as its answer lists them."""
+    envelopes = [json.loads(o.value) for o in out]
+    return [{"event_id": e["event_id"], "type": e["type"], "occurred_at": datetime.fromisoformat(e["occurred_at"])}
+            for e in envelopes]
 
 
 def offset(args: dict[str, Any]) -> tuple[int, int, int]:
