@@ -59,7 +59,7 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
     if envelope.type == "IncidentAccepted":
         return register_case(conn, payload, now, vault, batch)
     if envelope.type.startswith("Sla"):
-        on_sla_event(envelope.event_id, envelope.type, payload, envelope.occurred_at, batch)
+        on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at, batch)
         return []
     return []  # other event types on these topics are not casework's business
 
@@ -105,7 +105,8 @@ def _initial_assignee(conn: Connection, incident: dict[str, Any], batch: repo.Ba
     return None
 
 
-def on_sla_event(event_id: str, type_: str, payload: dict[str, Any], at: datetime, batch: repo.BatchCases) -> None:
+def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str, Any], at: datetime,
+                 batch: repo.BatchCases) -> None:
     """Warnings, breaches and escalations open alerts, a clearing resolves them: written at the batch's end."""
     if type_ == "SlaCleared":
         batch.alerts.resolve(payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
