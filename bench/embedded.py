@@ -102,13 +102,14 @@ def _passing_on(sink: str | None) -> Any:
     import uuid
 
     from services.messaging.ports import Outgoing
+    from services.messaging.processing import PerMessage
 
     def handle(conn: Any, message: Any, now: datetime) -> list[Outgoing]:
         if sink is None:
             return []
         return [Outgoing(sink, message.key or message.position, message.value, {"event_id": str(uuid.uuid4())})]
 
-    return handle
+    return PerMessage(handle)
 
 
 def baseline(params: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 
 KNOWN_TYPES = frozenset(t for t, _v in EVENT_TYPES)
 CLOSURE_DECISIONS = {"ClosureRequested": "requested", "ClosureApproved": "approved",
                      "ClosureRejected": "rejected", "CaseClosedWithoutApproval": "closed_without_approval"}
-DEAD_LETTER_REASONS = ("invalid", "refused", "error")  # intake adds "conflict": the bounded reason codes
+DEAD_LETTER_REASONS = ("invalid", "error")  # intake adds "conflict": the bounded reason codes
 OTHER = "other"  # the label value for an office outside the configured ones (never a free-text value)
 
 # A gauge's source returns (label values, value) pairs, read from the databases at scrape time.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -14,6 +15,7 @@ from schemas.topics import CASEWORK_DEAD_LETTER, INCIDENTS, SLA_EVENTS
 from services.casework import handlers
 from services.casework.adapters import tables
 from services.casework.domain import commands
+from services.casework.unit_of_work import UnitOfWork, unit_of_work
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
 from services.messaging.store import Mailboxes
@@ -29,11 +31,14 @@ class Casework:
     mailboxes: Mailboxes
     vault: IdentityVault
 
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        """The one way to change cases or submit incidents: one transaction, its events in the outbox at commit."""
+        return unit_of_work(self.engine, self.mailboxes, self.vault)
+
     def execute(self, command: commands.Command, now: datetime) -> list[dict]:
-        """Run a command in its own transaction; returns the emitted envelopes as JSON dicts."""
-        with self.engine.begin() as conn:
-            out = handlers.execute(conn, command, now)
-            self.mailboxes.enqueue(conn, out)
+        """Run a command in a unit of work of its own; returns the emitted envelopes as JSON dicts."""
+        with self.unit_of_work() as uow:
+            out = uow.execute(command, now)
         return [json.loads(o.value) for o in out]
 
     def read(self, query: Callable[[Connection], T]) -> T:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
@@ -15,17 +15,16 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
-from services.casework.adapters import schedules as schedule_store
+from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain import schedules
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.reference import case_id_for, reference
-from services.casework.domain.roles import User
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
-from services.messaging.processing import decode_ahead, emit
+from services.messaging.processing import Handle, Handler, decode_ahead, emit
 from services.sealing import seal_record
 from services.vault import IdentityVault
 
@@ -34,45 +33,25 @@ DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "per
                  "source_type", "summary")
 
 
-class CaseStore(Protocol):
-    """Where a command's reads and writes go: the repository module, or a `command_batch.CommandBatch`."""
-
-    def get_user(self, conn: Connection, username: str) -> User | None: ...
-    def get_case(self, conn: Connection, ref: str) -> Case | None: ...
-    def update_case(self, conn: Connection, before: Case, after: Case) -> None: ...
-    def append_history(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None: ...
-
-
-class MessageHandler:
-    """The BatchProcessor handler for `incidents` and `sla-events`: `on_message`, with a batch mode that reads
-    ahead which incidents already have a case and writes the batch's cases, identities and history at once."""
+class MessageHandler(Handler):
+    """The BatchProcessor handler for `incidents` and `sla-events`: reads ahead which of a batch's incidents already
+    have a case, and writes the batch's cases, identities, history and alerts at its end."""
 
     def __init__(self, vault: IdentityVault):
         self.vault = vault
-        self._cases: repo.BatchCases | None = None
-        self._decoded: dict[str, Envelope] = {}
 
     @contextmanager
-    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
-        cases, self._decoded = repo.BatchCases(), decode_ahead(messages)
-        accepted = (e.payload.get("incident_key") for e in self._decoded.values() if e.type == "IncidentAccepted")
-        keys = [key for key in accepted if isinstance(key, str)]
-        cases.prefetch(conn, keys)
-        self._cases = cases
-        try:
-            yield
-            cases.flush(conn)
-        finally:
-            self._cases = None
-            self._decoded.clear()
-
-    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
-        return on_message(conn, message, now, self.vault, self._cases, self._decoded.pop(message.position, None))
+    def batch(self, conn: Connection, messages: Sequence[Message], now: datetime) -> Iterator[Handle]:
+        batch, decoded = repo.BatchCases(), decode_ahead(messages)
+        accepted = (e.payload.get("incident_key") for e in decoded.values() if e.type == "IncidentAccepted")
+        batch.prefetch(conn, [key for key in accepted if isinstance(key, str)])
+        yield lambda message: on_message(conn, message, now, self.vault, batch, decoded.pop(message.position, None))
+        batch.flush(conn)
 
 
-def on_message(conn: Connection, message: Message, now: datetime, vault: IdentityVault,
-               batch: repo.BatchCases | None = None, envelope: Envelope | None = None) -> Sequence[Outgoing]:
-    """Entry point for the consumed topics: accepted incidents and SLA events."""
+def on_message(conn: Connection, message: Message, now: datetime, vault: IdentityVault, batch: repo.BatchCases,
+               envelope: Envelope | None = None) -> Sequence[Outgoing]:
+    """Entry point for the consumed topics: accepted incidents and SLA events (`envelope`: read ahead, if it was)."""
     envelope = envelope or decode(message.value)
     raw = envelope.payload
     if envelope.type == "IncidentAccepted":  # one from before identities were sealed at the edge: seal it (ADR 10)
@@ -81,7 +60,7 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
     if envelope.type == "IncidentAccepted":
         return register_case(conn, payload, now, vault, batch)
     if envelope.type == "SlaScheduled":
-        on_schedule(conn, payload, batch)
+        on_schedule(payload, batch)
         return []
     if envelope.type.startswith("Sla"):
         on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at, batch)
@@ -90,18 +69,17 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
 
 
 def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vault: IdentityVault,
-                  batch: repo.BatchCases | None = None) -> list[Outgoing]:
-    """A case for an accepted incident; within a batch, its rows are written with the batch's (`BatchCases`)."""
+                  batch: repo.BatchCases) -> list[Outgoing]:
+    """A case for an accepted incident; its rows are written with the batch's (`BatchCases`)."""
     key = incident["incident_key"]
-    if batch.case_exists_for(conn, key) if batch else repo.case_exists_for(conn, key):
+    if batch.case_exists_for(conn, key):
         return []  # the same incident arriving again is the same case
     assignee = _initial_assignee(conn, incident, batch)
     year = incident["reported_at"].year
     case_id = case_id_for(key)
     event = Event("CaseRegistered", {
         "case_id": case_id,
-        "reference": reference(incident["office"], year, (batch.next_reference_number if batch else
-                                                          repo.next_reference_number)(conn, incident["office"], year)),
+        "reference": reference(incident["office"], year, batch.next_reference_number(conn, incident["office"], year)),
         "office": incident["office"], "stage": "reported", "actor": "system", "assignee": assignee,
         "incident_key": key, "sitrep_id": incident["sitrep_id"], "reported_at": incident["reported_at"],
         "occurred_at": incident["occurred_at"], "location": incident["location"],
@@ -113,62 +91,43 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     details["summary"] = incident["summary"]
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
-    identities = incident.get("identities") or vault.seal({})  # sealed at the edge, stored as it came (ADR 10)
-    if batch:
-        batch.insert_case(case)
-        batch.save_identities(case.case_id, identities)
-        batch.append_history(_history_rows([event], out))
-    else:
-        repo.insert_case(conn, case)
-        repo.save_identities(conn, case.case_id, identities)
-        repo.append_history(conn, _history_rows([event], out))
+    batch.insert_case(case)
+    batch.save_identities(case.case_id, incident.get("identities") or vault.seal({}))  # sealed at the edge (ADR 10)
+    batch.append_history(_history_rows([event], out))
     if case.possible_duplicates:
-        repo.add_alert(conn, alert_rules.duplicate_alert(
+        batch.alerts.add(alert_rules.duplicate_alert(
             f"dup-{case.case_id}", {**event.payload, "possible_duplicates": list(case.possible_duplicates)}, now))
     return out
 
 
-def _initial_assignee(conn: Connection, incident: dict[str, Any], batch: repo.BatchCases | None = None) -> str | None:
+def _initial_assignee(conn: Connection, incident: dict[str, Any], batch: repo.BatchCases) -> str | None:
     """The sitrep may name the officer; only an active HRO of that office can hold the case."""
     name = incident.get("assignee")
-    user = (batch.get_user(conn, name) if batch else repo.get_user(conn, name)) if name else None
+    user = batch.get_user(conn, name) if name else None
     if user and user.active and user.role == "hro" and user.office == incident["office"]:
         return user.username
     return None
 
 
 def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str, Any], at: datetime,
-                 batch: repo.BatchCases | None = None) -> None:
-    """Warnings, breaches and escalations open alerts, a clearing resolves them; within a batch, written at its end."""
+                 batch: repo.BatchCases) -> None:
+    """Warnings, breaches and escalations open alerts, a clearing resolves them: written at the batch's end."""
     if type_ == "SlaCleared":
-        reason = payload.get("reason") or "cleared"
-        if batch:
-            batch.alerts.resolve(payload["case_id"], payload["clock"], at, reason)
-        else:
-            repo.resolve_alerts(conn, payload["case_id"], payload["clock"], at, reason)
+        batch.alerts.resolve(payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
         return
     alert = alert_rules.from_sla_event(event_id, type_, payload, at)
     if alert:
-        if batch:
-            batch.alerts.add(alert)
-        else:
-            repo.add_alert(conn, alert)
+        batch.alerts.add(alert)
 
 
-def on_schedule(conn: Connection, payload: dict[str, Any], batch: repo.BatchCases | None = None) -> None:
-    """Keep the monitor's latest schedule of the clock (what lists show and sort by); within a batch, at its end."""
-    schedule = schedules.from_event(payload)
-    if batch:
-        batch.schedules.add(schedule)
-    else:
-        schedule_store.save(conn, [schedule])
+def on_schedule(payload: dict[str, Any], batch: repo.BatchCases) -> None:
+    """Keep the monitor's latest schedule of the clock (what lists show and sort by): written at the batch's end."""
+    batch.schedules.add(schedules.from_event(payload))
 
 
-def execute(conn: Connection, command: c.Command, now: datetime, store: CaseStore = repo) -> list[Outgoing]:
-    """Run one officer's command in the caller's transaction; refusals raise CommandRefused and change nothing.
-
-    `store` is the repository itself, or a `CommandBatch` when many commands run back to back (the history import).
-    """
+def execute(conn: Connection, command: c.Command, now: datetime, store: CommandBatch) -> list[Outgoing]:
+    """Run one officer's command in the caller's transaction, its cases read and written through a unit of work's
+    `store`; refusals raise CommandRefused and change nothing. Only `unit_of_work.UnitOfWork` calls it."""
     actor = store.get_user(conn, command.actor)
     if actor is None:
         raise CommandRefused(f"unknown user {command.actor!r}")
@@ -187,7 +146,7 @@ def execute(conn: Connection, command: c.Command, now: datetime, store: CaseStor
 
 
 def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime,
-                 store: CaseStore) -> list[Outgoing]:
+                 store: CommandBatch) -> list[Outgoing]:
     alert = repo.get_alert(conn, command.alert_id)
     if alert is None:
         raise CommandRefused(f"no alert {command.alert_id!r}")
@@ -207,7 +166,7 @@ def _emit(event: Event, event_id: str | None = None) -> Outgoing:
                 payload=p, event_id=event_id)
 
 
-def record_events(conn: Connection, events: Sequence[Event], store: CaseStore = repo) -> list[Outgoing]:
+def record_events(conn: Connection, events: Sequence[Event], store: CommandBatch) -> list[Outgoing]:
     """A case's events emitted and added to its history, in the caller's transaction."""
     out = [_emit(e) for e in events]
     store.append_history(conn, _history_rows(events, out))

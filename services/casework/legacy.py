@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from schemas.vocabulary import CLOSURE_REASONS, OPEN_STAGES
-from services.casework.adapters import repository as repo
+from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain.case import Case, Event, apply
 from services.casework.domain.commands import Command
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
-from services.casework.handlers import CaseStore, record_events
+from services.casework.handlers import record_events
 from services.messaging.ports import Outgoing
 
 CLOSABLE = (*OPEN_STAGES, "closure_requested")
@@ -43,8 +43,7 @@ def decide(case: Case, command: RecordHistoricalClosure, actor: User, now: datet
     return [Event("CaseClosedWithoutApproval", payload, now)]
 
 
-def execute(conn: Connection, command: RecordHistoricalClosure, now: datetime,
-            store: CaseStore = repo) -> list[Outgoing]:
+def execute(conn: Connection, command: RecordHistoricalClosure, now: datetime, store: CommandBatch) -> list[Outgoing]:
     """As `handlers.execute`, for this one historical command; refusals change nothing."""
     actor = store.get_user(conn, command.actor)
     if actor is None:

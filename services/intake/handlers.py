@@ -20,7 +20,7 @@ from services.intake.adapters import repository
 from services.intake.domain.dedup import Accept, Conflict, Facts, Replay, decide, facts_of
 from services.intake.domain.incident import content_hash, content_hash_in_clear, identities_text, load_identities
 from services.messaging.ports import Message, Outgoing
-from services.messaging.processing import dead_letter, emit
+from services.messaging.processing import Handle, Handler, dead_letter, emit
 from services.sealing import open_identities, open_record, open_value, plain_form, seal_record, seal_value
 from services.vault import IdentityVault
 from sitreps.key import raw_incident_key
@@ -41,7 +41,7 @@ def accepted_event_id(key: str) -> str:
 Checked = tuple[str | None, dict[str, Any] | None, Facts | None, SchemaError | None]
 
 
-class IntakeHandler:
+class IntakeHandler(Handler):
     """Validates, de-duplicates and records one incident, in the processor's transaction.
 
     It holds the identity key: it opens sealed identities to validate them, seals those an outside producer sent
@@ -51,8 +51,6 @@ class IntakeHandler:
     def __init__(self, offices: Collection[str] = DEFAULT_OFFICES, vault: IdentityVault | None = None):
         self.offices = tuple(offices)
         self.vault = vault or IdentityVault.generate()
-        self._accepted: repository.BatchAccepted | None = None
-        self._checked: dict[str, Checked] = {}
 
     def check(self, message: Message, now: datetime) -> Checked:
         """(raw key, validated record, its facts, or why it is invalid): what a record is, before the database."""
@@ -80,42 +78,30 @@ class IntakeHandler:
         return [*(content_hash(plain, digest) for digest in older), content_hash_in_clear(plain)]
 
     @contextmanager
-    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
+    def batch(self, conn: Connection, messages: Sequence[Message], now: datetime) -> Iterator[Handle]:
         """Validate the batch's records, then read what intake holds of their keys, days and places at once."""
-        accepted = repository.BatchAccepted()
+        accepted, checked = repository.BatchAccepted(), dict[str, Checked]()
         for message in messages:
             try:
-                self._checked[message.position] = self.check(message, now)
+                checked[message.position] = self.check(message, now)
             except Exception:  # a bug in a record's check: its own call raises it, and it is dead-lettered
                 continue
-        facts = [f for _, _, f, _ in self._checked.values() if f is not None]
+        facts = [f for _, _, f, _ in checked.values() if f is not None]
         accepted.prefetch(conn, [f.incident_key for f in facts], [(f.occurred_on, f.location) for f in facts])
-        self._accepted = accepted
-        try:
-            yield
-            accepted.flush(conn)
-        finally:
-            self._accepted = None
-            self._checked.clear()
+        yield lambda message: self.take(conn, message, now, accepted, checked.pop(message.position, None))
+        accepted.flush(conn)
 
-    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
-        checked = self._checked.pop(message.position, None) or self.check(message, now)
-        key, record, facts, error = checked
+    def take(self, conn: Connection, message: Message, now: datetime, batch: repository.BatchAccepted,
+             checked: Checked | None = None) -> Sequence[Outgoing]:
+        """One record of the batch (`checked`: as the batch's read-ahead checked it, if it could)."""
+        key, record, facts, error = checked or self.check(message, now)
         if error is not None:
             return self._reject(conn, message, error, key, now, "invalid")
         assert record is not None and facts is not None
         key = facts.incident_key
-        batch = self._accepted
-        if batch is not None:
-            decision = decide(facts, batch.accepted(conn, key),
-                              batch.same_place_and_day(conn, facts.occurred_on, facts.location),
-                              lambda: self._also_same(record))
-        else:
-            decision = decide(
-                facts, repository.accepted(conn, key),
-                repository.same_place_and_day(conn, facts.occurred_on, facts.location),
-                lambda: self._also_same(record),
-            )
+        decision = decide(facts, batch.accepted(conn, key),
+                          batch.same_place_and_day(conn, facts.occurred_on, facts.location),
+                          lambda: self._also_same(record))
         if isinstance(decision, Replay):
             log.debug("incident %s seen before with the same content: nothing to do", key)
             return []
@@ -123,10 +109,7 @@ class IntakeHandler:
             error = SchemaError({"incident_key": [decision.reason]})
             return self._reject(conn, message, error, key, now, "conflict")
         assert isinstance(decision, Accept)
-        if batch is not None:
-            batch.add(facts, record, now)
-        else:
-            repository.add_accepted(conn, facts, record, now)
+        batch.add(facts, record, now)
         if decision.possible_duplicates:
             log.info("incident %s accepted; likely duplicate of %s", key, ", ".join(decision.possible_duplicates))
         else:

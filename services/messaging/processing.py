@@ -6,8 +6,8 @@ import base64
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Protocol
 
@@ -22,21 +22,36 @@ from services.messaging.store import Mailboxes
 log = logging.getLogger(__name__)
 
 
-class Refused(Exception):
-    """A domain rule refused the input; the message carries a reason a person understands."""
+Handle = Callable[[Message], Sequence[Outgoing]]  # one message of an open batch in: the records it emits
 
 
-Handler = Callable[[Connection, Message, datetime], Sequence[Outgoing]]
+class Handler(Protocol):
+    """A service's consuming side, as the BatchProcessor runs it: always a batch at a time.
+
+    `batch` reads ahead what its messages need and yields the function that handles each of them, in order; on a
+    clean exit it writes what those calls deferred, all in the processor's transaction. One message at a time (the
+    careful re-run, one savepoint per message) is a batch of one, through the same code.
+    """
+
+    def batch(self, conn: Connection, messages: Sequence[Message], now: datetime) -> AbstractContextManager[Handle]:
+        ...
+
+    def kept(self, message: Message) -> Message:
+        """What a dead letter keeps of a message this handler could not take: the message as it came, unless the
+        handler says otherwise (intake: the identities sealed, ADR 10)."""
+        return message
 
 
-class BatchingHandler(Protocol):
-    """A handler that can take a whole batch at once: `batch` reads ahead for the messages and, on a clean exit,
-    writes what the handler's calls inside it deferred (all in the batch's transaction). Outside `batch` (the careful
-    run, one savepoint per message) it reads and writes message by message, as any handler."""
+class PerMessage(Handler):
+    """A handler with nothing to read ahead or defer: a function of each message, in the batch's transaction."""
 
-    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]: ...
+    def __init__(self, handle: Callable[[Connection, Message, datetime], Sequence[Outgoing]]):
+        self.handle = handle
 
-    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> AbstractContextManager[None]: ...
+    @contextmanager
+    def batch(self, conn: Connection, messages: Sequence[Message], now: datetime) -> Iterator[Handle]:
+        yield lambda message: self.handle(conn, message, now)
+
 
 # Told, after the batch commits, of each message handled: what it emitted, why it failed, seconds it took.
 Observer = Callable[[Message, Sequence[Outgoing], str | None, float], None]
@@ -82,10 +97,6 @@ def dead_letter(topic: str, producer: str, message: Message, reason: str, fields
     )
     # A bounded code for metric labels; the free-text reason may name fields and must not become a label.
     return Outgoing(record.topic, record.key, record.value, {**record.headers, "reason_code": reason_code})
-
-
-def decode_envelope(message: Message) -> Envelope:
-    return decode(message.value)
 
 
 def decode_ahead(messages: Sequence[Message]) -> dict[str, Envelope]:
@@ -142,23 +153,26 @@ class BatchProcessor:
                 seen.add(mid)
                 fresh.append(mid)
                 todo.append(message)
-            batching = getattr(self.handler, "batch", None)
-            with nullcontext() if careful or batching is None else batching(conn, todo, now):
+            if careful:
                 for message in todo:
                     started = time.perf_counter()
-                    if careful:
-                        out, failure = self._one(conn, message, now)
-                    else:
-                        out, failure = self._optimistic(conn, message, now), None
+                    out, failure = self._one(conn, message, now)
                     outgoing.extend(out)
                     observed.append((message, out, failure, time.perf_counter() - started))
+            else:
+                with self.handler.batch(conn, todo, now) as handle:
+                    for message in todo:
+                        started = time.perf_counter()
+                        out = self._optimistic(handle, message)
+                        outgoing.extend(out)
+                        observed.append((message, out, None, time.perf_counter() - started))
             self.mailboxes.enqueue(conn, outgoing)  # in message order, as if enqueued one by one
             self.mailboxes.mark(conn, fresh)
         return observed
 
-    def _optimistic(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def _optimistic(self, handle: Handle, message: Message) -> Sequence[Outgoing]:
         try:
-            return self.handler(conn, message, now)
+            return handle(message)
         except DBAPIError:
             raise  # the database, not the message, is at fault: retry the batch
         except Exception as exc:
@@ -166,19 +180,16 @@ class BatchProcessor:
 
     def _one(self, conn: Connection, message: Message, now: datetime) -> tuple[Sequence[Outgoing], str | None]:
         try:
-            with conn.begin_nested():  # a refused message leaves no half-made effect behind
-                return self.handler(conn, message, now), None
+            # A batch of one in a savepoint: a refused message leaves no half-made effect behind.
+            with conn.begin_nested(), self.handler.batch(conn, [message], now) as handle:
+                return handle(message), None
         except SchemaError as exc:
             reason, fields, code = exc.reason, exc.fields, "invalid"
-        except Refused as exc:
-            reason, fields, code = str(exc), {}, "refused"
         except DBAPIError:
             raise  # the database, not the message, is at fault: retry the batch
         except Exception as exc:  # a bug must not stop the pipeline; the record is kept for a replay
             log.exception("handler failed on %s", message.position)
             reason, fields, code = f"unexpected error: {type(exc).__name__}", {}, "error"
-        # A handler may say what a dead letter keeps of the message (intake: the identities sealed, ADR 10).
-        kept = getattr(self.handler, "kept", None)
-        original = kept(message) if kept is not None else message
-        out = dead_letter(self.dead_letter_topic, self.producer, original, reason, fields, now, reason_code=code)
+        out = dead_letter(self.dead_letter_topic, self.producer, self.handler.kept(message), reason, fields, now,
+                          reason_code=code)
         return [out], reason

@@ -12,7 +12,7 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import SLA_EVENTS
 from services.messaging.ports import Message, Outgoing
-from services.messaging.processing import decode_ahead, emit
+from services.messaging.processing import Handle, Handler, decode_ahead, emit
 from services.sla_monitor.adapters import repository
 from services.sla_monitor.domain.clocks import CASE_EVENT_TYPES, CaseEvent, apply_event, fire, reschedule
 from services.sla_monitor.domain.events import SlaEvent
@@ -22,43 +22,31 @@ from services.sla_monitor.domain.schedules import Schedule, changes
 PRODUCER = "sla_monitor"
 
 
-class CaseEventHandler:
+class CaseEventHandler(Handler):
     """The BatchProcessor handler for `case-events` (event time only: `now` is never consulted)."""
 
     def __init__(self, policy: Policy):
         self.policy = policy
-        self._clocks: repository.BatchClocks | None = None
-        self._decoded: dict[str, Envelope] = {}
 
     @contextmanager
-    def batch(self, conn: Connection, messages: list[Message], now: datetime) -> Iterator[None]:
-        """Read the clocks of every case in the batch at once; write them once at its end."""
-        clocks, self._decoded = repository.BatchClocks(), decode_ahead(messages)
-        ids = (e.payload.get("case_id") for e in self._decoded.values() if e.type in CASE_EVENT_TYPES)
-        case_ids = [case_id for case_id in ids if isinstance(case_id, str)]
-        clocks.prefetch(conn, case_ids)
-        self._clocks = clocks
-        try:
-            yield
-            clocks.flush(conn)
-        finally:
-            self._clocks = None
-            self._decoded.clear()
+    def batch(self, conn: Connection, messages: Sequence[Message], now: datetime) -> Iterator[Handle]:
+        """Read (and lock) the clocks of every case in the batch at once; write them once at its end."""
+        clocks, decoded = repository.BatchClocks(), decode_ahead(messages)
+        ids = (e.payload.get("case_id") for e in decoded.values() if e.type in CASE_EVENT_TYPES)
+        clocks.prefetch(conn, [case_id for case_id in ids if isinstance(case_id, str)])
+        yield lambda message: self.on_case_event(conn, message, clocks, decoded.pop(message.position, None))
+        clocks.flush(conn)
 
-    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
-        envelope = self._decoded.pop(message.position, None) or decode(message.value)
+    def on_case_event(self, conn: Connection, message: Message, clocks: repository.BatchClocks,
+                      envelope: Envelope | None = None) -> list[Outgoing]:
+        envelope = envelope or decode(message.value)
         if envelope.type not in CASE_EVENT_TYPES:
             return []  # a type added after this version moves no clock; other services' types neither
         payload = load_payload(envelope.type, envelope.version, envelope.payload)
-        clocks, case_id = self._clocks, payload["case_id"]
-        before = clocks.load_case(conn, case_id) if clocks else repository.load_case(conn, case_id)
+        before = clocks.load_case(conn, payload["case_id"])
         event = CaseEvent(envelope.type, envelope.occurred_at, payload)
         after, events, schedules = apply_event(before, event, self.policy)
-        changed = [(before.get(name), clock) for name, clock in after.items() if before.get(name) is not clock]
-        if clocks:
-            clocks.save(changed)
-        else:
-            repository.save(conn, changed)
+        clocks.save([(before.get(name), clock) for name, clock in after.items() if before.get(name) is not clock])
         return [*(outgoing(e, envelope) for e in repository.claim(conn, events)),
                 *(outgoing(s, envelope) for s in schedules)]
 

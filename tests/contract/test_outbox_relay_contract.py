@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Column, Connection, Engine, LargeBinary, MetaData, String, Table, func, insert, select
 
 from services.messaging.ports import Message, Outgoing, Publisher
-from services.messaging.processing import BatchProcessor
+from services.messaging.processing import BatchProcessor, PerMessage
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes, inbox_table, outbox_table
 from tests.contract.logs import LogUnderTest, as_published
@@ -110,7 +110,7 @@ def test_a_relay_interrupted_after_publishing_re_sends_and_the_consumers_inbox_t
     assert Counter(m.headers["event_id"] for m in got) == {r.headers["event_id"]: copies for r in sent}
 
     consumer = BatchProcessor(engine=consumer_db, mailboxes=mailboxes, topics=(topic,), producer="contract",
-                              dead_letter_topic="contract-dead-letter", handler=record_effect)
+                              dead_letter_topic="contract-dead-letter", handler=PerMessage(record_effect))
     for message in got:  # one transaction per delivery: the stored inbox, not the batch, must catch the copy
         consumer.process([message], NOW)
     with consumer_db.connect() as conn:

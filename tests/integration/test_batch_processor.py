@@ -12,7 +12,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, inse
 
 from schemas.errors import SchemaError
 from services.messaging.ports import Message, Outgoing
-from services.messaging.processing import BatchProcessor
+from services.messaging.processing import BatchProcessor, PerMessage
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes, inbox_table, outbox_table
 
@@ -22,13 +22,14 @@ mailboxes = Mailboxes(inbox_table(metadata), outbox_table(metadata))
 effects = Table("effects", metadata, Column("message", String(64), nullable=False))
 
 
-class Handler:
+class Handler(PerMessage):
     """Writes an effect for every message, then refuses the bad ones (after writing: a half-made effect)."""
 
     def __init__(self, bad: set[int], error: type[Exception] = SchemaError):
+        super().__init__(self.take)
         self.bad, self.error, self.calls = bad, error, 0
 
-    def __call__(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def take(self, conn: Connection, message: Message, now: datetime) -> Sequence[Outgoing]:
         self.calls += 1
         conn.execute(insert(effects).values(message=message.position))
         if message.offset in self.bad:

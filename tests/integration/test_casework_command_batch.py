@@ -1,4 +1,4 @@
-"""Commands run back to back in one transaction (the history import) end exactly where one at a time ends."""
+"""Commands run back to back in one unit of work (the history import) end exactly where one at a time ends."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.casework import bootstrap, handlers, legacy
+from services.casework import bootstrap, legacy
 from services.casework.adapters import repository as repo
 from services.casework.adapters import tables
-from services.casework.adapters.command_batch import CommandBatch
 from services.casework.bootstrap import Casework
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case
@@ -55,12 +54,6 @@ def script(cases: list[Case], alert_id: str) -> list[tuple[c.Command, datetime]]
     ]
 
 
-def run(conn: Any, command: c.Command, when: datetime, store: handlers.CaseStore) -> list[Any]:
-    if isinstance(command, legacy.RecordHistoricalClosure):
-        return legacy.execute(conn, command, when, store)
-    return handlers.execute(conn, command, when, store)
-
-
 def state(casework: Casework) -> dict[str, list[Any]]:
     """Every table, with the ids drawn afresh for each emitted event left out (they differ between any two runs)."""
     def without_ids(text: str) -> dict[str, Any]:
@@ -86,15 +79,11 @@ def test_commands_in_one_batch_leave_cases_history_alerts_and_outbox_as_one_at_a
     assert cases == same_cases
     alert_id = alert.headers["event_id"]
     for command, when in script(cases, alert_id):
-        with alone.engine.begin() as conn:
-            alone.mailboxes.enqueue(conn, run(conn, command, when, repo))
-    with batched.engine.begin() as conn:
-        batch, out = CommandBatch(), []
-        batch.prefetch(conn, [command.case_id for command, _ in script(cases, alert_id)])
+        alone.execute(command, when)
+    with batched.unit_of_work() as uow:
+        uow.prefetch([command.case_id for command, _ in script(cases, alert_id)])
         for command, when in script(cases, alert_id):
-            out += run(conn, command, when, batch)
-        batch.flush(conn)
-        batched.mailboxes.enqueue(conn, out)
+            uow.execute(command, when)
     expected = state(alone)
     assert [case[2] for case in expected["cases"]] and state(batched) == expected
     assert [row[1] for row in expected["history"]].count("CaseClosedWithoutApproval") == 1
@@ -106,18 +95,15 @@ def test_a_refused_command_in_a_batch_rolls_the_whole_batch_back(tmp_path: Path)
     again = c.AdvanceStage(cases[0].case_id, "awa", "investigation")
     commands = [*script(cases, alert.headers["event_id"])[:3], (again, at(7))]
     with pytest.raises(CommandRefused, match="case MOP-2026-0001 at 'investigation' can only move on to 'concluded'"), \
-            casework.engine.begin() as conn:
-        batch = CommandBatch()
+            casework.unit_of_work() as uow:
         for command, when in commands:  # the third moved case 1 to investigation: the fourth sees it there
-            run(conn, command, when, batch)
-        batch.flush(conn)
+            uow.execute(command, when)
     assert state(casework) == before
 
 
 def test_a_batch_refuses_to_write_a_case_from_a_copy_older_than_its_own(tmp_path: Path) -> None:
     casework, cases, _ = service(tmp_path / "data")
-    with casework.engine.begin() as conn:
-        batch = CommandBatch()
-        run(conn, c.RecordCase(cases[0].case_id, "awa"), at(1), batch)
+    with casework.unit_of_work() as uow:
+        uow.execute(c.RecordCase(cases[0].case_id, "awa"), at(1))
         with pytest.raises(repo.StaleCase):
-            batch.update_case(conn, cases[0], cases[0])  # the copy from before the command
+            uow.cases.update_case(uow.conn, cases[0], cases[0])  # the copy from before the command

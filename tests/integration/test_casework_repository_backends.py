@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Connection, Engine, create_engine, select, text
 
 from services.casework.adapters import repository as repo
 from services.casework.adapters import tables
@@ -73,6 +73,26 @@ def an_alert(alert_id: str, case_id: str = "c-0001", *, kind: str = "stall", rol
     )
 
 
+def insert_cases(conn: Connection, *cases: Case) -> None:
+    batch = repo.BatchCases()
+    for case in cases:
+        batch.insert_case(case)
+    batch.flush(conn)
+
+
+def add_alerts(conn: Connection, *alerts: Alert) -> None:
+    batch = repo.BatchAlerts()
+    for alert in alerts:
+        batch.add(alert)
+    batch.flush(conn)
+
+
+def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> None:
+    batch = repo.BatchAlerts()
+    batch.resolve(case_id, kind, at, resolution)
+    batch.flush(conn)
+
+
 def history_row(event_id: str, occurred_at: datetime, case_id: str = "c-0001", type_: str = "ActivityLogged",
                 ) -> dict[str, Any]:
     return {"event_id": event_id, "case_id": case_id, "type": type_, "occurred_at": occurred_at, "actor": "awa",
@@ -86,7 +106,7 @@ def is_aware_utc(value: datetime | None) -> bool:
 def test_a_case_is_read_back_by_id_and_by_reference_exactly_as_inserted(backend: Backend) -> None:
     case = a_case(1, recorded_at=T0 + timedelta(days=1), last_activity_at=T0 + timedelta(days=2), stage="preliminary")
     with backend.engine.begin() as conn:
-        repo.insert_case(conn, case)
+        insert_cases(conn, case)
     with backend.engine.connect() as conn:
         assert repo.get_case(conn, "c-0001") == case
         assert repo.get_case(conn, "MOP-2026-0001") == case
@@ -99,7 +119,7 @@ def test_an_update_from_the_current_version_is_saved(backend: Backend) -> None:
     case = a_case(1)
     recorded = replace(case, stage="preliminary", recorded_at=T0 + timedelta(days=1), version=2)
     with backend.engine.begin() as conn:
-        repo.insert_case(conn, case)
+        insert_cases(conn, case)
     with backend.engine.begin() as conn:
         repo.update_case(conn, case, recorded)
     with backend.engine.connect() as conn:
@@ -113,7 +133,7 @@ def test_an_update_from_a_stale_version_is_refused_and_leaves_the_case_as_the_wi
 ) -> None:
     case = a_case(1)
     with backend.engine.begin() as conn:
-        repo.insert_case(conn, case)
+        insert_cases(conn, case)
     winner = replace(case, stage="preliminary", version=2)
     loser = replace(case, assignee="bakary", version=2)
     with backend.engine.begin() as conn:
@@ -143,7 +163,7 @@ def test_times_written_with_any_offset_come_back_as_the_same_instant_in_aware_ut
     alert = replace(an_alert("a-1", due_at=at), opened_at=at.astimezone(MINUS_FIVE))
     with backend.engine.begin() as conn:
         repo.append_history(conn, [history_row("e-1", at)])
-        repo.add_alert(conn, alert)
+        add_alerts(conn, alert)
         repo.save_alert(conn, replace(alert, acknowledged_by="tl_mopti", acknowledged_at=at.astimezone(BAMAKO)))
     with backend.engine.connect() as conn:
         occurred = repo.history(conn, "c-0001")[0]["occurred_at"]
@@ -158,8 +178,7 @@ def test_cases_are_listed_by_the_instant_they_were_reported_whatever_offset_they
     early = a_case(1, reported_at=datetime(2026, 3, 2, 10, 0, tzinfo=PLUS_TWO))  # 08:00 UTC
     late = a_case(2, reported_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     with backend.engine.begin() as conn:
-        repo.insert_case(conn, late)
-        repo.insert_case(conn, early)
+        insert_cases(conn, late, early)
     with backend.engine.connect() as conn:
         assert [c.case_id for c in repo.list_cases(conn)] == ["c-0001", "c-0002"]
         stored = conn.execute(select(tables.cases.c.reported_at).order_by(tables.cases.c.case_id)).scalars().all()
@@ -182,8 +201,9 @@ def test_users_are_saved_updated_and_listed_by_office_then_name(backend: Backend
 def test_an_alert_is_added_once_and_a_redelivered_one_is_ignored(backend: Backend) -> None:
     alert = an_alert("a-1")
     with backend.engine.begin() as conn:
-        assert repo.add_alert(conn, alert)
-        assert not repo.add_alert(conn, replace(alert, message="the same SLA event, delivered again"))
+        add_alerts(conn, alert, replace(alert, message="the same SLA event, delivered again in the batch"))
+    with backend.engine.begin() as conn:
+        add_alerts(conn, replace(alert, message="the same SLA event, delivered again later"))
     with backend.engine.connect() as conn:
         assert repo.get_alert(conn, "a-1") == alert
         assert repo.get_alert(conn, "a-2") is None
@@ -195,10 +215,9 @@ def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: B
     alerts = [an_alert("open-1"), an_alert("open-2"), taken_in_hand, an_alert("recording", kind="recording"),
               an_alert("other-case", case_id="c-0002")]
     with backend.engine.begin() as conn:
-        for alert in alerts:
-            repo.add_alert(conn, alert)
+        add_alerts(conn, *alerts)
     with backend.engine.begin() as conn:
-        assert repo.resolve_alerts(conn, "c-0001", "stall", resolved_at, "activity logged") == 2
+        resolve_alerts(conn, "c-0001", "stall", resolved_at, "activity logged")
     with backend.engine.connect() as conn:
         after = {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
     assert {k for k, a in after.items() if a.resolved_at is not None} == {"open-1", "open-2"}
@@ -207,7 +226,7 @@ def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: B
     assert after["acknowledged"] == taken_in_hand
 
 
-def test_a_batchs_alerts_are_opened_and_resolved_as_message_by_message_would(backend: Backend) -> None:
+def test_a_batchs_alerts_are_opened_and_resolved_as_batches_of_one_would(backend: Backend) -> None:
     day = timedelta(days=1)
     before = [an_alert("before-open"), replace(an_alert("before-taken"), acknowledged_by="tl_mopti",
                                                acknowledged_at=T0)]
@@ -221,19 +240,16 @@ def test_a_batchs_alerts_are_opened_and_resolved_as_message_by_message_would(bac
     def table(batched: bool) -> dict[str, Alert]:
         with backend.engine.begin() as conn:
             conn.execute(tables.alerts.delete())
-            for alert in before:
-                repo.add_alert(conn, alert)
+            add_alerts(conn, *before)
         with backend.engine.begin() as conn:
             batch = repo.BatchAlerts()
             for what, item in steps:
-                if what == "add" and batched:
+                if what == "add":
                     batch.add(item)
-                elif what == "add":
-                    repo.add_alert(conn, item)
-                elif batched:
-                    batch.resolve(*item)
                 else:
-                    repo.resolve_alerts(conn, *item)
+                    batch.resolve(*item)
+                if not batched:  # message by message: each a batch of its own
+                    batch.flush(conn)
             batch.flush(conn)
         with backend.engine.connect() as conn:
             return {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
@@ -255,8 +271,7 @@ def test_each_persons_inbox_holds_the_open_alerts_meant_for_them_soonest_due_fir
         an_alert("awa", role="hro", assignee="awa"), an_alert("bakary", role="hro", assignee="bakary"),
     ]
     with backend.engine.begin() as conn:
-        for alert in alerts:
-            repo.add_alert(conn, alert)
+        add_alerts(conn, *alerts)
         repo.save_alert(conn, replace(alerts[3], resolved_at=T0, resolution="cleared"))
         repo.save_alert(conn, replace(alerts[4], acknowledged_by="tl_mopti", acknowledged_at=T0))
     mopti_leader, director = User("tl_mopti", "team_leader", "Mopti"), User("deputy", "director", "Bamako")

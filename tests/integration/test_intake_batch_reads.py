@@ -45,9 +45,11 @@ def record(f: Facts) -> dict[str, object]:
 def accepted(engine: Engine) -> list[Facts]:
     """600 accepted incidents: three at each of 200 places, on three days; place 0 has all three on one day."""
     stored = [facts(n, DAYS[0] if n % 200 == 0 else DAYS[n % 3], f"Village {n % 200}") for n in range(600)]
+    batch = repo.BatchAccepted()
+    for f in stored:
+        batch.add(f, record(f), NOW)
     with engine.begin() as conn:
-        for f in stored:
-            repo.add_accepted(conn, f, record(f), NOW)
+        batch.flush(conn)
     return stored
 
 

@@ -187,7 +187,9 @@ def test_on_postgresql_adopting_a_new_policy_waits_for_a_case_event_on_the_same_
     with restarted.engine.connect() as busy:
         held = busy.begin()
         # A worker handling an activity on day 5 under the new policy: the stall clock starts again, due day 15.
-        restarted.processor.handler(busy, activity(2, at=5), day(5))
+        message = activity(2, at=5)
+        with restarted.processor.handler.batch(busy, [message], day(5)) as handle:
+            handle(message)
         adopting = threading.Thread(target=restarted.tick, args=(day(6),))  # the first tick adopts the policy
         adopting.start()
         adopting.join(0.5)

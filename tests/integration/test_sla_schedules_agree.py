@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from services.casework import bootstrap as casework_boot
 from services.casework.adapters import schedules as schedule_store
 from services.casework.domain.schedules import next_deadline, sla_state
-from services.casework.handlers import on_message
+from services.casework.handlers import MessageHandler
 from services.messaging.ports import Message
 from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor.domain.clocks import CaseEvent, Clock, apply_event, fire_all
@@ -110,8 +110,8 @@ def through_casework(engine: Engine, schedules: list[Schedule], vault: IdentityV
     for schedule in schedules:
         out = outgoing(schedule)
         message = Message(out.topic, 0, next(_offsets), out.key, out.value, out.headers)
-        with engine.begin() as conn:
-            on_message(conn, message, schedule.occurred_at, vault)
+        with engine.begin() as conn, MessageHandler(vault).batch(conn, [message], schedule.occurred_at) as handle:
+            handle(message)
 
 
 _cases = iter(range(1, 10**9))

@@ -1,4 +1,4 @@
-"""Officers' commands run back to back in one transaction: users and cases read once, cases and history written once."""
+"""The cases a unit of work's commands read and write: users and cases read once, cases and history written once."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ _CASES = select(cases.c.state).where(or_(cases.c.case_id.in_(bindparam("refs", e
 
 
 class CommandBatch:
-    """What `handlers.execute` reads and writes, for many commands in the caller's transaction (the history import).
+    """What `handlers.execute` reads and writes, for the commands of one unit of work: one (the API, the pages, the
+    command line) or many back to back (the history import).
 
     Each command sees what the ones before it did, exactly as if each had run alone: a case is read once (all of a
     batch's cases in one query by `prefetch`) and kept as it stands after each command; `flush` writes each case's

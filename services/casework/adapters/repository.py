@@ -50,7 +50,6 @@ _BUMPS: dict[str, Insert] = {}
 _SET_SEQUENCE = (update(office_sequences).where(office_sequences.c.code == bindparam("k_code"),
                                                 office_sequences.c.year == bindparam("k_year"))
                  .values(last=bindparam("last")))
-_ADD_ALERTS: dict[str, Insert] = {}
 _ADD_ALERTS_MANY: dict[str, Insert] = {}
 _RESOLVE_ALERTS = (update(alerts)
                    .where(alerts.c.case_id == bindparam("k_case_id"), alerts.c.kind == bindparam("k_kind"),
@@ -69,17 +68,9 @@ def _update_case(columns: tuple[str, ...]) -> Update:
     return _UPDATES[columns]
 
 
-def _add_alert(dialect: str) -> Insert:
-    """Insert an alert unless its id is there already: one statement (per dialect, built once)."""
-    if dialect not in _ADD_ALERTS:
-        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        _ADD_ALERTS[dialect] = (dialect_insert(alerts).on_conflict_do_nothing(index_elements=["alert_id"])
-                                .returning(alerts.c.alert_id))  # no row when it was there: rowcount says -1 on psycopg
-    return _ADD_ALERTS[dialect]
-
-
 def _add_alerts_many(dialect: str) -> Insert:
-    """`_add_alert` for many rows at once, without RETURNING (per dialect, built once)."""
+    """Insert alerts unless their ids are there already (a redelivered SLA event opens no second alert): one
+    statement for many rows (per dialect, built once)."""
     if dialect not in _ADD_ALERTS_MANY:
         dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
         _ADD_ALERTS_MANY[dialect] = dialect_insert(alerts).on_conflict_do_nothing(index_elements=["alert_id"])
@@ -190,10 +181,6 @@ def case_exists_for(conn: Connection, incident_key: str) -> bool:
     return conn.scalar(_CASE_FOR_INCIDENT, {"key": incident_key}) is not None
 
 
-def insert_case(conn: Connection, case: Case) -> None:
-    conn.execute(_INSERT_CASE, [_case_row(case)])
-
-
 def update_case(conn: Connection, before: Case, after: Case) -> None:
     row = {k: v for k, v in _case_row(after).items() if k != "case_id"}
     result = conn.execute(_update_case(tuple(row)), {**row, "k_case_id": before.case_id, "k_version": before.version})
@@ -216,10 +203,6 @@ def history(conn: Connection, case_id: str) -> list[dict[str, Any]]:
         select(case_history).where(case_history.c.case_id == case_id).order_by(case_history.c.seq)
     ).mappings()
     return [{**r, "occurred_at": as_utc(r["occurred_at"]), "payload": json.loads(r["payload"])} for r in rows]
-
-
-def save_identities(conn: Connection, case_id: str, data: str) -> None:
-    conn.execute(_INSERT_IDENTITIES, {"case_id": case_id, "data": data})
 
 
 def load_identities(conn: Connection, case_id: str) -> str | None:
@@ -299,11 +282,6 @@ def _alert(row: Any) -> Alert:
     return Alert(**data)
 
 
-def add_alert(conn: Connection, alert: Alert) -> bool:
-    """Insert unless it exists (a redelivered SLA event opens no second alert)."""
-    return conn.execute(_add_alert(conn.dialect.name), _alert_row(alert)).scalar() is not None
-
-
 def get_alert(conn: Connection, alert_id: str) -> Alert | None:
     row = conn.execute(select(alerts).where(alerts.c.alert_id == alert_id)).mappings().first()
     return _alert(row) if row else None
@@ -313,13 +291,8 @@ def save_alert(conn: Connection, alert: Alert) -> None:
     conn.execute(update(alerts).where(alerts.c.alert_id == alert.alert_id).values(**_alert_row(alert)))
 
 
-def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> int:
-    return conn.execute(_RESOLVE_ALERTS, {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
-                                          "resolution": resolution}).rowcount
-
-
 class BatchAlerts:
-    """SLA alerts of a batch, opened and resolved in memory as message by message would, written at its end in two
+    """SLA alerts of a batch, opened and resolved in memory as batches of one would, written at its end in two
     statements: the resolutions of alerts open before the batch, then the batch's new alerts, resolved or not."""
 
     def __init__(self) -> None:

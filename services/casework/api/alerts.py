@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 from flask import g
 from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
-from services.casework import handlers
 from services.casework.adapters import delivery
 from services.casework.adapters import repository as repo
 from services.casework.adapters.inbox import inbox_page
 from services.casework.api import present
-from services.casework.api.app import context
-from services.casework.api.common import documented, now, user
+from services.casework.api.common import documented, emitted
 from services.casework.api.errors import ApiError, forbidden, not_found
+from services.casework.api.request import context, now, user
 from services.casework.api.schemas import AcknowledgeResultSchema, AlertListArgs, AlertPageSchema, NoteBody
-from services.casework.auth.policy import acknowledge_refusal
 from services.casework.domain import commands as c
-from services.casework.domain.errors import CommandRefused
+from services.casework.domain.errors import CommandRefused, NotPermitted
 
 blp = Blueprint("alerts", __name__, description="Alerts addressed to you: SLA warnings, breaches, escalations")
 
@@ -58,28 +54,19 @@ def acknowledge(body: dict[str, Any], alert_id: str) -> dict[str, Any]:
 
 
 def acknowledge_alert(alert_id: str, note: str) -> dict[str, Any]:
-    """Authorise and acknowledge in one transaction (403 not yours, 404 no such alert, 409 already closed)."""
+    """Authorise and acknowledge in one unit of work (403 not yours, 404 no such alert, 409 already closed)."""
     ctx, caller, at = context(), user(), now()
-
-    def change(conn: Connection) -> dict[str, Any]:
-        alert = repo.get_alert(conn, alert_id)
+    with ctx.casework.unit_of_work() as uow:
+        alert = repo.get_alert(uow.conn, alert_id)
         if alert is None:
             raise not_found(f"no alert {alert_id!r}")
-        g.case = repo.get_case(conn, alert.case_id)
-        refusal = acknowledge_refusal(caller, alert)
-        if refusal:
-            raise forbidden(refusal)
+        g.case = uow.case(alert.case_id)
         try:
-            out = handlers.execute(conn, c.AcknowledgeAlert(alert.case_id, caller.username, alert_id, note),
-                                   at)
+            out = uow.execute(c.AcknowledgeAlert(alert.case_id, caller.username, alert_id, note), at, caller)
+        except NotPermitted as exc:
+            raise forbidden(str(exc)) from None
         except CommandRefused as exc:
             raise ApiError(409, "conflict", str(exc)) from None
-        ctx.casework.mailboxes.enqueue(conn, out)
-        after = repo.get_alert(conn, alert_id)
-        events = [json.loads(o.value) for o in out]
-        sent = delivery.for_alerts(conn, [alert_id], caller.username)
-        return {"alert": present.alert(after, sent) if after else None,
-                "events": [{"event_id": e["event_id"], "type": e["type"],
-                            "occurred_at": datetime.fromisoformat(e["occurred_at"])} for e in events]}
-
-    return ctx.casework.write(change)
+        after = repo.get_alert(uow.conn, alert_id)
+        sent = delivery.for_alerts(uow.conn, [alert_id], caller.username)
+        return {"alert": present.alert(after, sent) if after else None, "events": emitted(out)}

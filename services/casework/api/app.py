@@ -11,6 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 from services.casework.adapters import access_log
 from services.casework.api import errors
 from services.casework.api.context import ApiContext
+from services.casework.api.request import context
 from services.casework.auth.identity import Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -64,13 +65,6 @@ def web_secret(ctx: ApiContext) -> str:
     from services.casework.adapters import web_store
 
     return os.environ.get("HRCASE_WEB_SECRET") or ctx.casework.write(web_store.cookie_key)
-
-
-def context() -> ApiContext:
-    from flask import current_app
-
-    ctx: ApiContext = current_app.extensions["hrcase"]
-    return ctx
 
 
 def _public(path: str) -> bool:

@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from services.casework.adapters import access_log
 from services.casework.adapters import repository as repo
 from services.casework.api import present
-from services.casework.api.app import context
-from services.casework.api.common import documented, user
+from services.casework.api.common import documented
 from services.casework.api.errors import forbidden
+from services.casework.api.request import context, user
 from services.casework.api.schemas import AccessLogArgs, AccessLogPageSchema
 from services.casework.auth.policy import may_read_access_log
 

@@ -12,9 +12,9 @@ from schemas.incident import IdentitiesSchema
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules
 from services.casework.api import present
-from services.casework.api.app import context
-from services.casework.api.common import documented, now, offset, readable_case, user
+from services.casework.api.common import documented, offset, readable_case
 from services.casework.api.errors import forbidden
+from services.casework.api.request import context, now, user
 from services.casework.api.schemas import CaseDetailSchema, CaseListArgs, CasePageSchema, ClosureQueueSchema, PageArgs
 from services.casework.auth.policy import may_see_identities, read_scope
 from services.casework.domain.case import Case

@@ -2,60 +2,45 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema
-from sqlalchemy import Connection
 
-from services.casework import handlers
-from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules
 from services.casework.api import present, schemas
-from services.casework.api.app import context
-from services.casework.api.common import documented, now, readable_case, user
+from services.casework.api.common import documented, emitted, readable_case
 from services.casework.api.errors import ApiError, forbidden
-from services.casework.auth.policy import command_refusal
+from services.casework.api.request import context, now, user
 from services.casework.domain import commands as c
-from services.casework.domain.errors import CommandRefused
+from services.casework.domain.errors import CommandRefused, NotPermitted
 
 blp = Blueprint("commands", __name__, description="Workflow commands on a case (each emits a case event)")
 Build = Callable[[str, str, dict[str, Any]], c.Command]
 
 
-def run(ref: str, build: Build) -> dict[str, Any]:
-    """Authorise and execute in one transaction; a refusal of either kind leaves everything as it was."""
+def run(ref: str, build: Build, body: dict[str, Any]) -> dict[str, Any]:
+    """Authorise and execute in one unit of work; a refusal of any kind leaves everything as it was."""
     ctx, caller, at = context(), user(), now()
-
-    def change(conn: Connection) -> tuple[list[dict[str, Any]], Any]:
-        case = readable_case(conn, ref)
-        command = build(case.case_id, caller.username, g.body)
-        refusal = command_refusal(caller, command, case)
-        if refusal:
-            raise forbidden(refusal)
+    with ctx.casework.unit_of_work() as uow:
+        case = readable_case(uow.conn, ref)
         try:
-            out = handlers.execute(conn, command, at)
+            out = uow.execute(build(case.case_id, caller.username, body), at, caller)
+        except NotPermitted as exc:
+            raise forbidden(str(exc)) from None
         except CommandRefused as exc:
             raise ApiError(409, "conflict", str(exc)) from None
-        ctx.casework.mailboxes.enqueue(conn, out)
+        after = uow.case(case.case_id)
         # The schedules the monitor last published: the event's own ones follow asynchronously (ADR 0011).
-        clocks = schedules.for_cases(conn, [case.case_id])[case.case_id]
-        return [json.loads(o.value) for o in out], (repo.get_case(conn, case.case_id), clocks)
-
-    events, (after, clocks) = ctx.casework.write(change)
-    return {"case": present.summary(after, at, clocks),
-            "events": [{"event_id": e["event_id"], "type": e["type"],
-                        "occurred_at": datetime.fromisoformat(e["occurred_at"])} for e in events]}
+        clocks = schedules.for_cases(uow.conn, [case.case_id])[case.case_id]
+    assert after is not None
+    return {"case": present.summary(after, at, clocks), "events": emitted(out)}
 
 
 def endpoint(name: str, path: str, body: type[Schema], build: Build, doc: str) -> None:
     def view(payload: dict[str, Any], ref: str) -> dict[str, Any]:
-        g.body = payload
-        return run(ref, build)
+        return run(ref, build, payload)
 
     view.__name__ = name.replace("-", "_")
     view.__doc__ = doc

@@ -1,8 +1,9 @@
-"""Helpers every API view shares: the caller, the time, a case looked up and scoped, documented errors."""
+"""Helpers every API view shares: a case looked up and scoped to the caller, documented errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -11,23 +12,14 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from services.casework.adapters import repository as repo
-from services.casework.api.app import context
 from services.casework.api.errors import forbidden, not_found
+from services.casework.api.request import user
 from services.casework.auth.policy import may_read_case
 from services.casework.domain.case import Case
-from services.casework.domain.roles import User
+from services.messaging.ports import Outgoing
 
 F = TypeVar("F", bound=Callable[..., Any])
 NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT"}
-
-
-def user() -> User:
-    found: User = g.principal.user
-    return found
-
-
-def now() -> datetime:
-    return context().clock.now()
 
 
 def readable_case(conn: Connection, ref: str) -> Case:
@@ -50,6 +42,13 @@ def documented(blp: Blueprint, *statuses: int) -> Callable[[F], F]:
         return func
 
     return decorate
+
+
+def emitted(out: Sequence[Outgoing]) -> list[dict[str, Any]]:
+    """The events a command emitted, as its answer lists them."""
+    envelopes = [json.loads(o.value) for o in out]
+    return [{"event_id": e["event_id"], "type": e["type"], "occurred_at": datetime.fromisoformat(e["occurred_at"])}
+            for e in envelopes]
 
 
 def offset(args: dict[str, Any]) -> tuple[int, int, int]:

@@ -10,13 +10,12 @@ from flask_smorest import Blueprint
 
 from schemas.incident import IncidentAsWrittenSchema
 from schemas.topics import SITREP_INCIDENTS
-from services.casework.api.app import context
-from services.casework.api.common import documented, user
+from services.casework.api.common import documented
 from services.casework.api.errors import forbidden
+from services.casework.api.request import context, user
 from services.casework.api.schemas import IncidentQueuedSchema
 from services.casework.auth.policy import incident_refusal
 from services.messaging.ports import Outgoing
-from services.sealing import seal_record
 from sitreps.key import incident_key
 
 blp = Blueprint("incidents", __name__, description="Incidents, as a situation report would give them")
@@ -43,10 +42,8 @@ def queue_incident(office: str, record: dict[str, Any], source: str = "api", lin
     if caller.role == "hro" and not record.get("assignee"):
         record["assignee"] = caller.username
     key = incident_key(str(record["sitrep_id"]).strip(), int(record["incident_number"]))
-    ctx = context()
-    record = seal_record(record, ctx.casework.vault)
     value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {"format": source, "file": f"{source}:{caller.username}", "line": str(line)}
-    ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(
-        conn, [Outgoing(SITREP_INCIDENTS, key, value, headers)]))
+    with context().casework.unit_of_work() as uow:
+        uow.submit_incidents([Outgoing(SITREP_INCIDENTS, key, value, headers)])
     return {"incident_key": key, "status": "queued", "topic": SITREP_INCIDENTS}

@@ -9,8 +9,8 @@ from flask import g
 from flask_smorest import Blueprint
 
 from services.casework.adapters import preferences
-from services.casework.api.app import context
-from services.casework.api.common import documented, user
+from services.casework.api.common import documented
+from services.casework.api.request import context, user
 from services.casework.api.schemas import HealthSchema, MeSchema, PreferencesBody
 
 blp = Blueprint("me", __name__, description="You, your alert preferences; and the service's health")

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from services.casework.adapters import preferences, web_store
-from services.casework.api.app import context
+from services.casework.api.request import context
 from services.casework.api.schemas import PreferencesBody
 from services.casework.auth import passwords
 from services.casework.web import forms, signin

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from services.casework.adapters import repository as repo
 from services.casework.api import alerts as api_alerts
 from services.casework.api import cases as api_cases
-from services.casework.api.errors import ApiError
+from services.casework.api.request import context
 from services.casework.api.schemas import NoteBody
+from services.casework.domain import commands as c
+from services.casework.domain.errors import CommandRefused
 from services.casework.web import forms
 from services.casework.web.blueprint import bp, me, page
 
@@ -36,10 +39,17 @@ def alerts() -> str:
 @bp.post("/alerts/<alert_id>/acknowledge")
 def acknowledge(alert_id: str) -> Response:
     body = NoteBody().load({"note": request.form.get("note", "").strip()[:4000]})
+    ctx, user = context(), me()
     try:
-        api_alerts.acknowledge_alert(alert_id, body["note"])
-    except ApiError as exc:
-        flash(forms.refusal(exc.message), "error")
+        with ctx.casework.unit_of_work() as uow:
+            alert = repo.get_alert(uow.conn, alert_id)
+            if alert is None:
+                raise CommandRefused(f"no alert {alert_id!r}")
+            g.case = uow.case(alert.case_id)  # for the access log
+            uow.execute(c.AcknowledgeAlert(alert.case_id, user.username, alert_id, body["note"]), ctx.clock.now(),
+                        user)
+    except CommandRefused as exc:
+        flash(forms.refusal(str(exc)), "error")
     else:
         flash(_("Alert acknowledged: you have taken it in hand."), "success")
     return redirect(url_for("web.alerts", state=request.form.get("state", "open")), code=303)

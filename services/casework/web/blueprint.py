@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from services.casework.api.app import context
+from services.casework.api.request import context
 from services.casework.web import csrf, signin
 
 log = logging.getLogger(__name__)

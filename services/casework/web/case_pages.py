@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES
 from services.casework.adapters import repository as repo
 from services.casework.api import cases as api_cases
-from services.casework.api import commands as api_commands
-from services.casework.api.app import context
+from services.casework.api.common import readable_case
 from services.casework.api.errors import ApiError
+from services.casework.api.request import context
 from services.casework.api.schemas import CaseListArgs
 from services.casework.auth.policy import read_scope
+from services.casework.domain.errors import CommandRefused, NotPermitted
 from services.casework.domain.schedules import SLA_STATES
 from services.casework.web import actions, forms
 from services.casework.web.blueprint import bp, me, page
@@ -110,22 +111,27 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
 
 @bp.post("/cases/<ref>/<action>")
 def command(ref: str, action: str) -> Any:
-    """One workflow command from a form: the API's schema, policy and workflow, in one transaction."""
+    """One workflow command from a form: the API's schema, then casework's unit of work (policy, workflow, outbox)."""
     if action not in actions.BY_NAME:
         abort(404)
     schema, build = actions.BY_NAME[action]
     try:
-        g.body = schema().load(actions.body_from_form(action, request.form))
+        body = schema().load(actions.body_from_form(action, request.form))
     except ValidationError as exc:
         return _case_page(ref, action, forms.flatten(exc.messages)), 422
+    ctx, user = context(), me()
     try:
-        result = api_commands.run(ref, build)
+        with ctx.casework.unit_of_work() as uow:
+            case = readable_case(uow.conn, ref)
+            uow.execute(build(case.case_id, user.username, body), ctx.clock.now(), user)
     except ApiError as exc:
         if exc.status == 404:
             abort(404, exc.message)
         return _case_page(ref, action, refused=forms.refusal(exc.message)), exc.status
+    except CommandRefused as exc:
+        return _case_page(ref, action, refused=forms.refusal(str(exc))), 403 if isinstance(exc, NotPermitted) else 409
     flash(str(DONE[action]), "success")
     target = request.form.get("next", "")
     if target.startswith("/web/") and "//" not in target:
         return redirect(target, code=303)
-    return redirect(url_for("web.case", ref=result["case"]["reference"]), code=303)
+    return redirect(url_for("web.case", ref=case.reference), code=303)

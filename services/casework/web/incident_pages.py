@@ -15,23 +15,22 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from schemas.errors import SchemaError
 from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
+from services.casework.adapters import read_model
 from services.casework.adapters import repository as repo
-from services.casework.adapters.tables import cases
 from services.casework.api import incidents as api_incidents
-from services.casework.api.app import context
 from services.casework.api.errors import ApiError
+from services.casework.api.request import context
 from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
 from services.casework.web import forms
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 from services.messaging.ports import Outgoing
-from services.sealing import seal_outgoing, sitrep_outgoing
+from services.sealing import sitrep_outgoing
 from sitreps.files import SitrepFileError, read_csv, read_jsonl
-from sitreps.key import key_of, sitrep_prefix, split_key
+from sitreps.key import key_of, split_key
 from sitreps.parser import parse
 from sitreps.validation import validate
 
@@ -69,8 +68,7 @@ def new_incident() -> tuple[str, int]:
 
 
 def _next_number(sitrep_id: str) -> int:
-    keys = context().casework.read(lambda conn: list(conn.scalars(
-        select(cases.c.incident_key).where(cases.c.incident_key.like(f"{sitrep_prefix(sitrep_id)}%")))))
+    keys = context().casework.read(lambda conn: read_model.incident_keys_of_sitrep(conn, sitrep_id))
     numbers = [parts[1] for parts in map(split_key, keys) if parts is not None]
     return max(numbers, default=0) + 1
 
@@ -141,7 +139,7 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
     """One row per record: what intake will accept, what it will reject and why, what you may not import."""
     reader = read_csv if name.lower().endswith(".csv") else read_jsonl
     records = reader(data, name)
-    known = context().casework.read(lambda conn: set(conn.scalars(select(cases.c.incident_key))))
+    known = context().casework.read(read_model.incident_keys)
     seen: set[str] = set()
     rows = []
     user = me()
@@ -221,9 +219,9 @@ def import_confirm() -> Any:
     ctx = context()
     rows = preview(name, data, ctx.clock.now())
     chosen: list[Outgoing] = [r["outgoing"] for r in rows if r["status"] != "refused"]
-    tagged = [Outgoing(o.topic, o.key, o.value, {**o.headers, "file": f"web:{me().username}:{name}"})
-              for o in seal_outgoing(chosen, ctx.casework.vault)]  # identities sealed before the outbox (ADR 10)
-    ctx.casework.write(lambda conn: ctx.casework.mailboxes.enqueue(conn, tagged))
+    tagged = [Outgoing(o.topic, o.key, o.value, {**o.headers, "file": f"web:{me().username}:{name}"}) for o in chosen]
+    with ctx.casework.unit_of_work() as uow:
+        uow.submit_incidents(tagged)
     flash(_("%(n)s records of %(name)s sent to intake; %(rejected)s will be rejected with their reasons "
             "(see `hrcase rejected`).", n=len(tagged), name=name,
             rejected=sum(1 for r in rows if r["status"] == "rejected")), "success")

@@ -3,23 +3,21 @@ functions (on time, stalled: as the monitor scheduled each clock; casework holds
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from schemas.registry import load_payload
+from services.casework.adapters import read_model
 from services.casework.adapters import schedules as schedule_store
-from services.casework.adapters.tables import case_history, cases
-from services.casework.api.app import context
+from services.casework.api.request import context
 from services.casework.auth.policy import read_scope
 from services.casework.web import charts
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import label
-from services.messaging.times import utc
 from services.reporting.domain.cases import STAGE_ORDER, CaseFacts, fold
 from services.reporting.domain.compliance import Cohort, key_figures
 from services.reporting.domain.events import Event
@@ -29,9 +27,7 @@ from services.reporting.domain.recording import delay_distribution
 
 def schedule_events(conn: Connection, office: str | None) -> list[Event]:
     """The monitor's latest schedule of each clock of each case casework holds, as reports read SlaScheduled."""
-    ids = None
-    if office is not None:
-        ids = list(conn.scalars(select(cases.c.case_id).where(cases.c.office == office)))
+    ids = None if office is None else read_model.case_ids_of_office(conn, office)
     return [Event("SlaScheduled", s.stopped_at or s.started_at, s.case_id, s.__dict__)
             for s in schedule_store.all_schedules(conn, ids)]
 
@@ -47,12 +43,8 @@ def recording_goal_days(found: Sequence[Event]) -> float | None:
 
 def case_events(conn: Connection, office: str | None) -> list[Event]:
     """Every case event casework holds (its own history of each case), typed as reports read them."""
-    query = select(case_history.c.seq, case_history.c.type, case_history.c.occurred_at, case_history.c.case_id,
-                   case_history.c.payload).order_by(case_history.c.seq)
-    if office is not None:
-        query = query.where(case_history.c.case_id.in_(select(cases.c.case_id).where(cases.c.office == office)))
-    return [Event(type_, utc(at), case_id, load_payload(type_, 1, json.loads(payload)), int(seq))
-            for seq, type_, at, case_id, payload in conn.execute(query)]
+    return [Event(type_, at, case_id, load_payload(type_, 1, payload), seq)
+            for seq, type_, at, case_id, payload in read_model.history_of_cases(conn, office)]
 
 
 def figures(cases_: Sequence[CaseFacts], now: datetime, targets: Targets) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.casework.adapters import repository as repo
 from services.casework.adapters import web_store
-from services.casework.api.app import context
+from services.casework.api.request import context
 from services.casework.auth import passwords
 from services.casework.auth.identity import Principal
 from services.casework.web import SESSION_LIFETIME

@@ -70,10 +70,6 @@ def same_place_and_day(conn: Connection, occurred_on: date, location: str) -> li
     return [_facts(r) for r in rows]
 
 
-def add_accepted(conn: Connection, facts: Facts, record: dict[str, Any], now: datetime) -> None:
-    conn.execute(_ADD_ACCEPTED, _accepted_row(facts, record, now))
-
-
 def _accepted_row(facts: Facts, record: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {
         "incident_key": facts.incident_key,

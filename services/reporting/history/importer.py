@@ -13,9 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from services.casework import handlers, legacy
 from services.casework.adapters import repository as repo
-from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
@@ -216,23 +214,17 @@ def save_users(conn: Connection, users: Sequence[User]) -> None:
 def _execute(runtime: EmbeddedRuntime, batch: list[Action]) -> list[Action]:
     """Commands through casework's handlers, each at its own time, in one transaction; returns an empty batch.
 
-    The batch's cases are read in one query and written once at its end (`CommandBatch`): each command still sees
+    The batch's cases are read in one query and written once at its end (one unit of work): each command still sees
     what the ones before it did. The pipeline catches up at the next situation report: SLA events are dated by their
     deadlines and a case event fires what fell due before it, so what the monitor emits does not depend on when it
     checks.
     """
     if not batch:
         return batch
-    casework, out, store = runtime.casework, [], CommandBatch()
-    with casework.engine.begin() as conn:
-        store.prefetch(conn, [action.command.case_id for action in batch])
+    with runtime.casework.unit_of_work() as uow:  # one outbox insert for the batch; a refusal rolls it all back
+        uow.prefetch([action.command.case_id for action in batch])
         for action in batch:
-            if isinstance(action.command, legacy.RecordHistoricalClosure):
-                out += legacy.execute(conn, action.command, action.at, store)
-            else:
-                out += handlers.execute(conn, action.command, action.at, store)
-        store.flush(conn)
-        casework.mailboxes.enqueue(conn, out)  # one insert for the batch; a refusal rolls it all back anyway
+            uow.execute(action.command, action.at)
     return []
 
 
