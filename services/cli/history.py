@@ -71,7 +71,7 @@ def _progress() -> Callable[[str], None]:
 
 
 def _restore(runtime: object, folder: Path) -> None:
-    from services.reporting.adapters.handover import HandoverError, restore
+    from services.reporting.handover import HandoverError, restore
 
     try:
         result = restore(runtime, folder)  # type: ignore[arg-type]
@@ -85,7 +85,7 @@ def _restore(runtime: object, folder: Path) -> None:
 @click.argument("folder", type=click.Path(file_okay=False))
 def export_history(data_dir: str, folder: str) -> None:
     """Write the complete event history, users and SLA policy, with a manifest of counts and checksums."""
-    from services.reporting.adapters.handover import export
+    from services.reporting.handover import export
 
     manifest = export(open_runtime(data_dir), Path(folder))
     click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
@@ -131,9 +131,9 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
            policy_file: str | None, events_dir: str | None, out: str, no_charts: bool) -> None:
     """The compliance report, computed from events only, as Markdown, HTML, CSV and PNG."""
     from services.config import Settings
-    from services.reporting.adapters.handover import read_export
     from services.reporting.adapters.log_source import read_log
     from services.reporting.adapters.output import write_report
+    from services.reporting.handover import read_export
     from services.reporting.whatif import make_report
     from services.sla_monitor.adapters import policy_file as policies
 

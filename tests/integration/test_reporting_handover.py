@@ -12,10 +12,10 @@ import pytest
 from services.casework.adapters import repository as repo
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.reporting.adapters.handover import HandoverError, export, read_export, restore
 from services.reporting.adapters.log_source import read_log
 from services.reporting.adapters.output import write_report
 from services.reporting.domain.model import Scope, end_of
+from services.reporting.handover import HandoverError, export, read_export, restore
 from services.reporting.history.importer import import_files, settle
 from services.reporting.whatif import make_report
 from services.sealing import sitrep_outgoing

@@ -22,8 +22,8 @@ from services.embedded import EmbeddedRuntime
 from services.messaging.embedded import records
 from services.messaging.ports import Message
 from services.reporting.adapters.log_source import history_of
-from services.reporting.adapters.rebuild import RebuildError, rebuild
 from services.reporting.domain.events import History
+from services.reporting.rebuild import RebuildError, rebuild
 from services.sealing import is_sealed
 from services.sla_monitor.adapters import policy_file
 from services.vault import WrongKey
