@@ -21,7 +21,7 @@ from services.casework.domain.reference import case_id_for
 from services.casework.domain.roles import User
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.messaging.ports import Message, Outgoing
+from services.messaging.ports import Message
 from services.metrics import Metrics
 from services.sealing import sitrep_outgoing
 from services.sla_monitor import bootstrap as sla_boot
@@ -29,24 +29,10 @@ from services.sla_monitor import gauges as sla_gauges
 from services.sla_monitor.domain.policy import Policy
 from sitreps.files import read_sitrep
 from tests.factories import incident
+from tests.integration.sla_pump import Collect
 
 R = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OFFICES = ("Mopti", "Gao")
-
-
-class Collect:
-    """A publisher that keeps what an outbox relays, as messages for the next service."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    def publish(self, records: list[Outgoing]) -> None:
-        for r in records:
-            self.messages.append(Message(r.topic, 0, len(self.messages), r.key, r.value, r.headers))
-
-    def take(self) -> list[Message]:
-        taken, self.messages = self.messages, []
-        return taken
 
 
 @pytest.fixture
