@@ -26,7 +26,8 @@ def topics_create(bootstrap: str | None) -> None:
     from services.messaging.kafka import create_topics
 
     settings = Settings.from_env()
-    for line in create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor):
+    for line in create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor,
+                              settings.kafka_security):
         click.echo(line)
 
 
@@ -49,6 +50,7 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
     options = WorkerOptions(
         bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,
         web_port=web_port or settings.web_ports[name], data_dir=settings.data_dir, batch_size=settings.batch_size,
+        security=settings.kafka_security,
     )
     app = build_app(spec, options)
     logging.getLogger("faust").setLevel(loglevel.upper())
@@ -66,7 +68,8 @@ def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
 
     settings = Settings.from_env()
     vault = settings.vault()
-    publisher = KafkaPublisher(bootstrap or settings.kafka_bootstrap, client_id="hrcase-sitrep")
+    publisher = KafkaPublisher(bootstrap or settings.kafka_bootstrap, client_id="hrcase-sitrep",
+                               security=settings.kafka_security)
     try:
         for name in files:
             try:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from services.clock import SystemClock
+from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
 from services.messaging.store import Mailboxes
@@ -60,6 +61,7 @@ class WorkerOptions:
     # hands them over within seconds, well above the broker's 6 s minimum and any pause of the event loop.
     session_timeout: float = 10.0
     heartbeat_interval: float = 1.0
+    security: KafkaSecurity = PLAINTEXT
 
 
 def new_app(name: str, options: WorkerOptions) -> faust.App:
@@ -69,6 +71,7 @@ def new_app(name: str, options: WorkerOptions) -> faust.App:
     return faust.App(
         f"hrcase-{name}",
         broker=f"kafka://{options.bootstrap}",
+        broker_credentials=faust_credentials(options.security),
         autodiscover=False,
         datadir=str(datadir),
         store="memory://",
@@ -94,12 +97,21 @@ def new_app(name: str, options: WorkerOptions) -> faust.App:
     )
 
 
-def new_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def faust_credentials(security: KafkaSecurity) -> faust.types.auth.CredentialsT | None:
+    """The security settings as faust takes them (its consumers, its producer and its admin client)."""
+    context = security.check().ssl_context()
+    if security.sasl:
+        return faust.SASLCredentials(username=security.username, password=security.password, ssl_context=context,
+                                     mechanism=security.mechanism)
+    return faust.SSLCredentials(context) if context is not None else None
+
+
+def new_producer(bootstrap: str, client_id: str, security: KafkaSecurity = PLAINTEXT) -> AIOKafkaProducer:
     """The workers' producer: idempotent, acks=all. linger 0: records wait for the batch in flight to their
     partition, not for a timer; 256 KiB batches carry a relay's burst (a batch's events, a tick's breaches) in few
     requests."""
     return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
-                            linger_ms=0, max_batch_size=256 * 1024)
+                            linger_ms=0, max_batch_size=256 * 1024, **security.client_options())
 
 
 def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
@@ -110,7 +122,7 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}")
     relay_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}-relay")
     relay_wanted = asyncio.Event()
-    publisher = LoopPublisher(options.bootstrap, f"hrcase-{spec.service}-relay")
+    publisher = LoopPublisher(options.bootstrap, f"hrcase-{spec.service}-relay", security=options.security)
     sink = spec.metrics.publisher(spec.service, publisher)
     clock = SystemClock()
 
@@ -203,8 +215,10 @@ class LoopPublisher:
     and no sender thread of its own competing for the GIL.
     """
 
-    def __init__(self, bootstrap: str, client_id: str, timeout: float = 60.0):
+    def __init__(self, bootstrap: str, client_id: str, timeout: float = 60.0,
+                 security: KafkaSecurity = PLAINTEXT):
         self.bootstrap = bootstrap
+        self.security = security
         self.client_id = client_id
         self.timeout = timeout
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -234,7 +248,7 @@ class LoopPublisher:
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
-                producer = new_producer(self.bootstrap, self.client_id)
+                producer = new_producer(self.bootstrap, self.client_id, self.security)
                 try:
                     await producer.start()
                 except BaseException:
