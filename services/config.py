@@ -116,6 +116,7 @@ class ConfigFileSchema(Schema):
     offices = fields.List(fields.String(validate=validate.Length(min=2, max=40)), validate=validate.Length(min=1))
     sla_policy = fields.String()
     batch_size = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    log_format = fields.String(validate=validate.OneOf(("text", "json")))
     database = fields.Dict(keys=fields.String(validate=validate.OneOf(["url", "password_file"])),
                            values=fields.String())
     kafka = fields.Nested(_Kafka)
@@ -140,6 +141,7 @@ class Settings:
     web_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     production: bool = False  # HRCASE_ENV=production: an identity key must be configured, none is ever generated
     api: ApiSettings = field(default_factory=ApiSettings)
+    log_format: str = "text"  # HRCASE_LOG_FORMAT=json: one JSON object a line, for a log collector
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None, policy_path: Path | str | None = None) -> Settings:
@@ -162,6 +164,7 @@ class Settings:
             web_bind=web_bind,
             production=env.get("HRCASE_ENV", "").lower() == "production",
             api=_api_from_env(env, settings.api, web_bind),
+            log_format=(env.get("HRCASE_LOG_FORMAT") or settings.log_format).lower(),
         )
 
     def with_file(self, path: Path) -> Settings:
@@ -187,6 +190,7 @@ class Settings:
             web_bind=web.get("bind", self.web_bind),
             web_ports={**self.web_ports, **web.get("ports", {})},
             api=replace(self.api, bind=web.get("bind", self.api.bind), smtp=smtp, **api),
+            log_format=data.get("log_format", self.log_format),
         )
 
     def vault(self) -> IdentityVault:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
 from schemas.topics import SITREP_INCIDENTS
 from services.config import Settings
+from services.logs import setup_logging
 from sitreps.files import read_sitrep
 
 WORKERS = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}
@@ -53,8 +53,8 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
         security=settings.kafka_security,
     )
     app = build_app(spec, options)
-    logging.getLogger("faust").setLevel(loglevel.upper())
-    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    setup_logging(name, loglevel, settings.log_format)  # ours, not mode's: override_logging=False
+    Worker(app, loglevel=loglevel, quiet=True, override_logging=False).execute_from_commandline()
 
 
 @click.command("publish")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +19,10 @@ from mode.utils.logging import DEFAULT_FORMAT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from services.clock import SystemClock
+from services.logs import OutageLog
 from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
@@ -125,6 +127,9 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     publisher = LoopPublisher(options.bootstrap, f"hrcase-{spec.service}-relay", security=options.security)
     sink = spec.metrics.publisher(spec.service, publisher)
     clock = SystemClock()
+    # A database or broker outage is logged when it starts, once a minute while it lasts, and when it ends: not a
+    # traceback at every retry (five a second from the relay alone).
+    outages = {task: OutageLog(f"{task} of {spec.service}", log) for task in ("processing", "relay", "SLA tick")}
 
     async def blocking(fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
@@ -142,6 +147,11 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
                 break
         return moved
 
+    def retrying(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if error is not None:
+            outages["processing"].failed(error, time.monotonic())
+
     def process(messages: list[Message]) -> None:
         with spec.metrics.processing.labels(spec.service).time():
             spec.processor.process(messages, clock.now())
@@ -155,9 +165,11 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
             messages = [_message(event.message) for event in events]
             # The database being away is not the messages' fault: retry the batch, never skip it.
             async for attempt in AsyncRetrying(retry=retry_if_exception_type(DBAPIError),
-                                               wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
+                                               wait=wait_exponential(multiplier=0.2, max=10), reraise=True,
+                                               before_sleep=retrying):
                 with attempt:
                     await blocking(process, messages)
+            outages["processing"].recovered(time.monotonic())
             # What the batch emitted goes out now rather than at the next round of the relay timer (a latency the
             # next service would add to every hop), while the next batch is taken and processed.
             relay_wanted.set()
@@ -169,10 +181,8 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         while True:
             await relay_wanted.wait()
             relay_wanted.clear()  # set again while this round runs: one more round right after it
-            try:
-                await asyncio.get_running_loop().run_in_executor(relay_executor, relay_all)
-            except Exception:  # the outbox keeps the records; the timer's next round retries
-                log.warning("relay to Kafka failed; will retry", exc_info=True)
+            await relay_round(lambda: asyncio.get_running_loop().run_in_executor(relay_executor, relay_all),
+                              outages["relay"])
 
     @app.timer(options.relay_interval, name=f"hrcase-{spec.service}-relay")
     async def relay() -> None:
@@ -185,9 +195,10 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         async def clocks() -> None:
             try:
                 fired = await blocking(lambda: tick(clock.now()))
-            except DBAPIError:
-                log.warning("SLA tick failed; will retry", exc_info=True)
+            except DBAPIError as exc:
+                outages["SLA tick"].failed(exc, time.monotonic())
                 return
+            outages["SLA tick"].recovered(time.monotonic())
             if fired:
                 relay_wanted.set()  # a breach reaches the topic now, not at the relay timer's next round
 
@@ -205,6 +216,19 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     return app
+
+
+async def relay_round(relay: Callable[[], Awaitable[int]], outage: OutageLog,
+                      now: Callable[[], float] = time.monotonic) -> None:
+    """One round of a relay. What fails stays in the outbox for the next round, and is told as part of an outage
+    (its start, a reminder a minute, its end), not as a traceback each round."""
+    try:
+        await relay()
+    except Exception as exc:
+        # The publisher gives up waiting for acks with a TimeoutError: the broker, not the database.
+        outage.failed(exc, now(), "Kafka" if isinstance(exc, TimeoutError) else None)
+    else:
+        outage.recovered(now())
 
 
 class LoopPublisher:

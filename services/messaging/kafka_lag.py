@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from kafka import KafkaConsumer, TopicPartition
 
+from services.logs import OutageLog
 from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class KafkaLag:
                  clock: Callable[[], float] = time.monotonic, security: KafkaSecurity = PLAINTEXT):
         self.bootstrap, self.group, self.topics, self.ttl, self.clock = bootstrap, group, tuple(topics), ttl, clock
         self.security = security
+        self._outage = OutageLog(f"reading the consumer lag of {group}", log)
         self._consumer: KafkaConsumer | None = None
         self._lock = threading.Lock()
         self._read_at: float | None = None
@@ -38,10 +40,12 @@ class KafkaLag:
             if self._read_at is None or self.clock() - self._read_at >= self.ttl:
                 try:
                     self._samples = self._read()
-                except Exception:  # Kafka away: no lag series (the worker's own health says why)
-                    log.warning("consumer lag of %s could not be read", self.group, exc_info=True)
+                except Exception as exc:  # Kafka away: no lag series (the worker's own health says why)
+                    self._outage.failed(exc, time.monotonic(), "Kafka")
                     self._samples = []
                     self.close()
+                else:
+                    self._outage.recovered(time.monotonic())
                 self._read_at = self.clock()
             return list(self._samples)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from tenacity import wait_exponential
 from services.casework.adapters import delivery
 from services.casework.adapters.channels import Channel, SmtpChannel, SmtpServer, WebhookChannel
 from services.clock import Clock, SystemClock
+from services.logs import OutageLog
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -108,11 +110,14 @@ class DeliveryThread:
         self.thread.join(timeout=30)
 
     def _run(self) -> None:
+        outage = OutageLog("alert delivery", log)
         while not self.stop_event.is_set():
             try:
                 self.dispatcher.run_once(self.clock.now())
-            except Exception:  # the database away, say: try again next round
-                log.warning("alert delivery round failed; will retry", exc_info=True)
+            except Exception as exc:  # the database away, say: try again next round
+                outage.failed(exc, time.monotonic())
+            else:
+                outage.recovered(time.monotonic())
             self.stop_event.wait(self.interval)
 
 
