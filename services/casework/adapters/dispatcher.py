@@ -21,6 +21,7 @@ from services.clock import Clock, SystemClock
 from services.logs import OutageLog
 
 log = logging.getLogger(__name__)
+CHANNEL_COMPONENT = {"email": "SMTP", "webhook": "webhook"}
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # a dispatcher that dies mid-send leaves the delivery to another after this
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class Dispatcher:
         self.channels = {c.name: c for c in channels}
         self.digest_hour = digest_hour
         self.backoff = backoff or wait_exponential(multiplier=30, min=30, max=3600)
+        self.outages: dict[str, OutageLog] = {}
         self.outcomes = Counter("hrcase_alert_deliveries_total", "Alert deliveries attempted, by channel and outcome.",
                                 ["channel", "outcome"], registry=registry) if registry else None
 
@@ -80,13 +82,21 @@ class Dispatcher:
                 seconds=self.backoff(SimpleNamespace(attempt_number=attempts)))  # type: ignore[arg-type]
             reason = f"{type(exc).__name__}: {exc}"
             self.casework.write(lambda conn: delivery.failed(conn, ids, reason, retry))
-            log.warning("alert delivery by %s failed (attempt %d, %s): %s", first.channel, attempts,
-                        "giving up" if retry is None else f"retry at {retry:%H:%M:%S}", type(exc).__name__)
+            # A server away fails every delivery of its channel: told as one outage, not a line per alert. A delivery
+            # given up is told each time: an alert that will never arrive.
+            self._outage(first.channel).failed(exc, time.monotonic(), CHANNEL_COMPONENT.get(first.channel))
+            if retry is None:
+                log.warning("alert delivery by %s given up after %d attempts: %s", first.channel, attempts,
+                            type(exc).__name__)
             self._count(first.channel, "failed" if retry is None else "retry", len(ids))
             return 0
+        self._outage(first.channel).recovered(time.monotonic())
         self.casework.write(lambda conn: delivery.sent(conn, ids, now))
         self._count(first.channel, "sent", len(ids))
         return len(ids)
+
+    def _outage(self, channel: str) -> OutageLog:
+        return self.outages.setdefault(channel, OutageLog(f"alert delivery by {channel}", log))
 
     def _count(self, channel: str, outcome: str, n: int) -> None:
         if self.outcomes is not None:
