@@ -66,13 +66,16 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(service: str, level: int | str = logging.INFO, fmt: str | None = None,
-                  stream: IO[str] | None = None) -> None:
+                  stream: IO[str] | None = None, force: bool = False) -> None:
     """The root logger of this process, for every entry point (commands, workers, the embedded runtime, the API):
     `json` writes one object a line for a log collector; `text` (the default) reads on a terminal. Called again, it
-    replaces its own handler and leaves any other (a test runner's) in place."""
+    replaces its own handler. Where someone else set logging up (a test runner, a program embedding hrcase), it
+    leaves it as it is unless `force`d, as `logging.basicConfig` does."""
     handler = log_handler(service, fmt, stream)
     handler.setLevel(level.upper() if isinstance(level, str) else level)
     root = logging.getLogger()
+    if not force and any(not getattr(h, "hrcase_setup", False) for h in root.handlers):
+        return
     for old in [h for h in root.handlers if getattr(h, "hrcase_setup", False)]:
         root.removeHandler(old)
     handler.hrcase_setup = True  # type: ignore[attr-defined]

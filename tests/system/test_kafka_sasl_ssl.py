@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from tests.tls import make_certificates
 
 KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
 INCIDENTS = 40
+SERVICES = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}
 USER, PASSWORD = "hrcase-workers", "a-scram-secret-for-the-test"
 
 
@@ -92,7 +94,7 @@ def test_workers_with_tls_and_scram_settings_register_cases_and_a_client_without
                 "HRCASE_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "HRCASE_KAFKA_SASL_USERNAME": USER,
                 "HRCASE_KAFKA_SASL_PASSWORD_FILE": str(tmp_path / "kafka-password"),
                 "HRCASE_KAFKA_SSL_CAFILE": str(secure_broker.cafile),
-                "HRCASE_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+                "HRCASE_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1", "HRCASE_LOG_FORMAT": "json"}
 
         def cli(*args: str) -> str:
             result = subprocess.run(hrcase(*args), cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
@@ -123,6 +125,10 @@ def test_workers_with_tls_and_scram_settings_register_cases_and_a_client_without
             # Reported ten days ago: the monitor's breaches come back over sla-events as casework's alerts.
             wait_for(lambda: count("alerts") > 0, 60, "alerts from the monitor's breaches")
             assert all(worker.alive for worker in workers)
+            for worker in workers:  # what a log collector reads: one JSON object a line, naming the service
+                lines = [json.loads(line) for line in worker.log.read_text().splitlines()
+                         if line and not line.startswith("=====")]
+                assert lines and {line["service"] for line in lines} == {SERVICES[worker.service]}
         except BaseException:
             for worker in workers:
                 print(f"----- {worker.log.name} -----\n{worker.tail()}")

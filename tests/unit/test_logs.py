@@ -109,7 +109,7 @@ def test_an_error_raised_from_a_database_error_names_the_database() -> None:
 
 def test_json_logs_are_one_object_a_line_with_the_service_and_the_events_context() -> None:
     out = io.StringIO()
-    setup_logging("casework", logging.INFO, "json", stream=out)
+    setup_logging("casework", logging.INFO, "json", stream=out, force=True)
     log = logging.getLogger("services.casework.handlers")
     with log_context(event_type="IncidentAccepted", event_id="e-1", correlation_id="c-1"):
         log.info("case %s registered", "GAO-2026-0001", extra={"case_reference": "GAO-2026-0001"})
@@ -133,7 +133,7 @@ def test_json_logs_are_one_object_a_line_with_the_service_and_the_events_context
 
 def test_text_logs_read_on_a_terminal_and_name_the_service() -> None:
     out = io.StringIO()
-    setup_logging("intake", "info", None, stream=out)
+    setup_logging("intake", "info", None, stream=out, force=True)
     logging.getLogger("services.intake.handlers").info("record %s rejected", "sitrep-incidents/0/7")
     line = out.getvalue().strip()
     assert line.endswith("INFO intake services.intake.handlers: record sitrep-incidents/0/7 rejected")
@@ -149,8 +149,18 @@ def test_setting_up_again_replaces_only_its_own_handler() -> None:
     first, second = io.StringIO(), io.StringIO()
     root = logging.getLogger()
     others = [h for h in root.handlers]
-    setup_logging("hrcase", logging.WARNING, "text", stream=first)
-    setup_logging("casework", logging.INFO, "json", stream=second)
+    setup_logging("hrcase", logging.WARNING, "text", stream=first, force=True)
+    setup_logging("casework", logging.INFO, "json", stream=second, force=True)
     logging.getLogger("services.casework").info("started")
     assert first.getvalue() == "" and json.loads(second.getvalue())["service"] == "casework"
     assert [h for h in root.handlers if h in others] == others
+
+
+def test_where_someone_else_set_logging_up_it_is_left_alone_unless_forced() -> None:
+    out = io.StringIO()
+    root = logging.getLogger()
+    theirs = logging.StreamHandler(io.StringIO())
+    root.addHandler(theirs)
+    setup_logging("hrcase", logging.INFO, "json", stream=out)
+    logging.getLogger("services").warning("seen by theirs only")
+    assert out.getvalue() == "" and not any(getattr(h, "hrcase_setup", False) for h in root.handlers)
