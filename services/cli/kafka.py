@@ -46,6 +46,7 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
 
     name = WORKERS[service]
     settings = Settings.from_env()
+    setup_logging(name, loglevel, settings.log_format)  # ours, not mode's (override_logging=False below)
     spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
     options = WorkerOptions(
         bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,
@@ -53,8 +54,9 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
         security=settings.kafka_security,
     )
     app = build_app(spec, options)
-    setup_logging(name, loglevel, settings.log_format)  # ours, not mode's: override_logging=False
-    Worker(app, loglevel=loglevel, quiet=True, override_logging=False).execute_from_commandline()
+    runner = Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
+    runner.spinner = None  # its terminal escapes would break the log's lines (JSON or a journal's)
+    runner.execute_from_commandline()
 
 
 @click.command("publish")
