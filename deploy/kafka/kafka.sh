@@ -3,7 +3,7 @@
 # machine, for hrcase development and tests. The jars come from Maven Central
 # via deploy/kafka/pom.xml; nothing else is downloaded.
 #
-# Usage: deploy/kafka/kafka.sh start|stop|restart|status|logs [-f] [N]|reset
+# Usage: deploy/kafka/kafka.sh start|stop|restart|status|logs [-f] [N]|reset|scram-user NAME
 #                              |topics ARGS...|tool CLASS ARGS...|bootstrap
 # See deploy/kafka/README.md for the environment knobs.
 set -euo pipefail
