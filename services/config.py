@@ -11,8 +11,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from schemas.topics import TOPICS, TopicSpec
+from services.messaging.kafka_security import MECHANISMS, PROTOCOLS, KafkaSecurity
 from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
 from services.vault import IdentityVault
@@ -52,8 +54,24 @@ class _Topic(Schema):
     cleanup_policy = fields.String(validate=validate.OneOf(("delete", "compact", "compact,delete")))
 
 
+class _KafkaSecurity(Schema):
+    """How the clients reach the brokers; the SASL password comes from a file or the environment, never this file."""
+
+    class Meta:
+        unknown = RAISE
+
+    protocol = fields.String(validate=validate.OneOf(PROTOCOLS))
+    sasl_mechanism = fields.String(validate=validate.OneOf(MECHANISMS))
+    sasl_username = fields.String()
+    sasl_password_file = fields.String()
+    ssl_cafile = fields.String()
+    ssl_certfile = fields.String()
+    ssl_keyfile = fields.String()
+
+
 class _Kafka(Schema):
     bootstrap = fields.String()
+    security = fields.Nested(_KafkaSecurity)
     replication_factor = fields.Integer(validate=validate.Range(min=1, max=10))
     topics = fields.Dict(keys=fields.String(validate=validate.OneOf([t.name for t in TOPICS])),
                          values=fields.Nested(_Topic))
@@ -98,7 +116,9 @@ class ConfigFileSchema(Schema):
     offices = fields.List(fields.String(validate=validate.Length(min=2, max=40)), validate=validate.Length(min=1))
     sla_policy = fields.String()
     batch_size = fields.Integer(validate=validate.Range(min=1, max=100_000))
-    database = fields.Dict(keys=fields.String(validate=validate.OneOf(["url"])), values=fields.String())
+    log_format = fields.String(validate=validate.OneOf(("text", "json")))
+    database = fields.Dict(keys=fields.String(validate=validate.OneOf(["url", "password_file"])),
+                           values=fields.String())
     kafka = fields.Nested(_Kafka)
     web = fields.Nested(_Web)
     api = fields.Nested(_Api)
@@ -114,12 +134,14 @@ class Settings:
     batch_size: int = 2000
     database_url: str | None = None  # None: one SQLite file per service in data_dir
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     replication_factor: int = 1
     topic_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     web_bind: str = "127.0.0.1"  # /health and /metrics stay on loopback unless configured otherwise
     web_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     production: bool = False  # HRCASE_ENV=production: an identity key must be configured, none is ever generated
     api: ApiSettings = field(default_factory=ApiSettings)
+    log_format: str = "text"  # HRCASE_LOG_FORMAT=json: one JSON object a line, for a log collector
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None, policy_path: Path | str | None = None) -> Settings:
@@ -136,11 +158,13 @@ class Settings:
             offices=offices or settings.offices,
             policy_path=Path(policy) if policy else settings.policy_path,
             batch_size=int(env.get("HRCASE_BATCH_SIZE", settings.batch_size)),
-            database_url=env.get("HRCASE_DATABASE_URL") or settings.database_url,
+            database_url=_database_url_from_env(env, settings.database_url),
             kafka_bootstrap=env.get("HRCASE_KAFKA_BOOTSTRAP") or settings.kafka_bootstrap,
+            kafka_security=_kafka_security_from_env(env, settings.kafka_security).check(),
             web_bind=web_bind,
             production=env.get("HRCASE_ENV", "").lower() == "production",
             api=_api_from_env(env, settings.api, web_bind),
+            log_format=(env.get("HRCASE_LOG_FORMAT") or settings.log_format).lower(),
         )
 
     def with_file(self, path: Path) -> Settings:
@@ -158,13 +182,15 @@ class Settings:
             offices=tuple(data.get("offices", self.offices)),
             policy_path=Path(data["sla_policy"]) if "sla_policy" in data else self.policy_path,
             batch_size=data.get("batch_size", self.batch_size),
-            database_url=data.get("database", {}).get("url", self.database_url),
+            database_url=_database_url_from_file(data.get("database", {}), self.database_url),
             kafka_bootstrap=kafka.get("bootstrap", self.kafka_bootstrap),
+            kafka_security=_kafka_security_from_file(kafka.get("security", {}), self.kafka_security),
             replication_factor=kafka.get("replication_factor", self.replication_factor),
             topic_overrides=kafka.get("topics", {}),
             web_bind=web.get("bind", self.web_bind),
             web_ports={**self.web_ports, **web.get("ports", {})},
             api=replace(self.api, bind=web.get("bind", self.api.bind), smtp=smtp, **api),
+            log_format=data.get("log_format", self.log_format),
         )
 
     def vault(self) -> IdentityVault:
@@ -205,3 +231,56 @@ def _api_from_env(env: Mapping[str, str], api: ApiSettings, web_bind: str) -> Ap
         digest_hour=int(env.get("HRCASE_DIGEST_HOUR") or api.digest_hour),
         delivery_interval=float(env.get("HRCASE_DELIVERY_INTERVAL") or api.delivery_interval),
     )
+
+
+def read_secret(path: str, setting: str) -> str:
+    """A secret kept in a file (a Kubernetes secret mount, a credentials directory): its text less the line end."""
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ValueError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+
+
+def _with_password(url: str | None, password: str | None) -> str | None:
+    """The URL with the password put in (a URL without one, and the password from a secret)."""
+    if url is None or password is None:
+        return url
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
+def _database_url_from_file(database: Mapping[str, str], url: str | None) -> str | None:
+    password_file = database.get("password_file")
+    password = read_secret(password_file, "[database] password_file") if password_file else None
+    return _with_password(database.get("url", url), password)
+
+
+def _database_url_from_env(env: Mapping[str, str], url: str | None) -> str | None:
+    """HRCASE_DATABASE_URL over the file's URL; the password, when given apart, over the one in the URL."""
+    url = env.get("HRCASE_DATABASE_URL") or url
+    if env.get("HRCASE_DATABASE_PASSWORD_FILE"):
+        return _with_password(url, read_secret(env["HRCASE_DATABASE_PASSWORD_FILE"], "HRCASE_DATABASE_PASSWORD_FILE"))
+    return _with_password(url, env.get("HRCASE_DATABASE_PASSWORD") or None)
+
+
+def _kafka_security_from_file(section: Mapping[str, str], base: KafkaSecurity) -> KafkaSecurity:
+    password_file = section.get("sasl_password_file")
+    return replace(
+        base, protocol=section.get("protocol", base.protocol), mechanism=section.get("sasl_mechanism", base.mechanism),
+        username=section.get("sasl_username", base.username),
+        password=read_secret(password_file, "[kafka.security] sasl_password_file") if password_file else base.password,
+        cafile=section.get("ssl_cafile", base.cafile), certfile=section.get("ssl_certfile", base.certfile),
+        keyfile=section.get("ssl_keyfile", base.keyfile))
+
+
+def _kafka_security_from_env(env: Mapping[str, str], base: KafkaSecurity) -> KafkaSecurity:
+    """The HRCASE_KAFKA_* security variables over the file's [kafka.security] section."""
+    password = env.get("HRCASE_KAFKA_SASL_PASSWORD") or base.password
+    if env.get("HRCASE_KAFKA_SASL_PASSWORD_FILE"):
+        password = read_secret(env["HRCASE_KAFKA_SASL_PASSWORD_FILE"], "HRCASE_KAFKA_SASL_PASSWORD_FILE")
+    return replace(
+        base, protocol=(env.get("HRCASE_KAFKA_SECURITY_PROTOCOL") or base.protocol).upper(),
+        mechanism=(env.get("HRCASE_KAFKA_SASL_MECHANISM") or base.mechanism).upper(),
+        username=env.get("HRCASE_KAFKA_SASL_USERNAME") or base.username, password=password,
+        cafile=env.get("HRCASE_KAFKA_SSL_CAFILE") or base.cafile,
+        certfile=env.get("HRCASE_KAFKA_SSL_CERTFILE") or base.certfile,
+        keyfile=env.get("HRCASE_KAFKA_SSL_KEYFILE") or base.keyfile)

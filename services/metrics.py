@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 
 from schemas.registry import EVENT_TYPES
 from schemas.vocabulary import CLOCKS, SLA_LEVELS
+from services.logs import OutageLog
 from services.messaging.ports import Message, Outgoing, Publisher
 from services.messaging.store import Mailboxes
 
@@ -257,6 +259,7 @@ class _CountingPublisher:
 class _GaugeCollector(Collector):
     def __init__(self, name: str, help_text: str, labels: tuple[str, ...], sources: list[GaugeSource]):
         self.name, self.help_text, self.labels, self.sources = name, help_text, labels, sources
+        self.outages: dict[int, OutageLog] = {}  # per source: scrapes come every 15 s or so, a traceback each is noise
 
     def describe(self) -> Iterable[GaugeMetricFamily]:
         # Lets the registry refuse a second family of the same name without querying a database.
@@ -265,11 +268,13 @@ class _GaugeCollector(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily]:
         family = GaugeMetricFamily(self.name, self.help_text, labels=list(self.labels))
         for source in self.sources:
+            outage = self.outages.setdefault(id(source), OutageLog(f"reading gauge {self.name}", log))
             try:
                 samples = list(source())
-            except Exception:  # one unreachable database must not blank every other metric of the page
-                log.warning("gauge %s could not be read", self.name, exc_info=True)
+            except Exception as exc:  # one unreachable database must not blank every other metric of the page
+                outage.failed(exc, time.monotonic())
                 continue
+            outage.recovered(time.monotonic())
             for values, value in samples:
                 family.add_metric(list(values), value)
         yield family

@@ -3,7 +3,7 @@
 # machine, for hrcase development and tests. The jars come from Maven Central
 # via deploy/kafka/pom.xml; nothing else is downloaded.
 #
-# Usage: deploy/kafka/kafka.sh start|stop|restart|status|logs [-f] [N]|reset
+# Usage: deploy/kafka/kafka.sh start|stop|restart|status|logs [-f] [N]|reset|scram-user NAME
 #                              |topics ARGS...|tool CLASS ARGS...|bootstrap
 # See deploy/kafka/README.md for the environment knobs.
 set -euo pipefail
@@ -17,6 +17,13 @@ NUM_PARTITIONS="${HRCASE_KAFKA_NUM_PARTITIONS:-1}"
 AUTO_CREATE_TOPICS="${HRCASE_KAFKA_AUTO_CREATE_TOPICS:-false}"
 START_TIMEOUT="${HRCASE_KAFKA_START_TIMEOUT:-90}"
 HEAP_OPTS="${HRCASE_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
+# SASL_SSL: the client listener takes TLS and SCRAM-SHA-512 (the broker's key and
+# certificate chain in one PEM file, its CA in another, and the password of its own
+# SCRAM user "admin", created when the storage is formatted). PLAINTEXT: neither.
+SECURITY="${HRCASE_KAFKA_SECURITY:-PLAINTEXT}"
+SSL_KEYSTORE="${HRCASE_KAFKA_SSL_KEYSTORE:-}"
+SSL_TRUSTSTORE="${HRCASE_KAFKA_SSL_TRUSTSTORE:-}"
+ADMIN_PASSWORD="${HRCASE_KAFKA_ADMIN_PASSWORD:-}"
 # Extra arguments for mvn, e.g. -Dmaven.repo.local=/some/dir or -o.
 MVN_ARGS="${HRCASE_KAFKA_MVN_ARGS:-}"
 
@@ -55,6 +62,7 @@ usage: $(basename "$0") COMMAND
   status            exit 0 if the broker is running and answering, else 1
   logs [-f] [N]     last N (default 100) lines of the broker log; -f follows it
   reset             stop and delete data, logs and generated config (keeps the jars)
+  scram-user NAME   create or change SCRAM-SHA-512 user NAME, password read from stdin (SASL_SSL only)
   topics ARGS...    run org.apache.kafka.tools.TopicCommand --bootstrap-server $BOOTSTRAP ARGS...
   tool CLASS ARGS.. run any main class from the Kafka jars
   bootstrap         print the bootstrap server ($BOOTSTRAP)
@@ -73,6 +81,16 @@ check_settings() {
     case "$AUTO_CREATE_TOPICS" in
         true|false) ;;
         *) die "HRCASE_KAFKA_AUTO_CREATE_TOPICS must be true or false" ;;
+    esac
+    case "$SECURITY" in
+        PLAINTEXT) ;;
+        SASL_SSL)
+            [[ -r "$SSL_KEYSTORE" ]] || die "SASL_SSL needs HRCASE_KAFKA_SSL_KEYSTORE: a readable PEM file with the broker's PKCS#8 key and certificate chain"
+            [[ -r "$SSL_TRUSTSTORE" ]] || die "SASL_SSL needs HRCASE_KAFKA_SSL_TRUSTSTORE: a readable PEM file with the CA's certificate"
+            [[ -n "$ADMIN_PASSWORD" ]] || die "SASL_SSL needs HRCASE_KAFKA_ADMIN_PASSWORD, the password of the broker's own SCRAM user admin"
+            [[ "$ADMIN_PASSWORD" =~ ^[A-Za-z0-9._~+/=-]+$ ]] || die "HRCASE_KAFKA_ADMIN_PASSWORD: letters, digits and ._~+/=- only (it goes into a JAAS line)"
+            ;;
+        *) die "HRCASE_KAFKA_SECURITY must be PLAINTEXT or SASL_SSL" ;;
     esac
 }
 
@@ -161,24 +179,52 @@ broker_answers() {
 # set here, plus those keys with this run's values.
 generate_config() {
     mkdir -p "$RUN_DIR" "$DATA_DIR" "$LOG_DIR"
-    local overridden='^(listeners|advertised\.listeners|controller\.quorum\.voters|log\.dirs|num\.partitions|auto\.create\.topics\.enable)='
+    local overridden='^(listeners|advertised\.listeners|inter\.broker\.listener\.name|controller\.quorum\.voters|log\.dirs|num\.partitions|auto\.create\.topics\.enable)='
     {
         grep -Ev "$overridden" "$SCRIPT_DIR/server.properties"
         echo
         echo "############################# set by kafka.sh #############################"
-        echo "listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
-        echo "advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT"
+        echo "listeners=$SECURITY://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+        echo "advertised.listeners=$SECURITY://127.0.0.1:$KAFKA_PORT"
+        echo "inter.broker.listener.name=$SECURITY"
+        if [[ "$SECURITY" == SASL_SSL ]]; then
+            # The broker reaches itself through the same listener, as its SCRAM user admin.
+            echo "sasl.enabled.mechanisms=SCRAM-SHA-512"
+            echo "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512"
+            echo "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$(admin_jaas)"
+            echo "ssl.keystore.type=PEM"
+            echo "ssl.keystore.location=$SSL_KEYSTORE"
+            echo "ssl.truststore.type=PEM"
+            echo "ssl.truststore.location=$SSL_TRUSTSTORE"
+        fi
         echo "controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT"
         echo "log.dirs=$DATA_DIR"
         echo "num.partitions=$NUM_PARTITIONS"
         echo "auto.create.topics.enable=$AUTO_CREATE_TOPICS"
     } >"$CONFIG_FILE.tmp"
+    chmod 600 "$CONFIG_FILE.tmp"  # it may hold the admin password
     mv "$CONFIG_FILE.tmp" "$CONFIG_FILE"
-    # Short timeouts for the readiness probe's admin client.
-    cat >"$ADMIN_CONFIG" <<EOF
+    # Short timeouts for the readiness probe's admin client; the tools connect as admin on SASL_SSL.
+    (
+        umask 077
+        cat >"$ADMIN_CONFIG" <<EOF
 request.timeout.ms=5000
 default.api.timeout.ms=10000
 EOF
+        if [[ "$SECURITY" == SASL_SSL ]]; then
+            cat >>"$ADMIN_CONFIG" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=$(admin_jaas)
+ssl.truststore.type=PEM
+ssl.truststore.location=$SSL_TRUSTSTORE
+EOF
+        fi
+    )
+}
+
+admin_jaas() {
+    echo "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$ADMIN_PASSWORD\";"
 }
 
 format_storage() {
@@ -193,7 +239,12 @@ format_storage() {
         echo "$cluster_id" >"$CLUSTER_ID_FILE"
     fi
     log "formatting storage in $DATA_DIR (cluster id $cluster_id)"
-    run_java_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG_FILE" >&2 \
+    local scram=()
+    if [[ "$SECURITY" == SASL_SSL ]]; then
+        # KRaft: the inter-broker user must exist before the broker can reach itself, so it is formatted in.
+        scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$ADMIN_PASSWORD]")
+    fi
+    run_java_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG_FILE" "${scram[@]}" >&2 \
         || die "kafka.tools.StorageTool format failed"
 }
 
@@ -326,6 +377,21 @@ cmd_logs() {
     tail -n "$lines" "${follow[@]}" "$SERVER_LOG"
 }
 
+# kafka-configs.sh --alter --add-config SCRAM-SHA-512=[...]: a user for the clients, on a running SASL_SSL broker.
+cmd_scram_user() {
+    local name="${1:-}" password
+    [[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "scram-user: need a user name (letters, digits and ._- only)"
+    [[ "$SECURITY" == SASL_SSL ]] || die "scram-user: the broker is not SASL_SSL (HRCASE_KAFKA_SECURITY)"
+    [[ -f "$ADMIN_CONFIG" ]] || die "scram-user: start the broker first"
+    IFS= read -r password || true
+    [[ "$password" =~ ^[A-Za-z0-9._~+/=-]+$ ]] || die "scram-user: a password on stdin, letters, digits and ._~+/=- only"
+    run_java_tool kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN_CONFIG" \
+        --alter --entity-type users --entity-name "$name" \
+        --add-config "SCRAM-SHA-512=[iterations=8192,password=$password]" >&2 \
+        || die "scram-user: kafka.admin.ConfigCommand failed"
+    log "SCRAM-SHA-512 user $name set"
+}
+
 cmd_reset() {
     cmd_stop
     log "deleting data, logs and generated config under $KAFKA_HOME (keeping $LIBS_DIR)"
@@ -342,9 +408,12 @@ main() {
         status) cmd_status ;;
         logs) cmd_logs "$@" ;;
         reset) take_lock; cmd_reset ;;
+        scram-user) check_settings; cmd_scram_user "$@" ;;
         topics)
             fetch_libs
-            run_java_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "$@" ;;
+            local config=()
+            [[ -f "$ADMIN_CONFIG" ]] && config=(--command-config "$ADMIN_CONFIG")
+            run_java_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "${config[@]}" "$@" ;;
         tool)
             (($#)) || die "tool: need a main class"
             fetch_libs

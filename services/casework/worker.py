@@ -19,5 +19,6 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     start_delivery(casework, settings.api, registry=metrics.registry)
     metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)
-    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics))
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics,
+                                   security=settings.kafka_security))
     return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)

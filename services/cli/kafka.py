@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
 from schemas.topics import SITREP_INCIDENTS
 from services.config import Settings
+from services.logs import setup_logging
 from sitreps.files import read_sitrep
 
 WORKERS = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}
@@ -26,7 +26,8 @@ def topics_create(bootstrap: str | None) -> None:
     from services.messaging.kafka import create_topics
 
     settings = Settings.from_env()
-    for line in create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor):
+    for line in create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor,
+                              settings.kafka_security):
         click.echo(line)
 
 
@@ -45,14 +46,17 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
 
     name = WORKERS[service]
     settings = Settings.from_env()
+    setup_logging(name, loglevel, settings.log_format)  # ours, not mode's (override_logging=False below)
     spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
     options = WorkerOptions(
         bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,
         web_port=web_port or settings.web_ports[name], data_dir=settings.data_dir, batch_size=settings.batch_size,
+        security=settings.kafka_security,
     )
     app = build_app(spec, options)
-    logging.getLogger("faust").setLevel(loglevel.upper())
-    Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    runner = Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
+    runner.spinner = None  # its terminal escapes would break the log's lines (JSON or a journal's)
+    runner.execute_from_commandline()
 
 
 @click.command("publish")
@@ -66,7 +70,8 @@ def sitrep_publish(files: tuple[str, ...], bootstrap: str | None) -> None:
 
     settings = Settings.from_env()
     vault = settings.vault()
-    publisher = KafkaPublisher(bootstrap or settings.kafka_bootstrap, client_id="hrcase-sitrep")
+    publisher = KafkaPublisher(bootstrap or settings.kafka_bootstrap, client_id="hrcase-sitrep",
+                               security=settings.kafka_security)
     try:
         for name in files:
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ from schemas.jsonschema import export
 from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SLA_DEAD_LETTER
 from services.cli.common import data_dir_option, open_runtime
 from services.clock import SystemClock
+from services.logs import setup_logging
 from services.sealing import sitrep_outgoing
 from sitreps.files import read_sitrep
 
@@ -40,6 +42,7 @@ def demo(data_dir: str | None, examples: str | None) -> None:
 def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: int | None, no_api: bool) -> None:
     """Run intake, casework and sla_monitor in this process on the embedded log, until interrupted."""
     runtime = open_runtime(data_dir)
+    setup_logging("embedded", logging.getLogger().level, runtime.settings.log_format)
     if metrics_port:
         from prometheus_client import start_http_server
 

@@ -17,5 +17,6 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     vault = settings.vault()
     intake = bootstrap.build(engine, offices=settings.offices, observer=metrics.observer("intake"), vault=vault)
     register_backlog(metrics, "intake", engine, intake.mailboxes)
-    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics))
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics,
+                                   security=settings.kafka_security))
     return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics)

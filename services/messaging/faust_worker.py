@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +19,11 @@ from mode.utils.logging import DEFAULT_FORMAT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from services.clock import SystemClock
+from services.logs import OutageLog
+from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
 from services.messaging.store import Mailboxes
@@ -60,6 +63,7 @@ class WorkerOptions:
     # hands them over within seconds, well above the broker's 6 s minimum and any pause of the event loop.
     session_timeout: float = 10.0
     heartbeat_interval: float = 1.0
+    security: KafkaSecurity = PLAINTEXT
 
 
 def new_app(name: str, options: WorkerOptions) -> faust.App:
@@ -69,6 +73,7 @@ def new_app(name: str, options: WorkerOptions) -> faust.App:
     return faust.App(
         f"hrcase-{name}",
         broker=f"kafka://{options.bootstrap}",
+        broker_credentials=faust_credentials(options.security),
         autodiscover=False,
         datadir=str(datadir),
         store="memory://",
@@ -94,12 +99,21 @@ def new_app(name: str, options: WorkerOptions) -> faust.App:
     )
 
 
-def new_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+def faust_credentials(security: KafkaSecurity) -> faust.types.auth.CredentialsT | None:
+    """The security settings as faust takes them (its consumers, its producer and its admin client)."""
+    context = security.check().ssl_context()
+    if security.sasl:
+        return faust.SASLCredentials(username=security.username, password=security.password, ssl_context=context,
+                                     mechanism=security.mechanism)
+    return faust.SSLCredentials(context) if context is not None else None
+
+
+def new_producer(bootstrap: str, client_id: str, security: KafkaSecurity = PLAINTEXT) -> AIOKafkaProducer:
     """The workers' producer: idempotent, acks=all. linger 0: records wait for the batch in flight to their
     partition, not for a timer; 256 KiB batches carry a relay's burst (a batch's events, a tick's breaches) in few
     requests."""
     return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
-                            linger_ms=0, max_batch_size=256 * 1024)
+                            linger_ms=0, max_batch_size=256 * 1024, **security.client_options())
 
 
 def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
@@ -110,9 +124,12 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}")
     relay_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}-relay")
     relay_wanted = asyncio.Event()
-    publisher = LoopPublisher(options.bootstrap, f"hrcase-{spec.service}-relay")
+    publisher = LoopPublisher(options.bootstrap, f"hrcase-{spec.service}-relay", security=options.security)
     sink = spec.metrics.publisher(spec.service, publisher)
     clock = SystemClock()
+    # A database or broker outage is logged when it starts, once a minute while it lasts, and when it ends: not a
+    # traceback at every retry (five a second from the relay alone).
+    outages = {task: OutageLog(f"{task} of {spec.service}", log) for task in ("processing", "relay", "SLA tick")}
 
     async def blocking(fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
@@ -130,6 +147,11 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
                 break
         return moved
 
+    def retrying(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if error is not None:
+            outages["processing"].failed(error, time.monotonic())
+
     def process(messages: list[Message]) -> None:
         with spec.metrics.processing.labels(spec.service).time():
             spec.processor.process(messages, clock.now())
@@ -143,9 +165,11 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
             messages = [_message(event.message) for event in events]
             # The database being away is not the messages' fault: retry the batch, never skip it.
             async for attempt in AsyncRetrying(retry=retry_if_exception_type(DBAPIError),
-                                               wait=wait_exponential(multiplier=0.2, max=10), reraise=True):
+                                               wait=wait_exponential(multiplier=0.2, max=10), reraise=True,
+                                               before_sleep=retrying):
                 with attempt:
                     await blocking(process, messages)
+            outages["processing"].recovered(time.monotonic())
             # What the batch emitted goes out now rather than at the next round of the relay timer (a latency the
             # next service would add to every hop), while the next batch is taken and processed.
             relay_wanted.set()
@@ -157,10 +181,8 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         while True:
             await relay_wanted.wait()
             relay_wanted.clear()  # set again while this round runs: one more round right after it
-            try:
-                await asyncio.get_running_loop().run_in_executor(relay_executor, relay_all)
-            except Exception:  # the outbox keeps the records; the timer's next round retries
-                log.warning("relay to Kafka failed; will retry", exc_info=True)
+            await relay_round(lambda: asyncio.get_running_loop().run_in_executor(relay_executor, relay_all),
+                              outages["relay"])
 
     @app.timer(options.relay_interval, name=f"hrcase-{spec.service}-relay")
     async def relay() -> None:
@@ -173,9 +195,10 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
         async def clocks() -> None:
             try:
                 fired = await blocking(lambda: tick(clock.now()))
-            except DBAPIError:
-                log.warning("SLA tick failed; will retry", exc_info=True)
+            except DBAPIError as exc:
+                outages["SLA tick"].failed(exc, time.monotonic())
                 return
+            outages["SLA tick"].recovered(time.monotonic())
             if fired:
                 relay_wanted.set()  # a breach reaches the topic now, not at the relay timer's next round
 
@@ -195,6 +218,19 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     return app
 
 
+async def relay_round(relay: Callable[[], Awaitable[int]], outage: OutageLog,
+                      now: Callable[[], float] = time.monotonic) -> None:
+    """One round of a relay. What fails stays in the outbox for the next round, and is told as part of an outage
+    (its start, a reminder a minute, its end), not as a traceback each round."""
+    try:
+        await relay()
+    except Exception as exc:
+        # The publisher gives up waiting for acks with a TimeoutError: the broker, not the database.
+        outage.failed(exc, now(), "Kafka" if isinstance(exc, TimeoutError) else None)
+    else:
+        outage.recovered(now())
+
+
 class LoopPublisher:
     """The Publisher port on an aiokafka producer on the worker's event loop: idempotent, acks=all.
 
@@ -203,8 +239,10 @@ class LoopPublisher:
     and no sender thread of its own competing for the GIL.
     """
 
-    def __init__(self, bootstrap: str, client_id: str, timeout: float = 60.0):
+    def __init__(self, bootstrap: str, client_id: str, timeout: float = 60.0,
+                 security: KafkaSecurity = PLAINTEXT):
         self.bootstrap = bootstrap
+        self.security = security
         self.client_id = client_id
         self.timeout = timeout
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -234,7 +272,7 @@ class LoopPublisher:
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
-                producer = new_producer(self.bootstrap, self.client_id)
+                producer = new_producer(self.bootstrap, self.client_id, self.security)
                 try:
                     await producer.start()
                 except BaseException:

@@ -11,6 +11,7 @@ from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from schemas.topics import TopicSpec
+from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 from services.messaging.ports import Message, Outgoing
 
 log = logging.getLogger(__name__)
@@ -20,9 +21,10 @@ def _configs(spec: TopicSpec) -> dict[str, str]:
     return {"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy}
 
 
-def create_topics(bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1) -> list[str]:
+def create_topics(bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1,
+                  security: KafkaSecurity = PLAINTEXT) -> list[str]:
     """Create missing topics and bring existing ones to the configured settings; harmless to repeat."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-admin")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-admin", **security.client_options())
     report = []
     try:
         existing = set(admin.list_topics())
@@ -50,8 +52,9 @@ def create_topics(bootstrap: str, specs: Sequence[TopicSpec], replication: int =
 class KafkaPublisher:
     """acks=all and idempotent: `publish` returns only once every record is on the broker."""
 
-    def __init__(self, bootstrap: str, client_id: str = "hrcase"):
+    def __init__(self, bootstrap: str, client_id: str = "hrcase", security: KafkaSecurity = PLAINTEXT):
         self.producer = KafkaProducer(
+            **security.client_options(),
             bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
             linger_ms=5, retries=2**31 - 1, max_in_flight_requests_per_connection=5,
             # Relays publish in bursts (a batch's events, a tick's breaches): 256 KiB record batches, not 16 KiB,
@@ -78,10 +81,11 @@ class KafkaPublisher:
 class KafkaSubscriber:
     """A consumer-group member with manual commits: the Subscriber port on Kafka (tools and tests)."""
 
-    def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str]):
+    def __init__(self, bootstrap: str, group_id: str, topics: Iterable[str],
+                 security: KafkaSecurity = PLAINTEXT):
         self.consumer = KafkaConsumer(
             *topics, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", client_id=group_id,
+            auto_offset_reset="earliest", client_id=group_id, **security.client_options(),
         )
 
     def poll(self, max_records: int, timeout_ms: int = 1000) -> list[Message]:

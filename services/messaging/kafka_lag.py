@@ -9,6 +9,9 @@ from collections.abc import Callable, Sequence
 
 from kafka import KafkaConsumer, TopicPartition
 
+from services.logs import OutageLog
+from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
+
 log = logging.getLogger(__name__)
 Samples = list[tuple[tuple[str, ...], float]]
 # A scrape must not hang on a broker that is away: give up connecting after 5 s (the setting's name changed in 3.0).
@@ -23,8 +26,10 @@ class KafkaLag:
     """
 
     def __init__(self, bootstrap: str, group: str, topics: Sequence[str], ttl: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, security: KafkaSecurity = PLAINTEXT):
         self.bootstrap, self.group, self.topics, self.ttl, self.clock = bootstrap, group, tuple(topics), ttl, clock
+        self.security = security
+        self._outage = OutageLog(f"reading the consumer lag of {group}", log)
         self._consumer: KafkaConsumer | None = None
         self._lock = threading.Lock()
         self._read_at: float | None = None
@@ -35,10 +40,12 @@ class KafkaLag:
             if self._read_at is None or self.clock() - self._read_at >= self.ttl:
                 try:
                     self._samples = self._read()
-                except Exception:  # Kafka away: no lag series (the worker's own health says why)
-                    log.warning("consumer lag of %s could not be read", self.group, exc_info=True)
+                except Exception as exc:  # Kafka away: no lag series (the worker's own health says why)
+                    self._outage.failed(exc, time.monotonic(), "Kafka")
                     self._samples = []
                     self.close()
+                else:
+                    self._outage.recovered(time.monotonic())
                 self._read_at = self.clock()
             return list(self._samples)
 
@@ -47,7 +54,8 @@ class KafkaLag:
             # session < request timeout is kafka-python's rule even for a consumer that never joins.
             self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group,
                                            client_id=f"{self.group}-lag", enable_auto_commit=False,
-                                           request_timeout_ms=8000, session_timeout_ms=6000, **_FAST_BOOTSTRAP)
+                                           request_timeout_ms=8000, session_timeout_ms=6000, **_FAST_BOOTSTRAP,
+                                           **self.security.client_options())
         consumer = self._consumer
         if any(consumer.partitions_for_topic(topic) is None for topic in self.topics):
             consumer.topics()  # the client's metadata does not know the topic yet: fetch it

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from schemas import Envelope, SchemaError, decode, encode, new_envelope
 from schemas.registry import dump_payload
+from services.logs import log_context
 from services.messaging.ports import Message, Outgoing
 from services.messaging.store import Mailboxes
 
@@ -172,7 +173,8 @@ class BatchProcessor:
 
     def _optimistic(self, handle: Handle, message: Message) -> Sequence[Outgoing]:
         try:
-            return handle(message)
+            with _message_context(message):
+                return handle(message)
         except DBAPIError:
             raise  # the database, not the message, is at fault: retry the batch
         except Exception as exc:
@@ -181,15 +183,30 @@ class BatchProcessor:
     def _one(self, conn: Connection, message: Message, now: datetime) -> tuple[Sequence[Outgoing], str | None]:
         try:
             # A batch of one in a savepoint: a refused message leaves no half-made effect behind.
-            with conn.begin_nested(), self.handler.batch(conn, [message], now) as handle:
+            with _message_context(message, careful=True), conn.begin_nested(), \
+                    self.handler.batch(conn, [message], now) as handle:
                 return handle(message), None
         except SchemaError as exc:
             reason, fields, code = exc.reason, exc.fields, "invalid"
         except DBAPIError:
             raise  # the database, not the message, is at fault: retry the batch
         except Exception as exc:  # a bug must not stop the pipeline; the record is kept for a replay
-            log.exception("handler failed on %s", message.position)
+            with _message_context(message, careful=True):
+                log.exception("handler failed on %s", message.position)
             reason, fields, code = f"unexpected error: {type(exc).__name__}", {}, "error"
         out = dead_letter(self.dead_letter_topic, self.producer, self.handler.kept(message), reason, fields, now,
                           reason_code=code)
         return [out], reason
+
+
+def _message_context(message: Message, careful: bool = False) -> AbstractContextManager[None]:
+    """What the logs may say of the message being handled: its event's type and id, and on the careful path (where
+    failures are logged) its correlation id; never its payload."""
+    correlation = None
+    if careful and "event_id" in message.headers:
+        try:
+            correlation = decode(message.value).correlation_id
+        except Exception:  # undecodable: the dead letter says why
+            correlation = None
+    return log_context(event_type=message.headers.get("type"), event_id=message.headers.get("event_id"),
+                       correlation_id=correlation, key=message.key)

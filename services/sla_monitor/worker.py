@@ -16,5 +16,6 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     policy = bootstrap.load_policy(settings.policy_path)
     monitor = bootstrap.build(engine, policy, observer=metrics.observer("sla_monitor"))
     gauges.register(metrics, monitor, settings.offices)
-    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics))
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics,
+                                   security=settings.kafka_security))
     return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick)

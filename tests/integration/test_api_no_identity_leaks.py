@@ -4,6 +4,7 @@ metrics, exports, and every byte of the embedded log and of each service's datab
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import urllib.request
@@ -28,6 +29,7 @@ from services.config import Settings, SmtpSettings
 from services.demo import Demo
 from services.demo_script import END
 from services.embedded import EmbeddedRuntime
+from services.logs import log_handler
 from services.sealing import plain_form
 from sitreps.files import read_sitrep
 from tests.factories import incident
@@ -92,6 +94,10 @@ def get(url: str, token: str) -> Any:
 @pytest.fixture
 def scenario(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[dict[str, Any]]:
     caplog.set_level(logging.DEBUG)
+    # The JSON lines an operator's log collector would get, with every context field a record carries.
+    json_logs = io.StringIO()
+    json_handler = log_handler("embedded", "json", json_logs)
+    logging.getLogger().addHandler(json_handler)
     data = tmp_path / "data"
     runtime = EmbeddedRuntime(Settings(data_dir=data))
     lines: list[str] = []
@@ -101,7 +107,10 @@ def scenario(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[dict[
     loaded = CliRunner().invoke(cli, ["sitrep", "load", "--data-dir", str(data), week])
     assert loaded.exit_code == 0 and "4 incident records queued" in loaded.output, loaded.output
     runtime.run_until_idle(END)
-    yield {"runtime": runtime, "data": data, "lines": lines, "now": END}
+    try:
+        yield {"runtime": runtime, "data": data, "lines": lines, "now": END, "json_logs": json_logs}
+    finally:
+        logging.getLogger().removeHandler(json_handler)
 
 
 def test_no_identity_reaches_logs_metrics_alerts_or_exports_in_a_full_scenario(
@@ -165,6 +174,7 @@ def scan(scenario: dict[str, Any], smtp: tuple[Any, int], hooks: tuple[Any, str]
     exports = {
         "demo output": "\n".join(scenario["lines"]),
         "logs": caplog.text,
+        "JSON logs": scenario["json_logs"].getvalue(),
         "metrics": generate_latest(runtime.metrics.registry).decode(),
         "e-mails": "\n".join(f"{m['Subject']}\n{m.get_content()}" for m in inbox.messages),
         "webhooks": "\n".join(body.decode() for _, body in handler.received),

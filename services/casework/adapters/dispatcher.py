@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,8 +18,10 @@ from tenacity import wait_exponential
 from services.casework.adapters import delivery
 from services.casework.adapters.channels import Channel, SmtpChannel, SmtpServer, WebhookChannel
 from services.clock import Clock, SystemClock
+from services.logs import OutageLog
 
 log = logging.getLogger(__name__)
+CHANNEL_COMPONENT = {"email": "SMTP", "webhook": "webhook"}
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # a dispatcher that dies mid-send leaves the delivery to another after this
 T = TypeVar("T")
@@ -52,6 +55,7 @@ class Dispatcher:
         self.channels = {c.name: c for c in channels}
         self.digest_hour = digest_hour
         self.backoff = backoff or wait_exponential(multiplier=30, min=30, max=3600)
+        self.outages: dict[str, OutageLog] = {}
         self.outcomes = Counter("hrcase_alert_deliveries_total", "Alert deliveries attempted, by channel and outcome.",
                                 ["channel", "outcome"], registry=registry) if registry else None
 
@@ -78,13 +82,21 @@ class Dispatcher:
                 seconds=self.backoff(SimpleNamespace(attempt_number=attempts)))  # type: ignore[arg-type]
             reason = f"{type(exc).__name__}: {exc}"
             self.casework.write(lambda conn: delivery.failed(conn, ids, reason, retry))
-            log.warning("alert delivery by %s failed (attempt %d, %s): %s", first.channel, attempts,
-                        "giving up" if retry is None else f"retry at {retry:%H:%M:%S}", type(exc).__name__)
+            # A server away fails every delivery of its channel: told as one outage, not a line per alert. A delivery
+            # given up is told each time: an alert that will never arrive.
+            self._outage(first.channel).failed(exc, time.monotonic(), CHANNEL_COMPONENT.get(first.channel))
+            if retry is None:
+                log.warning("alert delivery by %s given up after %d attempts: %s", first.channel, attempts,
+                            type(exc).__name__)
             self._count(first.channel, "failed" if retry is None else "retry", len(ids))
             return 0
+        self._outage(first.channel).recovered(time.monotonic())
         self.casework.write(lambda conn: delivery.sent(conn, ids, now))
         self._count(first.channel, "sent", len(ids))
         return len(ids)
+
+    def _outage(self, channel: str) -> OutageLog:
+        return self.outages.setdefault(channel, OutageLog(f"alert delivery by {channel}", log))
 
     def _count(self, channel: str, outcome: str, n: int) -> None:
         if self.outcomes is not None:
@@ -108,11 +120,14 @@ class DeliveryThread:
         self.thread.join(timeout=30)
 
     def _run(self) -> None:
+        outage = OutageLog("alert delivery", log)
         while not self.stop_event.is_set():
             try:
                 self.dispatcher.run_once(self.clock.now())
-            except Exception:  # the database away, say: try again next round
-                log.warning("alert delivery round failed; will retry", exc_info=True)
+            except Exception as exc:  # the database away, say: try again next round
+                outage.failed(exc, time.monotonic())
+            else:
+                outage.recovered(time.monotonic())
             self.stop_event.wait(self.interval)
 
 
