@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import Engine
@@ -23,6 +23,7 @@ DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
 SERVICES = ("intake", "casework", "sla_monitor")
 DEFAULT_PORTS = {"intake": 6061, "casework": 6062, "sla_monitor": 6063}
 DEFAULT_API_PORT = 6080
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class _Kafka(Schema):
     bootstrap = fields.String()
     security = fields.Nested(_KafkaSecurity)
     replication_factor = fields.Integer(validate=validate.Range(min=1, max=10))
+    min_insync_replicas = fields.Integer(validate=validate.Range(min=1, max=10))
     topics = fields.Dict(keys=fields.String(validate=validate.OneOf([t.name for t in TOPICS])),
                          values=fields.Nested(_Topic))
 
@@ -136,12 +138,16 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     replication_factor: int = 1
+    min_insync_replicas: int | None = None  # None: the broker's default (1); with replication 3, set 2
     topic_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     web_bind: str = "127.0.0.1"  # /health and /metrics stay on loopback unless configured otherwise
     web_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     production: bool = False  # HRCASE_ENV=production: an identity key must be configured, none is ever generated
     api: ApiSettings = field(default_factory=ApiSettings)
     log_format: str = "text"  # HRCASE_LOG_FORMAT=json: one JSON object a line, for a log collector
+    # Workers migrate their schema as they start; where a separate step does (`hrcase db upgrade`, a Kubernetes
+    # Job), HRCASE_MIGRATE=no makes them check it instead, so that a rollout never migrates from many pods.
+    migrate: bool = True
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None, policy_path: Path | str | None = None) -> Settings:
@@ -161,6 +167,9 @@ class Settings:
             database_url=_database_url_from_env(env, settings.database_url),
             kafka_bootstrap=env.get("HRCASE_KAFKA_BOOTSTRAP") or settings.kafka_bootstrap,
             kafka_security=_kafka_security_from_env(env, settings.kafka_security).check(),
+            replication_factor=_count(env, "HRCASE_KAFKA_REPLICATION_FACTOR", settings.replication_factor),
+            min_insync_replicas=_count(env, "HRCASE_KAFKA_MIN_INSYNC_REPLICAS", settings.min_insync_replicas),
+            migrate=_yes(env, "HRCASE_MIGRATE", settings.migrate),
             web_bind=web_bind,
             production=env.get("HRCASE_ENV", "").lower() == "production",
             api=_api_from_env(env, settings.api, web_bind),
@@ -186,6 +195,7 @@ class Settings:
             kafka_bootstrap=kafka.get("bootstrap", self.kafka_bootstrap),
             kafka_security=_kafka_security_from_file(kafka.get("security", {}), self.kafka_security),
             replication_factor=kafka.get("replication_factor", self.replication_factor),
+            min_insync_replicas=kafka.get("min_insync_replicas", self.min_insync_replicas),
             topic_overrides=kafka.get("topics", {}),
             web_bind=web.get("bind", self.web_bind),
             web_ports={**self.web_ports, **web.get("ports", {})},
@@ -211,6 +221,25 @@ class Settings:
             return sqlite_engine(self.data_dir / f"{service}.sqlite"), None
         engine = postgres_engine(self.database_url)
         return engine.execution_options(schema_translate_map={None: service}), service
+
+
+def _count(env: Mapping[str, str], name: str, default: _T) -> int | _T:
+    """A whole number of brokers from the environment (1 to 10), or `default` when it is not set."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 10:
+        raise ValueError(f"{name}={value!r}: expected a number of brokers from 1 to 10")
+    return int(value)
+
+
+def _yes(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("yes", "no", "true", "false", "1", "0"):
+        raise ValueError(f"{name}={value!r}: expected yes or no")
+    return value in ("yes", "true", "1")
 
 
 def _api_from_env(env: Mapping[str, str], api: ApiSettings, web_bind: str) -> ApiSettings:

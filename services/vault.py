@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 log = logging.getLogger(__name__)
 PREFIX = "fernet:"
 KEY_VARIABLE = "HRCASE_IDENTITY_KEY"
+KEY_FILE_VARIABLE = "HRCASE_IDENTITY_KEY_FILE"  # the key read from a file instead
 DEV_KEY_FILE = "identity.key"
 # The digest key is derived from the identity key, never the key itself: a digest reveals nothing of the key.
 DIGEST_INFO = b"hrcase:identities-digest:v1"
@@ -59,6 +60,12 @@ class IdentityVault:
         """The configured key; without one, a development key kept in `dev_dir` (never in production: see
         `Settings.vault`)."""
         configured = os.environ.get(KEY_VARIABLE, "")
+        if not configured.strip() and os.environ.get(KEY_FILE_VARIABLE):  # a mounted secret (Kubernetes, systemd)
+            path = Path(os.environ[KEY_FILE_VARIABLE])
+            try:
+                configured = path.read_text()
+            except OSError as exc:
+                raise MissingKey(f"{KEY_FILE_VARIABLE}={path} cannot be read: {exc.strerror}") from None
         if configured.strip():
             return cls(configured)
         if dev_dir is None:

@@ -6,6 +6,7 @@ from services.casework import bootstrap, gauges
 from services.casework.adapters.dispatcher import start_delivery
 from services.casework.api.server import start_api
 from services.config import Settings
+from services.messaging import migrate as migrations
 from services.messaging.faust_worker import WorkerSpec
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_lag
@@ -13,7 +14,7 @@ from services.metrics import Metrics, register_lag
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("casework")
-    bootstrap.migrate(engine, schema)
+    migrations.prepare(engine, "services.casework", schema, settings.migrate)
     casework = bootstrap.build(engine, observer=metrics.observer("casework"), vault=settings.vault())
     start_api(casework, settings.api, settings.offices)  # threads beside the faust worker
     start_delivery(casework, settings.api, registry=metrics.registry)

@@ -22,12 +22,19 @@ def topics() -> None:
 @topics.command("create")
 @click.option("--bootstrap", envvar="HRCASE_KAFKA_BOOTSTRAP", default=None, help="host:port of a broker.")
 def topics_create(bootstrap: str | None) -> None:
-    """Create every topic with its partitions, replication, retention and cleanup policy; safe to repeat."""
+    """Create every topic with its partitions, replication, retention and cleanup policy; safe to repeat.
+
+    Replication and min.insync.replicas come from HRCASE_KAFKA_REPLICATION_FACTOR and
+    HRCASE_KAFKA_MIN_INSYNC_REPLICAS (or the settings file's [kafka] section)."""
     from services.messaging.kafka import create_topics
 
     settings = Settings.from_env()
-    for line in create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor,
-                              settings.kafka_security):
+    try:
+        report = create_topics(bootstrap or settings.kafka_bootstrap, settings.topics(), settings.replication_factor,
+                               settings.min_insync_replicas, settings.kafka_security)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report:
         click.echo(line)
 
 

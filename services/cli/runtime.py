@@ -1,4 +1,4 @@
-"""`hrcase demo`, `serve`, `sitrep load`, `schemas export`, `db upgrade`, `rejected`: running the pipeline."""
+"""`hrcase demo`, `serve`, `sitrep load`, `schemas export`, `db upgrade` and `check`, `rejected`: the pipeline."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from schemas.jsonschema import export
 from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SLA_DEAD_LETTER
 from services.cli.common import data_dir_option, open_runtime
 from services.clock import SystemClock
+from services.config import SERVICES, Settings
 from services.logs import setup_logging
 from services.sealing import sitrep_outgoing
 from sitreps.files import read_sitrep
@@ -107,9 +109,52 @@ def db() -> None:
 @db.command("upgrade")
 @data_dir_option
 def db_upgrade(data_dir: str) -> None:
-    """Create or migrate the embedded databases to the current version."""
-    open_runtime(data_dir)
-    click.echo(f"databases in {data_dir} are at the current version")
+    """Create or migrate every service's database (PostgreSQL schema with HRCASE_DATABASE_URL) to this version."""
+    from services.messaging import migrate as migrations
+
+    settings = Settings.from_env(data_dir=data_dir)
+    if not _on_postgres(settings):
+        open_runtime(data_dir)
+        click.echo(f"databases in {data_dir} are at the current version")
+        return
+    for service in SERVICES:
+        engine, schema = settings.database(service)
+        try:
+            migrations.upgrade(engine, f"services.{service}", schema)
+        finally:
+            engine.dispose()
+        click.echo(f"schema {schema} is at the current version")
+
+
+@db.command("check")
+@data_dir_option
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to keep asking while a migration is still to come (a Kubernetes init container).")
+def db_check(data_dir: str, wait: float) -> None:
+    """Exit 0 when every service's tables are at this version or at a later one's expanded schema, 1 otherwise."""
+    from services.messaging import migrate as migrations
+
+    settings = Settings.from_env(data_dir=data_dir)
+    deadline = time.monotonic() + wait
+    while True:
+        reasons = []
+        for service in SERVICES:
+            engine, schema = settings.database(service)
+            try:
+                reasons.append(migrations.behind(engine, f"services.{service}", schema))
+            finally:
+                engine.dispose()
+        missing = [r for r in reasons if r]
+        if not missing:
+            click.echo("every service's tables are ready for this version")
+            return
+        if time.monotonic() >= deadline:
+            raise click.ClickException("; ".join(missing))
+        time.sleep(2.0)
+
+
+def _on_postgres(settings: Settings) -> bool:
+    return bool(settings.database_url) and not str(settings.database_url).startswith("sqlite")
 
 
 @click.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.config import Settings
 from services.intake import bootstrap
+from services.messaging import migrate as migrations
 from services.messaging.faust_worker import WorkerSpec
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_backlog, register_lag
@@ -11,7 +12,7 @@ from services.metrics import Metrics, register_backlog, register_lag
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("intake")
-    bootstrap.migrate(engine, schema)
+    migrations.prepare(engine, "services.intake", schema, settings.migrate)
     metrics.use_offices(settings.offices)
     # The key the edges seal identities with: intake opens them to validate, and seals any sent in the clear.
     vault = settings.vault()

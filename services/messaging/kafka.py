@@ -17,13 +17,24 @@ from services.messaging.ports import Message, Outgoing
 log = logging.getLogger(__name__)
 
 
-def _configs(spec: TopicSpec) -> dict[str, str]:
-    return {"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy}
+def _configs(spec: TopicSpec, min_insync: int | None) -> dict[str, str]:
+    # alter_configs replaces a topic's whole configuration: every setting hrcase makes is named here, every time.
+    configs = {"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy}
+    if min_insync is not None:
+        configs["min.insync.replicas"] = str(min_insync)
+    return configs
 
 
 def create_topics(bootstrap: str, specs: Sequence[TopicSpec], replication: int = 1,
-                  security: KafkaSecurity = PLAINTEXT) -> list[str]:
-    """Create missing topics and bring existing ones to the configured settings; harmless to repeat."""
+                  min_insync: int | None = None, security: KafkaSecurity = PLAINTEXT) -> list[str]:
+    """Create missing topics and bring existing ones to the configured settings; harmless to repeat.
+
+    `min_insync` (min.insync.replicas) is how many replicas must hold a record before an acks=all producer (every
+    hrcase producer) is told it is written; None leaves the broker's default. Replication of an existing topic is
+    not changed here (kafka-reassign-partitions.sh does that)."""
+    if min_insync is not None and min_insync > replication:
+        raise ValueError(f"min.insync.replicas {min_insync} exceeds the replication factor {replication}: "
+                         "no write could ever be acknowledged")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="hrcase-admin", **security.client_options())
     report = []
     try:
@@ -31,13 +42,14 @@ def create_topics(bootstrap: str, specs: Sequence[TopicSpec], replication: int =
         for spec in specs:
             if spec.name not in existing:
                 try:
-                    topic = NewTopic(spec.name, spec.partitions, replication, topic_configs=_configs(spec))
+                    topic = NewTopic(spec.name, spec.partitions, replication, topic_configs=_configs(spec, min_insync))
                     admin.create_topics([topic])
                     report.append(f"{spec.name}: created ({spec.partitions} partitions, replication {replication})")
                     continue
                 except TopicAlreadyExistsError:  # created meanwhile by another admin
                     pass
-            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=_configs(spec))])
+            configs = _configs(spec, min_insync)
+            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=configs)])
             partitions = len(admin.describe_topics([spec.name])[0]["partitions"])
             if partitions < spec.partitions:
                 admin.create_partitions({spec.name: NewPartitions(spec.partitions)})

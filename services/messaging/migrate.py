@@ -4,20 +4,63 @@ from __future__ import annotations
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, create_engine, text
+
+
+def _config(package: str, schema: str | None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    config.attributes["schema"] = schema
+    return config
 
 
 def upgrade(engine: Engine, package: str, schema: str | None = None) -> None:
     """Upgrade the tables of the service whose migrations live in `<package>/migrations`."""
-    config = Config()
-    config.set_main_option("script_location", f"{package}:migrations")
-    config.attributes["schema"] = schema
+    config = _config(package, schema)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Two workers of one service starting together must not both create the same tables.
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"hrcase:{package}"})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def behind(engine: Engine, package: str, schema: str | None = None) -> str | None:
+    """Why this code cannot run on the database yet, or None when it can.
+
+    It can when the database is at this code's head, or at a revision this code does not know: a later version's
+    expanding migration, which adds only what earlier code ignores (docs/operations.md, "Upgrades")."""
+    script = ScriptDirectory.from_config(_config(package, schema))
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn, opts={"version_table_schema": schema}).get_current_heads())
+    heads = set(script.get_heads())
+    where = f"{package.rsplit('.', 1)[-1]}'s tables" + (f" (schema {schema})" if schema else "")
+    if not current:
+        return f"{where} do not exist yet: run `hrcase db upgrade`"
+    known = {rev for rev in current if _known(script, rev)}
+    if known and known != heads:
+        return (f"{where} are at revision {', '.join(sorted(current))}, this version needs "
+                f"{', '.join(sorted(heads))}: run `hrcase db upgrade`")
+    return None
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic's ResolutionError and friends: a revision of a later version
+        return False
+
+
+def prepare(engine: Engine, package: str, schema: str | None, migrate: bool) -> None:
+    """As a worker starts: migrate its tables, or (HRCASE_MIGRATE=no) refuse to run on tables older than its code."""
+    if migrate:
+        upgrade(engine, package, schema)
+        return
+    reason = behind(engine, package, schema)
+    if reason:
+        raise RuntimeError(f"{reason} (HRCASE_MIGRATE=no: workers do not migrate)")
 
 
 def run_env(metadata: MetaData) -> None:
@@ -54,9 +97,7 @@ def _configure_and_run(conn: Connection, metadata: MetaData, schema: str | None)
 
 def revision(engine: Engine, package: str, message: str) -> None:
     """Autogenerate the next migration of a service by comparing its tables with a database at head."""
-    config = Config()
-    config.set_main_option("script_location", f"{package}:migrations")
-    config.attributes["schema"] = None
+    config = _config(package, None)
     upgrade(engine, package)
     with engine.begin() as conn:
         config.attributes["connection"] = conn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.config import Settings
+from services.messaging import migrate as migrations
 from services.messaging.faust_worker import WorkerSpec
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_lag
@@ -11,7 +12,7 @@ from services.sla_monitor import bootstrap, gauges
 
 def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     engine, schema = settings.database("sla_monitor")
-    bootstrap.migrate(engine, schema)
+    migrations.prepare(engine, "services.sla_monitor", schema, settings.migrate)
     metrics.use_offices(settings.offices)
     policy = bootstrap.load_policy(settings.policy_path)
     monitor = bootstrap.build(engine, policy, observer=metrics.observer("sla_monitor"))

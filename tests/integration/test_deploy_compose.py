@@ -39,13 +39,15 @@ def test_the_schema_check_would_catch_a_mistake() -> None:
 
 def test_it_brings_up_kafka_postgres_the_three_workers_prometheus_and_grafana() -> None:
     services = compose()["services"]
-    assert set(services) == {"kafka", "postgres", "topics", "intake", "casework", "sla-monitor", "prometheus",
-                             "grafana"}
+    assert set(services) == {"kafka", "postgres", "topics", "db-upgrade", "intake", "casework", "sla-monitor",
+                             "prometheus", "grafana"}
     for name, port in (("intake", 6061), ("casework", 6062), ("sla-monitor", 6063)):
         worker = services[name]
         assert worker["command"] == ["worker", name]
         assert f"127.0.0.1:{port}/health" in " ".join(worker["healthcheck"]["test"])
         assert worker["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+        assert worker["depends_on"]["db-upgrade"]["condition"] == "service_completed_successfully"
+        assert worker["environment"]["HRCASE_MIGRATE"] == "no"
         assert worker["environment"]["HRCASE_ENV"] == "production"
         assert worker["environment"]["HRCASE_WEB_BIND"] == "0.0.0.0"
         assert worker["configs"][0]["target"] == worker["environment"]["HRCASE_SLA_POLICY"]
@@ -88,3 +90,31 @@ def test_ports_are_published_on_loopback_only() -> None:
     published = [p for s in compose()["services"].values() for p in s.get("ports", [])]
     assert published
     assert all(p.startswith("127.0.0.1:") for p in published)
+
+
+def test_the_host_reaches_kafka_on_a_listener_of_its_own_published_on_loopback() -> None:
+    kafka = compose()["services"]["kafka"]
+    env = kafka["environment"]
+    listeners = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
+    advertised = dict(item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(advertised) <= set(listeners) <= set(protocols)
+    assert advertised["PLAINTEXT"] == compose()["services"]["topics"]["environment"]["HRCASE_KAFKA_BOOTSTRAP"]
+    host, port = advertised["HOST"].rsplit(":", 1)
+    assert host == "127.0.0.1" and listeners["HOST"] == f":{port}"
+    assert f"127.0.0.1:{port}:{port}" in kafka["ports"]
+    assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "PLAINTEXT"
+
+
+def test_every_long_running_service_and_every_one_shot_has_a_memory_and_cpu_limit() -> None:
+    for name, service in compose()["services"].items():
+        limits = service["deploy"]["resources"]["limits"]
+        assert {"cpus", "memory"} <= set(limits), name
+
+
+def test_migrations_run_once_before_the_workers_and_never_at_their_start() -> None:
+    services = compose()["services"]
+    assert services["db-upgrade"]["command"] == ["db", "upgrade"]
+    assert services["db-upgrade"]["environment"]["HRCASE_DATABASE_URL"] == services["intake"]["environment"][
+        "HRCASE_DATABASE_URL"]
+    assert services["db-upgrade"]["depends_on"]["postgres"]["condition"] == "service_healthy"

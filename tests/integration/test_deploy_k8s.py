@@ -1,5 +1,6 @@
 """deploy/k8s: every manifest is valid against the Kubernetes schemas (kubernetes-validate, offline), and the
-workers run as their operators expect: probes on /health, resources, a Secret, the SLA policy from a ConfigMap."""
+workers run as their operators expect: probes on /health, resources, secrets as files, the SLA policy from a
+ConfigMap (more in test_deploy_k8s_rollout.py: replicas, budgets, network policies, the Ingress, migrations)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,7 @@ def test_each_worker_probes_health_requests_resources_and_runs_unprivileged() ->
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
-        refs = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
-        assert refs == {"hrcase-settings", "hrcase-secrets"}
+        assert container["envFrom"] == [{"configMapRef": {"name": "hrcase-settings"}}]  # secrets come as files
         mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
         assert {v["name"]: v.get("configMap", {}).get("name") for v in pod["volumes"]}["sla-policy"] == \
             "hrcase-sla-policy"
@@ -69,9 +69,9 @@ def test_each_worker_probes_health_requests_resources_and_runs_unprivileged() ->
         assert metrics["spec"]["clusterIP"] == "None"  # headless: Prometheus finds every replica by DNS
 
 
-def test_the_secret_holds_the_database_url_and_the_identity_key() -> None:
+def test_the_secret_holds_the_database_password_and_the_identity_key() -> None:
     secret = of_kind("Secret")["hrcase-secrets"]
-    assert set(secret["stringData"]) == {"HRCASE_DATABASE_URL", "HRCASE_IDENTITY_KEY"}
+    assert set(secret["stringData"]) == {"database-password", "identity-key"}
     assert all("CHANGE-ME" in v for v in secret["stringData"].values())  # an example, never a real value
 
 
