@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from schemas.topics import SITREP_INCIDENTS
-from services.config import Settings
+from services.config import NotReady, Settings
 from sitreps.files import read_sitrep
 
 WORKERS = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}
@@ -45,6 +45,10 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
 
     name = WORKERS[service]
     settings = Settings.from_env()
+    try:  # the CLI's entry checked already; a worker checks again itself, before it joins its group
+        settings.require_production_ready()
+    except NotReady as exc:
+        raise click.ClickException(str(exc)) from None
     spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
     options = WorkerOptions(
         bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,

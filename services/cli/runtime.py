@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from schemas.jsonschema import export
-from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SLA_DEAD_LETTER
-from services.cli.common import data_dir_option, open_runtime
+from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SITREP_INCIDENTS, SLA_DEAD_LETTER
+from services.cli.common import data_dir_option, open_runtime, settings_for
+from services.cli.layout import embedded_only, upgrade_all
 from services.clock import SystemClock
 from services.sealing import sitrep_outgoing
 from sitreps.files import read_sitrep
@@ -39,7 +40,8 @@ def demo(data_dir: str | None, examples: str | None) -> None:
 @click.option("--no-api", is_flag=True, help="Do not serve the casework HTTP API.")
 def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: int | None, no_api: bool) -> None:
     """Run intake, casework and sla_monitor in this process on the embedded log, until interrupted."""
-    runtime = open_runtime(data_dir)
+    runtime = embedded_only(open_runtime(data_dir), "hrcase serve",
+                            "run each service as a worker instead (`hrcase worker intake|casework|sla-monitor`)")
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -73,14 +75,16 @@ def sitrep() -> None:
 @data_dir_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def sitrep_load(data_dir: str, files: tuple[str, ...]) -> None:
-    """Append situation reports (.jsonl or .csv) to the embedded log; `hrcase serve` processes them."""
+    """Append situation reports (.jsonl or .csv) to the log: the embedded one, which `hrcase serve` processes, or
+    Kafka's `sitrep-incidents` on the production layout (as `sitrep publish`)."""
     runtime = open_runtime(data_dir)
+    where = "queued" if runtime.settings.embedded else f"sent to {SITREP_INCIDENTS}"
     for name in files:
         try:
             records = read_sitrep(Path(name))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"{name}: {runtime.submit(map(sitrep_outgoing, records))} incident records queued")
+        click.echo(f"{name}: {runtime.submit(map(sitrep_outgoing, records))} incident records {where}")
 
 
 @click.group()
@@ -104,9 +108,14 @@ def db() -> None:
 @db.command("upgrade")
 @data_dir_option
 def db_upgrade(data_dir: str) -> None:
-    """Create or migrate the embedded databases to the current version."""
-    open_runtime(data_dir)
-    click.echo(f"databases in {data_dir} are at the current version")
+    """Create or migrate the databases to the current version: the embedded files, or each service's PostgreSQL
+    schema (HRCASE_DATABASE_URL)."""
+    settings = settings_for(data_dir)
+    if settings.embedded:
+        open_runtime(data_dir)
+        click.echo(f"databases in {data_dir} are at the current version")
+        return
+    click.echo(f"schemas {', '.join(upgrade_all(settings))} of HRCASE_DATABASE_URL are at the current version")
 
 
 @click.command()
@@ -116,14 +125,13 @@ def db_upgrade(data_dir: str) -> None:
 def rejected(data_dir: str, show_original: bool) -> None:
     """List dead-lettered records with their reasons (nothing is ever dropped silently)."""
     runtime = open_runtime(data_dir)
-    for topic in (INTAKE_REJECTED, CASEWORK_DEAD_LETTER, SLA_DEAD_LETTER):
-        for message in runtime.log.read_topic(topic):
-            payload = json.loads(message.value)["payload"]
-            source = payload.get("source", {})
-            where = f"{source.get('file', source.get('topic'))}:{source.get('line', source.get('offset'))}"
-            click.echo(f"[{topic}] {message.key} at {where}: {payload['reason']}")
-            if show_original:
-                click.echo("    " + base64.b64decode(payload["original"]).decode(errors="replace"))
+    for message in runtime.messages((INTAKE_REJECTED, CASEWORK_DEAD_LETTER, SLA_DEAD_LETTER)):
+        payload = json.loads(message.value)["payload"]
+        source = payload.get("source", {})
+        where = f"{source.get('file', source.get('topic'))}:{source.get('line', source.get('offset'))}"
+        click.echo(f"[{message.topic}] {message.key} at {where}: {payload['reason']}")
+        if show_original:
+            click.echo("    " + base64.b64decode(payload["original"]).decode(errors="replace"))
 
 
 COMMANDS = (demo, serve, sitrep, schemas, db, rejected)
