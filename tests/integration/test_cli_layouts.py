@@ -158,3 +158,15 @@ def test_on_production_what_only_the_embedded_runtime_does_is_refused_with_its_r
     assert result.exit_code != 0
     assert "does not run on the production layout (HRCASE_DATABASE_URL is set)" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+@pytest.mark.postgres
+def test_on_production_a_log_that_cannot_be_read_is_an_error_never_an_empty_success(
+        production: str, env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ok("db", "upgrade")
+    env.setenv("HRCASE_KAFKA_BOOTSTRAP", "127.0.0.1:1")  # nothing listens there: the client gives up in 30 s
+    result = hrcase("report", "--as-of", "2026-12-31", "--no-charts", "--out", str(tmp_path / "report"))
+    assert result.exit_code != 0
+    assert "cannot read the log from Kafka at 127.0.0.1:1 (HRCASE_KAFKA_BOOTSTRAP)" in result.output
+    assert "incidents in situation reports" not in result.output
+    assert not (tmp_path / "report").exists()
