@@ -72,8 +72,11 @@ def scenario(data_dir: Path, sitrep: Path, at: datetime, settled: Callable[[], b
     history = run("case", "history", refs[0])
     assert [line.split()[2] for line in history.splitlines()] == [
         "CaseRegistered", "CaseAssigned", "CaseRecorded", "StageChanged", "ActivityLogged"], history
+    assert json.loads(run("case", "show", refs[1]))["stage"] == "closed"
     assert len(run("rejected").splitlines()) == 2 * BAD
-    assert run("alerts", "list", "--as", "tl")
+    alert = next(line.split()[0] for line in run("alerts", "list", "--as", "tl").splitlines() if refs[3] in line)
+    assert "acknowledged" in run("alerts", "ack", alert, "--as", "tl", "--at", (at + timedelta(hours=1)).isoformat())
+    wait_for(settled, 60, "the acknowledgement through the monitor", interval=1.0)
     # As at the day after: what both runs did, minutes apart, falls within it whenever the test runs.
     as_of = f"{at + timedelta(days=1):%Y-%m-%d}"
     summary = run("report", "--as-of", as_of, "--out", str(out), "--no-charts").splitlines()[:-1]
