@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from services.cli.common import data_dir_option, open_runtime, settings_for
-from services.cli.layout import Installation, embedded_only
+from services.cli.layout import Installation, open_embedded
 from services.reporting.domain.events import History
 from services.reporting.domain.model import Scope, end_of, start_of
 
@@ -39,7 +39,7 @@ def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None
     """Import a case history: INCIDENTS.csv CASES.csv (see docs/reports.md), checked whole; nothing on any error."""
     from services.reporting.history.importer import ImportRefused, import_files
 
-    runtime = embedded_only(open_runtime(data_dir), "hrcase import", IMPORT_ON_PRODUCTION)
+    runtime = open_embedded(settings_for(data_dir), "hrcase import", IMPORT_ON_PRODUCTION)
     if events_dir:
         if files or until:
             raise click.UsageError("--events takes no files and no --until")
@@ -95,7 +95,7 @@ def export_history(data_dir: str, folder: str) -> None:
     """Write the complete event history, users and SLA policy, with a manifest of counts and checksums."""
     from services.reporting.handover import export
 
-    manifest = export(embedded_only(open_runtime(data_dir), "hrcase export", EXPORT_ON_PRODUCTION), Path(folder))
+    manifest = export(open_embedded(settings_for(data_dir), "hrcase export", EXPORT_ON_PRODUCTION), Path(folder))
     click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
     click.echo("identities of victims, witnesses and sources are in it sealed with the identity key: restoring it "
                "needs that key; handle it as the database itself")

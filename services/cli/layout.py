@@ -81,11 +81,13 @@ def open_installation(settings: Settings) -> Installation:
                                    f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from None
 
 
-def embedded_only(installation: Installation, what: str, why: str) -> EmbeddedRuntime:
-    """The embedded runtime, or a refusal that says why `what` cannot run on production's layout."""
-    if isinstance(installation, EmbeddedRuntime):
-        return installation
-    raise click.ClickException(f"{what} does not run on the production layout (HRCASE_DATABASE_URL is set): {why}")
+def open_embedded(settings: Settings, what: str, why: str) -> EmbeddedRuntime:
+    """The embedded runtime, or (before anything is opened) a refusal saying why `what` cannot run on production's
+    layout."""
+    if not settings.embedded:
+        raise click.ClickException(f"{what} does not run on the production layout (HRCASE_DATABASE_URL is set): "
+                                   f"{why}")
+    return EmbeddedRuntime(settings)
 
 
 def require_current(engine: Engine, service: str, schema: str | None) -> None:

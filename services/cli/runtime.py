@@ -13,7 +13,7 @@ import click
 from schemas.jsonschema import export
 from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SITREP_INCIDENTS, SLA_DEAD_LETTER
 from services.cli.common import data_dir_option, open_runtime, settings_for
-from services.cli.layout import embedded_only, upgrade_all
+from services.cli.layout import open_embedded, upgrade_all
 from services.clock import SystemClock
 from services.sealing import sitrep_outgoing
 from sitreps.files import read_sitrep
@@ -40,7 +40,7 @@ def demo(data_dir: str | None, examples: str | None) -> None:
 @click.option("--no-api", is_flag=True, help="Do not serve the casework HTTP API.")
 def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: int | None, no_api: bool) -> None:
     """Run intake, casework and sla_monitor in this process on the embedded log, until interrupted."""
-    runtime = embedded_only(open_runtime(data_dir), "hrcase serve",
+    runtime = open_embedded(settings_for(data_dir), "hrcase serve",
                             "run each service as a worker instead (`hrcase worker intake|casework|sla-monitor`)")
     if metrics_port:
         from prometheus_client import start_http_server

@@ -151,7 +151,6 @@ def test_on_production_users_passwords_and_tokens_live_in_postgresql(production:
 @pytest.mark.parametrize("args", [("serve", "--no-api"), ("export", "out"), ("import", "a.csv", "b.csv")])
 def test_on_production_what_only_the_embedded_runtime_does_is_refused_with_its_reason(
         production: str, tmp_path: Path, args: tuple[str, ...]) -> None:
-    ok("db", "upgrade")
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_text("")
     result = hrcase(*args)
