@@ -17,13 +17,17 @@ from schemas.topics import TOPICS, TopicSpec
 from services.messaging.kafka_security import MECHANISMS, PROTOCOLS, KafkaSecurity
 from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
-from services.vault import IdentityVault
+from services.vault import IdentityVault, MissingKey
 
 DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
 SERVICES = ("intake", "casework", "sla_monitor")
 DEFAULT_PORTS = {"intake": 6061, "casework": 6062, "sla_monitor": 6063}
 DEFAULT_API_PORT = 6080
 _T = TypeVar("_T")
+
+
+class NotReady(ValueError):
+    """Production refuses to start on a guess: a setting it needs is missing (the message names it)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,28 @@ class Settings:
         """The identity key of this installation's processes: configured (HRCASE_IDENTITY_KEY), or outside production
         a development key kept in the data dir. Workers on several machines must share one configured key."""
         return IdentityVault.from_env(dev_dir=None if self.production else self.data_dir)
+
+    # ---- layouts and production's refusals (issue 18)
+    @property
+    def embedded(self) -> bool:
+        """The embedded layout (SQLite files in data_dir, the embedded log) rather than PostgreSQL and Kafka."""
+        return not self.database_url or self.database_url.startswith("sqlite")
+
+    def require_production_ready(self, database: bool = True, identity: bool = True) -> None:
+        """In production (HRCASE_ENV=production) refuse to guess: a PostgreSQL database and a configured identity key,
+        or NotReady naming the setting. Pure: call it before anything joins a group or touches a file."""
+        if not self.production:
+            return
+        if database and self.embedded:
+            given = "an SQLite URL" if self.database_url else "no database URL"
+            raise NotReady(f"HRCASE_ENV=production with {given}: set HRCASE_DATABASE_URL (or [database] url in "
+                           "HRCASE_CONFIG) to the PostgreSQL database; production never keeps its state in local "
+                           "SQLite files")
+        if identity:
+            try:
+                IdentityVault.from_env(dev_dir=None)
+            except MissingKey as exc:
+                raise NotReady(f"HRCASE_ENV=production: {exc}") from None
 
     def topics(self) -> tuple[TopicSpec, ...]:
         return tuple(replace(spec, **self.topic_overrides.get(spec.name, {})) for spec in TOPICS)

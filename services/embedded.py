@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from services.clock import Clock
 from services.config import Settings
 from services.intake import bootstrap as intake_boot
 from services.messaging.embedded import Consumer, EmbeddedLog, Pump
-from services.messaging.ports import Outgoing
+from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes
@@ -71,6 +71,11 @@ class EmbeddedRuntime:
 
     def relay(self) -> int:
         return self.pump.relay()
+
+    def messages(self, topics: Iterable[str]) -> Iterator[Message]:
+        """The log's records of `topics`, topic by topic, each in order (what `hrcase report` and `rejected` read)."""
+        for topic in topics:
+            yield from self.log.read_topic(topic)
 
     def step(self, now: datetime) -> int:
         """One pass: every consumer takes a batch, then outboxes are relayed. Returns records moved."""

@@ -11,17 +11,26 @@ from typing import Any
 import click
 
 from services.casework.domain.errors import CommandRefused
+from services.cli.layout import Installation, open_installation
 from services.config import Settings
-from services.embedded import EmbeddedRuntime
 
 data_dir_option = click.option(
     "--data-dir", envvar="HRCASE_DATA_DIR", default="var/hrcase", show_default=True,
-    type=click.Path(file_okay=False), help="Where the embedded runtime keeps its SQLite files.",
+    type=click.Path(file_okay=False),
+    help="Where the embedded runtime keeps its SQLite files (with HRCASE_DATABASE_URL: PostgreSQL and Kafka instead).",
 )
 
 
-def open_runtime(data_dir: str) -> EmbeddedRuntime:
-    return EmbeddedRuntime(Settings.from_env(data_dir=data_dir))
+def settings_for(data_dir: str) -> Settings:
+    try:
+        return Settings.from_env(data_dir=data_dir)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def open_runtime(data_dir: str) -> Installation:
+    """The installation the settings name: embedded files, or PostgreSQL and Kafka when HRCASE_DATABASE_URL is set."""
+    return open_installation(settings_for(data_dir))
 
 
 def refusals_are_errors(func: Callable[..., Any]) -> Callable[..., Any]:

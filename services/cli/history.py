@@ -9,11 +9,19 @@ from pathlib import Path
 
 import click
 
-from services.cli.common import data_dir_option, open_runtime
+from services.cli.common import data_dir_option, open_runtime, settings_for
+from services.cli.layout import Installation, open_embedded
+from services.reporting.domain.events import History
 from services.reporting.domain.model import Scope, end_of, start_of
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 PROGRESS_SECONDS = 10.0
+IMPORT_ON_PRODUCTION = ("an import replays the history in event time through the three services in one process, "
+                        "which only the embedded runtime can do; import into an embedded installation and report "
+                        "from it (or from its `hrcase export`)")
+EXPORT_ON_PRODUCTION = ("the export's format numbers every record in one embedded log, and Kafka's topics have no "
+                        "such order across partitions; back up the PostgreSQL schemas and the topics instead "
+                        "(docs/operations.md), and use `hrcase report` and `hrcase rejected`, which read Kafka")
 
 
 def _day(value: datetime | None) -> date | None:
@@ -31,7 +39,7 @@ def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None
     """Import a case history: INCIDENTS.csv CASES.csv (see docs/reports.md), checked whole; nothing on any error."""
     from services.reporting.history.importer import ImportRefused, import_files
 
-    runtime = open_runtime(data_dir)
+    runtime = open_embedded(settings_for(data_dir), "hrcase import", IMPORT_ON_PRODUCTION)
     if events_dir:
         if files or until:
             raise click.UsageError("--events takes no files and no --until")
@@ -87,10 +95,28 @@ def export_history(data_dir: str, folder: str) -> None:
     """Write the complete event history, users and SLA policy, with a manifest of counts and checksums."""
     from services.reporting.handover import export
 
-    manifest = export(open_runtime(data_dir), Path(folder))
+    manifest = export(open_embedded(settings_for(data_dir), "hrcase export", EXPORT_ON_PRODUCTION), Path(folder))
     click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
     click.echo("identities of victims, witnesses and sources are in it sealed with the identity key: restoring it "
                "needs that key; handle it as the database itself")
+
+
+def _check_complete(runtime: Installation, history: History) -> None:
+    """Refuse a report from a log that lacks cases the database holds: it would undercount, and look right."""
+    from sqlalchemy import func, select
+
+    from services.casework.adapters import repository as repo
+
+    in_log = len({e.payload["case_id"] for e in history.case_events if e.type == "CaseRegistered"})
+    in_database = sum(n for _office, _stage, n in runtime.casework.read(repo.count_cases))
+    outbox = runtime.casework.mailboxes.outbox
+    waiting = runtime.casework.read(lambda conn: conn.scalar(select(func.count()).select_from(outbox))) or 0
+    if in_log + waiting < in_database:
+        where = "the embedded log" if runtime.settings.embedded else f"Kafka at {runtime.settings.kafka_bootstrap}"
+        raise click.ClickException(
+            f"{where} holds the registration of {in_log:,} cases, the casework database {in_database:,} (and "
+            f"{waiting:,} events wait in its outbox): the log is not this installation's, or has lost records "
+            "(retention?); a report from it would undercount, so none is made")
 
 
 @click.command("simulate")
@@ -130,16 +156,20 @@ def simulate(profile: str, seed: int | None, out: str) -> None:
 def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime | None, office: str | None,
            policy_file: str | None, events_dir: str | None, out: str, no_charts: bool) -> None:
     """The compliance report, computed from events only, as Markdown, HTML, CSV and PNG."""
-    from services.config import Settings
-    from services.reporting.adapters.log_source import read_log
+    from services.reporting.adapters.log_source import TOPICS, history_of
     from services.reporting.adapters.output import write_report
     from services.reporting.handover import read_export
     from services.reporting.whatif import make_report
     from services.sla_monitor.adapters import policy_file as policies
 
     started = time.perf_counter()
-    settings = Settings.from_env(data_dir=data_dir)
-    history = read_export(Path(events_dir)) if events_dir else read_log(open_runtime(data_dir).log)
+    settings = settings_for(data_dir)
+    if events_dir:
+        history = read_export(Path(events_dir))
+    else:
+        runtime = open_runtime(data_dir)
+        history = history_of(runtime.messages(TOPICS))
+        _check_complete(runtime, history)
     scope = Scope(as_of=end_of(as_of.date()), start=start_of(start.date()) if start else None,
                   end=end_of(end.date()) if end else None, office=office)
     try:

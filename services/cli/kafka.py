@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from schemas.topics import SITREP_INCIDENTS
-from services.config import Settings
+from services.config import NotReady, Settings
 from services.logs import setup_logging
 from sitreps.files import read_sitrep
 
@@ -54,6 +54,10 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
     name = WORKERS[service]
     settings = Settings.from_env()
     setup_logging(name, loglevel, settings.log_format)  # ours, not mode's (override_logging=False below)
+    try:  # the CLI's entry checked already; a worker checks again itself, before it joins its group
+        settings.require_production_ready()
+    except NotReady as exc:
+        raise click.ClickException(str(exc)) from None
     spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
     options = WorkerOptions(
         bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,

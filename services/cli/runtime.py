@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 
 from schemas.jsonschema import export
-from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SLA_DEAD_LETTER
-from services.cli.common import data_dir_option, open_runtime
+from schemas.topics import CASEWORK_DEAD_LETTER, INTAKE_REJECTED, SITREP_INCIDENTS, SLA_DEAD_LETTER
+from services.cli.common import data_dir_option, open_runtime, settings_for
+from services.cli.layout import open_embedded, upgrade_all
 from services.clock import SystemClock
 from services.config import SERVICES, Settings
 from services.logs import setup_logging
@@ -43,7 +44,8 @@ def demo(data_dir: str | None, examples: str | None) -> None:
 @click.option("--no-api", is_flag=True, help="Do not serve the casework HTTP API.")
 def serve(data_dir: str, metrics_port: int | None, interval: float, api_port: int | None, no_api: bool) -> None:
     """Run intake, casework and sla_monitor in this process on the embedded log, until interrupted."""
-    runtime = open_runtime(data_dir)
+    runtime = open_embedded(settings_for(data_dir), "hrcase serve",
+                            "run each service as a worker instead (`hrcase worker intake|casework|sla-monitor`)")
     setup_logging("embedded", logging.getLogger().level, runtime.settings.log_format)
     if metrics_port:
         from prometheus_client import start_http_server
@@ -78,14 +80,16 @@ def sitrep() -> None:
 @data_dir_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def sitrep_load(data_dir: str, files: tuple[str, ...]) -> None:
-    """Append situation reports (.jsonl or .csv) to the embedded log; `hrcase serve` processes them."""
+    """Append situation reports (.jsonl or .csv) to the log: the embedded one, which `hrcase serve` processes, or
+    Kafka's `sitrep-incidents` on the production layout (as `sitrep publish`)."""
     runtime = open_runtime(data_dir)
+    where = "queued" if runtime.settings.embedded else f"sent to {SITREP_INCIDENTS}"
     for name in files:
         try:
             records = read_sitrep(Path(name))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"{name}: {runtime.submit(map(sitrep_outgoing, records))} incident records queued")
+        click.echo(f"{name}: {runtime.submit(map(sitrep_outgoing, records))} incident records {where}")
 
 
 @click.group()
@@ -109,21 +113,14 @@ def db() -> None:
 @db.command("upgrade")
 @data_dir_option
 def db_upgrade(data_dir: str) -> None:
-    """Create or migrate every service's database (PostgreSQL schema with HRCASE_DATABASE_URL) to this version."""
-    from services.messaging import migrate as migrations
-
-    settings = Settings.from_env(data_dir=data_dir)
-    if not _on_postgres(settings):
+    """Create or migrate the databases to the current version: the embedded files, or each service's PostgreSQL
+    schema (HRCASE_DATABASE_URL)."""
+    settings = settings_for(data_dir)
+    if settings.embedded:
         open_runtime(data_dir)
         click.echo(f"databases in {data_dir} are at the current version")
         return
-    for service in SERVICES:
-        engine, schema = settings.database(service)
-        try:
-            migrations.upgrade(engine, f"services.{service}", schema)
-        finally:
-            engine.dispose()
-        click.echo(f"schema {schema} is at the current version")
+    click.echo(f"schemas {', '.join(upgrade_all(settings))} of HRCASE_DATABASE_URL are at the current version")
 
 
 @db.command("check")
@@ -153,10 +150,6 @@ def db_check(data_dir: str, wait: float) -> None:
         time.sleep(2.0)
 
 
-def _on_postgres(settings: Settings) -> bool:
-    return bool(settings.database_url) and not str(settings.database_url).startswith("sqlite")
-
-
 @click.command()
 @data_dir_option
 @click.option("--show-original", is_flag=True,
@@ -164,14 +157,13 @@ def _on_postgres(settings: Settings) -> bool:
 def rejected(data_dir: str, show_original: bool) -> None:
     """List dead-lettered records with their reasons (nothing is ever dropped silently)."""
     runtime = open_runtime(data_dir)
-    for topic in (INTAKE_REJECTED, CASEWORK_DEAD_LETTER, SLA_DEAD_LETTER):
-        for message in runtime.log.read_topic(topic):
-            payload = json.loads(message.value)["payload"]
-            source = payload.get("source", {})
-            where = f"{source.get('file', source.get('topic'))}:{source.get('line', source.get('offset'))}"
-            click.echo(f"[{topic}] {message.key} at {where}: {payload['reason']}")
-            if show_original:
-                click.echo("    " + base64.b64decode(payload["original"]).decode(errors="replace"))
+    for message in runtime.messages((INTAKE_REJECTED, CASEWORK_DEAD_LETTER, SLA_DEAD_LETTER)):
+        payload = json.loads(message.value)["payload"]
+        source = payload.get("source", {})
+        where = f"{source.get('file', source.get('topic'))}:{source.get('line', source.get('offset'))}"
+        click.echo(f"[{message.topic}] {message.key} at {where}: {payload['reason']}")
+        if show_original:
+            click.echo("    " + base64.b64decode(payload["original"]).decode(errors="replace"))
 
 
 COMMANDS = (demo, serve, sitrep, schemas, db, rejected)

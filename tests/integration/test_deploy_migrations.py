@@ -51,8 +51,8 @@ def test_db_upgrade_migrates_every_schema_and_db_check_says_when_it_is_needed(
         assert before.output.count("run `hrcase db upgrade`") == 3, before.output
         upgraded = runner.invoke(cli, ["db", "upgrade", "--data-dir", str(tmp_path)])
         assert upgraded.exit_code == 0, upgraded.output
-        assert upgraded.output.splitlines() == [f"schema {s} is at the current version"
-                                                for s in ("intake", "casework", "sla_monitor")]
+        assert upgraded.output.splitlines() == [
+            "schemas intake, casework, sla_monitor of HRCASE_DATABASE_URL are at the current version"]
         after = runner.invoke(cli, ["db", "check", "--data-dir", str(tmp_path)])
         assert after.exit_code == 0, after.output
         assert not list(tmp_path.iterdir()), "nothing was written to the embedded data dir"
