@@ -105,8 +105,8 @@ def new_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
 def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     app = new_app(spec.service, options)
     # One thread for processing and the tick, so that they never race inside a worker; the relay has its own, so
-    # that publishing a batch's events overlaps the next batch (the outbox is the hand-over: two workers of a service
-    # already relay from one outbox, and one relay thread keeps the outbox's order).
+    # that publishing a batch's events overlaps the next batch (the outbox is the hand-over: the workers of a service
+    # relay from one outbox, each claiming its rows (Mailboxes.relay), and one relay thread keeps the outbox's order).
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}")
     relay_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}-relay")
     relay_wanted = asyncio.Event()

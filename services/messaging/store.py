@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -13,9 +14,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -66,6 +69,8 @@ class Mailboxes:
         self.outbox = outbox
         self._mark, self._enqueue = insert(inbox), insert(outbox)
         self._pg_seen = select(inbox.c.message_id).where(pg_arrays.any_of(inbox.c.message_id, "ids"))
+        self._oldest = select(outbox).order_by(outbox.c.id).limit(bindparam("limit"))
+        self._pg_claim = _claim_oldest(outbox)
 
     def seen(self, conn: Connection, message_ids: Iterable[str]) -> set[str]:
         ids = list(message_ids)
@@ -91,22 +96,42 @@ class Mailboxes:
         return int(conn.scalar(select(func.count()).select_from(self.outbox)) or 0)
 
     def relay(self, engine: Engine, publisher: Publisher, limit: int = 1000) -> int:
-        """Publish the oldest outbox records, then delete them; a crash in between re-sends (inbox dedupes)."""
-        with engine.connect() as conn:
-            rows = conn.execute(select(self.outbox).order_by(self.outbox.c.id).limit(limit)).all()
-        if not rows:
-            return 0
-        publisher.publish(
-            [Outgoing(r.topic, r.key, r.value, decode_headers(r.headers)) for r in rows]
-        )
-        # Delete exactly what was published: with two workers on one database, a transaction that took a lower
-        # id may commit while this one publishes, and `id <= last` would delete its record unpublished.
-        ids = [r.id for r in rows]
+        """Claim the oldest outbox records, publish them and delete them, in one transaction: two relays never
+        publish the same record. A crash after publishing and before the commit leaves them to be sent again (the
+        consumers' inboxes skip the copies). Returns the records published."""
         with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # one statement, the ids as one array (a burst relays thousands)
-                conn.execute(delete(self.outbox).where(pg_arrays.any_of(self.outbox.c.id, "ids")),
-                             {"ids": pg_arrays.binary(conn, ids)})
-                return len(rows)
+            postgres = conn.dialect.name == "postgresql"
+            rows = conn.execute(self._pg_claim if postgres else self._oldest, {"limit": limit}).all()
+            if not rows:
+                return 0
+            publisher.publish([Outgoing(r.topic, r.key, r.value, decode_headers(r.headers)) for r in rows])
+            if postgres:
+                return len(rows)  # deleted by the claim; the commit makes it so
+            # SQLite needs no SKIP LOCKED: the engine begins every transaction with BEGIN IMMEDIATE, which takes the
+            # database's one write lock, so a second relay (another thread, or a command beside `hrcase serve`)
+            # waits for this one to commit and then finds these rows gone. One relay at a time keeps the order.
+            ids = [r.id for r in rows]
             for start in range(0, len(ids), 500):  # keep under SQLite's bound-parameter limit
                 conn.execute(delete(self.outbox).where(self.outbox.c.id.in_(ids[start : start + 500])))
         return len(rows)
+
+
+def _claim_oldest(outbox: Table) -> Select[Any]:
+    """PostgreSQL's claim: lock the oldest rows no other relay holds and delete them, returning them in id order.
+
+    Several relays (one per worker) share a service's outbox, and SKIP LOCKED lets each take rows the others do
+    not hold instead of waiting for them. But events of one key (one case) must reach their partition in order:
+    if another relay still holds an earlier row of a key, a later row of that key is left alone (locked until
+    this transaction ends, then taken by a later round). Earlier rows held by others are exactly those the claim
+    skipped: below the newest claimed id and not claimed. Claiming by key hash (a lane per relay) would keep order
+    too, but idles lanes whose relay is busy and needs a column; this needs nothing new, and costs one index
+    range scan of the claimed ids when nothing is held.
+    """
+    claimed = (select(outbox.c.id, outbox.c.key).order_by(outbox.c.id).limit(bindparam("limit"))
+               .with_for_update(skip_locked=True).cte("claimed"))
+    earlier = outbox.alias("earlier")
+    held_keys = select(earlier.c.key).where(earlier.c.id < select(func.max(claimed.c.id)).scalar_subquery(),
+                                            earlier.c.id.not_in(select(claimed.c.id)))
+    taken = (delete(outbox).where(outbox.c.id == claimed.c.id, claimed.c.key.not_in(held_keys))
+             .returning(*outbox.c).cte("taken"))
+    return select(taken).order_by(taken.c.id)
