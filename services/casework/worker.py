@@ -20,4 +20,5 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics))
-    return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)
+    return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics,
+                      migrations="services.casework", schema=schema)

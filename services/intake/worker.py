@@ -18,4 +18,5 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     intake = bootstrap.build(engine, offices=settings.offices, observer=metrics.observer("intake"), vault=vault)
     register_backlog(metrics, "intake", engine, intake.mailboxes)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics))
-    return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics)
+    return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics, migrations="services.intake",
+                      schema=schema)

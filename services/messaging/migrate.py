@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 
 
@@ -18,6 +22,26 @@ def upgrade(engine: Engine, package: str, schema: str | None = None) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"hrcase:{package}"})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def behind(package: str, schema: str | None) -> Callable[[Connection], str | None]:
+    """A check for readiness: why the database's schema is older than this release's migrations, or None.
+
+    A revision this release does not know is a newer release's (expand-then-contract lets two run side by side):
+    not behind."""
+    config = Config()
+    config.set_main_option("script_location", f"{package}:migrations")
+    script = ScriptDirectory.from_config(config)  # read once: the files do not change under a running worker
+    heads = set(script.get_heads())
+    known = {revision.revision for revision in script.walk_revisions()}
+
+    def check(conn: Connection) -> str | None:
+        current = set(MigrationContext.configure(conn, opts={"version_table_schema": schema}).get_current_heads())
+        if current == heads or (current and not current <= known):
+            return None
+        return f"at {', '.join(sorted(current)) or 'no revision'}; this release needs {', '.join(sorted(heads))}"
+
+    return check
 
 
 def run_env(metadata: MetaData) -> None:

@@ -17,4 +17,5 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     monitor = bootstrap.build(engine, policy, observer=metrics.observer("sla_monitor"))
     gauges.register(metrics, monitor, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics))
-    return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick)
+    return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick,
+                      migrations="services.sla_monitor", schema=schema)
