@@ -113,6 +113,7 @@ class Mailboxes:
             if not rows:
                 return 0
             publisher.publish([Outgoing(r.topic, r.key, r.value, decode_headers(r.headers)) for r in rows])
+            # Exactly the ids published, not `id <= last`: rows held back, or committed meanwhile with a lower id, stay.
             ids = [r.id for r in rows]
             if conn.dialect.name == "postgresql":  # one statement, the ids as one array (a burst relays thousands)
                 conn.execute(self._pg_delete, {"ids": pg_arrays.binary(conn, ids)})
