@@ -51,12 +51,11 @@ def private_kafka(home: Path) -> tuple[PrivateServer, str]:
     return PrivateServer(KAFKA_SH, env), f"127.0.0.1:{port}"
 
 
-def private_postgres() -> tuple[PrivateServer, str, Path]:
+def private_postgres() -> tuple[PrivateServer, Path]:
     """A PostgreSQL cluster in a new directory under the system's temp dir (the caller stops it and removes the
-    directory), its URL and that directory."""
+    directory; its URL is `server.run("url")`)."""
     # As root the cluster runs as `postgres`, which must be able to enter its home: pytest's tmp (0700) will not do.
     top = Path(tempfile.mkdtemp(prefix="hrcase-test-pg-"))
     top.chmod(0o755)
     env = {**os.environ, "HRCASE_PG_HOME": str(top / "pg"), "HRCASE_PG_PORT": str(free_port())}
-    server = PrivateServer(POSTGRES_SH, env)
-    return server, f"postgresql+psycopg://hrcase:hrcase@127.0.0.1:{env['HRCASE_PG_PORT']}/hrcase", top
+    return PrivateServer(POSTGRES_SH, env), top

@@ -22,11 +22,11 @@ from tests.system.private_servers import PrivateServer, private_kafka, private_p
 def servers(tmp_path: Path) -> Iterator[tuple[PrivateServer, str, PrivateServer, str]]:
     """A broker and a PostgreSQL of the test's own: stopping them troubles nobody else."""
     kafka, bootstrap = private_kafka(tmp_path / "kafka")
-    postgres, url, pg_top = private_postgres()
+    postgres, pg_top = private_postgres()
     try:
         kafka.start()
         postgres.start()
-        yield kafka, bootstrap, postgres, url
+        yield kafka, bootstrap, postgres, postgres.run("url")
     finally:
         kafka.stop()
         postgres.stop()
