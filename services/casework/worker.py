@@ -22,4 +22,5 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     gauges.register(metrics, casework, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics,
                                    security=settings.kafka_security))
-    return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics)
+    return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics,
+                      migrations="services.casework", schema=schema)

@@ -20,4 +20,5 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     register_backlog(metrics, "intake", engine, intake.mailboxes)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics,
                                    security=settings.kafka_security))
-    return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics)
+    return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics, migrations="services.intake",
+                      schema=schema)

@@ -17,12 +17,14 @@ import faust
 from aiokafka import AIOKafkaProducer
 from mode.utils.logging import DEFAULT_FORMAT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from services.clock import SystemClock
 from services.logs import OutageLog
+from services.messaging import migrate
+from services.messaging.health import Health
 from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
@@ -42,6 +44,8 @@ class WorkerSpec:
     mailboxes: Mailboxes
     metrics: Metrics
     tick: Callable[[datetime], int] | None = None
+    migrations: str | None = None  # the package whose migrations readiness wants the schema at (or past)
+    schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,8 +123,8 @@ def new_producer(bootstrap: str, client_id: str, security: KafkaSecurity = PLAIN
 def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
     app = new_app(spec.service, options)
     # One thread for processing and the tick, so that they never race inside a worker; the relay has its own, so
-    # that publishing a batch's events overlaps the next batch (the outbox is the hand-over: two workers of a service
-    # already relay from one outbox, and one relay thread keeps the outbox's order).
+    # that publishing a batch's events overlaps the next batch (the outbox is the hand-over: the workers of a service
+    # relay from one outbox, each claiming its rows (Mailboxes.relay), and one relay thread keeps the outbox's order).
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}")
     relay_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hrcase-{spec.service}-relay")
     relay_wanted = asyncio.Event()
@@ -202,13 +206,39 @@ def build_app(spec: WorkerSpec, options: WorkerOptions) -> faust.App:
             if fired:
                 relay_wanted.set()  # a breach reaches the topic now, not at the relay timer's next round
 
+    health = Health(spec.service, spec.engine, publisher.reachable,
+                    migrate.schema_check(spec.migrations, spec.schema) if spec.migrations else None)
+
+    async def assigned(app: Any, assigned: set[Any], **kwargs: Any) -> None:
+        health.on_assigned(len(assigned))
+
+    async def revoked(app: Any, revoked: set[Any], **kwargs: Any) -> None:
+        health.rebalancing = True  # faust revokes before each assignment: not ready until it is known again
+
+    app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]
+    app.on_partitions_revoked.connect(revoked)  # type: ignore[arg-type]
+
+    # The probes never queue behind a batch on the processing thread: liveness does no I/O at all, readiness uses
+    # threads of its own. /health is readiness, as compose and earlier releases ask it.
+    @app.page("/health/live")
+    async def live(web: Any, request: Any) -> Any:
+        status, body = health.live()
+        return web.json(body, status=status)
+
+    @app.page("/health/started")
+    async def started(web: Any, request: Any) -> Any:
+        status, body = health.started()
+        return web.json(body, status=status)
+
+    @app.page("/health/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        status, body = await health.ready()
+        return web.json(body, status=status)
+
     @app.page("/health")
-    async def health(web: Any, request: Any) -> Any:
-        try:
-            await blocking(_ping, spec.engine)
-        except Exception as exc:
-            return web.json({"status": "failing", "database": type(exc).__name__}, status=503)
-        return web.json({"status": "ok", "service": spec.service})
+    async def readiness(web: Any, request: Any) -> Any:
+        status, body = await health.ready()
+        return web.json(body, status=status)
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
@@ -269,6 +299,12 @@ class LoopPublisher:
                 for r in records]
         await asyncio.gather(*acks)
 
+    async def reachable(self) -> None:
+        """Raises unless a broker answers a metadata request (readiness), on the worker's loop."""
+        self.loop = asyncio.get_running_loop()
+        producer = await self._started()
+        await producer.client.fetch_all_metadata()
+
     async def _started(self) -> AIOKafkaProducer:
         async with self._starting:
             if self._producer is None:
@@ -287,11 +323,6 @@ class LoopPublisher:
             await producer.stop()  # sends what it holds first
         for future in list(self._waiting):  # a relay still waiting would otherwise hold the exit for its timeout
             future.cancel()
-
-
-def _ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
 
 
 def _message(message: Any) -> Message:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -27,30 +29,34 @@ def upgrade(engine: Engine, package: str, schema: str | None = None) -> None:
         command.upgrade(config, "head")
 
 
-def behind(engine: Engine, package: str, schema: str | None = None) -> str | None:
-    """Why this code cannot run on the database yet, or None when it can.
+def schema_check(package: str, schema: str | None = None) -> Callable[[Connection], str | None]:
+    """A check of the database's tables, asked as a worker starts and at every readiness probe: why this code cannot
+    run on them yet, or None when it can. The migrations are read once: they do not change under a running worker.
 
-    It can when the database is at this code's head, or at a revision this code does not know: a later version's
+    It can when the tables are at this code's head, or at a revision this code does not know: a later version's
     expanding migration, which adds only what earlier code ignores (docs/operations.md, "Upgrades")."""
     script = ScriptDirectory.from_config(_config(package, schema))
-    with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn, opts={"version_table_schema": schema}).get_current_heads())
     heads = set(script.get_heads())
+    revisions = {revision.revision for revision in script.walk_revisions()}
     where = f"{package.rsplit('.', 1)[-1]}'s tables" + (f" (schema {schema})" if schema else "")
-    if not current:
-        return f"{where} do not exist yet: run `hrcase db upgrade`"
-    known = {rev for rev in current if _known(script, rev)}
-    if known and known != heads:
-        return (f"{where} are at revision {', '.join(sorted(current))}, this version needs "
-                f"{', '.join(sorted(heads))}: run `hrcase db upgrade`")
-    return None
+
+    def check(conn: Connection) -> str | None:
+        current = set(MigrationContext.configure(conn, opts={"version_table_schema": schema}).get_current_heads())
+        if not current:
+            return f"{where} do not exist yet: run `hrcase db upgrade`"
+        known = current & revisions
+        if known and known != heads:
+            return (f"{where} are at revision {', '.join(sorted(current))}, this version needs "
+                    f"{', '.join(sorted(heads))}: run `hrcase db upgrade`")
+        return None
+
+    return check
 
 
-def _known(script: ScriptDirectory, revision: str) -> bool:
-    try:
-        return script.get_revision(revision) is not None
-    except Exception:  # alembic's ResolutionError and friends: a revision of a later version
-        return False
+def behind(engine: Engine, package: str, schema: str | None = None) -> str | None:
+    """Why this code cannot run on the database's tables yet, or None when it can (see `schema_check`)."""
+    with engine.connect() as conn:
+        return schema_check(package, schema)(conn)
 
 
 def prepare(engine: Engine, package: str, schema: str | None, migrate: bool) -> None:

@@ -19,4 +19,5 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     gauges.register(metrics, monitor, settings.offices)
     register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics,
                                    security=settings.kafka_security))
-    return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick)
+    return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick,
+                      migrations="services.sla_monitor", schema=schema)

@@ -1,5 +1,5 @@
 """deploy/k8s: every manifest is valid against the Kubernetes schemas (kubernetes-validate, offline), and the
-workers run as their operators expect: probes on /health, resources, secrets as files, the SLA policy from a
+workers run as their operators expect: a probe per purpose, resources, secrets as files, the SLA policy from a
 ConfigMap (more in test_deploy_k8s_rollout.py: replicas, budgets, network policies, the Ingress, migrations)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from services.sla_monitor.adapters import policy_file
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 VERSION = "1.30.0"
+PROBES = {"startupProbe": "/health/started", "readinessProbe": "/health/ready", "livenessProbe": "/health/live"}
 WORKERS = {"hrcase-intake": "intake", "hrcase-casework": "casework", "hrcase-sla-monitor": "sla_monitor"}
 
 
@@ -44,7 +45,7 @@ def test_the_kustomization_lists_every_manifest_but_the_example_secret() -> None
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml", "secret.example.yaml"}
 
 
-def test_each_worker_probes_health_requests_resources_and_runs_unprivileged() -> None:
+def test_each_worker_has_a_probe_per_purpose_requests_resources_and_runs_unprivileged() -> None:
     deployments = of_kind("Deployment")
     assert set(deployments) == set(WORKERS)
     for name, service in WORKERS.items():
@@ -52,8 +53,13 @@ def test_each_worker_probes_health_requests_resources_and_runs_unprivileged() ->
         (container,) = pod["containers"]
         port = {p["name"]: p["containerPort"] for p in container["ports"]}["metrics"]
         assert port == DEFAULT_PORTS[service]
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["httpGet"] == {"path": "/health", "port": "metrics"}, (name, probe)
+        for probe, path in PROBES.items():
+            assert container[probe]["httpGet"] == {"path": path, "port": "metrics"}, (name, probe)
+        # An outage fails readiness within half a minute, while liveness would take longer than that to fail
+        # even if it asked the same: a restart is never the first answer.
+        ready, live = container["readinessProbe"], container["livenessProbe"]
+        assert ready["periodSeconds"] * ready["failureThreshold"] <= 30
+        assert live["periodSeconds"] * live["failureThreshold"] >= 60
         assert set(container["resources"]["requests"]) == {"cpu", "memory"}
         assert "memory" in container["resources"]["limits"]
         assert pod["securityContext"]["runAsNonRoot"] is True

@@ -168,3 +168,11 @@ def test_network_policies_deny_by_default_and_allow_what_each_pod_needs() -> Non
     assert {("*", "TCP", 587), ("*", "TCP", 443)} <= allowed("egress", casework)  # alert e-mails and webhooks
     assert not {p for _ns, _proto, p in allowed("egress", of_kind("Deployment")["hrcase-intake"]["spec"][
         "template"]["metadata"]["labels"])} & {25, 443, 465, 587}
+
+
+def test_prometheus_sees_a_worker_that_is_not_ready_since_that_is_when_its_metrics_matter() -> None:
+    metrics = {name: doc for name, doc in of_kind("Service").items() if name.endswith("-metrics")}
+    assert len(metrics) == len(WORKERS)
+    for name, doc in metrics.items():
+        assert doc["spec"].get("clusterIP") == "None", name
+        assert doc["spec"].get("publishNotReadyAddresses") is True, name

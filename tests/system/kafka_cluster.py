@@ -94,11 +94,12 @@ class Worker:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def healthy(self) -> bool:
+    def healthy(self, path: str = "/health") -> bool:
+        """`path` (readiness by default) answers 200; fails at once if the worker exited."""
         if not self.alive:
             raise AssertionError(f"{self.service} worker exited with {self.process and self.process.returncode}")
         try:
-            return self.get("/health", timeout=2.0)[0] == 200
+            return self.get(path, timeout=2.0)[0] == 200
         except OSError:  # not listening yet
             return False
 
