@@ -8,6 +8,8 @@
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
+# build.sh removes this stage's image once the final one is built (podman keeps it for the bind mount).
+LABEL org.hrcase.stage=build
 # A CA bundle for pip when the way to PyPI intercepts TLS (build.sh mounts it); the final stage never sees it.
 ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_CERT=${PIP_CERT}
