@@ -119,7 +119,9 @@ build_image() {
             --build-arg PIP_CERT=/etc/ssl/certs/hrcase-build-ca.crt)
     fi
     log "building $name FROM $base"
-    podman build --network host --pull=never --build-arg "PYTHON_IMAGE=$base" "${ca[@]}" \
+    # No layer cache: podman would reuse the final stage's `pip install` from an older build, since what the bind
+    # mount brings (the new wheels) is not part of its key: an image of stale sources under a new tag.
+    podman build --layers=false --network host --pull=never --build-arg "PYTHON_IMAGE=$base" "${ca[@]}" \
         --tag "$name" --file "$REPO/Dockerfile" "$REPO" >&2
     podman image prune --force --filter label=org.hrcase.stage=build >/dev/null
     prune "$IMAGE" "$name"
