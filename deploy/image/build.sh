@@ -13,6 +13,7 @@
 #   HRCASE_IMAGE_BASE      repository of the base (default localhost/hrcase-base)
 #   HRCASE_DEBIAN_SUITE    Debian suite of the base (default: this machine's VERSION_CODENAME, else bookworm)
 #   HRCASE_DEBIAN_MIRROR   Debian mirror (default http://deb.debian.org/debian)
+#   HRCASE_DEBIAN_SECURITY_MIRROR  its security updates (default http://deb.debian.org/debian-security)
 #   HRCASE_BUILD_CA        CA bundle pip trusts in the build stage only, for a TLS-intercepting way to PyPI
 #                          (default: $PIP_CERT when it names a file; the image itself never contains it)
 #   CONTAINERS_CONF        podman's settings (default deploy/image/containers.conf: runc, cgroupfs, no ulimits)
@@ -102,6 +103,10 @@ build_base() {
     mmdebstrap --quiet "${mmdebstrap_args[@]}" "$SUITE" "$TAR" "${sources[@]}" >&2
     podman import --quiet --change 'CMD ["python3"]' --change 'ENV LANG=C.UTF-8' "$TAR" "$name" >/dev/null
     rm -f "$TAR"
+    if ! podman run --rm --network host "$name" python3 -c 'import sys; assert sys.version_info >= (3, 11)'; then
+        podman rmi "$name" >/dev/null
+        die "Debian $SUITE's python3 is older than 3.11, which hrcase needs: set HRCASE_DEBIAN_SUITE=bookworm or later"
+    fi
     prune "$BASE" "$name"
     echo "$name"
 }
