@@ -87,17 +87,19 @@ class Container:
 
 @contextmanager
 def workers(image: str, stack: Stack, key: str) -> Iterator[list[Container]]:
-    """The topics made and the three workers run as containers: read-only root, non-root, writable only the data
-    dir's tmpfs and /tmp."""
+    """Topics and schemas made, then the three workers run, all as containers: read-only root, non-root, writable
+    only the data dir's tmpfs and /tmp."""
     run = uuid.uuid4().hex[:8]
     env = {"HRCASE_ENV": "production", "HRCASE_DATABASE_URL": stack.database_url,
-           "HRCASE_KAFKA_BOOTSTRAP": stack.bootstrap, "HRCASE_IDENTITY_KEY": key}
+           "HRCASE_KAFKA_BOOTSTRAP": stack.bootstrap, "HRCASE_IDENTITY_KEY": key, "HRCASE_MIGRATE": "no"}
 
     def options(**more: str) -> list[str]:
         return ["--read-only", "--user", USER, "--network", "host", "--tmpfs", "/var/lib/hrcase:rw,mode=0750,U",
                 *(f"--env={k}={v}" for k, v in {**env, **more}.items())]
 
-    podman("run", "--rm", *options(), image, "topics", "create", timeout=120)  # as the Kubernetes Job does
+    # One-shot containers as the runbook's steps 5 and 6 (Kubernetes' Jobs): the workers then only check the schemas.
+    podman("run", "--rm", *options(), image, "topics", "create", timeout=120)
+    podman("run", "--rm", *options(), image, "db", "upgrade", timeout=120)
     containers: list[Container] = []
     try:
         for service in ("intake", "casework", "sla-monitor"):
