@@ -1,14 +1,22 @@
 # syntax=docker/dockerfile:1
 # hrcase services image: `docker build -t hrcase:0.1.0 .`, then `docker run hrcase:0.1.0 worker intake` (or casework,
-# sla-monitor, topics create, serve ...). Wheels are built in the first stage; the second has no compiler and runs
-# as an unprivileged user.
+# sla-monitor, topics create, serve ...). Wheels are built in the first stage (from PyPI); the second has no compiler
+# and runs as an unprivileged user. Where no registry can be pulled from, deploy/image/build.sh builds it FROM a local
+# Debian base (PYTHON_IMAGE=localhost/hrcase-base:...) made with mmdebstrap.
+# Read-only root filesystem: the only writable paths are /tmp (MPLCONFIGDIR) and HRCASE_DATA_DIR (faust's tables),
+# each a tmpfs or a volume.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+# build.sh removes this stage's image once the final one is built (podman keeps it for the bind mount).
+LABEL org.hrcase.stage=build
+# A CA bundle for pip when the way to PyPI intercepts TLS (build.sh mounts it); the final stage never sees it.
+ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_CERT=${PIP_CERT}
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
+COPY sitreps ./sitreps
 COPY services ./services
 RUN pip wheel --wheel-dir /wheels ".[kafka]"
 

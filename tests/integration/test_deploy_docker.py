@@ -1,8 +1,10 @@
-"""The Dockerfile: parsed with dockerfile-parse (no Docker engine here to build it), multi-stage from python:3.11-slim,
-installing hrcase[kafka] from wheels, running as a non-root user; the build context holds only what it needs."""
+"""The Dockerfile: parsed with dockerfile-parse, multi-stage from python:3.11-slim, installing hrcase[kafka] from
+wheels, running as a non-root user; the build context holds only what it needs (tests/system/test_image.py builds
+and runs it with podman)."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
@@ -44,7 +46,10 @@ def test_it_runs_as_an_unprivileged_user_with_hrcase_as_entrypoint() -> None:
 
 def test_the_build_context_is_what_the_copies_need_and_no_more() -> None:
     ignore = (ROOT / ".dockerignore").read_text().split()
-    assert ignore[ignore.index("*"):][:5] == ["*", "!pyproject.toml", "!README.md", "!schemas/", "!services/"]
+    admitted = ["*", "!pyproject.toml", "!README.md", "!schemas/", "!services/", "!sitreps/"]
+    assert ignore[ignore.index("*"):][:6] == admitted
     copied = {v.split()[0] for i, v in instructions() if i == "COPY"}
-    assert copied == {"pyproject.toml", "schemas", "services"}
+    # Every package pyproject.toml ships (an image without sitreps, which services import, cannot start).
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert copied == {"pyproject.toml", *(p.rstrip("*") for p in packages["include"])}
     assert all((ROOT / p).exists() for p in copied)
