@@ -35,6 +35,10 @@ def test_every_benchmark_runs_at_smoke_sizes_and_records_its_figures(
     for name, ceiling in (("embedded", "plumbing ceiling:"), ("kafka", "faust ceiling:")):
         figures = {f["name"]: f["runs"] for f in json.loads((tmp_path / f"{name}.json").read_text())["figures"]}
         assert any(k.startswith(ceiling) and runs[0] > 0 for k, runs in figures.items()), (name, sorted(figures))
+    # And benchmark 1 a third: the same plumbing with the fourth message the monitor's schedules add (issue 17).
+    embedded = {f["name"]: f["runs"] for f in json.loads((tmp_path / "embedded.json").read_text())["figures"]}
+    assert any(k.startswith("plumbing ceiling with the monitor's schedules") and runs[0] > 0
+               for k, runs in embedded.items()), sorted(embedded)
     assert (tmp_path / "bench-sla-scaling.png").stat().st_size > 0
 
 
