@@ -17,11 +17,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, select, text
 
 from services.casework.adapters import repository as repo
+from services.casework.adapters import schedules as schedule_store
 from services.casework.adapters import tables
+from services.casework.adapters.schedules import BatchSchedules
 from services.casework.bootstrap import migrate
 from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
 from services.casework.domain.roles import User
+from services.casework.domain.schedules import Schedule
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.times import as_utc
 from sitreps.key import incident_key
@@ -365,3 +368,32 @@ def wait_until_blocked(engine: Engine, pid: int | None, worker: threading.Thread
                 return
             time.sleep(0.05)
     pytest.fail(f"backend {pid} never waited for the lock (worker finished: {not worker.is_alive()})")
+
+
+def a_schedule(case_id: str, started_at: datetime, **changes: Any) -> Schedule:
+    schedule = Schedule(case_id=case_id, clock="stall", episode=started_at.isoformat(), state="running",
+                        started_at=started_at, due_at=started_at + timedelta(days=30),
+                        warn_at=started_at + timedelta(days=22, hours=12), escalate_at=None, paused_until=None,
+                        stopped_at=None, outcome=None, policy_version="2026-1")
+    return replace(schedule, **changes)
+
+
+def test_schedules_keep_the_latest_episode_of_each_clock_and_a_late_duplicate_of_an_earlier_one_changes_nothing(
+        backend: Backend) -> None:
+    first, later = T0.astimezone(PLUS_TWO), T0 + timedelta(days=9)
+    batch = BatchSchedules()
+    for n in range(1, 4):
+        batch.add(a_schedule(f"c-{n:04d}", first))
+    batch.add(a_schedule("c-0001", first, state="paused", paused_until=first + timedelta(days=5)))  # the last wins
+    with backend.engine.begin() as conn:
+        batch.flush(conn)
+    with backend.engine.begin() as conn:  # a new episode of c-0002, then the old one again, delivered late
+        schedule_store.save(conn, [a_schedule("c-0002", later)])
+        schedule_store.save(conn, [a_schedule("c-0002", first, state="stopped", stopped_at=later, outcome="met")])
+    with backend.engine.connect() as conn:
+        found = {case_id: s for case_id, [s] in schedule_store.for_cases(conn, ["c-0001", "c-0002", "c-0003"]).items()}
+    assert found["c-0001"].state == "paused" and found["c-0001"].paused_until == first + timedelta(days=5)
+    assert found["c-0002"].started_at == later
+    assert found["c-0002"].state == "running" and found["c-0002"].outcome is None
+    assert found["c-0003"] == a_schedule("c-0003", first)
+    assert found["c-0003"].due_at.utcoffset() == timedelta(0)  # read back in UTC, whatever zone it was written in

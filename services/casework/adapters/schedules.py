@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Insert, select
@@ -11,6 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.casework.adapters.tables import case_schedules
 from services.casework.domain.schedules import FIELDS, Schedule
+from services.messaging import pg_arrays
+from services.messaging.many import execute_many
 from services.messaging.times import as_utc, utc
 
 CHUNK = 500  # keeps IN (...) lists under SQLite's bound-parameter limit
@@ -35,8 +38,26 @@ def _row(s: Schedule) -> dict[str, Any]:
 
 
 def save(conn: Connection, schedules: Sequence[Schedule]) -> None:
-    if schedules:
-        conn.execute(_upsert(conn.dialect.name), [_row(s) for s in schedules])
+    """Upsert the schedules, at most one per case and clock (`BatchSchedules` keeps the last of each)."""
+    if not schedules:
+        return
+    rows = [_row(s) for s in schedules]
+    if conn.dialect.name == "postgresql":
+        # One statement of one array per column: an executemany is a statement per row on PostgreSQL (2,000 rows:
+        # 33 ms of the worker's CPU and 90-180 ms in all). Safe as an upsert because no key comes twice.
+        conn.execute(_pg_upsert(), pg_arrays.columns(conn, rows, FIELDS))
+    else:
+        execute_many(conn, _upsert("sqlite"), rows)
+
+
+@cache
+def _pg_upsert() -> Insert:
+    v = pg_arrays.arrays(case_schedules, FIELDS)
+    insert = pg_insert(case_schedules).from_select(list(FIELDS), select(*(v.c[name] for name in FIELDS)))
+    return insert.on_conflict_do_update(
+        index_elements=["case_id", "clock"],
+        set_={name: insert.excluded[name] for name in FIELDS if name not in ("case_id", "clock")},
+        where=insert.excluded.started_at >= case_schedules.c.started_at)
 
 
 class BatchSchedules:
