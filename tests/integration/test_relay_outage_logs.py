@@ -16,6 +16,7 @@ from services.messaging.faust_worker import relay_round
 from services.messaging.ports import Outgoing
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes, inbox_table, outbox_table
+from tests import aio
 
 metadata = MetaData()
 mailboxes = Mailboxes(inbox_table(metadata), outbox_table(metadata))
@@ -64,7 +65,7 @@ def test_a_relay_through_a_database_outage_logs_its_start_a_reminder_a_minute_an
 
     caplog.set_level(logging.INFO, logger="services.messaging.faust_worker")
     try:
-        asyncio.run(run())
+        aio.run(run())
     finally:
         away.dispose()
 

@@ -13,6 +13,7 @@ from services.messaging import health as health_module
 from services.messaging import migrate
 from services.messaging.health import Health
 from services.messaging.sqlite import sqlite_engine
+from tests import aio
 
 
 @pytest.fixture
@@ -39,14 +40,14 @@ def test_a_worker_is_ready_when_its_database_is_at_this_release_and_a_broker_ans
     migrate.upgrade(engine, "services.intake")
     health = Health("intake", engine, answers, migrate.schema_check("services.intake"))
     assert health.started()[0] == 503
-    status, body = asyncio.run(health.ready())
+    status, body = aio.run(health.ready())
     assert (status, body["checks"]["partitions"]) == (503, "not joined its group yet")
     health.on_assigned(3)
     assert health.started()[0] == 200
-    assert asyncio.run(health.ready()) == (200, {"status": "ready", "service": "intake", "partitions": 3,
+    assert aio.run(health.ready()) == (200, {"status": "ready", "service": "intake", "partitions": 3,
                                                "checks": {"database": "ok", "broker": "ok", "partitions": "ok"}})
     health.rebalancing = True
-    assert asyncio.run(health.ready())[1]["checks"]["partitions"] == "rebalancing"
+    assert aio.run(health.ready())[1]["checks"]["partitions"] == "rebalancing"
 
 
 def test_a_broker_that_refuses_or_never_answers_fails_readiness_and_not_liveness(
@@ -55,7 +56,7 @@ def test_a_broker_that_refuses_or_never_answers_fails_readiness_and_not_liveness
     for broker, reason in ((refuses, "failing: ConnectionRefusedError"), (hangs, "no answer within 0 s")):
         health = Health("intake", engine, broker)
         health.on_assigned(1)
-        status, body = asyncio.run(health.ready())
+        status, body = aio.run(health.ready())
         assert (status, body["status"], body["checks"]["broker"]) == (503, "not ready", reason)
         assert body["checks"]["database"] == "ok"
         assert health.live() == (200, {"status": "live", "service": "intake"})
@@ -65,7 +66,7 @@ def test_a_database_that_fails_fails_readiness_and_not_liveness(tmp_path: Path) 
     gone = sqlite_engine(tmp_path / "no-such-dir" / "intake.sqlite")  # cannot be opened
     health = Health("intake", gone, answers)
     health.on_assigned(1)
-    status, body = asyncio.run(health.ready())
+    status, body = aio.run(health.ready())
     assert (status, body["checks"]["database"]) == (503, "failing: OperationalError")
     assert health.live()[0] == 200
     gone.dispose()
@@ -86,6 +87,6 @@ def test_a_schema_behind_this_release_fails_readiness_and_one_ahead_of_it_does_n
     health.on_assigned(1)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM alembic_version"))
-    status, body = asyncio.run(health.ready())
+    status, body = aio.run(health.ready())
     assert status == 503
     assert body["checks"]["database"].startswith("schema behind: intake's tables do not exist yet")

@@ -91,7 +91,8 @@ def test_the_previous_releases_workers_run_on_the_migrated_schema_and_hand_over_
     both = Workload(before.path, before.incident_keys | after.incident_keys, before.bad_lines)
     with kafka_stack(kafka_bootstrap, postgres_url, tmp_path) as stack:
         stack.cli("topics", "create")
-        assert stack.cli("db", "upgrade").count("is at the current version") == 3
+        assert stack.cli("db", "upgrade").splitlines() == [
+        "schemas intake, casework, sla_monitor of HRCASE_DATABASE_URL are at the current version"]
         old = {}
         for service in ("intake", "casework", "sla-monitor"):
             worker = PreviousWorker(service, free_port(), {**stack.env, "HRCASE_API_PORT": str(free_port())},
