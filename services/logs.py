@@ -24,11 +24,25 @@ _context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("hr
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
     """Fields that every record logged inside the block carries (an event's type, id, correlation id...)."""
-    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
+    token = bind(**fields)
     try:
         yield
     finally:
-        _context.reset(token)
+        unbind(token)
+
+
+def bind(**fields: str | None) -> contextvars.Token[Mapping[str, str]]:
+    """Like `log_context`, for a scope that opens and closes in two callbacks (a web request): `unbind` ends it."""
+    return _context.set({**_context.get(), **{k: v for k, v in fields.items() if v}})
+
+
+def unbind(token: contextvars.Token[Mapping[str, str]]) -> None:
+    _context.reset(token)
+
+
+def current(field: str) -> str | None:
+    """A field of the current log context: the correlation id that events made here carry on."""
+    return _context.get().get(field)
 
 
 class _ServiceFilter(logging.Filter):

@@ -16,6 +16,7 @@ from services.casework.domain import commands as c
 from services.casework.domain.case import Case
 from services.casework.domain.errors import NotPermitted
 from services.casework.domain.roles import User
+from services.logs import current
 from services.messaging.ports import Outgoing
 from services.messaging.store import Mailboxes
 from services.sealing import seal_outgoing
@@ -58,7 +59,12 @@ class UnitOfWork:
     def submit_incidents(self, records: Sequence[Outgoing]) -> None:
         """Raw situation-report records for intake, which validates and de-duplicates them; their identities are
         sealed before the outbox holds them (ADR 10)."""
-        self._outbox.extend(seal_outgoing(records, self.vault))
+        sealed = seal_outgoing(records, self.vault)
+        correlation = current("correlation_id")  # the request that submitted them, followed through the services
+        if correlation:
+            sealed = [Outgoing(o.topic, o.key, o.value, {**o.headers, "correlation_id": correlation}, o.payload)
+                      for o in sealed]
+        self._outbox.extend(sealed)
 
     def _authorise(self, command: c.Command, caller: User) -> None:
         if isinstance(command, c.AcknowledgeAlert):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from schemas import Envelope, SchemaError, decode, encode, new_envelope
 from schemas.registry import dump_payload
-from services.logs import log_context
+from services.logs import current, log_context
 from services.messaging.ports import Message, Outgoing
 from services.messaging.store import Mailboxes
 
@@ -71,13 +71,16 @@ def message_id(message: Message) -> str:
 
 def emit(topic: str, type_: str, *, occurred_at: datetime, key: str, producer: str, payload: dict,
          event_id: str | None = None, causation: Envelope | None = None) -> Outgoing:
-    """Validate a payload against its schema and wrap it in an envelope for the outbox."""
+    """Validate a payload against its schema and wrap it in an envelope for the outbox. Without a causation, the
+    event carries on the correlation id of what is being handled (the message, or the API request)."""
     dumped = dump_payload(type_, 1, payload)
     envelope = new_envelope(
-        type_, 1, occurred_at=occurred_at, key=key, producer=producer,
-        payload=dumped, event_id=event_id, causation=causation,
+        type_, 1, occurred_at=occurred_at, key=key, producer=producer, payload=dumped, event_id=event_id,
+        correlation_id=None if causation else current("correlation_id"), causation=causation,
     )
-    return Outgoing(topic, key, encode(envelope), {"event_id": envelope.event_id, "type": type_}, dumped)
+    # The correlation id rides in a header too, so a consumer's logs name it without decoding the envelope.
+    headers = {"event_id": envelope.event_id, "type": type_, "correlation_id": envelope.correlation_id}
+    return Outgoing(topic, key, encode(envelope), headers, dumped)
 
 
 def dead_letter(topic: str, producer: str, message: Message, reason: str, fields_in_error: dict,
@@ -202,8 +205,8 @@ class BatchProcessor:
 def _message_context(message: Message, careful: bool = False) -> AbstractContextManager[None]:
     """What the logs may say of the message being handled: its event's type and id, and on the careful path (where
     failures are logged) its correlation id; never its payload."""
-    correlation = None
-    if careful and "event_id" in message.headers:
+    correlation = message.headers.get("correlation_id")
+    if correlation is None and careful and "event_id" in message.headers:
         try:
             correlation = decode(message.value).correlation_id
         except Exception:  # undecodable: the dead letter says why

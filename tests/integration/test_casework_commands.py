@@ -288,7 +288,8 @@ def test_every_event_execute_returns_is_a_valid_case_event_on_case_events(casewo
     for row in rows:
         envelope = json.loads(row.value)
         load_payload(envelope["type"], envelope["version"], envelope["payload"])
-        assert json.loads(row.headers) == {"event_id": envelope["event_id"], "type": envelope["type"]}
+        assert json.loads(row.headers) == {"event_id": envelope["event_id"], "type": envelope["type"],
+                                           "correlation_id": envelope["correlation_id"]}
 
 
 def test_a_stale_copy_of_a_case_cannot_overwrite_a_newer_one(casework: Casework, case: Case) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request, send_from_directory
@@ -13,12 +15,16 @@ from services.casework.api import errors
 from services.casework.api.context import ApiContext
 from services.casework.api.request import context
 from services.casework.auth.identity import Unauthenticated
+from services.logs import bind, unbind
 
 log = logging.getLogger(__name__)
 TITLE = "hrcase casework API"
 VERSION = "1"
 PUBLIC = ("/openapi.json", "/docs", "/health")
 WEB = "/web"  # the pages: signed in with a session cookie (services/casework/web), not a bearer token
+REQUEST_ID = "X-Request-ID"
+# A caller's own request id is kept when it is a short token (a proxy's or a client's), else one is made.
+_GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 
 def create_app(ctx: ApiContext | None) -> Flask:
@@ -49,8 +55,11 @@ def create_app(ctx: ApiContext | None) -> Flask:
         """Swagger UI's files from the swagger-ui-bundle package: nothing is fetched from the internet."""
         return send_from_directory(str(swagger_ui_path), name)
 
+    app.before_request(_correlate)
     app.before_request(_authenticate)
     app.after_request(_record_access)
+    app.after_request(_answer_id)
+    app.teardown_request(_uncorrelate)
     if ctx is not None:
         from services.casework.web import install
 
@@ -73,6 +82,24 @@ def _public(path: str) -> bool:
 
 def _web(path: str) -> bool:
     return path == "/" or path == WEB or path.startswith(WEB + "/")
+
+
+def _correlate() -> None:
+    """Every log line of this request, and every event it causes down the pipeline, carries one correlation id."""
+    given = request.headers.get(REQUEST_ID, "")
+    g.correlation_id = given if _GIVEN_ID.fullmatch(given) else str(uuid.uuid4())
+    g.log_scope = bind(correlation_id=g.correlation_id)
+
+
+def _answer_id(response: Response) -> Response:
+    response.headers[REQUEST_ID] = g.correlation_id
+    return response
+
+
+def _uncorrelate(_error: BaseException | None) -> None:
+    scope = g.pop("log_scope", None)
+    if scope is not None:
+        unbind(scope)
 
 
 def _authenticate() -> None:
@@ -104,6 +131,8 @@ def _record_access(response: Response) -> Response:
         ctx.casework.write(lambda conn: access_log.append(conn, entry))
     except Exception:  # the answer stands; losing an entry is logged loudly
         log.exception("could not append to the access log (%s %s)", entry.method, entry.endpoint)
+    # The process log's line for the request (waitress writes none): with its correlation id and case reference.
+    log.info("%s %s %d by %s", entry.method, entry.endpoint, entry.status, entry.username or "(anonymous)")
     return response
 
 

@@ -16,6 +16,7 @@ from services.casework.api.errors import forbidden, not_found
 from services.casework.api.request import user
 from services.casework.auth.policy import may_read_case
 from services.casework.domain.case import Case
+from services.logs import bind
 from services.messaging.ports import Outgoing
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,6 +29,7 @@ def readable_case(conn: Connection, ref: str) -> Case:
     if case is None:
         raise not_found(f"no case {ref!r}")
     g.case = case
+    bind(case_reference=case.reference)  # for this request's logs; the request's end unbinds it
     if not may_read_case(user(), case):
         raise forbidden(f"case {case.reference} belongs to {case.office}, outside your office ({user().office})")
     return case
