@@ -36,7 +36,7 @@ class SmtpSettings:
     port: int = 25
     sender: str = "hrcase@localhost"
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # secrets never reach a log through a repr
     starttls: bool = False
     timeout: float = 10.0
 
@@ -48,7 +48,7 @@ class ApiSettings:
     bind: str = "127.0.0.1"  # loopback unless configured: put a TLS-terminating proxy in front for the network
     port: int = DEFAULT_API_PORT
     smtp: SmtpSettings | None = None
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     digest_hour: int = 7  # UTC hour at which daily digests go out
     delivery_interval: float = 5.0
 
@@ -138,7 +138,8 @@ class Settings:
     # Records a worker takes per transaction. Per-batch costs (read-ahead queries, the inbox check, the relay's
     # SELECT and DELETE, a commit) are paid a quarter as often as at 500; light traffic never fills a batch anyway.
     batch_size: int = 2000
-    database_url: str | None = None  # None: one SQLite file per service in data_dir
+    # None: one SQLite file per service in data_dir. Out of the repr: it may hold the password (from a secret file).
+    database_url: str | None = field(default=None, repr=False)
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     replication_factor: int = 1

@@ -134,3 +134,16 @@ def test_an_unreadable_database_password_file_is_an_error_naming_the_setting(mon
     monkeypatch.setenv("HRCASE_DATABASE_PASSWORD_FILE", "/nowhere/db-password")
     with pytest.raises(ValueError, match="HRCASE_DATABASE_PASSWORD_FILE"):
         Settings.from_env()
+
+
+def test_no_secret_shows_in_the_settings_when_they_are_printed_or_logged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRCASE_DATABASE_URL", "postgresql+psycopg://hrcase@db.internal:5432/hrcase")
+    monkeypatch.setenv("HRCASE_DATABASE_PASSWORD_FILE", str(secret(tmp_path, "db-password", "db-s3cret\n")))
+    monkeypatch.setenv("HRCASE_SMTP_HOST", "smtp.internal")
+    monkeypatch.setenv("HRCASE_SMTP_PASSWORD", "smtp-s3cret")
+    monkeypatch.setenv("HRCASE_WEBHOOK_SECRET", "hook-s3cret")
+    monkeypatch.setenv("HRCASE_KAFKA_SASL_PASSWORD", "kafka-s3cret")
+    shown = repr(Settings.from_env())
+    assert "smtp.internal" in shown  # the settings are shown, only their secrets are not
+    assert not [s for s in ("db-s3cret", "smtp-s3cret", "hook-s3cret", "kafka-s3cret") if s in shown]
