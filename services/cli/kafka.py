@@ -49,6 +49,7 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
     from faust import Worker
 
     from services.messaging.faust_worker import WorkerOptions, build_app
+    from services.messaging.migrate import SchemaNotReady
     from services.metrics import Metrics
 
     name = WORKERS[service]
@@ -58,7 +59,10 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
         settings.require_production_ready()
     except NotReady as exc:
         raise click.ClickException(str(exc)) from None
-    spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
+    try:
+        spec = import_module(f"services.{name}.worker").spec(settings, Metrics())
+    except SchemaNotReady as exc:  # an operator's step is missing, not a bug: the message, not a traceback
+        raise click.ClickException(str(exc)) from None
     options = WorkerOptions(
         bootstrap=settings.kafka_bootstrap, web_bind=settings.web_bind,
         web_port=web_port or settings.web_ports[name], data_dir=settings.data_dir, batch_size=settings.batch_size,

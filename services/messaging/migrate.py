@@ -59,6 +59,10 @@ def behind(engine: Engine, package: str, schema: str | None = None) -> str | Non
         return schema_check(package, schema)(conn)
 
 
+class SchemaNotReady(RuntimeError):
+    """A worker that may not migrate found its tables older than its code: the message says what to run."""
+
+
 def prepare(engine: Engine, package: str, schema: str | None, migrate: bool) -> None:
     """As a worker starts: migrate its tables, or (HRCASE_MIGRATE=no) refuse to run on tables older than its code."""
     if migrate:
@@ -66,7 +70,7 @@ def prepare(engine: Engine, package: str, schema: str | None, migrate: bool) -> 
         return
     reason = behind(engine, package, schema)
     if reason:
-        raise RuntimeError(f"{reason} (HRCASE_MIGRATE=no: workers do not migrate)")
+        raise SchemaNotReady(f"{reason} (HRCASE_MIGRATE=no: workers do not migrate)")
 
 
 def run_env(metadata: MetaData) -> None:

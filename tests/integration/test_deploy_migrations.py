@@ -77,3 +77,16 @@ def test_topics_get_min_insync_replicas_and_a_value_above_the_replication_is_ref
     finally:
         admin.delete_topics([name])
         admin.close()
+
+
+def test_hrcase_worker_that_may_not_migrate_says_what_to_run_without_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRCASE_MIGRATE", "no")
+    monkeypatch.delenv("HRCASE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HRCASE_ENV", raising=False)
+    monkeypatch.setenv("HRCASE_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli, ["worker", "intake"])
+    assert result.exit_code == 1, result.output
+    assert "Error: intake's tables" in result.output
+    assert "do not exist yet: run `hrcase db upgrade` (HRCASE_MIGRATE=no: workers do not migrate)" in result.output
+    assert isinstance(result.exception, SystemExit)  # a refusal, not an uncaught error
