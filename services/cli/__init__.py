@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from services.cli import api, cases, history, kafka, runtime, users
+from services.cli import api, cases, history, kafka, policy, runtime, users
 from services.config import NotReady, Settings
 from services.logs import setup_logging
 
@@ -86,7 +86,7 @@ def _log_format() -> str:
 
 
 runtime.sitrep.add_command(kafka.sitrep_publish)
-for module in (runtime, cases, users, kafka, api, history):
+for module in (runtime, cases, users, kafka, api, history, policy):
     for command in module.COMMANDS:
         cli.add_command(command)
 
