@@ -24,6 +24,7 @@ from services.metrics import Metrics, register_backlog, register_lag
 from services.sealing import seal_outgoing
 from services.sla_monitor import bootstrap as sla_boot
 from services.sla_monitor import gauges as sla_gauges
+from services.vault import IdentityVault
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 class EmbeddedRuntime:
     """Same handlers and schemas as the Kafka workers; a durable log and offsets make restarts safe."""
 
-    def __init__(self, settings: Settings, metrics: Metrics | None = None):
+    def __init__(self, settings: Settings, metrics: Metrics | None = None, vault: IdentityVault | None = None):
         self.settings = settings
         self.metrics = metrics or Metrics()
         data = Path(settings.data_dir)
@@ -43,7 +44,7 @@ class EmbeddedRuntime:
         sla_boot.migrate(engines["sla_monitor"])
         # A development key kept in the data dir unless production demands a configured one (HRCASE_ENV). One key
         # for the edge (`submit`), intake and casework: identities are sealed as they enter (ADR 10).
-        self.vault = settings.vault()
+        self.vault = vault or settings.vault()  # given: a staging runtime sealing with production's key
         self.intake = intake_boot.build(engines["intake"], offices=settings.offices,
                                         observer=self.metrics.observer("intake"), vault=self.vault)
         self.casework = casework_boot.build(engines["casework"], observer=self.metrics.observer("casework"),

@@ -8,6 +8,7 @@ from services.casework.api.server import start_api
 from services.config import Settings
 from services.messaging import migrate as migrations
 from services.messaging.faust_worker import WorkerSpec
+from services.messaging.kafka import consumer_group
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_lag
 
@@ -20,7 +21,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     start_delivery(casework, settings.api, registry=metrics.registry)
     metrics.use_offices(settings.offices)
     gauges.register(metrics, casework, settings.offices)
-    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-casework", casework.processor.topics,
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, consumer_group("casework"), casework.processor.topics,
                                    security=settings.kafka_security))
     return WorkerSpec("casework", casework.processor, engine, casework.mailboxes, metrics,
                       migrations="services.casework", schema=schema)

@@ -6,22 +6,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from services.cli.common import data_dir_option, open_runtime, settings_for
-from services.cli.layout import Installation, open_embedded
+from services.cli.layout import Installation, Production, open_installation, require_all_current
+from services.config import Settings
+from services.embedded import EmbeddedRuntime
 from services.reporting.domain.events import History
 from services.reporting.domain.model import Scope, end_of, start_of
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 PROGRESS_SECONDS = 10.0
-IMPORT_ON_PRODUCTION = ("an import replays the history in event time through the three services in one process, "
-                        "which only the embedded runtime can do; import into an embedded installation and report "
-                        "from it (or from its `hrcase export`)")
-EXPORT_ON_PRODUCTION = ("the export's format numbers every record in one embedded log, and Kafka's topics have no "
-                        "such order across partitions; back up the PostgreSQL schemas and the topics instead "
-                        "(docs/operations.md), and use `hrcase report` and `hrcase rejected`, which read Kafka")
 
 
 def _day(value: datetime | None) -> date | None:
@@ -36,20 +33,41 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--until", type=DATE, default=None,
               help="Run the SLA monitor up to the end of this day after the last row (default: the last row).")
 def import_history(data_dir: str, files: tuple[str, ...], events_dir: str | None, until: datetime | None) -> None:
-    """Import a case history: INCIDENTS.csv CASES.csv (see docs/reports.md), checked whole; nothing on any error."""
-    from services.reporting.history.importer import ImportRefused, import_files
+    """Import a case history: INCIDENTS.csv CASES.csv (see docs/reports.md), checked whole; nothing on any error.
 
-    runtime = open_embedded(settings_for(data_dir), "hrcase import", IMPORT_ON_PRODUCTION)
+    On the production layout (HRCASE_DATABASE_URL) the installation must be empty: the history is replayed in a
+    scratch embedded runtime in the data dir, then loaded into PostgreSQL and Kafka (docs/operations.md)."""
     if events_dir:
         if files or until:
             raise click.UsageError("--events takes no files and no --until")
-        _restore(runtime, Path(events_dir))
+        _into(settings_for(data_dir), lambda runtime: _restore(runtime, Path(events_dir)))
         return
     if len(files) != 2:
         raise click.UsageError("give two files: the situation report incidents and the case actions")
+    _into(settings_for(data_dir), lambda runtime: _import(runtime, Path(files[0]), Path(files[1]), until))
+
+
+def _into(settings: Settings, stage: Callable[[EmbeddedRuntime], None]) -> None:
+    """Into the embedded installation, or staged beside production's data dir and loaded into an empty production."""
+    if settings.embedded:
+        stage(EmbeddedRuntime(settings))
+        return
+    from services.reporting.production_load import LoadFailed, NotEmpty, import_into_production
+
+    require_all_current(settings)
     try:
-        summary = import_files(runtime, Path(files[0]), Path(files[1]), datetime.now(UTC),
-                               end_of(until.date()) if until else None, _progress())
+        _, loaded = import_into_production(settings, stage, lambda message: click.echo(message, err=True))
+    except (NotEmpty, LoadFailed) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(loaded.describe())
+
+
+def _import(runtime: EmbeddedRuntime, incidents: Path, actions: Path, until: datetime | None) -> None:
+    from services.reporting.history.importer import ImportRefused, import_files
+
+    try:
+        summary = import_files(runtime, incidents, actions, datetime.now(UTC), end_of(until.date()) if until else None,
+                               _progress())
     except ImportRefused as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -78,11 +96,11 @@ def _progress() -> Callable[[str], None]:
     return show
 
 
-def _restore(runtime: object, folder: Path) -> None:
+def _restore(runtime: EmbeddedRuntime, folder: Path) -> None:
     from services.reporting.handover import HandoverError, restore
 
     try:
-        result = restore(runtime, folder)  # type: ignore[arg-type]
+        result = restore(runtime, folder)
     except HandoverError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.describe())
@@ -92,13 +110,34 @@ def _restore(runtime: object, folder: Path) -> None:
 @data_dir_option
 @click.argument("folder", type=click.Path(file_okay=False))
 def export_history(data_dir: str, folder: str) -> None:
-    """Write the complete event history, users and SLA policy, with a manifest of counts and checksums."""
-    from services.reporting.handover import export
+    """Write the complete event history, users and SLA policy, with a manifest of counts and checksums.
 
-    manifest = export(open_embedded(settings_for(data_dir), "hrcase export", EXPORT_ON_PRODUCTION), Path(folder))
+    On the production layout, the topics are read whole from Kafka and merged into one order (docs/operations.md);
+    refused while a service's outbox holds events not yet relayed."""
+    from services.reporting.handover import HandoverError, export
+
+    settings = settings_for(data_dir)
+    try:
+        if settings.embedded:
+            manifest = export(EmbeddedRuntime(settings), Path(folder))
+        else:
+            manifest = _export_production(settings, Path(folder))
+    except HandoverError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
     click.echo("identities of victims, witnesses and sources are in it sealed with the identity key: restoring it "
                "needs that key; handle it as the database itself")
+
+
+def _export_production(settings: Settings, folder: Path) -> dict[str, Any]:
+    from services.casework.adapters import repository as repo
+    from services.reporting.production import export_production
+
+    require_all_current(settings)
+    production = open_installation(settings)
+    assert isinstance(production, Production)
+    users = production.casework.read(repo.list_users)
+    return export_production(settings, folder, lambda topics: production.messages(topics, one_order=True), users)
 
 
 def _check_complete(runtime: Installation, history: History) -> None:

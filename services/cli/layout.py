@@ -53,15 +53,17 @@ class Production:
             publisher.close()
         return len(batch)
 
-    def messages(self, topics: Iterable[str]) -> Iterator[Message]:
-        """The topics read whole from Kafka; an unreachable broker or a missing topic is an error naming the broker."""
+    def messages(self, topics: Iterable[str], one_order: bool = False) -> Iterator[Message]:
+        """The topics read whole from Kafka (topic by topic, or `one_order`: merged as an export orders them); an
+        unreachable broker or a missing topic is an error naming the broker."""
         from kafka.errors import KafkaError
 
-        from services.messaging.kafka_log import TopicsUnreadable, read_topics
+        from services.messaging.kafka_log import TopicsUnreadable, read_in_one_order, read_topics
 
         try:
             security = self.settings.kafka_security.client_options()
-            yield from read_topics(self.settings.kafka_bootstrap, topics, **security)
+            read = read_in_one_order if one_order else read_topics
+            yield from read(self.settings.kafka_bootstrap, topics, **security)
         except TopicsUnreadable as exc:
             raise click.ClickException(f"Kafka at {self.settings.kafka_bootstrap}: {exc}") from None
         except KafkaError as exc:  # NoBrokersAvailable and kin: the broker named, not a traceback
@@ -79,8 +81,12 @@ def open_installation(settings: Settings) -> Installation:
     try:
         return Production.open(settings)
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot reach the database of HRCASE_DATABASE_URL: {exc.__class__.__name__}: "
-                                   f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}") from None
+        raise unreachable(exc) from None
+
+
+def unreachable(exc: SQLAlchemyError) -> click.ClickException:
+    return click.ClickException(f"cannot reach the database of HRCASE_DATABASE_URL: {exc.__class__.__name__}: "
+                                f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}")
 
 
 def open_embedded(settings: Settings, what: str, why: str) -> EmbeddedRuntime:
@@ -90,6 +96,18 @@ def open_embedded(settings: Settings, what: str, why: str) -> EmbeddedRuntime:
         raise click.ClickException(f"{what} does not run on the production layout (HRCASE_DATABASE_URL is set): "
                                    f"{why}")
     return EmbeddedRuntime(settings)
+
+
+def require_all_current(settings: Settings) -> None:
+    """Every service's schema at this version (a command that reads or loads all three)."""
+    for service in SERVICES:
+        engine, schema = settings.database(service)
+        try:
+            require_current(engine, service, schema)
+        except SQLAlchemyError as exc:
+            raise unreachable(exc) from None
+        finally:
+            engine.dispose()
 
 
 def require_current(engine: Engine, service: str, schema: str | None) -> None:

@@ -6,6 +6,7 @@ from services.config import Settings
 from services.intake import bootstrap
 from services.messaging import migrate as migrations
 from services.messaging.faust_worker import WorkerSpec
+from services.messaging.kafka import consumer_group
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_backlog, register_lag
 
@@ -18,7 +19,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     vault = settings.vault()
     intake = bootstrap.build(engine, offices=settings.offices, observer=metrics.observer("intake"), vault=vault)
     register_backlog(metrics, "intake", engine, intake.mailboxes)
-    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-intake", intake.processor.topics,
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, consumer_group("intake"), intake.processor.topics,
                                    security=settings.kafka_security))
     return WorkerSpec("intake", intake.processor, engine, intake.mailboxes, metrics, migrations="services.intake",
                       schema=schema)

@@ -25,6 +25,7 @@ from services.clock import SystemClock
 from services.logs import OutageLog
 from services.messaging import migrate
 from services.messaging.health import Health
+from services.messaging.kafka import consumer_group
 from services.messaging.kafka_security import PLAINTEXT, KafkaSecurity
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
@@ -75,7 +76,7 @@ def new_app(name: str, options: WorkerOptions) -> faust.App:
     datadir = (options.data_dir / "faust" / name).resolve()
     datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
-        f"hrcase-{name}",
+        consumer_group(name),
         broker=f"kafka://{options.bootstrap}",
         broker_credentials=faust_credentials(options.security),
         autodiscover=False,

@@ -74,13 +74,16 @@ class KafkaPublisher:
             batch_size=256 * 1024,
         )
 
-    def publish(self, records: list[Outgoing]) -> None:
+    def publish(self, records: list[Outgoing], timestamps: Sequence[int] | None = None) -> None:
+        """`timestamps` (ms, one a record) when the records' order across partitions must be kept (a history loaded
+        into production: exports merge partitions by timestamp); else the producer's clock."""
         futures = [
             self.producer.send(
                 r.topic, key=r.key.encode(), value=r.value,
                 headers=[(k, v.encode()) for k, v in sorted(r.headers.items())],
+                timestamp_ms=timestamps[n] if timestamps is not None else None,
             )
-            for r in records
+            for n, r in enumerate(records)
         ]
         self.producer.flush()
         for future in futures:
@@ -88,6 +91,11 @@ class KafkaPublisher:
 
     def close(self) -> None:
         self.producer.close()
+
+
+def consumer_group(service: str) -> str:
+    """The consumer group of a service's workers (faust's app id): what they have taken of their topics."""
+    return f"hrcase-{service}"
 
 
 class KafkaSubscriber:

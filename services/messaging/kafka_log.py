@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -22,24 +23,47 @@ def read_topics(bootstrap: str, topics: Iterable[str], stall: float = 60.0, **cl
 
     No consumer group: nothing is committed, and running services are not disturbed. Reading fails when the broker
     gives nothing for `stall` seconds short of the end. `client` goes to the consumer (security settings)."""
-    # Reading never creates a topic: a missing one is an error, not an empty report.
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             allow_auto_create_topics=False, client_id="hrcase-reader", **client)
+    consumer = _reader(bootstrap, client)
     try:
-        seen: set[str] = set()
-        for topic in topics:
-            for message in _read(consumer, topic, stall):
-                event_id = message.headers.get("event_id")
-                if event_id is not None:
-                    if event_id in seen:
-                        continue
-                    seen.add(event_id)
-                yield message
+        yield from _first_of_each_id(m for topic in topics for part in _read(consumer, topic, stall) for _t, m in part)
     finally:
         consumer.close()
 
 
-def _read(consumer: KafkaConsumer, topic: str, stall: float) -> list[Message]:
+def read_in_one_order(bootstrap: str, topics: Iterable[str], stall: float = 60.0, **client: Any) -> Iterator[Message]:
+    """Every record of `topics` (up to their end offsets now) in one order that keeps each partition's: merged by
+    record timestamp, a tie going to the topic named first (name them cause before effect), then to the lower
+    partition. Kafka has no order across partitions; this is the one an export writes. Repeats left out as above."""
+    consumer = _reader(bootstrap, client)
+    try:
+        partitions = [part for topic in topics for part in _read(consumer, topic, stall)]
+    finally:
+        consumer.close()
+    # heapq.merge takes the head of each partition in turn, so a partition's order is kept even where its
+    # timestamps go back (two producers' clocks); equal keys come from the earlier iterable (topic, partition).
+    merged = heapq.merge(*partitions, key=lambda stamped: stamped[0])
+    yield from _first_of_each_id(message for _t, message in merged)
+
+
+def _reader(bootstrap: str, client: dict[str, Any]) -> KafkaConsumer:
+    # Reading never creates a topic: a missing one is an error, not an empty report.
+    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                         allow_auto_create_topics=False, client_id="hrcase-reader", **client)
+
+
+def _first_of_each_id(messages: Iterable[Message]) -> Iterator[Message]:
+    seen: set[str] = set()
+    for message in messages:
+        event_id = message.headers.get("event_id")
+        if event_id is not None:
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+        yield message
+
+
+def _read(consumer: KafkaConsumer, topic: str, stall: float) -> list[list[tuple[int, Message]]]:
+    """The topic's partitions in partition order, each its records in order with their timestamps (ms)."""
     partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         raise TopicsUnreadable(f"topic {topic} does not exist on the broker (run `hrcase topics create`)")
@@ -47,7 +71,7 @@ def _read(consumer: KafkaConsumer, topic: str, stall: float) -> list[Message]:
     consumer.assign(assigned)
     consumer.seek_to_beginning(*assigned)
     ends = {tp: int(n) for tp, n in consumer.end_offsets(assigned).items()}
-    by_partition: dict[int, list[Message]] = {tp.partition: [] for tp in assigned}
+    by_partition: dict[int, list[tuple[int, Message]]] = {tp.partition: [] for tp in assigned}
     last_progress = time.monotonic()
     while any(consumer.position(tp) < ends[tp] for tp in assigned):
         if time.monotonic() - last_progress >= stall:
@@ -55,6 +79,6 @@ def _read(consumer: KafkaConsumer, topic: str, stall: float) -> list[Message]:
             raise TopicsUnreadable(f"the broker gave nothing of {topic} for {stall:.0f} s, {read:,} records read "
                                    f"short of its end offsets")
         for tp, records in consumer.poll(timeout_ms=500, max_records=10_000).items():
-            by_partition[tp.partition].extend(to_message(r) for r in records if r.offset < ends[tp])
+            by_partition[tp.partition].extend((r.timestamp, to_message(r)) for r in records if r.offset < ends[tp])
             last_progress = time.monotonic()
-    return [m for p in sorted(by_partition) for m in by_partition[p]]
+    return [by_partition[p] for p in sorted(by_partition)]

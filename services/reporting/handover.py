@@ -7,7 +7,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,9 +42,14 @@ def _messages(runtime: EmbeddedRuntime) -> Iterator[Message]:
             yield Message(row.topic, 0, row.offset, row.key, row.value, json.loads(row.headers))
 
 
-def _line(message: Message) -> str:
+def _line(message: Message, number: int | None = None) -> str:
+    """One record; `number`: its place in an export from Kafka, where `kafka` keeps its partition and offset there
+    (a dead letter names its source by them)."""
     record: dict[str, Any] = {"offset": message.offset, "topic": message.topic, "key": message.key,
                               "headers": message.headers}
+    if number is not None:
+        record["offset"] = number
+        record["kafka"] = {"partition": message.partition, "offset": message.offset}
     try:
         record["value"] = message.value.decode("utf-8")
     except UnicodeDecodeError:
@@ -54,23 +59,30 @@ def _line(message: Message) -> str:
 
 def export(runtime: EmbeddedRuntime, folder: Path) -> dict[str, Any]:
     """Write events.jsonl (every log record, in order), users.jsonl, sla_policy.toml and manifest.json."""
+    return write_export(folder, _messages(runtime), runtime.casework.read(repo.list_users),
+                        runtime.settings.policy_path, runtime.sla.policy.version)
+
+
+def write_export(folder: Path, messages: Iterable[Message], users: Sequence[User], policy_path: Path | None,
+                 policy_version: str, renumber: bool = False) -> dict[str, Any]:
+    """The export of either layout: `messages` in the one order it keeps; `renumber` (records read from Kafka) numbers
+    them 1, 2, ... as the embedded log does, each keeping its Kafka position beside."""
     if folder.exists() and any(folder.iterdir()):
         raise HandoverError(f"{folder} is not empty")
     folder.mkdir(parents=True, exist_ok=True)
     topics: Counter = Counter()
     types: Counter = Counter()
     with (folder / EVENTS).open("w", encoding="utf-8") as out:
-        for message in _messages(runtime):
+        for number, message in enumerate(messages, start=1):
             topics[message.topic] += 1
             types[message.headers.get("type", "(raw record)")] += 1
-            out.write(_line(message) + "\n")
-    users = runtime.casework.read(repo.list_users)
+            out.write(_line(message, number if renumber else None) + "\n")
     (folder / USERS).write_text("".join(json.dumps(asdict(u), sort_keys=True) + "\n" for u in users), encoding="utf-8")
-    shutil.copyfile(runtime.settings.policy_path or policy_file.default_policy_path(), folder / POLICY)
+    shutil.copyfile(policy_path or policy_file.default_policy_path(), folder / POLICY)
     manifest = {
         "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "records": sum(topics.values()), "topics": dict(sorted(topics.items())),
-        "event_types": dict(sorted(types.items())), "users": len(users), "policy_version": runtime.sla.policy.version,
+        "event_types": dict(sorted(types.items())), "users": len(users), "policy_version": policy_version,
         "files": {name: _file_facts(folder / name) for name in (EVENTS, USERS, POLICY)},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -108,6 +120,17 @@ def read_messages(folder: Path) -> Iterator[Message]:
             r = json.loads(line)
             value = r["value"].encode("utf-8") if "value" in r else base64.b64decode(r["value_b64"])
             yield Message(r["topic"], 0, r["offset"], r["key"], value, r["headers"])
+
+
+def read_positions(folder: Path) -> dict[int, tuple[int, int]]:
+    """The Kafka partition and offset of each record of an export from Kafka, by its offset in the export."""
+    positions = {}
+    with (folder / EVENTS).open(encoding="utf-8") as lines:
+        for line in lines:
+            r = json.loads(line)
+            if "kafka" in r:
+                positions[r["offset"]] = (r["kafka"]["partition"], r["kafka"]["offset"])
+    return positions
 
 
 def read_export(folder: Path) -> History:
@@ -156,7 +179,7 @@ def restore(runtime: EmbeddedRuntime, folder: Path) -> RestoreResult:
                 for m in messages[start:start + 1000]])
     users = read_users(folder)
     try:
-        cases = rebuild(runtime, messages, users)
+        cases = rebuild(runtime, messages, users, read_positions(folder))
     except RebuildError as exc:
         raise HandoverError(f"{exc}; remove {runtime.settings.data_dir} before trying again") from None
     counted = Counter(m.topic for m in _messages(runtime))

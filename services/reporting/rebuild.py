@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -27,28 +27,33 @@ class RebuildError(Exception):
     """The rebuilt state disagrees with the events it came from."""
 
 
-def rebuild(runtime: EmbeddedRuntime, messages: Sequence[Message], users: Sequence[User]) -> int:
+def rebuild(runtime: EmbeddedRuntime, messages: Sequence[Message], users: Sequence[User],
+            positions: Mapping[int, tuple[int, int]] | None = None) -> int:
     """Intake and casework re-read their inputs, casework folds its officers' events, sla_monitor replays.
 
     Intake takes each sitrep record at the time its outcome was recorded (the case's registration, or the
     rejection), so that its rules decide as they did; casework registers each incident at the registration time
-    in the log, so references and alerts come out the same. Returns how many cases casework holds.
+    in the log, so references and alerts come out the same. Returns how many cases casework holds. `positions`:
+    where each record was on Kafka (an export from Kafka), by its offset in the export; intake reads a situation
+    report's record at that position, as first, so that a rejection's dead letter comes out under the same id.
     """
+    at = positions or {}
     runtime.casework.write(partial(save_users, users=users))
     envelopes = {m.offset: json.loads(m.value) for m in messages if m.topic != SITREP_INCIDENTS}
     registered: dict[str, datetime] = {}
     references: dict[str, str] = {}
-    rejected: dict[int, datetime] = {}
+    rejected: dict[tuple[int, int], datetime] = {}
     for env in envelopes.values():
         if env["type"] == "CaseRegistered":
             registered[env["payload"]["incident_key"]] = _time(env["occurred_at"])
             references[env["payload"]["case_id"]] = env["payload"]["reference"]
         elif env["type"] == "IncidentRejected" and env["payload"]["source"].get("topic") == SITREP_INCIDENTS:
-            rejected[int(env["payload"]["source"]["offset"])] = _time(env["occurred_at"])
+            source = env["payload"]["source"]
+            rejected[(int(source.get("partition", 0)), int(source["offset"]))] = _time(env["occurred_at"])
     last = max((_time(e["occurred_at"]) for e in envelopes.values()), default=None)
     if last is None:
         return 0
-    for lane, now, group in _runs(messages, envelopes, registered, rejected, last):
+    for lane, now, group in _runs(messages, envelopes, registered, rejected, last, at):
         if lane == "intake":
             runtime.intake.processor.process(group, now)
         elif lane == "casework":
@@ -62,15 +67,18 @@ def rebuild(runtime: EmbeddedRuntime, messages: Sequence[Message], users: Sequen
 
 
 def _runs(messages: Sequence[Message], envelopes: dict[int, Any], registered: dict[str, datetime],
-          rejected: dict[int, datetime], last: datetime) -> Iterator[tuple[str, datetime, list[Message]]]:
+          rejected: dict[tuple[int, int], datetime], last: datetime,
+          at: Mapping[int, tuple[int, int]]) -> Iterator[tuple[str, datetime, list[Message]]]:
     """Consecutive messages for the same service at the same time, in log order, at most CHUNK at once."""
     current: tuple[str, datetime] | None = None
     group: list[Message] = []
     clock = min(registered.values(), default=last)
     for message in messages:
         if message.topic == SITREP_INCIDENTS:
-            clock = registered.get(message.key or "") or rejected.get(message.offset) or clock
+            partition, offset = at.get(message.offset, (message.partition, message.offset))
+            clock = registered.get(message.key or "") or rejected.get((partition, offset)) or clock
             lane, now = "intake", clock
+            message = replace(message, partition=partition, offset=offset)
         elif message.topic == INCIDENTS:
             key = envelopes[message.offset]["key"]
             lane, now = "casework", registered.get(key, _time(envelopes[message.offset]["occurred_at"]))

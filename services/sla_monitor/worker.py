@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.config import Settings
 from services.messaging import migrate as migrations
 from services.messaging.faust_worker import WorkerSpec
+from services.messaging.kafka import consumer_group
 from services.messaging.kafka_lag import KafkaLag
 from services.metrics import Metrics, register_lag
 from services.sla_monitor import bootstrap, gauges
@@ -17,7 +18,7 @@ def spec(settings: Settings, metrics: Metrics) -> WorkerSpec:
     policy = bootstrap.load_policy(settings.policy_path)
     monitor = bootstrap.build(engine, policy, observer=metrics.observer("sla_monitor"))
     gauges.register(metrics, monitor, settings.offices)
-    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, "hrcase-sla_monitor", monitor.processor.topics,
+    register_lag(metrics, KafkaLag(settings.kafka_bootstrap, consumer_group("sla_monitor"), monitor.processor.topics,
                                    security=settings.kafka_security))
     return WorkerSpec("sla_monitor", monitor.processor, engine, monitor.mailboxes, metrics, tick=monitor.tick,
                       migrations="services.sla_monitor", schema=schema)

@@ -148,15 +148,43 @@ def test_on_production_users_passwords_and_tokens_live_in_postgresql(production:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("args", [("serve", "--no-api"), ("export", "out"), ("import", "a.csv", "b.csv")])
 def test_on_production_what_only_the_embedded_runtime_does_is_refused_with_its_reason(
+        production: str, tmp_path: Path) -> None:
+    result = hrcase("serve", "--no-api")
+    assert result.exit_code != 0
+    assert "does not run on the production layout (HRCASE_DATABASE_URL is set)" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("args", [("export", "out"), ("import", "a.csv", "b.csv")])
+def test_on_production_export_and_import_refuse_schemas_not_at_this_version_and_write_nothing(
         production: str, tmp_path: Path, args: tuple[str, ...]) -> None:
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_text("")
     result = hrcase(*args)
     assert result.exit_code != 0
-    assert "does not run on the production layout (HRCASE_DATABASE_URL is set)" in result.output
+    assert "schema has no tables yet" in result.output and "hrcase db upgrade" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+@pytest.mark.postgres
+def test_on_production_an_export_waits_for_the_relay_rather_than_write_an_incomplete_history(
+        production: str, tmp_path: Path) -> None:
+    ok("db", "upgrade")
+    ok("users", "add", "tl", "--role", "team_leader", "--office", "Mopti")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(production)
+    with engine.begin() as conn:  # an event committed by casework, not yet on Kafka (no worker runs here)
+        conn.execute(text("insert into casework.outbox (topic, key, value, headers) "
+                          "values ('case-events', 'c1', '{}', '{}')"))
+    engine.dispose()
+    result = hrcase("export", str(tmp_path / "out"))
+    assert result.exit_code != 0
+    assert "events wait to be relayed to Kafka (casework.outbox: 1)" in result.output
+    assert "an export must be complete" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.postgres
