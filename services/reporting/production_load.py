@@ -22,7 +22,7 @@ from services.messaging.embedded import records
 from services.messaging.kafka import KafkaPublisher, consumer_group
 from services.messaging.ports import Outgoing
 from services.messaging.store import decode_headers
-from services.reporting.production import METADATA, OUTBOXES, count_rows
+from services.reporting.production import METADATA, OUTBOXES, OWN, count_rows
 
 T = TypeVar("T")
 CHUNK = 5000  # records a publish, rows an insert
@@ -127,6 +127,8 @@ def _copy_tables(service: str, source: Any, settings: Settings) -> dict[str, int
     try:
         with source.connect() as src, engine.begin() as dst:
             for table in METADATA[service].sorted_tables:
+                if table in OWN:
+                    continue
                 if table is OUTBOXES[service]:
                     left = src.scalar(select(func.count()).select_from(table))
                     if left:

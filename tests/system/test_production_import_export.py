@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from schemas.topics import CASE_EVENTS, INCIDENTS, INTAKE_REJECTED, SITREP_INCIDENTS, SLA_EVENTS
 from tests.system.kafka_cluster import REPO, TOPIC_NAMES, Stack, hrcase, kafka_stack, wait_for
@@ -60,6 +61,8 @@ def test_a_history_imported_into_production_reports_runs_and_exports_as_on_the_e
         (stack.tmp / "data").mkdir(parents=True)
         stack.cli("db", "upgrade")
         stack.cli("topics", "create")
+        with stack.engine.begin() as conn:  # the web pages were opened once: the installation's own cookie key
+            conn.execute(text("insert into casework.web_keys (name, value) values ('cookie', 'installation-own')"))
         out = stack.cli("import", *map(str, HISTORY), "--until", UNTIL)
         assert "imported 8 incidents" in out and "consumer groups hrcase-intake, hrcase-casework, " \
             "hrcase-sla_monitor committed at their ends" in out, out
