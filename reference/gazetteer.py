@@ -8,7 +8,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -77,7 +77,7 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._units)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[AdminUnit]:
         return iter(self._units.values())
 
     def get(self, pcode: str) -> AdminUnit | None:

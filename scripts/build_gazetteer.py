@@ -151,7 +151,7 @@ def build(paths: dict[str, Path]) -> tuple[list[dict[str, object]], dict[str, ob
         if seat is not None and fold(str(seat["name"])) == key and french == ocha_name and french.isascii():
             french = str(seat["name"])  # the same name, with GeoNames' accents
         variants = sorted({ocha_name, *(str(s["name"]) for s in candidates[:1]), *VARIANTS.get(unit["P-Code"], ())}
-                          - {french}, key=fold)
+                          - {french}, key=lambda v: (fold(v), v))
         if seat is not None:
             seats[unit["P-Code"]] = (float(seat["lat"]), float(seat["lon"]))  # type: ignore[arg-type]
         rows.append({"pcode": unit["P-Code"], "level": int(unit["Admin Level"]), "parent": parent, "name": french,
