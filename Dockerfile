@@ -17,6 +17,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY sitreps ./sitreps
+COPY reference ./reference
 COPY services ./services
 RUN pip wheel --wheel-dir /wheels ".[kafka]"
 

@@ -1,0 +1,1 @@
+"""Reference data shipped with hrcase: the gazetteer of the host country and the controlled vocabularies."""
