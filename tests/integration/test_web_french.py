@@ -177,3 +177,18 @@ def test_no_page_sends_a_web_user_to_a_shell_command(world: World) -> None:
     preview = browser(world, "awa").post("/web/import", {"file": (io.BytesIO(sitrep(dict(LINE, incident_number=9))),
                                                                   "w.jsonl")}, content_type="multipart/form-data")
     assert not SHELL.search(preview.get_data(as_text=True))
+
+
+def test_the_user_guides_glossary_uses_the_words_the_french_pages_use() -> None:
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2]
+    with (root / "services/casework/web/translations/fr/LC_MESSAGES/messages.po").open("rb") as source:
+        said = " ".join(str(m.string).casefold() for m in read_po(source, locale="fr") if m.id)
+    guide = (root / "docs/user-guide.md").read_text().split("## Glossary", 1)[1]
+    rows = re.findall(r"^\| (?!English|---)(.+?) \| (.+?) \|$", guide, flags=re.M)
+    assert len(rows) >= 15
+    terms = [t.strip() for _, french in rows for t in re.split(r", | ; ", french.split(": ")[-1])]
+    missing = [t for t in terms if t.casefold() not in said]
+    assert missing == []
+    assert ("Human Rights Officer (HRO, role `hro`)", "Chargé(e) des droits de l'homme") in rows
