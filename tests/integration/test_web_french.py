@@ -192,3 +192,13 @@ def test_the_user_guides_glossary_uses_the_words_the_french_pages_use() -> None:
     missing = [t for t in terms if t.casefold() not in said]
     assert missing == []
     assert ("Human Rights Officer (HRO, role `hro`)", "Chargé(e) des droits de l'homme") in rows
+
+
+def test_a_page_that_is_not_there_says_so_in_french_not_in_werkzeugs_english(world: World) -> None:
+    awa = french(world, "awa")
+    for path, said in (("/web/cases/MOP-1999-0001", "Rien n&#39;est connu sous &#39;MOP-1999-0001&#39;."),
+                       ("/web/cases/MOP-2026-0001/no-such-action", "Cette page n&#39;existe pas")):
+        response = awa.post(path, {}) if path.endswith("action") else awa.get(path)
+        text = visible(response.get_data(as_text=True))
+        assert response.status_code == 404 and said in text, (path, text[-400:])
+        assert "requested URL" not in text
