@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+class Problem(str):
+    """A message that also carries a stable code and its values, so that a reader in another language (the web
+    pages) can say it in theirs; everywhere else it is the English text it reads as."""
+
+    code: str
+    params: dict[str, str]
+
+    def __new__(cls, text: str, code: str, **params: str) -> Problem:
+        made = super().__new__(cls, text)
+        made.code, made.params = code, params
+        return made
+
+
 class SchemaError(ValueError):
     """A record failed validation; `fields` maps each offending field to its messages."""
 

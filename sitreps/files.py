@@ -24,7 +24,12 @@ CSV_COLUMNS = (
 
 
 class SitrepFileError(ValueError):
-    """The file as a whole cannot be read (unknown format, unreadable CSV header)."""
+    """The file as a whole cannot be read (unknown format, unreadable CSV header); `code` and `params` let a reader
+    in another language (the web pages) say why in theirs."""
+
+    def __init__(self, text: str, code: str, **params: str) -> None:
+        super().__init__(text)
+        self.code, self.params = code, params
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,15 @@ def read_csv(data: bytes, name: str) -> list[SitrepRecord]:
         text = data.decode("utf-8-sig")  # spreadsheets often write a byte-order mark
     except UnicodeDecodeError:
         where = _first_not_utf8(data.split(b"\n"))
-        raise SitrepFileError(f"{name}: not UTF-8 {where}") from None
+        raise SitrepFileError(f"{name}: not UTF-8 {where}", "not_utf8") from None
     return list(_csv_records(io.StringIO(text, newline=""), name))
 
 
 def _format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".jsonl", ".csv"):
-        raise SitrepFileError(f"{path.name}: unknown sitrep file format {path.suffix!r}; expected .jsonl or .csv")
+        raise SitrepFileError(f"{path.name}: unknown sitrep file format {path.suffix!r}; expected .jsonl or .csv",
+                              "unknown_format")
     return suffix
 
 
@@ -88,7 +94,7 @@ def _scan_csv(path: Path) -> Iterator[SitrepRecord]:
             # The decoder's position counts from the start of its chunk, not of the file: find the line again.
             with path.open("rb") as lines:
                 where = _first_not_utf8(lines)
-            raise SitrepFileError(f"{path.name}: not UTF-8 {where}") from None
+            raise SitrepFileError(f"{path.name}: not UTF-8 {where}", "not_utf8") from None
 
 
 def _first_not_utf8(lines: Iterable[bytes]) -> str:
@@ -127,22 +133,24 @@ def _next_row(reader: Any, name: str) -> list[str] | None:
     try:
         return next(reader, None)
     except csv.Error as exc:  # e.g. a cell over the csv module's size limit: the rest cannot be trusted
-        raise SitrepFileError(f"{name}: unreadable CSV at line {reader.line_num} ({exc})") from None
+        raise SitrepFileError(f"{name}: unreadable CSV at line {reader.line_num} ({exc})", "unreadable_csv",
+                              line=str(reader.line_num)) from None
 
 
 def _header(reader: Any, name: str) -> list[str]:
     try:
         header = next((row for row in reader if any(c.strip() for c in row)), None)
     except csv.Error as exc:
-        raise SitrepFileError(f"{name}: unreadable CSV header ({exc})") from None
+        raise SitrepFileError(f"{name}: unreadable CSV header ({exc})", "bad_header") from None
     if header is None:
-        raise SitrepFileError(f"{name}: no CSV header row; expected columns {', '.join(CSV_COLUMNS)}")
+        raise SitrepFileError(f"{name}: no CSV header row; expected columns {', '.join(CSV_COLUMNS)}", "no_header")
     columns = [c.strip() for c in header]
     if "" in columns:
-        raise SitrepFileError(f"{name}: CSV header has an empty column name at position {columns.index('') + 1}")
+        raise SitrepFileError(f"{name}: CSV header has an empty column name at position {columns.index('') + 1}",
+                              "bad_header")
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        raise SitrepFileError(f"{name}: CSV header repeats column(s) {', '.join(repeated)}")
+        raise SitrepFileError(f"{name}: CSV header repeats column(s) {', '.join(repeated)}", "bad_header")
     return columns
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemas.errors import SchemaError
+from schemas.errors import Problem, SchemaError
 
 
 def parse(value: bytes) -> Any:
@@ -13,14 +13,14 @@ def parse(value: bytes) -> Any:
     try:
         data = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"not JSON: {exc}") from None
+        raise SchemaError(Problem(f"not JSON: {exc}", "not_json")) from None
     if not isinstance(data, dict):
-        raise SchemaError(f"an incident must be a JSON object, not {type(data).__name__}")
+        raise SchemaError(Problem(f"an incident must be a JSON object, not {type(data).__name__}", "not_object"))
     if "payload" in data and "type" in data:  # an envelope: no bare record has these fields
         if data["type"] != "IncidentReported" or data.get("version", 1) != 1:
-            raise SchemaError({"type": [f"expected IncidentReported version 1, got {data['type']!r} "
-                                        f"version {data.get('version', 1)!r}"]})
+            raise SchemaError({"type": [Problem(f"expected IncidentReported version 1, got {data['type']!r} "
+                                                f"version {data.get('version', 1)!r}", "not_incident")]})
         if not isinstance(data["payload"], dict):
-            raise SchemaError({"payload": ["must be a JSON object"]})
+            raise SchemaError({"payload": [Problem("must be a JSON object", "not_object")]})
         return data["payload"]
     return data

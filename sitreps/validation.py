@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from schemas import compiled
-from schemas.errors import SchemaError, from_marshmallow
+from schemas.errors import Problem, SchemaError, from_marshmallow
 from schemas.incident import IncidentAsWrittenSchema
 
 # Field laptops and phones drift; a report stamped a few minutes ahead of our clock is not "from the future".
@@ -36,10 +36,12 @@ def validate(record: Any, now: datetime, offices: Collection[str]) -> dict[str, 
     errors: dict[str, list[str]] = {}
     for name in ("reported_at", "occurred_at"):
         if loaded[name] > now + CLOCK_TOLERANCE:
-            errors[name] = [f"is in the future ({loaded[name].isoformat()} > now {now.isoformat()})"]
+            errors[name] = [Problem(f"is in the future ({loaded[name].isoformat()} > now {now.isoformat()})",
+                                    "future", when=loaded[name].isoformat())]
     office = canonical_office(loaded["office"], offices)
     if office is None:
-        errors["office"] = [f"unknown office {loaded['office']!r}; expected one of {', '.join(offices)}"]
+        errors["office"] = [Problem(f"unknown office {loaded['office']!r}; expected one of {', '.join(offices)}",
+                                    "unknown_office", office=str(loaded["office"]), offices=", ".join(offices))]
     else:
         loaded["office"] = office
     if errors:

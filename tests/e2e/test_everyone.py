@@ -92,9 +92,9 @@ def test_an_officer_imports_a_situation_report_after_a_preview(page: Page, tmp_p
     page.get_by_role("link", name="Import a sitrep").click()
     page.get_by_label("Situation report file").set_input_files(str(sitrep))
     page.get_by_role("button", name="Preview").click()
-    expect(page.locator("[role=status]")).to_contain_text("2 will be accepted, 1 rejected, 0 already received, "
-                                                          "1 outside your office")
-    expect(page.locator("tr", has_text="SR-E2E-IMPORT#3")).to_contain_text("violation_types")
+    expect(page.locator("[role=status]")).to_contain_text("2 records will be accepted, 1 rejected, "
+                                                          "0 already received, 1 outside your office")
+    expect(page.locator("tr", has_text="SR-E2E-IMPORT#3")).to_contain_text("Violations: Choose one of the options.")
     expect(page.locator("tr", has_text="SR-E2E-IMPORT#4")).to_contain_text("Not imported")
     page.screenshot(path=str(shots / "hro-import-preview.png"), full_page=True)
     page.get_by_role("button", name="Import 3 records").click()

@@ -87,7 +87,7 @@ def test_an_officer_submits_an_incident_and_records_its_case(page: Page, shots: 
     closure.get_by_label("Reason for closure").select_option("concluded")
     closure.get_by_label("Explain the closure").fill("nothing more to find")
     closure.get_by_role("button", name="Propose closure").click()  # not concluded yet: only early reasons
-    expect(page.locator("#form-request-closure .flash.error")).to_contain_text("unsubstantiated")
+    expect(page.locator("#form-request-closure .flash.error")).to_contain_text("Unsubstantiated, Duplicate")
     closure = page.locator("#form-request-closure")
     closure.get_by_label("Reason for closure").select_option("duplicate")
     closure.get_by_label("Explain the closure").fill("the same killing as SR-E2E-01#2")

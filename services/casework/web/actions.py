@@ -20,6 +20,7 @@ from services.casework.domain.case import Case
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 from services.casework.domain.workflow import NEXT_STAGE, decide
+from services.casework.web import dates
 
 BY_NAME: dict[str, tuple[type[Schema], Build]] = {name: (body, build) for name, _, body, build, _ in COMMANDS}
 PLACEHOLDER = "-"
@@ -63,13 +64,14 @@ def offered(case: Case, user: User, now: datetime) -> dict[str, str | None]:
     return {name: refusal(name, case, user, now) for name in BY_NAME}
 
 
-def body_from_form(name: str, form: Mapping[str, Any]) -> dict[str, Any]:
-    """The API body a form stands for (the same schema validates it); empty fields are left out."""
+def body_from_form(name: str, form: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """The API body a form stands for (the same schema validates it); empty fields are left out. A date that cannot
+    be read raises ValueError."""
     fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description",),
               "advance": ("stage", "note"), "justify-delay": ("reason", "until", "note"), "review": ("note",),
               "request-closure": ("reason", "note"), "approve-closure": ("note",), "reject-closure": ("note",),
               "record-follow-up": ("kind", "note"), "reopen": ("reason",)}[name]
     body = {f: form.get(f, "").strip() for f in fields if form.get(f, "").strip()}
-    if "until" in body and len(body["until"]) == 10:  # a date from <input type=date>: the start of that day, UTC
-        body["until"] = body["until"] + "T00:00:00+00:00"
+    if "until" in body:  # a day typed in the reader's format or ISO: the start of that day, UTC
+        body["until"] = f"{dates.parse_date(body['until'], locale):%Y-%m-%d}T00:00:00+00:00"
     return body

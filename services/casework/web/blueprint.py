@@ -63,8 +63,11 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
 def http_error(error: HTTPException) -> tuple[str, int]:
     status = error.code or 500
     titles = {403: _("Not allowed"), 404: _("Not found"), 413: _("The file is too large")}
-    return page("error.html", title=titles.get(status, _("Something went wrong")),
-                message=error.description if status < 500 else ""), status
+    message = error.description if status < 500 else ""
+    if message == type(error).description:  # Werkzeug's own English text: say it in the reader's language
+        message = {404: _("There is no such page, or nothing here that you may see."),
+                   403: _("Your role or office does not allow this.")}.get(status, "")
+    return page("error.html", title=titles.get(status, _("Something went wrong")), message=message), status
 
 
 @bp.errorhandler(Exception)

@@ -116,7 +116,11 @@ def command(ref: str, action: str) -> Any:
         abort(404)
     schema, build = actions.BY_NAME[action]
     try:
-        body = schema().load(actions.body_from_form(action, request.form))
+        written = actions.body_from_form(action, request.form, forms.locale())
+    except ValueError:  # a date that cannot be read: name the field and the format to type
+        return _case_page(ref, action, {"until": [forms.date_problem(_("Pause the stall clock until"), False)]}), 422
+    try:
+        body = schema().load(written)
     except ValidationError as exc:
         return _case_page(ref, action, forms.flatten(exc.messages)), 422
     ctx, user = context(), me()
@@ -126,7 +130,7 @@ def command(ref: str, action: str) -> Any:
             uow.execute(build(case.case_id, user.username, body), ctx.clock.now(), user)
     except ApiError as exc:
         if exc.status == 404:
-            abort(404, exc.message)
+            abort(404, forms.refusal(exc.message))
         return _case_page(ref, action, refused=forms.refusal(exc.message)), exc.status
     except CommandRefused as exc:
         return _case_page(ref, action, refused=forms.refusal(str(exc))), 403 if isinstance(exc, NotPermitted) else 409

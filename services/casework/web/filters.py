@@ -9,7 +9,8 @@ from flask import Flask
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
-from services.casework.web.forms import refusal
+from services.casework.web import dates
+from services.casework.web.forms import locale, refusal
 from services.casework.web.labels import label
 
 
@@ -63,7 +64,19 @@ def alert_text(alert: dict[str, Any]) -> str:
              what=what, due=when(alert["due_at"]))
 
 
+def date_attrs(shown: str) -> str:
+    """A date typed in one text field: the format as placeholder, no autofill or spelling suggestions."""
+    return f'placeholder="{shown}" autocomplete="off" spellcheck="false" size="{len(shown) + 2}"'
+
+
+def date_formats() -> dict[str, Any]:
+    """What each page's date fields ask for, in the reader's language (JJ/MM/AAAA HH:MM in French)."""
+    return {"datetime_format": dates.placeholder(locale()), "date_format": dates.placeholder(locale(), False),
+            "date_attrs": date_attrs}
+
+
 def install(app: Flask) -> None:
+    app.context_processor(date_formats)
     app.jinja_env.filters.update(
         label=lambda value, kind: label(kind, value), when=when, time_left=time_left, duration=duration,
         number=number, percent=percent, refusal=refusal, alert_text=alert_text,

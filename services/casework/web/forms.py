@@ -1,15 +1,29 @@
-"""Validation messages next to the fields: the API's marshmallow messages, in the reader's language."""
+"""Validation messages next to the fields, and the refusals of the workflow, in the reader's language."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from schemas.errors import SchemaError
+from services.casework.web import dates
+from services.casework.web.labels import label
+
+
+def locale() -> str:
+    return str(get_locale() or "en")
 
 
 def message(text: str) -> str:
     """One marshmallow or intake message, translated when it is one of the common ones."""
+    coded = _PROBLEMS.get(getattr(text, "code", ""))
+    if coded is not None:
+        return str(coded) % getattr(text, "params", {})
     if text in ("Missing data for required field.", "Field may not be null.") or text.startswith("Shorter than"):
         return _("This field is required.")
     if text.startswith("Must be one of"):
@@ -38,6 +52,80 @@ def message(text: str) -> str:
     return text
 
 
+# The coded problems of the sitrep contract (schemas.errors.Problem), by code; their values fill the placeholders.
+_PROBLEMS = {
+    "future": _l("This time is in the future."),
+    "unknown_office": _l("Unknown office %(office)s; expected one of %(offices)s."),
+    "not_json": _l("This line is not JSON."),
+    "not_object": _l("An incident must be a JSON object."),
+    "not_incident": _l("This is not an incident report (IncidentReported, version 1)."),
+}
+
+# Each field of a sitrep record, named as on the incident form (the file's own column names are English keys).
+FIELDS = {
+    "sitrep_id": _l("Situation report"), "incident_number": _l("Number in that report"),
+    "reported_at": _l("Reported at (UTC)"), "occurred_at": _l("Occurred at (UTC)"), "office": _l("Office"),
+    "location": _l("Location"), "violation_types": _l("Violations"),
+    "perpetrator_category": _l("Alleged perpetrators"), "victims": _l("Victims"), "source_type": _l("Source"),
+    "summary": _l("Summary"), "assignee": _l("Assign to"), "identities": _l("Identities"),
+    "identities.victims": _l("Names of victims"), "identities.witnesses": _l("Names of witnesses"),
+    "identities.sources": _l("Names of sources"), "type": _l("Record type"), "payload": _l("Record"),
+}
+
+
+def field_label(path: str) -> str:
+    """A dotted field path ("victims.female_adult", "identities.victims.0.name") as the reader calls it; a field
+    the contract does not know keeps the name the file gave it."""
+    parts = [p for p in path.split(".") if not p.isdigit()]
+    if parts[0] == "victims" and len(parts) > 1:
+        return f"{FIELDS['victims']} ({label('victims', parts[1])})"
+    for size in (2, 1):
+        found = FIELDS.get(".".join(parts[:size]))
+        if found is not None:
+            return str(found)
+    return path
+
+
+def reasons(error: SchemaError) -> list[str]:
+    """Why a sitrep record is rejected: each field by its label, each message translated."""
+    out = []
+    for name, texts in sorted(error.fields.items()):
+        said = ", ".join(message(t) for t in texts)
+        out.append(said if name == "_record" else _("%(field)s: %(problem)s", field=field_label(name), problem=said))
+    return out
+
+
+def date_problem(field: str, with_time: bool) -> str:
+    """A date that cannot be read, naming the field and the format to type."""
+    if with_time:
+        return _("%(field)s: write the date and time as %(format)s (24 h), e.g. %(example)s.", field=field,
+                 format=dates.placeholder(locale()), example=_example(True))
+    return _("%(field)s: write the date as %(format)s, e.g. %(example)s.", field=field,
+             format=dates.placeholder(locale(), with_time=False), example=_example(False))
+
+
+def _example(with_time: bool) -> str:
+    # A fixed day that cannot be misread: 25 is no month, in any order.
+    return dates.show(datetime(2026, 12, 25, 14, 30), locale(), with_time)
+
+
+FILE_PROBLEMS = {
+    "not_utf8": _l("%(name)s is not UTF-8 text: save it again as UTF-8 (CSV UTF-8 in a spreadsheet)."),
+    "unknown_format": _l("Unknown file format: use .jsonl or .csv."),
+    "unreadable_csv": _l("%(name)s cannot be read as CSV from line %(line)s on."),
+    "no_header": _l("%(name)s has no header row: the first line must name the columns."),
+    "bad_header": _l("The header row of %(name)s has an empty or repeated column name."),
+}
+
+
+def file_problem(exc: Any, name: str) -> str:
+    """Why a sitrep file as a whole cannot be read (sitreps.files.SitrepFileError), in the reader's language."""
+    found = FILE_PROBLEMS.get(getattr(exc, "code", ""))
+    return str(exc) if found is None else str(found) % {"name": name, "line": "", **getattr(exc, "params", {})}
+
+
+
+
 def flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested errors to "field" / "victims.female_adult" -> translated messages."""
     out: dict[str, list[str]] = {}
@@ -62,12 +150,32 @@ def flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def refusal(text: str) -> str:
-    """A refusal from the policy or the workflow (their wording is English): translated when it is a known one."""
+    """A refusal from the policy or the workflow (their wording is English): translated when it is a known one,
+    with the stages, reasons and states it names as the reader calls them."""
     for pattern, translated in _refusals():
         found = re.fullmatch(pattern, text)
         if found:
-            return translated % found.groupdict()
+            return translated % {k: _value(k, v) for k, v in found.groupdict().items()}
     return text
+
+
+# The values a refusal quotes from the vocabulary, shown by their labels ("unsubstantiated" -> "Non étayé").
+_VALUES = {"stage": "stage", "allowed": "stage", "reasons": "closure_reason", "next": "stage",
+           "state": "alert_state"}
+_WHAT = {"a description of the activity": _l("A description of the activity"),
+         "a reason for the closure": _l("A reason for the closure"),
+         "a reason for rejecting the closure": _l("A reason for rejecting the closure"),
+         "a reason to reopen": _l("A reason to reopen")}
+
+
+def _value(group: str, value: str) -> str:
+    if group == "what" and value in _WHAT:
+        return str(_WHAT[value])
+    kind = _VALUES.get(group)
+    if kind is None:
+        return value
+    said = ", ".join(label(kind, v.strip()) for v in value.split(","))
+    return said.lower() if group == "state" else said  # a state inside a sentence: "already acknowledged"
 
 
 def _refusals() -> list[tuple[str, str]]:
@@ -85,14 +193,25 @@ def _refusals() -> list[tuple[str, str]]:
          _("Only a Team Leader of %(office)s does this on its cases.")),
         (r"case (?P<ref>\S+) belongs to (?P<office>\S+), outside your office \((?P<mine>[^)]*)\)",
          _("Case %(ref)s belongs to %(office)s, outside your office (%(mine)s).")),
-        (r"cannot (?P<what>.+) case (?P<ref>\S+) at stage '(?P<stage>\w+)' \(allowed at: (?P<allowed>[^)]*)\)",
+        (r"cannot (?P<action>.+) case (?P<ref>\S+) at stage '(?P<stage>\w+)' \(allowed at: (?P<allowed>[^)]*)\)",
          _("Case %(ref)s cannot do this at stage '%(stage)s' (allowed at: %(allowed)s).")),
+        (r"case (?P<ref>\S+) at '(?P<stage>\w+)' can only move on to '(?P<next>\w+)'",
+         _("Case %(ref)s at stage '%(stage)s' can only move on to '%(next)s'.")),
+        (r"case (?P<ref>\S+) is closed", _("Case %(ref)s is closed.")),
         (r"a delay may pause the clock until a date after now and at most (?P<days>\d+) days ahead",
          _("A delay may pause the clock until a date after now and at most %(days)s days ahead.")),
         (r"before findings are concluded a case can only be closed as (?P<reasons>.+)",
          _("Before findings are concluded a case can only be closed as %(reasons)s.")),
+        (r"(closure reason|delay reason|follow-up kind) must be one of .*", _("Choose one of the options.")),
+        (r"(?P<what>.+) is required", _("%(what)s is required.")),
+        (r"(?P<what>.+) is too long \(at most (?P<n>\d+) characters\)",
+         _("%(what)s is too long (at most %(n)s characters).")),
         (r"alert (?P<id>\S+) is not addressed to you", _("This alert is not addressed to you.")),
+        (r"alert for (?P<ref>\S+) is addressed to .+, not to (?P<who>\S+)", _("This alert is not addressed to you.")),
         (r"alert for (?P<ref>\S+) is already (?P<state>\w+)", _("The alert for %(ref)s is already %(state)s.")),
+        (r"no (case|alert) (?P<ref>'[^']*')", _("Nothing is known by %(ref)s.")),
+        (r"no active user named (?P<who>'[^']*')", _("No active user is named %(who)s.")),
+        (r"user (?P<who>\S+) is deactivated", _("The account %(who)s is deactivated.")),
         (r"you may submit incidents for your own office \((?P<office>[^)]*)\) only",
          _("You may submit incidents for your own office (%(office)s) only.")),
         (r"only officers, Team Leaders and Directors submit incidents",
@@ -100,4 +219,5 @@ def _refusals() -> list[tuple[str, str]]:
         (r"case (?P<ref>\S+) is already assigned to (?P<who>\S+)", _("Case %(ref)s is already assigned to %(who)s.")),
         (r"(?P<who>\S+) is not a Human Rights Officer of (?P<office>\S+)",
          _("%(who)s is not a Human Rights Officer of %(office)s.")),
+        (r"you may read the cases of (?P<scope>.+) only", _("You may read the cases of %(scope)s only.")),
     ]

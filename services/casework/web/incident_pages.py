@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from schemas.errors import SchemaError
@@ -24,7 +26,7 @@ from services.casework.api import incidents as api_incidents
 from services.casework.api.errors import ApiError
 from services.casework.api.request import context
 from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
-from services.casework.web import forms
+from services.casework.web import dates, forms
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 from services.messaging.ports import Outgoing
@@ -64,7 +66,7 @@ def new_incident() -> tuple[str, int]:
     now = context().clock.now()
     sitrep = f"WEB-{now:%Y%m%d}"
     return _form_page({"sitrep_id": sitrep, "incident_number": str(_next_number(sitrep)),
-                       "reported_at": f"{now:%Y-%m-%dT%H:%M}", "office": me().office}, {})
+                       "reported_at": dates.show(now, forms.locale()), "office": me().office}, {})
 
 
 def _next_number(sitrep_id: str) -> int:
@@ -78,7 +80,10 @@ def record_from_form(form: Any) -> dict[str, Any]:
 
     def when(name: str) -> str:
         value = form.get(name, "").strip()
-        return value + ":00+00:00" if len(value) == 16 else value
+        try:
+            return dates.parse_datetime(value, forms.locale()).isoformat()
+        except ValueError:
+            return value  # left as typed: time_problems names the field and the format
 
     def names(name: str) -> list[dict[str, str]]:
         return [{"name": line.strip()[:200]} for line in form.get(name, "").splitlines() if line.strip()]
@@ -99,6 +104,22 @@ def record_from_form(form: Any) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v != ""}
 
 
+TIME_FIELDS = {"reported_at": _l("Reported at (UTC)"), "occurred_at": _l("Occurred at (UTC)")}
+
+
+def time_problems(form: Any) -> dict[str, list[str]]:
+    """The date and time fields that are filled but not readable, each named with the format to use."""
+    out = {}
+    for name, label in TIME_FIELDS.items():
+        value = form.get(name, "").strip()
+        try:
+            if value:
+                dates.parse_datetime(value, forms.locale())
+        except ValueError:
+            out[name] = [forms.date_problem(str(label), with_time=True)]
+    return out
+
+
 def _field_errors(error: SchemaError) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for name, texts in error.fields.items():
@@ -115,11 +136,14 @@ def submit_incident() -> Any:
     _submitter()
     ctx = context()
     record = record_from_form(request.form)
+    unreadable = time_problems(request.form)
     try:
         validate(dict(record), ctx.clock.now(), ctx.offices)
     except SchemaError as exc:
+        unreadable = _field_errors(exc) | unreadable
+    if unreadable:
         return _form_page(request.form.to_dict(flat=True) | {"violation_types": request.form.getlist(
-            "violation_types")}, _field_errors(exc), 422)
+            "violation_types")}, unreadable, 422)
     try:
         queued = api_incidents.queue_incident(record["office"], record, source="web")
     except ApiError as exc:
@@ -151,9 +175,7 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
             row["office"], row["location"] = raw.get("office"), raw.get("location")
             record = validate(raw, now, context().offices)
         except SchemaError as exc:
-            row.update(status="rejected", reasons=[f"{k}: {', '.join(forms.message(t) for t in v)}"
-                                                   if k != "_record" else ", ".join(v)
-                                                   for k, v in sorted(exc.fields.items())])
+            row.update(status="rejected", reasons=forms.reasons(exc))
             if isinstance(row.get("office"), str) and incident_refusal(user, row["office"]):
                 row["status"] = "refused"
             rows.append(row)
@@ -202,7 +224,7 @@ def import_preview() -> tuple[str, int]:
     try:
         rows = preview(name, data, context().clock.now())
     except SitrepFileError as exc:
-        return _import_page(error=str(exc), status=422)
+        return _import_page(error=forms.file_problem(exc, name), status=422)
     token = _serializer().dumps({"name": name, "data": base64.b64encode(data).decode()})
     return _import_page(rows, token, name)
 
@@ -222,9 +244,13 @@ def import_confirm() -> Any:
     tagged = [Outgoing(o.topic, o.key, o.value, {**o.headers, "file": f"web:{me().username}:{name}"}) for o in chosen]
     with ctx.casework.unit_of_work() as uow:
         uow.submit_incidents(tagged)
-    flash(_("%(n)s records of %(name)s sent to intake; %(rejected)s will be rejected with their reasons "
-            "(see `hrcase rejected`).", n=len(tagged), name=name,
-            rejected=sum(1 for r in rows if r["status"] == "rejected")), "success")
+    rejected = sum(1 for r in rows if r["status"] == "rejected")
+    sent = ngettext("%(num)s record of %(name)s sent to intake.", "%(num)s records of %(name)s sent to intake.",
+                    len(tagged), name=name)
+    if rejected:  # where a web user reads the reasons: the preview they just saw, not a command line
+        sent += " " + ngettext("%(num)s of them will be rejected, for the reason shown in the preview.",
+                               "%(num)s of them will be rejected, for the reasons shown in the preview.", rejected)
+    flash(sent, "success")
     return redirect(url_for("web.home"), code=303)
 
 
