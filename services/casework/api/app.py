@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, request, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
+from flask import Flask, Response, g, request
 
 from services.casework.adapters import access_log
-from services.casework.api import errors
+from services.casework.api import docs, errors, headers
 from services.casework.api.context import ApiContext
 from services.casework.api.request import context
 from services.casework.auth.identity import Unauthenticated
@@ -17,8 +16,7 @@ from services.casework.auth.identity import Unauthenticated
 log = logging.getLogger(__name__)
 TITLE = "hrcase casework API"
 VERSION = "1"
-PUBLIC = ("/openapi.json", "/docs", "/health")
-WEB = "/web"  # the pages: signed in with a session cookie (services/casework/web), not a bearer token
+PUBLIC = ("/openapi.json", "/docs", "/health", "/favicon.ico")
 
 
 def create_app(ctx: ApiContext | None) -> Flask:
@@ -28,7 +26,7 @@ def create_app(ctx: ApiContext | None) -> Flask:
     app = Flask("hrcase.casework.api")
     app.config.update(
         API_TITLE=TITLE, API_VERSION=VERSION, OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "info": {"description": "Officers, Team Leaders and Directors act on cases. Authenticate with "
                                     "`Authorization: Bearer <token>` (`hrcase users token create`)."},
@@ -44,11 +42,8 @@ def create_app(ctx: ApiContext | None) -> Flask:
         api.register_blueprint(module.blp)
     errors.install(app)
 
-    @app.get("/docs/assets/<path:name>")
-    def docs_assets(name: str) -> Response:
-        """Swagger UI's files from the swagger-ui-bundle package: nothing is fetched from the internet."""
-        return send_from_directory(str(swagger_ui_path), name)
-
+    docs.install(app, TITLE)
+    headers.install(app)
     app.before_request(_authenticate)
     app.after_request(_record_access)
     if ctx is not None:
@@ -71,13 +66,9 @@ def _public(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PUBLIC)
 
 
-def _web(path: str) -> bool:
-    return path == "/" or path == WEB or path.startswith(WEB + "/")
-
-
 def _authenticate() -> None:
     g.principal, g.case, g.identities_shown = None, None, False
-    if _public(request.path) or _web(request.path):  # the web blueprint signs its users in itself
+    if _public(request.path) or errors.is_web(request.path):  # the web blueprint signs its users in itself
         return
     ctx = context()
     try:
@@ -87,7 +78,7 @@ def _authenticate() -> None:
 
 
 def _record_access(response: Response) -> Response:
-    if _public(request.path) or request.path == "/" or request.path.startswith(WEB + "/static/"):
+    if _public(request.path) or request.path == "/" or request.path.startswith(errors.WEB + "/static/"):
         return response
     ctx = context()
     principal, case = getattr(g, "principal", None), getattr(g, "case", None)
