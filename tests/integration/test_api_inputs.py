@@ -4,7 +4,6 @@ bodies, 405 with Allow, the published cross-field rules, and the security header
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

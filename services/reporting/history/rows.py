@@ -11,9 +11,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.text import Text, normalised
 from schemas.compiled import plain_int
 from schemas.errors import from_marshmallow
+from schemas.text import Text, normalised
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS
 
 ACTIONS = ("assign", "record", "activity", "advance", "delay", "review", "request_closure", "approve_closure",
