@@ -70,7 +70,7 @@ def test_the_import_preview_counts_in_its_button_only_the_records_it_imports(wor
     awa = browser(world, "awa")
     data = sitrep(dict(LINE, incident_number=21), dict(LINE, incident_number=22, location="Kon\x00na"),
                   dict(LINE, incident_number=23, summary=""))
-    response, page = preview(awa, data)
+    _, page = preview(awa, data)
     assert "1 will be accepted, 2 rejected" in page
     assert re.search(r'<button type="submit" class="primary">\s*Import 1 record\s*</button>', page)
     assert "Rejected records are not imported" in page
