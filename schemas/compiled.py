@@ -18,6 +18,8 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing
 from marshmallow.decorators import POST_LOAD, VALIDATES_SCHEMA
 
+from schemas.text import Text, normalised
+
 Load = Callable[[Any], Any]
 Dump = Callable[[Any], Any]
 DATETIME_FORMATS = (None, "iso", "iso8601")
@@ -195,6 +197,8 @@ def _loader(field: Any) -> Load:  # a field of one of the kinds below, each with
     kind = _kind(field)
     if kind is fields.String:
         return _load_str
+    if kind is Text:
+        return _load_text
     if kind is fields.Integer:
         return _load_int if field.strict else _load_int_or_digits
     if kind is fields.AwareDateTime:
@@ -258,7 +262,7 @@ def _nested(field: Any) -> Compiled:
 
 def _dumper(field: Any) -> Dump:
     kind = _kind(field)
-    if kind is fields.String:
+    if kind is fields.String or kind is Text:
         return _dump_str
     if kind is fields.Integer:
         if field.as_string:
@@ -286,6 +290,12 @@ def _load_str(value: Any) -> str:
     if type(value) is not str:
         raise Delegate
     return value
+
+
+def _load_text(value: Any) -> str:
+    if type(value) is not str:
+        raise Delegate
+    return normalised(value)
 
 
 def _load_int(value: Any) -> int:

@@ -7,9 +7,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.dead_letter import DeadLetterSchema
+from schemas.text import Text
 from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
 
 SENSITIVE = {"sensitive": True}
+# A rule across two fields that JSON Schema cannot state: the published schema says it in words.
+OCCURRED_RULE = "when it happened: not after `reported_at` (refused: \"occurred after it was reported\")"
 
 
 class VictimCountsSchema(Schema):
@@ -39,6 +42,24 @@ class IdentitiesSchema(Schema):
     sources = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
 
 
+# As written (a report, a form, the API) text is held to schemas.text's rule; what is already stored or on a topic
+# is read as it is, so that a log written before the rule still replays and a stored case still opens.
+
+class PersonAsWrittenSchema(PersonSchema):
+    """A person as a report names them: no control characters in a name or a contact."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=200), metadata=SENSITIVE)
+    contact = Text(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata=SENSITIVE)
+
+
+class IdentitiesAsWrittenSchema(IdentitiesSchema):
+    """Identities as a report gives them, in the clear."""
+
+    victims = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
+    witnesses = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
+    sources = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
+
+
 class SealedIdentities(fields.String):
     """The identities of an incident sealed where it entered hrcase: "fernet:" and a Fernet token (ADR 10).
 
@@ -63,7 +84,7 @@ class _IncidentSchema(Schema):
     sitrep_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"))
     incident_number = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100000))
     reported_at = fields.AwareDateTime(required=True, metadata={"description": "when the sitrep reported it"})
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(required=True, metadata={"description": OCCURRED_RULE})
     office = fields.String(required=True, validate=validate.Length(min=2, max=40))
     location = fields.String(required=True, validate=validate.Length(min=2, max=200))
     violation_types = fields.List(fields.String(validate=validate.OneOf(VIOLATION_TYPES)), required=True,
@@ -83,9 +104,16 @@ class _IncidentSchema(Schema):
 
 class IncidentAsWrittenSchema(_IncidentSchema):
     """An incident as a situation report, a form or the API gives it, identities in the clear: what intake's rules
-    check. Never on a topic: the edge seals the identities first (IncidentReported)."""
+    check. Never on a topic: the edge seals the identities first (IncidentReported).
 
-    identities = fields.Nested(IdentitiesSchema, load_default=dict, metadata=SENSITIVE)
+    `occurred_at` may not be after `reported_at`; text holds no control characters but tab and line breaks."""
+
+    office = Text(required=True, validate=validate.Length(min=2, max=40))
+    location = Text(required=True, validate=validate.Length(min=2, max=200))
+    summary = Text(required=True, validate=validate.Length(min=1, max=4000))
+    assignee = Text(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                    metadata={"description": "username of the HRO who will record it, if known"})
+    identities = fields.Nested(IdentitiesAsWrittenSchema, load_default=dict, metadata=SENSITIVE)
 
 
 class IncidentReportedSchema(_IncidentSchema):

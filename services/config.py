@@ -17,6 +17,7 @@ from schemas.topics import TOPICS, TopicSpec
 from services.messaging.kafka_security import MECHANISMS, PROTOCOLS, KafkaSecurity
 from services.messaging.postgres import postgres_engine
 from services.messaging.sqlite import sqlite_engine
+from services.private_files import private_folder
 from services.vault import IdentityVault, MissingKey
 
 DEFAULT_OFFICES = ("Bamako", "Mopti", "Gao", "Timbuktu", "Kidal", "Menaka")
@@ -244,7 +245,7 @@ class Settings:
         The engine given back already maps the service's tables into its schema; migrate with the schema.
         """
         if not self.database_url or self.database_url.startswith("sqlite"):
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(self.data_dir)
             return sqlite_engine(self.data_dir / f"{service}.sqlite"), None
         engine = postgres_engine(self.database_url)
         return engine.execution_options(schema_translate_map={None: service}), service

@@ -6,7 +6,6 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -21,6 +20,7 @@ from services.messaging.processing import BatchProcessor
 from services.messaging.sqlite import sqlite_engine
 from services.messaging.store import Mailboxes
 from services.metrics import Metrics, register_backlog, register_lag
+from services.private_files import private_folder
 from services.sealing import seal_outgoing
 from services.sla_monitor import bootstrap as sla_boot
 from services.sla_monitor import gauges as sla_gauges
@@ -35,8 +35,7 @@ class EmbeddedRuntime:
     def __init__(self, settings: Settings, metrics: Metrics | None = None, vault: IdentityVault | None = None):
         self.settings = settings
         self.metrics = metrics or Metrics()
-        data = Path(settings.data_dir)
-        data.mkdir(parents=True, exist_ok=True)
+        data = private_folder(settings.data_dir)
         self.log = EmbeddedLog.open(data / "log.sqlite")
         engines = {name: sqlite_engine(data / f"{name}.sqlite") for name in ("intake", "casework", "sla_monitor")}
         intake_boot.migrate(engines["intake"])

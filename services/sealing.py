@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from schemas import json_text
 from schemas.errors import SchemaError
 from services.messaging.ports import Outgoing
 from services.vault import PREFIX, IdentityVault, WrongKey
@@ -109,7 +110,7 @@ def plain_form(value: bytes, vault: IdentityVault) -> bytes | None:
 
 def _json_object(value: bytes) -> dict[str, Any] | None:
     try:
-        data = json.loads(value)
+        data = json_text.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None

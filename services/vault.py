@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from services.private_files import private_folder
+
 log = logging.getLogger(__name__)
 PREFIX = "fernet:"
 KEY_VARIABLE = "HRCASE_IDENTITY_KEY"
@@ -108,7 +110,7 @@ def _digest_key(name: str) -> bytes:
 
 def _dev_key(directory: Path) -> str:
     path = directory / DEV_KEY_FILE
-    directory.mkdir(parents=True, exist_ok=True)
+    private_folder(directory)
     key = Fernet.generate_key().decode()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

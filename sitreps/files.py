@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from schemas import json_text
 from schemas.topics import SITREP_INCIDENTS
 from sitreps.key import raw_incident_key
 
@@ -186,7 +187,7 @@ def _split(cell: str) -> list[str]:
 
 def _key_of_line(line: bytes) -> str | None:
     try:
-        record = json.loads(line)
+        record = json_text.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return raw_incident_key(record) if isinstance(record, dict) else None

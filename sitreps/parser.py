@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from schemas import json_text
 from schemas.errors import Problem, SchemaError
 
 
 def parse(value: bytes) -> Any:
     """The incident record in a message: a bare IncidentReported record, or one inside an envelope."""
     try:
-        data = json.loads(value)
+        data = json_text.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SchemaError(Problem(f"not JSON: {exc}", "not_json")) from None
     if not isinstance(data, dict):

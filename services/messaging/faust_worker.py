@@ -31,6 +31,7 @@ from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import BatchProcessor
 from services.messaging.store import Mailboxes
 from services.metrics import Metrics
+from services.private_files import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class WorkerOptions:
 def new_app(name: str, options: WorkerOptions) -> faust.App:
     """A faust app as every hrcase worker runs it: raw bytes in and out, topics declared elsewhere, acks=all."""
     datadir = (options.data_dir / "faust" / name).resolve()
-    datadir.mkdir(parents=True, exist_ok=True)
+    private_folder(datadir)  # faust's table state: case data
     return faust.App(
         consumer_group(name),
         broker=f"kafka://{options.bootstrap}",

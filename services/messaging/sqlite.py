@@ -7,11 +7,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+from services.private_files import private_file
+
 WAL_PAGES = 16384  # 64 MiB of 4 KiB pages
 
 
 def sqlite_engine(path: Path | str) -> Engine:
     url = "sqlite://" if str(path) == ":memory:" else f"sqlite:///{path}"
+    if str(path) != ":memory:":
+        private_file(path)  # case data: 0600 before SQLite opens it (its -wal and -shm files follow its mode)
     # Few prepared statements per connection: IN-lists and multi-row statements change their text with every batch
     # size, so pysqlite's default 128 filled with large single-use ones (14.7 MB on one connection of a long replay)
     # and memory grew with the history; the statements that repeat stay cached by SQLAlchemy, as compiled SQL.

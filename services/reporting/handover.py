@@ -21,6 +21,7 @@ from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
 from services.messaging.embedded import records
 from services.messaging.ports import Message
+from services.private_files import open_private, private_file, private_folder, write_private
 from services.reporting.adapters.log_source import history_of
 from services.reporting.domain.events import History
 from services.reporting.rebuild import RebuildError, rebuild
@@ -69,23 +70,23 @@ def write_export(folder: Path, messages: Iterable[Message], users: Sequence[User
     them 1, 2, ... as the embedded log does, each keeping its Kafka position beside."""
     if folder.exists() and any(folder.iterdir()):
         raise HandoverError(f"{folder} is not empty")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)  # every event of every case, identities sealed: for the operator's account only
     topics: Counter = Counter()
     types: Counter = Counter()
-    with (folder / EVENTS).open("w", encoding="utf-8") as out:
+    with open_private(folder / EVENTS, "w", encoding="utf-8") as out:
         for number, message in enumerate(messages, start=1):
             topics[message.topic] += 1
             types[message.headers.get("type", "(raw record)")] += 1
             out.write(_line(message, number if renumber else None) + "\n")
-    (folder / USERS).write_text("".join(json.dumps(asdict(u), sort_keys=True) + "\n" for u in users), encoding="utf-8")
-    shutil.copyfile(policy_path or policy_file.default_policy_path(), folder / POLICY)
+    write_private(folder / USERS, "".join(json.dumps(asdict(u), sort_keys=True) + "\n" for u in users))
+    shutil.copyfile(policy_path or policy_file.default_policy_path(), private_file(folder / POLICY))
     manifest = {
         "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "records": sum(topics.values()), "topics": dict(sorted(topics.items())),
         "event_types": dict(sorted(types.items())), "users": len(users), "policy_version": policy_version,
         "files": {name: _file_facts(folder / name) for name in (EVENTS, USERS, POLICY)},
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_private(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
 

@@ -97,8 +97,20 @@ def test_an_officer_imports_a_situation_report_after_a_preview(page: Page, tmp_p
     expect(page.locator("tr", has_text="SR-E2E-IMPORT#3")).to_contain_text("Violations: Choose one of the options.")
     expect(page.locator("tr", has_text="SR-E2E-IMPORT#4")).to_contain_text("Not imported")
     page.screenshot(path=str(shots / "hro-import-preview.png"), full_page=True)
-    page.get_by_role("button", name="Import 3 records").click()
+    page.get_by_role("button", name="Import 2 records").click()  # the accepted ones; the rejected are not imported
     expect(page.locator(".flash.success")).to_contain_text("3 records of sitrep-e2e.jsonl sent to intake")
+
+
+def test_the_api_docs_run_under_their_strict_policy_with_nothing_blocked(page: Page) -> None:
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("hrcase casework API")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert blocked == []
+    icon = page.request.get("/favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
 
 
 def test_the_overview_shows_the_audits_numbers_per_office_with_charts(page: Page, shots: Path) -> None:

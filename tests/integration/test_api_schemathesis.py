@@ -1,4 +1,5 @@
-"""Schemathesis against the generated OpenAPI: no server error, no response that breaks its own schema."""
+"""Schemathesis against the generated OpenAPI: no server error, no response that breaks its own schema; and its
+coverage phase (missing bodies, undeclared methods, values just outside the schema) finds nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.engine import events, from_schema
 
 from services.casework.api.app import openapi
 from tests.integration.api_world import REFS, World, build_template, open_world
@@ -64,3 +66,31 @@ def test_the_generated_requests_also_got_past_validation_and_authorisation(world
     statuses = {(e.action, e.status // 100) for _, e in entries}
     assert total > 500 and {("change", 2), ("read", 2), ("change", 4), ("read", 4)} <= statuses
     assert not any(e.status >= 500 for _, e in entries)
+
+
+COVERAGE_CHECKS = ("not_a_server_error", "negative_data_rejection", "unsupported_method", "missing_required_header",
+                   "allow_header_conformance", "positive_data_acceptance")
+
+
+def test_the_coverage_phase_finds_no_schema_violating_request_accepted_and_no_405_without_allow(world: World) -> None:
+    """What a review ran: every operation without its body, with each undeclared method, with values at and just
+    past the schema's bounds, as a Team Leader of the office whose cases the world holds."""
+    config = schemathesis.Config.from_dict({
+        "headers": {"Authorization": f"Bearer {world.tokens['tl_mopti']}"},
+        "phases": {"examples": {"enabled": False}, "fuzzing": {"enabled": False},
+                   "stateful": {"enabled": False}, "coverage": {"enabled": True}},
+        "checks": {"enabled": False, **{name: {"enabled": True} for name in COVERAGE_CHECKS}},
+    })
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", world.client.application, config=config)
+    ran: dict[str, int] = {}
+    failed: set[tuple[str, str, str]] = set()
+    for event in from_schema(schema).execute():
+        assert not isinstance(event, events.NonFatalError | events.FatalError), event
+        if isinstance(event, events.ScenarioFinished):
+            for check in (c for checks in event.recorder.checks.values() for c in checks):
+                ran[check.name] = ran.get(check.name, 0) + 1
+                if check.status.name == "FAILURE":
+                    title = check.failure_info.failure.title if check.failure_info else ""
+                    failed.add((check.name, event.recorder.label, title))
+    assert failed == set()
+    assert set(ran) == set(COVERAGE_CHECKS) and min(ran.values()) > 100

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from services.casework.adapters import delivery
 from services.casework.adapters import repository as repo
 from services.casework.adapters.inbox import inbox_page
 from services.casework.api import present
+from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented, emitted
 from services.casework.api.errors import ApiError, forbidden, not_found
 from services.casework.api.request import context, now, user

@@ -7,11 +7,10 @@ import re
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, request, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
+from flask import Flask, Response, g, request
 
 from services.casework.adapters import access_log
-from services.casework.api import errors
+from services.casework.api import docs, errors, headers
 from services.casework.api.context import ApiContext
 from services.casework.api.request import context
 from services.casework.auth.identity import Unauthenticated
@@ -20,8 +19,7 @@ from services.logs import bind, unbind
 log = logging.getLogger(__name__)
 TITLE = "hrcase casework API"
 VERSION = "1"
-PUBLIC = ("/openapi.json", "/docs", "/health")
-WEB = "/web"  # the pages: signed in with a session cookie (services/casework/web), not a bearer token
+PUBLIC = ("/openapi.json", "/docs", "/health", "/favicon.ico")
 REQUEST_ID = "X-Request-ID"
 # A caller's own request id is kept when it is a short token (a proxy's or a client's), else one is made.
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -34,7 +32,7 @@ def create_app(ctx: ApiContext | None) -> Flask:
     app = Flask("hrcase.casework.api")
     app.config.update(
         API_TITLE=TITLE, API_VERSION=VERSION, OPENAPI_VERSION="3.0.3", OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "info": {"description": "Officers, Team Leaders and Directors act on cases. Authenticate with "
                                     "`Authorization: Bearer <token>` (`hrcase users token create`)."},
@@ -50,11 +48,8 @@ def create_app(ctx: ApiContext | None) -> Flask:
         api.register_blueprint(module.blp)
     errors.install(app)
 
-    @app.get("/docs/assets/<path:name>")
-    def docs_assets(name: str) -> Response:
-        """Swagger UI's files from the swagger-ui-bundle package: nothing is fetched from the internet."""
-        return send_from_directory(str(swagger_ui_path), name)
-
+    docs.install(app, TITLE)
+    headers.install(app)
     app.before_request(_correlate)
     app.before_request(_authenticate)
     app.after_request(_record_access)
@@ -80,10 +75,6 @@ def _public(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PUBLIC)
 
 
-def _web(path: str) -> bool:
-    return path == "/" or path == WEB or path.startswith(WEB + "/")
-
-
 def _correlate() -> None:
     """Every log line of this request, and every event it causes down the pipeline, carries one correlation id."""
     given = request.headers.get(REQUEST_ID, "")
@@ -104,7 +95,7 @@ def _uncorrelate(_error: BaseException | None) -> None:
 
 def _authenticate() -> None:
     g.principal, g.case, g.identities_shown = None, None, False
-    if _public(request.path) or _web(request.path):  # the web blueprint signs its users in itself
+    if _public(request.path) or errors.is_web(request.path):  # the web blueprint signs its users in itself
         return
     ctx = context()
     try:
@@ -114,7 +105,7 @@ def _authenticate() -> None:
 
 
 def _record_access(response: Response) -> Response:
-    if _public(request.path) or request.path == "/" or request.path.startswith(WEB + "/static/"):
+    if _public(request.path) or request.path == "/" or request.path.startswith(errors.WEB + "/static/"):
         return response
     ctx = context()
     principal, case = getattr(g, "principal", None), getattr(g, "case", None)

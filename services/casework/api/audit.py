@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from services.casework.adapters import access_log
 from services.casework.adapters import repository as repo
 from services.casework.api import present
+from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented
 from services.casework.api.errors import forbidden
 from services.casework.api.request import context, user

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
 from schemas.incident import IdentitiesSchema
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules
 from services.casework.api import present
+from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented, offset, readable_case
 from services.casework.api.errors import forbidden
 from services.casework.api.request import context, now, user

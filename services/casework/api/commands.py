@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from services.casework.adapters import schedules
 from services.casework.api import present, schemas
+from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented, emitted, readable_case
 from services.casework.api.errors import ApiError, forbidden
 from services.casework.api.request import context, now, user

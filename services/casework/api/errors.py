@@ -7,7 +7,7 @@ import traceback
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, make_response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +20,10 @@ CODES = {
     406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
     422: "invalid_request", 429: "too_many_requests", 500: "internal_error", 503: "unavailable",
 }
+
+
+WEB = "/web"
+WEB_ERRORS = "hrcase.web_errors"  # the web's HTML error page, when the pages are installed
 
 
 class ApiError(Exception):
@@ -55,7 +59,13 @@ class JsonErrorsApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException) -> Response:
+        return with_headers_of(error, self._answer(error))
+
+    def _answer(self, error: HTTPException) -> Response:
         status = error.code or 500
+        html = current_app.extensions.get(WEB_ERRORS)
+        if html is not None and is_web(request.path):  # an address under /web that no page answers: a page
+            return make_response(html(error))
         data = getattr(error, "data", None) or {}
         errors = _flatten(data.get("messages")) if data.get("messages") else None
         if status == 422 or errors:
@@ -63,6 +73,19 @@ class JsonErrorsApi(Api):
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         message = error.description if status < 500 and error.description else phrase
         return body(status, CODES.get(status, f"http_{status}"), message)
+
+
+def with_headers_of(error: HTTPException, response: Response) -> Response:
+    """The headers the error itself carries (`Allow` on a 405, as RFC 9110 requires), on our answer."""
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def is_web(path: str) -> bool:
+    """The pages' addresses (signed in with a session cookie by services/casework/web), not the API's."""
+    return path == "/" or path == WEB or path.startswith(WEB + "/")
 
 
 def _flatten(messages: Any) -> dict[str, Any]:
@@ -84,7 +107,8 @@ def install(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         if isinstance(error, HTTPException):  # raised outside smorest's handler (e.g. in before_request)
-            return body(error.code or 500, CODES.get(error.code or 500, "error"), error.description or "error")
+            return with_headers_of(error, body(error.code or 500, CODES.get(error.code or 500, "error"),
+                                               error.description or "error"))
         # Type, route and frames only: an exception's message may quote request data, even identities.
         log.error("unexpected %s in %s %s\n%s", type(error).__name__, request.method, request.url_rule,
                   "".join(traceback.format_tb(error.__traceback__)))

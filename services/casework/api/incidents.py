@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from schemas.incident import IncidentAsWrittenSchema
 from schemas.topics import SITREP_INCIDENTS
+from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented
 from services.casework.api.errors import forbidden
 from services.casework.api.request import context, user

@@ -6,9 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 
 from services.casework.adapters import preferences
+from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented
 from services.casework.api.request import context, user
 from services.casework.api.schemas import HealthSchema, MeSchema, PreferencesBody

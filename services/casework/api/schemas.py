@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.incident import IdentitiesSchema
+from schemas.text import Text
 from schemas.vocabulary import (
     CLOSURE_REASONS,
     DELAY_REASONS,
@@ -16,7 +17,7 @@ from schemas.vocabulary import (
 )
 from services.casework.domain.schedules import SLA_STATES
 
-Text = fields.String
+Out = fields.String  # what the API answers; what it is sent is schemas.text's Text (no control characters)
 MAX_TEXT = 4000
 required_text = validate.Length(min=1, max=MAX_TEXT)
 optional_text = validate.Length(max=MAX_TEXT)
@@ -25,9 +26,9 @@ optional_text = validate.Length(max=MAX_TEXT)
 class ErrorSchema(Schema):
     """Every error: a stable machine-readable code and a message for a person; never a stack trace."""
 
-    code = Text(required=True, metadata={"description": "stable: unauthenticated, forbidden, not_found, conflict, "
+    code = Out(required=True, metadata={"description": "stable: unauthenticated, forbidden, not_found, conflict, "
                                                         "invalid_request, method_not_allowed, internal_error..."})
-    message = Text(required=True)
+    message = Out(required=True)
     status = fields.Integer(required=True)
     errors = fields.Dict(metadata={"description": "field name -> messages, for invalid requests"})
 
@@ -103,7 +104,7 @@ class PreferencesBody(Schema):
 
 
 class PreferencesSchema(PreferencesBody):
-    webhook_url = Text(allow_none=True, metadata={
+    webhook_url = Out(allow_none=True, metadata={
         "description": "set by an administrator (`hrcase users alerts --webhook`), never through the API"})
 
 
@@ -116,68 +117,68 @@ class PageSchema(Schema):
 
 
 class DeadlineSchema(Schema):
-    clock = Text(required=True)
+    clock = Out(required=True)
     due_at = fields.AwareDateTime(required=True)
     seconds_left = fields.Integer(required=True, metadata={"description": "negative when overdue"})
     paused_until = fields.AwareDateTime(allow_none=True)
 
 
 class ClosureSchema(Schema):
-    proposer = Text(required=True)
-    reason = Text(required=True)
-    note = Text(required=True)
-    previous_stage = Text(required=True)
+    proposer = Out(required=True)
+    reason = Out(required=True)
+    note = Out(required=True)
+    previous_stage = Out(required=True)
     requested_at = fields.AwareDateTime(required=True)
 
 
 class DelaySchema(Schema):
-    reason = Text(required=True)
+    reason = Out(required=True)
     until = fields.AwareDateTime(required=True)
-    note = Text(required=True)
+    note = Out(required=True)
     at = fields.AwareDateTime(required=True)
 
 
 class CaseSummarySchema(Schema):
-    case_id = Text(required=True)
-    reference = Text(required=True)
-    office = Text(required=True)
-    stage = Text(required=True, validate=validate.OneOf(STAGES))
-    assignee = Text(required=True, allow_none=True)
+    case_id = Out(required=True)
+    reference = Out(required=True)
+    office = Out(required=True)
+    stage = Out(required=True, validate=validate.OneOf(STAGES))
+    assignee = Out(required=True, allow_none=True)
     reported_at = fields.AwareDateTime(required=True)
     recorded_at = fields.AwareDateTime(required=True, allow_none=True)
     last_activity_at = fields.AwareDateTime(required=True, allow_none=True)
-    sla_state = Text(required=True, validate=validate.OneOf(SLA_STATES))
+    sla_state = Out(required=True, validate=validate.OneOf(SLA_STATES))
     next_deadline = fields.Nested(DeadlineSchema, required=True, allow_none=True)
     closure = fields.Nested(ClosureSchema, required=True, allow_none=True)
 
 
 class DetailsSchema(Schema):
-    sitrep_id = Text()
+    sitrep_id = Out()
     occurred_at = fields.AwareDateTime()
-    location = Text()
-    violation_types = fields.List(Text(validate=validate.OneOf(VIOLATION_TYPES)))
-    perpetrator_category = Text(validate=validate.OneOf(PERPETRATOR_CATEGORIES))
-    victims = fields.Dict(keys=Text(), values=fields.Integer(), metadata={"description": "counts by sex and age"})
-    source_type = Text()
-    summary = Text()
+    location = Out()
+    violation_types = fields.List(Out(validate=validate.OneOf(VIOLATION_TYPES)))
+    perpetrator_category = Out(validate=validate.OneOf(PERPETRATOR_CATEGORIES))
+    victims = fields.Dict(keys=Out(), values=fields.Integer(), metadata={"description": "counts by sex and age"})
+    source_type = Out()
+    summary = Out()
 
 
 class HistoryEntrySchema(Schema):
-    event_id = Text(required=True)
-    type = Text(required=True)
+    event_id = Out(required=True)
+    type = Out(required=True)
     occurred_at = fields.AwareDateTime(required=True)
-    actor = Text(required=True)
+    actor = Out(required=True)
     payload = fields.Dict(required=True, metadata={"description": "the case event as published"})
 
 
 class CaseDetailSchema(CaseSummarySchema):
-    incident_key = Text(required=True)
+    incident_key = Out(required=True)
     last_review_at = fields.AwareDateTime(required=True, allow_none=True)
     delay = fields.Nested(DelaySchema, required=True, allow_none=True)
-    follow_ups = fields.List(Text(), required=True)
-    possible_duplicates = fields.List(Text(), required=True)
+    follow_ups = fields.List(Out(), required=True)
+    possible_duplicates = fields.List(Out(), required=True)
     closed_at = fields.AwareDateTime(required=True, allow_none=True)
-    approved_by = Text(required=True, allow_none=True)
+    approved_by = Out(required=True, allow_none=True)
     version = fields.Integer(required=True)
     details = fields.Nested(DetailsSchema, required=True)
     identities = fields.Nested(IdentitiesSchema, required=True, allow_none=True, metadata={
@@ -192,8 +193,8 @@ class CasePageSchema(PageSchema):
 
 
 class EmittedEventSchema(Schema):
-    event_id = Text(required=True)
-    type = Text(required=True)
+    event_id = Out(required=True)
+    type = Out(required=True)
     occurred_at = fields.AwareDateTime(required=True)
 
 
@@ -203,29 +204,29 @@ class CommandResultSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    channel = Text(required=True, validate=validate.OneOf(("email", "webhook")))
+    channel = Out(required=True, validate=validate.OneOf(("email", "webhook")))
     digest = fields.Boolean(required=True)
-    status = Text(required=True, validate=validate.OneOf(("pending", "sent", "failed")))
+    status = Out(required=True, validate=validate.OneOf(("pending", "sent", "failed")))
     attempts = fields.Integer(required=True)
     delivered_at = fields.AwareDateTime(required=True, allow_none=True)
-    last_error = Text(required=True)
+    last_error = Out(required=True)
 
 
 class AlertSchema(Schema):
-    alert_id = Text(required=True)
-    case_id = Text(required=True)
-    reference = Text(required=True)
-    office = Text(required=True)
-    kind = Text(required=True)
-    level = Text(required=True)
-    recipient_role = Text(required=True)
-    assignee = Text(required=True, allow_none=True)
+    alert_id = Out(required=True)
+    case_id = Out(required=True)
+    reference = Out(required=True)
+    office = Out(required=True)
+    kind = Out(required=True)
+    level = Out(required=True)
+    recipient_role = Out(required=True)
+    assignee = Out(required=True, allow_none=True)
     period = fields.Integer(required=True)
     due_at = fields.AwareDateTime(required=True)
     opened_at = fields.AwareDateTime(required=True)
-    message = Text(required=True)
-    state = Text(required=True, validate=validate.OneOf(("open", "acknowledged", "resolved")))
-    acknowledged_by = Text(required=True, allow_none=True)
+    message = Out(required=True)
+    state = Out(required=True, validate=validate.OneOf(("open", "acknowledged", "resolved")))
+    acknowledged_by = Out(required=True, allow_none=True)
     acknowledged_at = fields.AwareDateTime(required=True, allow_none=True)
     resolved_at = fields.AwareDateTime(required=True, allow_none=True)
     deliveries = fields.List(fields.Nested(DeliverySchema), required=True,
@@ -250,23 +251,23 @@ class ClosureQueueSchema(PageSchema):
 
 
 class IncidentQueuedSchema(Schema):
-    incident_key = Text(required=True)
-    status = Text(required=True, metadata={"description": "queued: intake validates it like a sitrep line"})
-    topic = Text(required=True)
+    incident_key = Out(required=True)
+    status = Out(required=True, metadata={"description": "queued: intake validates it like a sitrep line"})
+    topic = Out(required=True)
 
 
 class AccessEntrySchema(Schema):
     seq = fields.Integer(required=True)
     at = fields.AwareDateTime(required=True)
-    username = Text(required=True, allow_none=True)
-    role = Text(required=True, allow_none=True)
-    office = Text(required=True, allow_none=True)
-    remote_addr = Text(required=True, allow_none=True)
-    method = Text(required=True)
-    endpoint = Text(required=True)
-    case_id = Text(required=True, allow_none=True)
-    reference = Text(required=True, allow_none=True)
-    action = Text(required=True, validate=validate.OneOf(("read", "change")))
+    username = Out(required=True, allow_none=True)
+    role = Out(required=True, allow_none=True)
+    office = Out(required=True, allow_none=True)
+    remote_addr = Out(required=True, allow_none=True)
+    method = Out(required=True)
+    endpoint = Out(required=True)
+    case_id = Out(required=True, allow_none=True)
+    reference = Out(required=True, allow_none=True)
+    action = Out(required=True, validate=validate.OneOf(("read", "change")))
     status = fields.Integer(required=True)
     identities_shown = fields.Boolean(required=True)
 
@@ -276,14 +277,14 @@ class AccessLogPageSchema(PageSchema):
 
 
 class MeSchema(Schema):
-    username = Text(required=True)
-    role = Text(required=True, validate=validate.OneOf(ROLES))
-    office = Text(required=True)
-    display_name = Text(required=True)
-    credential = Text(required=True)
+    username = Out(required=True)
+    role = Out(required=True, validate=validate.OneOf(ROLES))
+    office = Out(required=True)
+    display_name = Out(required=True)
+    credential = Out(required=True)
     alert_preferences = fields.Nested(PreferencesSchema, required=True)
 
 
 class HealthSchema(Schema):
-    status = Text(required=True)
-    service = Text(required=True)
+    status = Out(required=True)
+    service = Out(required=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, redirect
+from flask import Flask, redirect, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from services.casework.api.errors import WEB_ERRORS
 from services.casework.web import i18n
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -16,7 +17,7 @@ csrf = CSRFProtect()
 
 def install(app: Flask, secret: str) -> None:
     """Mount the pages under /web: signed cookies (Secure, HttpOnly, SameSite=Lax), CSRF, languages."""
-    from services.casework.web import filters, views
+    from services.casework.web import blueprint, filters, views
 
     app.config.update(
         SECRET_KEY=secret, SESSION_COOKIE_NAME="__Host-hrcase", SESSION_COOKIE_SECURE=True,
@@ -29,7 +30,13 @@ def install(app: Flask, secret: str) -> None:
     i18n.install(app)
     filters.install(app)
     app.register_blueprint(views.bp)
+    app.extensions[WEB_ERRORS] = blueprint.not_routed  # an unknown /web/ address answers a page, not JSON
 
     @app.get("/")
     def root() -> Response:
         return redirect("/web/", code=302)
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """Asked for by every browser, signed in or not."""
+        return send_from_directory(blueprint.bp.static_folder or "", "favicon.ico", mimetype="image/x-icon")

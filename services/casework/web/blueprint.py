@@ -1,4 +1,4 @@
-"""The /web blueprint: who is signed in, CSRF on every form, the page frame, security headers, errors."""
+"""The /web blueprint: who is signed in, CSRF on every form, the page frame, errors (headers: api/headers.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from services.casework.web import csrf, signin
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, url_prefix="/web", template_folder="templates", static_folder="static")
 PUBLIC = ("web.login", "web.static", "web.language")
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 @bp.before_request
@@ -40,18 +38,6 @@ def signed_in() -> Response | None:
     return redirect(url_for("web.login", next=target.rstrip("?") if target else None))
 
 
-@bp.after_request
-def headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    if request.endpoint != "web.static":
-        # Pages may show identities of victims and witnesses: never kept by a browser's or a proxy's cache.
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.errorhandler(CSRFError)
 def csrf_failed(error: CSRFError) -> tuple[str, int]:
     return page("error.html", title=_("The form has expired"),
@@ -68,6 +54,17 @@ def http_error(error: HTTPException) -> tuple[str, int]:
         message = {404: _("There is no such page, or nothing here that you may see."),
                    403: _("Your role or office does not allow this.")}.get(status, "")
     return page("error.html", title=titles.get(status, _("Something went wrong")), message=message), status
+
+
+def not_routed(error: HTTPException) -> tuple[str, int]:
+    """An error before any page was chosen (an unknown address under /web, a method no page takes): the same page,
+    with the navigation of whoever is signed in."""
+    if getattr(g, "principal", None) is None:
+        principal = signin.current_principal(context().clock.now())
+        if principal is not None:
+            g.principal = principal
+            g.locale = signin.locale_of(principal.user.username)
+    return http_error(error)
 
 
 @bp.errorhandler(Exception)

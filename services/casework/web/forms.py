@@ -47,6 +47,9 @@ def message(text: str) -> str:
         return _("The incident cannot have happened after it was reported.")
     if text.startswith("is in the future"):
         return _("This time is in the future.")
+    if text.startswith("contains a control character"):
+        return _("This text contains a control character (such as a null character): only tab and line breaks "
+                 "are allowed. Type the text again rather than pasting it.")
     if text.startswith("Unknown field"):
         return _("This field is not expected here.")
     return text

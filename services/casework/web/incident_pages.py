@@ -9,16 +9,18 @@ next to its field.
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import json
+import zlib
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from schemas.errors import SchemaError
+from schemas.text import normalised
 from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
 from services.casework.adapters import read_model
 from services.casework.adapters import repository as repo
@@ -31,14 +33,15 @@ from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 from services.messaging.ports import Outgoing
 from services.sealing import sitrep_outgoing
+from services.vault import WrongKey
 from sitreps.files import SitrepFileError, read_csv, read_jsonl
 from sitreps.key import key_of, split_key
 from sitreps.parser import parse
 from sitreps.validation import validate
 
 VICTIM_GROUPS = ("female_adult", "female_child", "male_adult", "male_child", "unknown")
-MAX_IMPORT = 512 * 1024  # the preview hands the file back signed and compressed: it must fit in the next form
-PREVIEW_MAX_AGE = 3600
+MAX_IMPORT = 512 * 1024  # the preview hands the file back sealed and compressed: it must fit in the next form
+PREVIEW_MAX_AGE = timedelta(hours=1)
 
 
 def _submitter() -> None:
@@ -86,7 +89,9 @@ def record_from_form(form: Any) -> dict[str, Any]:
             return value  # left as typed: time_problems names the field and the format
 
     def names(name: str) -> list[dict[str, str]]:
-        return [{"name": line.strip()[:200]} for line in form.get(name, "").splitlines() if line.strip()]
+        # One name a line, lines split at line breaks only: any other control character stays, to be refused.
+        lines = normalised(form.get(name, "")).split("\n")
+        return [{"name": line.strip()[:200]} for line in lines if line.strip()]
 
     record: dict[str, Any] = {
         "sitrep_id": form.get("sitrep_id", "").strip(), "incident_number": form.get("incident_number", "").strip(),
@@ -155,8 +160,24 @@ def submit_incident() -> Any:
 
 # Importing a situation report -------------------------------------------------------------------------------
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hrcase-sitrep-import")
+def seal_upload(name: str, data: bytes, now: datetime) -> str:
+    """The previewed file for the confirmation, sealed with the installation's identity vault (it holds names of
+    victims and witnesses, like every sitrep): the page carries only ciphertext, bound to this sign-in."""
+    upload = {"name": name, "data": base64.b64encode(data).decode(), "at": now.isoformat(),
+              "session": g.principal.credential}
+    return context().casework.vault.encrypt(zlib.compress(json.dumps(upload).encode()))
+
+
+def open_upload(sealed: str, now: datetime) -> tuple[str, bytes] | None:
+    """The file a preview sealed: None if altered, of another sign-in (or installation), or older than an hour."""
+    try:
+        upload = json.loads(zlib.decompress(context().casework.vault.decrypt(sealed)))
+    except (WrongKey, zlib.error, ValueError):
+        return None
+    at = datetime.fromisoformat(upload["at"])
+    if upload["session"] != g.principal.credential or not at <= now <= at + PREVIEW_MAX_AGE:
+        return None
+    return upload["name"], base64.b64decode(upload["data"])
 
 
 def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
@@ -198,8 +219,10 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
 def _import_page(rows: list[dict[str, Any]] | None = None, token: str = "", name: str = "",
                  error: str | None = None, status: int = 200) -> tuple[str, int]:
     counts = {s: sum(1 for r in rows or [] if r["status"] == s) for s in ("accepted", "rejected", "known", "refused")}
+    # The button names what it imports: the accepted records only, never one the preview shows as rejected.
+    button = ngettext("Import %(num)d record", "Import %(num)d records", counts["accepted"])
     return page("import.html", title=_("Import a situation report"), rows=rows, token=token, name=name,
-                error=error, counts=counts), status
+                error=error, counts=counts, button=button), status
 
 
 @bp.get("/import")
@@ -225,21 +248,20 @@ def import_preview() -> tuple[str, int]:
         rows = preview(name, data, context().clock.now())
     except SitrepFileError as exc:
         return _import_page(error=forms.file_problem(exc, name), status=422)
-    token = _serializer().dumps({"name": name, "data": base64.b64encode(data).decode()})
-    return _import_page(rows, token, name)
+    return _import_page(rows, seal_upload(name, data, context().clock.now()), name)
 
 
 @bp.post("/import/confirm")
 def import_confirm() -> Any:
     """Queue the previewed records (all but those outside your offices) for intake, as `sitrep load` does."""
     _submitter()
-    try:
-        signed = _serializer().loads(request.form.get("token", ""), max_age=PREVIEW_MAX_AGE)
-    except BadSignature:
-        return _import_page(error=_("The preview has expired: choose the file again."), status=400)
-    name, data = signed["name"], base64.b64decode(signed["data"])
     ctx = context()
+    upload = open_upload(request.form.get("token", ""), ctx.clock.now())
+    if upload is None:
+        return _import_page(error=_("The preview has expired: choose the file again."), status=400)
+    name, data = upload
     rows = preview(name, data, ctx.clock.now())
+    # The rejected go to intake too, which keeps each with its reason (nothing dropped); none of them is imported.
     chosen: list[Outgoing] = [r["outgoing"] for r in rows if r["status"] != "refused"]
     tagged = [Outgoing(o.topic, o.key, o.value, {**o.headers, "file": f"web:{me().username}:{name}"}) for o in chosen]
     with ctx.casework.unit_of_work() as uow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from services.private_files import open_private, private_file, private_folder, write_private
 from services.reporting.adapters import html, markdown
 from services.reporting.adapters.cells import raw
 from services.reporting.adapters.charts import write_chart
@@ -12,17 +13,18 @@ from services.reporting.domain.model import Report, Table
 
 
 def write_report(report: Report, folder: Path, charts: bool = True) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    """The report's files, 0600 in a folder made 0700: a report lists cases by reference and office."""
+    private_folder(folder)
     written = [_write(folder / "report.md", markdown.render(report)),
                _write(folder / "report.html", html.render(report))]
     written += [write_csv(table, folder / f"{table.slug}.csv") for table in report.tables()]
     if charts:
-        written += [write_chart(chart, folder / f"{chart.slug}.png") for chart in report.charts()]
+        written += [write_chart(chart, private_file(folder / f"{chart.slug}.png")) for chart in report.charts()]
     return written
 
 
 def write_csv(table: Table, path: Path) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as out:
+    with open_private(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.columns)
         writer.writerows([raw(cell) for cell in row] for row in table.rows)
@@ -30,5 +32,4 @@ def write_csv(table: Table, path: Path) -> Path:
 
 
 def _write(path: Path, content: str) -> Path:
-    path.write_text(content, encoding="utf-8")
-    return path
+    return write_private(path, content)

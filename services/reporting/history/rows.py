@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from schemas.compiled import plain_int
 from schemas.errors import from_marshmallow
+from schemas.text import Text, normalised
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS
 
 ACTIONS = ("assign", "record", "activity", "advance", "delay", "review", "request_closure", "approve_closure",
@@ -60,19 +61,19 @@ def utc_datetime(text: str) -> datetime:
 class ActionRowSchema(Schema):
     """One thing an officer did to a case, on a date, as the earlier database recorded it."""
 
-    sitrep_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sitrep_id = Text(required=True, validate=validate.Length(min=1, max=64))
     incident_number = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=100000))
     at = UtcDateTime(required=True)
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    actor = Text(required=True, validate=validate.Length(min=1, max=64))
     actor_role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    actor_office = fields.String(load_default=None, validate=validate.Length(min=2, max=40))
-    assignee = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    actor_office = Text(load_default=None, validate=validate.Length(min=2, max=40))
+    assignee = Text(load_default=None, validate=validate.Length(min=1, max=64))
     stage = fields.String(load_default=None, validate=validate.OneOf(("investigation", "concluded")))
-    reason = fields.String(load_default=None)
+    reason = Text(load_default=None)
     until = UtcDateTime(load_default=None)
     kind = fields.String(load_default=None, validate=validate.OneOf(FOLLOW_UP_KINDS))
-    note = fields.String(load_default="", validate=validate.Length(max=4000))
+    note = Text(load_default="", validate=validate.Length(max=4000))
 
     @validates_schema
     def what_the_action_needs(self, data: dict, **_: object) -> None:
@@ -145,7 +146,7 @@ def _utc_datetime(cell: str) -> datetime:
 
 
 _CONVERSIONS: dict[type, Callable[[str], Any]] = {
-    fields.String: lambda cell: cell, fields.Integer: _integer, UtcDateTime: _utc_datetime}
+    fields.String: lambda cell: cell, Text: normalised, fields.Integer: _integer, UtcDateTime: _utc_datetime}
 
 
 def read_actions(data: bytes, name: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
