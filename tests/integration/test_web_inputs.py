@@ -74,7 +74,7 @@ def test_the_import_preview_counts_in_its_button_only_the_records_it_imports(wor
     assert "1 record will be accepted, 2 rejected" in page
     assert re.search(r'<button type="submit" class="primary">\s*Import 1 record\s*</button>', page)
     assert "Rejected records are not imported" in page
-    assert "location: This text contains a control character" in page
+    assert "Location: This text contains a control character" in page  # the field by its label
     _, none_accepted = preview(awa, sitrep(dict(LINE, incident_number=24, summary="")))
     assert "import/confirm" not in none_accepted  # nothing to import: no button at all
 
