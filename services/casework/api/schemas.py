@@ -276,6 +276,8 @@ class AccessEntrySchema(Schema):
 def _a_reason(value: str) -> None:
     if len(value.strip()) < 10:
         raise ValidationError("give a reason of at least 10 characters")
+    if any(not ch.isprintable() and ch not in "\t\n\r" for ch in value):
+        raise ValidationError("control characters are not allowed in a reason")
 
 
 class OpeningBody(Schema):

@@ -24,7 +24,8 @@ def login() -> Any:
         return redirect(url_for("web.home"))
     refused = None
     if request.method == "POST":
-        username = request.form.get("username", "").strip()[:64]
+        # A control character is never part of a username (and PostgreSQL refuses a NUL): dropped, not looked up.
+        username = "".join(ch for ch in request.form.get("username", "") if ch.isprintable()).strip()[:64]
         refused = signin.attempt(username, request.form.get("password", "")[:passwords.MAX_LENGTH], address())
         if refused is None:
             return signin.safe_next(request.form.get("next"))
