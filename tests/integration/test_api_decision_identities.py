@@ -98,6 +98,7 @@ def test_the_case_page_offers_the_opening_to_the_decider_and_shows_it_to_the_tea
     opened = director.post(f"/web/cases/{REFS['Q']}/open-identities", {"reason": WHY})
     assert opened.status_code == 200 and VICTIM in opened.get_data(as_text=True)
     assert "recorded in the access log with your reason" in opened.get_data(as_text=True)
+    assert WHY in opened.get_data(as_text=True).split("Identities opened for a closure decision")[1]
     assert VICTIM not in director.get(f"/web/cases/{REFS['Q']}").get_data(as_text=True)
     assert "Open identities for this decision" not in director.get(f"/web/cases/{REFS['R']}").get_data(as_text=True)
     assert director.post(f"/web/cases/{REFS['R']}/open-identities", {"reason": WHY}).status_code == 409

@@ -115,8 +115,11 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
     found = ctx.casework.read(lambda conn: repo.get_case(conn, detail["case_id"]))
     if found is None:
         abort(404)
-    openings = (ctx.casework.read(lambda conn: access_log.openings(conn, found.case_id))
+    openings = ([{"at": o.at, "username": o.username, "office": o.office, "reason": o.reason}
+                 for o in ctx.casework.read(lambda conn: access_log.openings(conn, found.case_id))]
                 if may_see_openings(user, found) else None)
+    if openings is not None and opening_reason is not None:  # this one: logged as the answer leaves
+        openings.append({"at": now, "username": user.username, "office": user.office, "reason": opening_reason})
     may_open = (detail["identities_redacted"] and decision_pending(found)
                 and decision_opening_refusal(user, found) is None)
     offers = actions.offered(found, user, now)
