@@ -6,9 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import click
+from sqlalchemy import Connection
 
 from schemas.vocabulary import ROLES
-from services.casework.adapters import preferences, token_store, web_store
+from services.casework.adapters import accounts, preferences, token_store, web_store
 from services.casework.adapters import repository as repo
 from services.casework.auth import passwords
 from services.casework.domain.roles import User
@@ -27,11 +28,22 @@ def users() -> None:
 @click.option("--office", required=True)
 @click.option("--name", "display_name", default="")
 def add(data_dir: str, username: str, role: str, office: str, display_name: str) -> None:
-    """Add or update a user."""
+    """Add a user, or change an active user's role, office or name (a deactivated one is reactivated on purpose)."""
     runtime = open_runtime(data_dir)
     if office not in runtime.settings.offices:
         raise click.ClickException(f"unknown office {office!r}; configured: {', '.join(runtime.settings.offices)}")
-    runtime.casework.write(lambda conn: repo.save_user(conn, User(username, role, office, display_name)))
+
+    def save(conn: Connection) -> bool:
+        current = repo.get_user(conn, username)
+        if current is not None and not current.active:
+            return False
+        repo.save_user(conn, User(username, role, office, display_name))
+        return True
+
+    if not runtime.casework.write(save):
+        raise click.ClickException(f"user {username!r} is deactivated; to let them act again, run "
+                                   f"`hrcase users reactivate {username}` (their old tokens and sessions stay "
+                                   "revoked), then change them with `hrcase users add`")
     click.echo(f"{username}: {role} at {office}")
 
 
@@ -48,13 +60,28 @@ def list_users(data_dir: str) -> None:
 @data_dir_option
 @click.argument("username")
 def deactivate(data_dir: str, username: str) -> None:
-    """Deactivate a user: their tokens stop working and they can no longer act."""
+    """Deactivate a user: they can no longer act; their API tokens are revoked and their web sessions end."""
     runtime = open_runtime(data_dir)
-    user = runtime.casework.read(lambda conn: repo.get_user(conn, username))
-    if user is None:
-        raise click.ClickException(f"unknown user {username!r}")
-    runtime.casework.write(lambda conn: repo.save_user(conn, replace(user, active=False)))
-    click.echo(f"{username}: deactivated")
+    try:
+        revoked, ended = runtime.casework.write(lambda conn: accounts.deactivate(conn, username, datetime.now(UTC)))
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{username}: deactivated; {revoked} API token(s) revoked, {ended} web session(s) ended")
+
+
+@users.command("reactivate")
+@data_dir_option
+@click.argument("username")
+def reactivate(data_dir: str, username: str) -> None:
+    """Let a deactivated user act again: tokens and sessions from before stay revoked (issue new ones)."""
+    runtime = open_runtime(data_dir)
+    try:
+        revoked, ended = runtime.casework.write(lambda conn: accounts.reactivate(conn, username, datetime.now(UTC)))
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    left = f" ({revoked} token(s) and {ended} session(s) left from before revoked)" if revoked or ended else ""
+    click.echo(f"{username}: reactivated; no API token or web session from before works{left}: issue a new token "
+               f"with `hrcase users token create {username}`")
 
 
 @users.command("alerts")

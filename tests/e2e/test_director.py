@@ -33,6 +33,15 @@ def test_a_director_approves_a_closure_and_cannot_approve_their_own_proposal(
     expect(page.locator(".summary")).to_contain_text("Closure requested")
     expect(page.locator("main")).to_contain_text("four eyes")
 
+    # A Mopti case decided at headquarters: the names are redacted until the Director says why they need them.
+    page.goto(f"/web/cases/{refs.to_approve}")
+    expect(page.locator("main")).not_to_contain_text("Hidden Victim Name")
+    page.get_by_label("Why you need them for this decision").fill("to weigh the witnesses before closing")
+    page.get_by_role("button", name="Open identities for this decision").click()
+    expect(page.locator("main")).to_contain_text("Hidden Victim Name")
+    expect(page.locator("main")).to_contain_text("recorded in the access log with your reason")
+    page.screenshot(path=str(shots / "director-identities-for-decision.png"), full_page=True)
+
     page.goto("/web/closures")
     page.once("dialog", lambda dialog: dialog.accept())
     other = page.locator("article", has_text=refs.to_approve)
@@ -43,6 +52,14 @@ def test_a_director_approves_a_closure_and_cannot_approve_their_own_proposal(
     page.goto(f"/web/cases/{refs.to_approve}")
     expect(page.locator(".summary")).to_contain_text("Closed")
     expect(page.locator("table.history").locator("tr", has_text="Closure approved")).to_contain_text("director.keita")
+    expect(page.locator("main")).not_to_contain_text("Hidden Victim Name")  # the opening was for the decision
+
+    page.context.clear_cookies()  # Mopti's Team Leader sees who opened the names, and why
+    sign_in(page, "aissata.tl")
+    page.goto(f"/web/cases/{refs.to_approve}")
+    openings = page.locator("#openings")
+    expect(openings).to_contain_text("director.keita")
+    expect(openings).to_contain_text("to weigh the witnesses before closing")
 
 
 def test_a_director_sees_escalations_and_reopens_a_closed_case(page: Page, served: tuple[str, world.Refs],

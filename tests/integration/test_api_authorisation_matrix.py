@@ -53,6 +53,11 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("record follow-up", "POST", f"/cases/{REFS['C']}/follow-ups", {"kind": "advocacy"},
      readers("awa", "tl_mopti", *DIRECTORS)),
     ("reopen", "POST", f"/cases/{REFS['X']}/reopen", {"reason": "a new witness"}, readers(*DIRECTORS)),
+    # A Director who may decide Q's closure opens its identities, with a reason (ADR 13); dir_gao proposed it.
+    ("open identities to decide", "POST", f"/cases/{REFS['Q']}/identities-for-decision",
+     {"reason": "to weigh the witnesses' accounts"}, readers("dir_mopti")),
+    ("identity openings", "GET", f"/cases/{REFS['Q']}/identity-openings", None,
+     readers("tl_mopti", "dir_mopti", "dir_gao", "aud_mopti", "aud_gao")),
     ("acknowledge an alert", "POST", "/alerts/alert-R/acknowledge", {"note": "on it"}, readers("tl_mopti")),
 ]
 

@@ -137,6 +137,9 @@ def test_on_production_users_passwords_and_tokens_live_in_postgresql(production:
     assert f"token {token_id} revoked" in ok("users", "token", "revoke", token_id)
     ok("users", "deactivate", "awa")
     assert "(inactive)" in ok("users", "list").splitlines()[0]
+    assert "hrcase users reactivate awa" in hrcase("users", "add", "awa", "--role", "hro", "--office", "Mopti").output
+    assert "awa: reactivated" in ok("users", "reactivate", "awa")
+    assert "(inactive)" not in ok("users", "list")
     engine = create_engine(production)
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from casework.users")).scalar() == 2

@@ -77,3 +77,18 @@ def test_identities_show_on_the_case_page_exactly_to_those_the_api_shows_them_to
         if api.status_code == 200:
             shown = api.get_json()["identities"] is not None
             assert ("Fatoumata Hidden-Victim" in page.get_data(as_text=True)) is shown, caller
+
+
+def test_opening_identities_for_a_decision_from_the_page_is_allowed_exactly_where_the_api_allows_it(
+        made: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    world = fresh(made, tmp_path / "opening")
+    reason = {"reason": "to weigh the witnesses' accounts"}
+    for key in ("Q", "P"):
+        for caller in CALLERS:
+            api = world.call("POST", f"/cases/{REFS[key]}/identities-for-decision", caller, reason).status_code
+            page = browser(world, caller).post(f"/web/cases/{REFS[key]}/open-identities", reason)
+            assert (api, page.status_code) in ((200, 200), (403, 403), (409, 409)), (key, caller, api)
+            assert ("Fatoumata Hidden-Victim" in page.get_data(as_text=True)) is (api == 200), (key, caller)
+            director = caller in ("dir_mopti", "dir_gao")  # dir_gao proposed Q's closure: four eyes
+            expected = (200 if caller == "dir_mopti" else 403) if key == "Q" else (409 if director else 403)
+            assert api == expected, (key, caller)

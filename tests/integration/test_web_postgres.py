@@ -1,4 +1,4 @@
-"""The pages on PostgreSQL (the Kafka runtime's database): sign-in, sessions, a form, the overview, lockout."""
+"""The pages on PostgreSQL (the Kafka runtime's database): sign-in, sessions, a form, the overview, throttling."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from services.casework import bootstrap
-from services.casework.adapters import web_store
+from services.casework.adapters import tables, web_store
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
 from services.clock import SimulatedClock
@@ -41,11 +41,25 @@ def test_signing_in_recording_a_case_and_signing_out_work_on_postgresql(world: W
     assert awa.get("/web/my-cases").status_code == 302
 
 
-def test_the_cookie_key_is_made_once_and_failures_lock_an_account_on_postgresql(world: World) -> None:
+def test_the_cookie_key_is_made_once_and_failures_slow_sign_in_on_postgresql(world: World) -> None:
     first = world.casework.write(web_store.cookie_key)
     assert world.casework.write(web_store.cookie_key) == first
     for _ in range(5):
         assert browser(world).sign_in("awa", "wrong password!").status_code == 401
-    assert browser(world).sign_in("awa").status_code == 401
-    world.clock.advance(timedelta(minutes=16))
+    throttled = browser(world).sign_in("awa")
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "1"
+    world.clock.advance(timedelta(seconds=1))
+    assert browser(world).sign_in("awa", "wrong again!").status_code == 401  # the run goes on: 6, then 2 s
+    world.clock.advance(timedelta(seconds=2))
     assert browser(world).sign_in("awa").status_code == 303
+    with world.casework.engine.connect() as conn:
+        runs = dict(conn.execute(select(tables.sign_in_failures.c.key, tables.sign_in_failures.c.failures)).all())
+    assert runs == {"address:127.0.0.1": 6}
+
+
+def test_an_opening_for_a_decision_is_logged_with_its_reason_on_postgresql(world: World) -> None:
+    why = "the witnesses decide it"
+    response = world.call("POST", f"/cases/{REFS['Q']}/identities-for-decision", "dir_mopti", {"reason": why})
+    assert response.status_code == 200 and response.get_json()["identities"] is not None
+    seen = world.call("GET", f"/cases/{REFS['Q']}/identity-openings", "tl_mopti").get_json()["items"]
+    assert [(o["username"], o["reason"]) for o in seen] == [("dir_mopti", why)]

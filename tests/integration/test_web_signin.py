@@ -56,15 +56,6 @@ def test_a_wrong_password_an_unknown_user_and_a_user_without_a_password_are_refu
         assert conn.execute(select(tables.web_sessions)).all() == []
 
 
-def test_five_failures_in_a_row_lock_the_account_for_fifteen_minutes(world: World) -> None:
-    for _ in range(5):
-        assert browser(world).sign_in("awa", "wrong password!").status_code == 401
-    locked = browser(world).sign_in("awa")
-    assert locked.status_code == 401 and "locked until" in locked.get_data(as_text=True)
-    world.clock.advance(timedelta(minutes=16))
-    assert browser(world).sign_in("awa").status_code == 303
-
-
 def test_signing_out_ends_the_session_on_the_server_so_the_old_cookie_no_longer_works(world: World) -> None:
     awa = browser(world, "awa")
     stolen = awa.client.get_cookie("__Host-hrcase", domain="localhost")

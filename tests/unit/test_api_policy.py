@@ -8,9 +8,12 @@ import pytest
 
 from services.casework.auth.policy import (
     command_refusal,
+    decision_opening_refusal,
+    decision_pending,
     incident_refusal,
     may_read_access_log,
     may_see_identities,
+    may_see_openings,
     read_scope,
 )
 from services.casework.domain import commands as c
@@ -63,3 +66,24 @@ def test_incidents_come_from_officers_team_leaders_of_the_office_and_directors()
     assert incident_refusal(user("awa", "hro"), "Gao") == "you may submit incidents for your own office (Mopti) only"
     assert incident_refusal(user("d", "director", "Bamako"), "Gao") is None
     assert incident_refusal(user("a", "auditor"), "Mopti") is not None
+
+
+@pytest.mark.parametrize(("who", "refused"), [
+    (user("d", "director", "Bamako"), None), (user("d", "director", "Gao"), None), (user("d", "director"), None),
+    (user("dir_bko", "director", "Bamako"), "four eyes"), (User("d", "director", "Bamako", active=False), "only"),
+    (user("tl", "team_leader"), "only"), (user("awa", "hro"), "only"), (user("a", "auditor", "Bamako"), "only"),
+    (user("x", "admin", "Bamako"), "only"),
+])
+def test_only_a_director_who_may_decide_the_closure_opens_identities_for_it(who: User, refused: str | None) -> None:
+    found = decision_opening_refusal(who, CASE)
+    assert found is None if refused is None else refused in (found or "")
+
+
+def test_an_opening_needs_a_pending_closure_and_its_log_is_for_the_offices_team_leaders_directors_auditors() -> None:
+    from dataclasses import replace
+
+    assert decision_pending(CASE) and not decision_pending(replace(CASE, stage="investigation"))
+    seeing = [u.username for u in (user("tl", "team_leader"), user("tlg", "team_leader", "Gao"), user("awa", "hro"),
+                                   user("d", "director", "Gao"), user("a", "auditor", "Gao"), user("x", "admin"))
+              if may_see_openings(u, CASE)]
+    assert seeing == ["tl", "d", "a"]

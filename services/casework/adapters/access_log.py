@@ -25,6 +25,7 @@ class Access:
     action: str  # read or change
     status: int
     identities_shown: bool = False
+    reason: str | None = None  # why identities were opened to decide a closure (ADR 13); never an identity
 
 
 def append(conn: Connection, entry: Access) -> None:
@@ -49,3 +50,17 @@ def entries(conn: Connection, *, case_id: str | None = None, username: str | Non
         data["at"] = utc(data["at"])
         page.append((seq, Access(**data)))
     return total, page
+
+
+def openings(conn: Connection, case_id: str) -> list[Access]:
+    """The times a case's identities were opened to decide its closure, with their reasons, oldest first."""
+    rows = conn.execute(select(access_log).where(access_log.c.case_id == case_id, access_log.c.reason.is_not(None),
+                                                 access_log.c.identities_shown.is_(True))
+                        .order_by(access_log.c.seq)).mappings()
+    found = []
+    for row in rows:
+        data = dict(row)
+        data.pop("seq")
+        data["at"] = utc(data["at"])
+        found.append(Access(**data))
+    return found

@@ -119,7 +119,8 @@ api_tokens = Table(
 )
 
 # Append-only: the repository offers no way to change or delete a row, and triggers make the database refuse to
-# (migration 9777f2fd961d; a batch-mode alteration of this table on SQLite must create them again). No identity.
+# (migration 9777f2fd961d; a batch-mode alteration of this table on SQLite must create them again). No identity;
+# `reason` is what a Director gave for opening a case's identities to decide its closure (ADR 13).
 access_log = Table(
     "access_log",
     metadata,
@@ -136,6 +137,7 @@ access_log = Table(
     Column("action", String(8), nullable=False),  # read or change
     Column("status", SmallInteger, nullable=False),
     Column("identities_shown", Boolean, nullable=False, default=False),
+    Column("reason", String(500), nullable=True),
 )
 
 # How each user wants alerts: e-mail and/or a webhook, immediately or in a daily digest.
@@ -178,8 +180,8 @@ alert_dispatch = Table(
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)
 
-# Web sign-in: an argon2 hash of each user's password (set by `hrcase users password`), their language, and
-# failed attempts (a run of them locks the account for a while). Users without a password cannot sign in.
+# Web sign-in: an argon2 hash of each user's password (set by `hrcase users password`) and their language. Users
+# without a password cannot sign in. (failed_logins and locked_until are no longer used: see sign_in_failures.)
 web_accounts = Table(
     "web_accounts",
     metadata,
@@ -189,6 +191,16 @@ web_accounts = Table(
     Column("locale", String(8), nullable=True),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", When, nullable=True),
+)
+
+# Runs of failed sign-ins per address ("address:<ip>") and per username typed ("account:<name>", known or not):
+# what the throttle's delays grow from (auth/throttle.py). Shared by every worker; a run an hour old is forgotten.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", When, nullable=False, index=True),
 )
 
 # Signed-in browser sessions: the cookie carries a random token, only its SHA-256 is kept; ended on sign-out.

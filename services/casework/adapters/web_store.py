@@ -68,19 +68,10 @@ def set_locale(conn: Connection, username: str, locale: str | None) -> None:
     _save(conn, username, locale=locale)
 
 
-def record_failure(conn: Connection, username: str, now: datetime, limit: int, lock_for: timedelta) -> None:
-    """One more failed sign-in; at `limit` in a row the account is locked for `lock_for`."""
-    current = account(conn, username)
-    failed = current.failed_logins + 1
-    locked = utc(now + lock_for) if failed >= limit else as_utc(current.locked_until)
-    _save(conn, username, failed_logins=0 if failed >= limit else failed, locked_until=locked)
-
-
 def record_success(conn: Connection, username: str, password_hash: str | None = None) -> None:
-    values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-    if password_hash is not None:  # the same password under newer argon2 parameters
-        values["password_hash"] = password_hash
-    _save(conn, username, **values)
+    """A sign-in: the same password is kept under newer argon2 parameters when they changed."""
+    if password_hash is not None:
+        _save(conn, username, password_hash=password_hash)
 
 
 def hash_token(token: str) -> str:

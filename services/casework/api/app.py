@@ -94,7 +94,7 @@ def _uncorrelate(_error: BaseException | None) -> None:
 
 
 def _authenticate() -> None:
-    g.principal, g.case, g.identities_shown = None, None, False
+    g.principal, g.case, g.identities_shown, g.access_reason = None, None, False, None
     if _public(request.path) or errors.is_web(request.path):  # the web blueprint signs its users in itself
         return
     ctx = context()
@@ -109,6 +109,7 @@ def _record_access(response: Response) -> Response:
         return response
     ctx = context()
     principal, case = getattr(g, "principal", None), getattr(g, "case", None)
+    reason = getattr(g, "access_reason", None)  # an opening of identities for a decision: a read, with its why
     user = principal.user if principal else None
     rule = request.url_rule.rule.replace("<", "{").replace(">", "}") if request.url_rule else "(no route)"
     entry = access_log.Access(
@@ -116,8 +117,9 @@ def _record_access(response: Response) -> Response:
         office=user.office if user else None, remote_addr=(request.remote_addr or "")[:64] or None,
         method=request.method[:8], endpoint=rule[:120], case_id=case.case_id if case else None,
         reference=case.reference if case else None,
-        action="read" if request.method in ("GET", "HEAD", "OPTIONS") else "change",
-        status=response.status_code, identities_shown=bool(getattr(g, "identities_shown", False)))
+        action="read" if request.method in ("GET", "HEAD", "OPTIONS") or reason else "change",
+        status=response.status_code, identities_shown=bool(getattr(g, "identities_shown", False)),
+        reason=reason[:500] if reason else None)
     try:
         ctx.casework.write(lambda conn: access_log.append(conn, entry))
     except Exception:  # the answer stands; losing an entry is logged loudly

@@ -8,15 +8,29 @@ from flask import g
 from sqlalchemy import Connection
 
 from schemas.incident import IdentitiesSchema
+from services.casework.adapters import access_log, schedules
 from services.casework.adapters import repository as repo
-from services.casework.adapters import schedules
 from services.casework.api import present
 from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented, offset, readable_case
-from services.casework.api.errors import forbidden
+from services.casework.api.errors import ApiError, forbidden
 from services.casework.api.request import context, now, user
-from services.casework.api.schemas import CaseDetailSchema, CaseListArgs, CasePageSchema, ClosureQueueSchema, PageArgs
-from services.casework.auth.policy import may_see_identities, read_scope
+from services.casework.api.schemas import (
+    CaseDetailSchema,
+    CaseListArgs,
+    CasePageSchema,
+    ClosureQueueSchema,
+    OpeningBody,
+    OpeningsSchema,
+    PageArgs,
+)
+from services.casework.auth.policy import (
+    decision_opening_refusal,
+    decision_pending,
+    may_see_identities,
+    may_see_openings,
+    read_scope,
+)
 from services.casework.domain.case import Case
 from services.casework.domain.schedules import Schedule
 
@@ -73,14 +87,56 @@ def get_case(ref: str) -> dict[str, Any]:
     return case_detail(ref)
 
 
-def case_detail(ref: str) -> dict[str, Any]:
-    """One case with its history, identities only for those allowed (the API's and the web case page)."""
+@blp.route("/cases/<ref>/identities-for-decision", methods=["POST"])
+@blp.arguments(OpeningBody)
+@blp.response(200, CaseDetailSchema)
+@documented(blp, 403, 404, 409)
+def open_for_decision(body: dict[str, Any], ref: str) -> dict[str, Any]:
+    """One case with its identities, for a Director deciding its pending closure, who says why (ADR 13).
+
+    Any Director or Deputy Director who may decide the closure (not its proposer), in any office, while the closure
+    awaits a decision. The reason goes to the access log, and the office's Team Leader sees it
+    (`GET /cases/{ref}/identity-openings`). Each opening is for this answer only: nothing else widens.
+    """
+    return case_detail(ref, opening_reason=body["reason"].strip())
+
+
+@blp.route("/cases/<ref>/identity-openings", methods=["GET"])
+@blp.response(200, OpeningsSchema)
+@documented(blp, 403, 404)
+def identity_openings(ref: str) -> dict[str, Any]:
+    """Who opened this case's identities to decide its closure, when and why, oldest first.
+
+    The Team Leaders of the case's office, Directors and auditors.
+    """
+    caller = user()
+
+    def load(conn: Connection) -> dict[str, Any]:
+        case = readable_case(conn, ref)
+        if not may_see_openings(caller, case):
+            raise forbidden(f"only the Team Leaders of {case.office}, Directors and auditors see who opened "
+                            "a case's identities")
+        return {"items": [present.opening(entry) for entry in access_log.openings(conn, case.case_id)]}
+
+    return context().casework.read(load)
+
+
+def case_detail(ref: str, opening_reason: str | None = None) -> dict[str, Any]:
+    """One case with its history, identities only for those allowed (the API's and the web case page); with a
+    reason, for a Director opening them to decide the case's closure (ADR 13)."""
     ctx, caller = context(), user()
 
     def load(conn: Connection) -> dict[str, Any]:
         case = readable_case(conn, ref)
         identities = None
-        if may_see_identities(caller, case):
+        if opening_reason is not None:
+            refusal = decision_opening_refusal(caller, case)
+            if refusal:
+                raise forbidden(refusal)
+            if not decision_pending(case):
+                raise ApiError(409, "conflict", f"case {case.reference} has no closure awaiting a decision")
+            g.access_reason = opening_reason
+        if opening_reason is not None or may_see_identities(caller, case):
             # Sealed at the edge as written: loaded, every list and contact is there (empty, None) as before.
             identities = _IDENTITIES.load(ctx.casework.vault.open(repo.load_identities(conn, case.case_id)))
             g.identities_shown = True

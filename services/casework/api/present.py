@@ -63,5 +63,11 @@ def access(seq: int, entry: Access) -> dict[str, Any]:
     return {"seq": seq, **entry.__dict__}
 
 
+def opening(entry: Access) -> dict[str, Any]:
+    """An opening of a case's identities for a decision: who, when, why (never what was seen)."""
+    return {"at": entry.at, "username": entry.username, "role": entry.role, "office": entry.office,
+            "reason": entry.reason}
+
+
 def page(items: list[Any], total: int, page_number: int, size: int) -> dict[str, Any]:
     return {"items": items, "total": total, "page": page_number, "page_size": size}

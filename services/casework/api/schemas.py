@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from schemas.incident import IdentitiesSchema
 from schemas.text import Text
@@ -270,6 +270,33 @@ class AccessEntrySchema(Schema):
     action = Out(required=True, validate=validate.OneOf(("read", "change")))
     status = fields.Integer(required=True)
     identities_shown = fields.Boolean(required=True)
+    reason = Text(required=True, allow_none=True, metadata={
+        "description": "Why a Director opened the case's identities to decide its closure (ADR 13); else null"})
+
+
+def _a_reason(value: str) -> None:
+    if len(value.strip()) < 10:
+        raise ValidationError("give a reason of at least 10 characters")
+    if any(not ch.isprintable() and ch not in "\t\n\r" for ch in value):
+        raise ValidationError("control characters are not allowed in a reason")
+
+
+class OpeningBody(Schema):
+    reason = Text(required=True, validate=[validate.Length(max=500), _a_reason], metadata={
+        "description": "Why you need the identities for this decision: recorded in the access log, shown to the "
+                       "office's Team Leader"})
+
+
+class OpeningSchema(Schema):
+    at = fields.AwareDateTime(required=True)
+    username = Text(required=True)
+    role = Text(required=True)
+    office = Text(required=True)
+    reason = Text(required=True)
+
+
+class OpeningsSchema(Schema):
+    items = fields.List(fields.Nested(OpeningSchema), required=True)
 
 
 class AccessLogPageSchema(PageSchema):

@@ -30,6 +30,28 @@ def may_see_identities(user: User, case: Case) -> bool:
     return user.role in ("team_leader", "director")
 
 
+def decision_opening_refusal(user: User, case: Case) -> str | None:
+    """Why this user may not open this case's identities to decide its closure (a 403), or None (ADR 13).
+
+    Only a Director or Deputy Director who may decide the pending closure: not its proposer (four eyes). Whether a
+    closure is pending is the case's state (a 409), checked by `decision_pending`.
+    """
+    if user.role != "director" or not user.active:
+        return "only the Director or a Deputy Director opens a case's identities, to decide on its closure"
+    if case.closure and case.closure.get("proposer") == user.username and case.stage == "closure_requested":
+        return "you proposed this closure; another Director or Deputy Director decides on it (four eyes)"
+    return None
+
+
+def decision_pending(case: Case) -> bool:
+    return case.stage == "closure_requested"
+
+
+def may_see_openings(user: User, case: Case) -> bool:
+    """Who opened this case's identities for a decision, and why: its office's Team Leaders, Directors, auditors."""
+    return user.active and (is_team_leader_of(user, case.office) or user.role in ("director", "auditor"))
+
+
 def may_read_access_log(user: User) -> bool:
     return user.role in ("director", "auditor")
 

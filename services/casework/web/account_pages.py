@@ -22,17 +22,27 @@ from services.casework.web.i18n import LANGUAGES
 def login() -> Any:
     if getattr(g, "principal", None) is not None and request.method == "GET":
         return redirect(url_for("web.home"))
-    error = None
+    refused = None
     if request.method == "POST":
-        username = request.form.get("username", "").strip()[:64]
-        error = signin.attempt(username, request.form.get("password", "")[:passwords.MAX_LENGTH])
-        if error is None:
+        # A control character is never part of a username (and PostgreSQL refuses a NUL): dropped, not looked up.
+        username = "".join(ch for ch in request.form.get("username", "") if ch.isprintable()).strip()[:64]
+        refused = signin.attempt(username, request.form.get("password", "")[:passwords.MAX_LENGTH], address())
+        if refused is None:
             return signin.safe_next(request.form.get("next"))
     # Browsers keep a Secure cookie over HTTPS or on this machine only: elsewhere, signing in would seem to fail.
     loopback = request.host.rsplit(":", 1)[0].strip("[]") in ("127.0.0.1", "localhost", "::1")
-    return page("login.html", title=_("Sign in"), error=error, next=request.values.get("next", ""),
-                username=request.form.get("username", ""), insecure=not request.is_secure and not loopback), (
-        401 if error else 200)
+    body = page("login.html", title=_("Sign in"), error=refused.message if refused else None,
+                next=request.values.get("next", ""), username=request.form.get("username", ""),
+                insecure=not request.is_secure and not loopback)
+    if refused is None:
+        return body, 200
+    headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
+    return body, refused.status, headers
+
+
+def address() -> str:
+    """The address a request comes from, as the server saw it (a proxy's own, unless the server trusts it)."""
+    return (request.remote_addr or "unknown")[:64]
 
 
 @bp.post("/logout")
@@ -88,8 +98,13 @@ def change_password() -> Any:
     """A new password: the current one first; every other session of the user ends."""
     ctx, user = context(), me()
     current, new, again = (request.form.get(k, "") for k in ("current", "new", "again"))
+    waiting = signin.throttled(user.username, address())  # a borrowed session must not become a password oracle
+    if waiting is not None:
+        page_, _status = _settings_page({"current": [waiting.message]}, 429)
+        return page_, 429, {"Retry-After": str(waiting.retry_after)}
     account = ctx.casework.read(lambda conn: web_store.account(conn, user.username))
     if not passwords.verify(account.password_hash, current[:passwords.MAX_LENGTH]):
+        signin.failed(user.username, address())
         return _settings_page({"current": [_("This is not your current password.")]}, 422)
     weakness = passwords.weakness(new, user.username)
     if weakness:

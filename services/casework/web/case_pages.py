@@ -11,13 +11,19 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES
+from services.casework.adapters import access_log
 from services.casework.adapters import repository as repo
 from services.casework.api import cases as api_cases
 from services.casework.api.common import readable_case
 from services.casework.api.errors import ApiError
 from services.casework.api.request import context
-from services.casework.api.schemas import CaseListArgs
-from services.casework.auth.policy import read_scope
+from services.casework.api.schemas import CaseListArgs, OpeningBody
+from services.casework.auth.policy import (
+    decision_opening_refusal,
+    decision_pending,
+    may_see_openings,
+    read_scope,
+)
 from services.casework.domain.errors import CommandRefused, NotPermitted
 from services.casework.domain.schedules import SLA_STATES
 from services.casework.web import actions, forms
@@ -87,10 +93,21 @@ def case(ref: str) -> str:
     return _case_page(ref)
 
 
-def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]] | None = None,
-               refused: str | None = None) -> str:
+@bp.post("/cases/<ref>/open-identities")
+def open_identities(ref: str) -> Any:
+    """A Director deciding this case's closure opens its identities, saying why (ADR 13): shown on this page only."""
     try:
-        detail = api_cases.case_detail(ref)
+        body = OpeningBody().load({"reason": request.form.get("reason", "")})
+    except ValidationError:
+        return _case_page(ref, "open-identities", {"reason": [_("Say why you need them: at least 10 characters.")]}
+                          ), 422
+    return _case_page(ref, opening_reason=body["reason"].strip())
+
+
+def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]] | None = None,
+               refused: str | None = None, opening_reason: str | None = None) -> str:
+    try:
+        detail = api_cases.case_detail(ref, opening_reason=opening_reason)
     except ApiError as exc:
         abort(exc.status, forms.refusal(exc.message))
     ctx, user = context(), me()
@@ -98,6 +115,13 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
     found = ctx.casework.read(lambda conn: repo.get_case(conn, detail["case_id"]))
     if found is None:
         abort(404)
+    openings = ([{"at": o.at, "username": o.username, "office": o.office, "reason": o.reason}
+                 for o in ctx.casework.read(lambda conn: access_log.openings(conn, found.case_id))]
+                if may_see_openings(user, found) else None)
+    if openings is not None and opening_reason is not None:  # this one: logged as the answer leaves
+        openings.append({"at": now, "username": user.username, "office": user.office, "reason": opening_reason})
+    may_open = (detail["identities_redacted"] and decision_pending(found)
+                and decision_opening_refusal(user, found) is None)
     offers = actions.offered(found, user, now)
     officers = [u for u in ctx.casework.read(repo.list_users)
                 if u.role == "hro" and u.office == found.office and u.active]
@@ -106,7 +130,8 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
                 officer_choices=[(u.username, u.display_name or u.username) for u in officers],
                 closure_reasons=choices("closure_reason", CLOSURE_REASONS),
                 delay_reasons=choices("delay_reason", DELAY_REASONS),
-                follow_ups=choices("follow_up", FOLLOW_UP_KINDS), next_stage=actions.NEXT_STAGE.get(found.stage))
+                follow_ups=choices("follow_up", FOLLOW_UP_KINDS), next_stage=actions.NEXT_STAGE.get(found.stage),
+                openings=openings, may_open=may_open, opened=opening_reason is not None)
 
 
 @bp.post("/cases/<ref>/<action>")

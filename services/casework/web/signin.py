@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Connection
 from werkzeug.wrappers import Response
 
 from services.casework.adapters import repository as repo
-from services.casework.adapters import web_store
+from services.casework.adapters import sign_in_failures, web_store
 from services.casework.api.request import context
-from services.casework.auth import passwords
+from services.casework.auth import passwords, throttle
 from services.casework.auth.identity import Principal
 from services.casework.web import SESSION_LIFETIME
 
 IDLE = timedelta(hours=2)  # a session unused this long ends
 TOUCH = timedelta(minutes=1)  # last-seen is written at most this often
-FAILURES = 5  # failed sign-ins in a row that lock an account...
-LOCK = timedelta(minutes=15)  # ...for this long
 
 
 def current_principal(now: datetime) -> Principal | None:
@@ -44,21 +44,58 @@ def locale_of(username: str) -> str | None:
     return context().casework.read(lambda conn: web_store.account(conn, username)).locale
 
 
-def attempt(username: str, password: str) -> str | None:
-    """Sign in: None on success (the session is started), else the reason to show."""
+@dataclass(frozen=True)
+class Refused:
+    """Why a sign-in was refused, with the status to answer (401, or 429 with Retry-After while throttled)."""
+
+    message: str
+    status: int = 401
+    retry_after: int | None = None
+
+
+def _keys(username: str, address: str) -> tuple[str, str]:
+    return throttle.ADDRESS.key(address), throttle.ACCOUNT.key(username)
+
+
+def throttled(username: str, address: str) -> Refused | None:
+    """A refusal while the address or the username typed (known or not: nothing tells them apart) must wait."""
+    ctx = context()
+    now = ctx.clock.now()
+    keys = _keys(username, address)
+    found = ctx.casework.read(lambda conn: sign_in_failures.runs(conn, keys))
+    rules = dict(zip(keys, (throttle.ADDRESS, throttle.ACCOUNT), strict=True))
+    waits = [run.retry_at(rules[key], now) for key, run in found.items()]
+    until = max((w for w in waits if w is not None), default=None)
+    if until is None:
+        return None
+    seconds = throttle.seconds_until(until, now)
+    return Refused(ngettext("Too many attempts: try again in %(num)d second.",
+                            "Too many attempts: try again in %(num)d seconds.", seconds), 429, seconds)
+
+
+def failed(username: str, address: str) -> None:
+    """One more failure for the address and the username typed, whether or not such a user exists."""
+    ctx = context()
+    ctx.casework.write(lambda conn: sign_in_failures.add_failure(conn, _keys(username, address), ctx.clock.now()))
+
+
+def attempt(username: str, password: str, address: str) -> Refused | None:
+    """Sign in: None on success (the session is started), else the refusal to show.
+
+    A known and an unknown username take the same path: the same reads, one argon2 verification (against a dummy
+    hash of the same cost when there is no password), the same failure written, the same answer.
+    """
+    waiting = throttled(username, address)
+    if waiting is not None:
+        return waiting
     ctx = context()
     now = ctx.clock.now()
     cw = ctx.casework
-    user = cw.read(lambda conn: repo.get_user(conn, username)) if username else None
-    account = cw.read(lambda conn: web_store.account(conn, username)) if user else None
-    if account and account.locked_until and now < account.locked_until:
-        return _("Too many failed attempts: this account is locked until %(time)s UTC.",
-                 time=f"{account.locked_until:%H:%M}")
-    ok = passwords.verify(account.password_hash if account else None, password)
-    if not ok or user is None or not user.active or account is None or account.password_hash is None:
-        if user is not None:
-            cw.write(lambda conn: web_store.record_failure(conn, username, now, FAILURES, LOCK))
-        return _("Wrong username or password, or no password has been set for this user.")
+    user, account = cw.read(lambda conn: (repo.get_user(conn, username), web_store.account(conn, username)))
+    ok = passwords.verify(account.password_hash, password)
+    if not ok or user is None or not user.active or account.password_hash is None:
+        failed(username, address)
+        return Refused(_("Wrong username or password, or no password has been set for this user."))
     stored = account.password_hash
     rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored) else None
     old = session.get("sid")
@@ -67,6 +104,7 @@ def attempt(username: str, password: str) -> str | None:
         if isinstance(old, str):
             web_store.end_session(conn, old, now)
         web_store.record_success(conn, username, rehashed)
+        sign_in_failures.end(conn, throttle.ACCOUNT.key(username))  # the owner is in: their account's run ends
         return web_store.start_session(conn, username, now, SESSION_LIFETIME)
 
     token = cw.write(start)
