@@ -10,6 +10,7 @@ commands of docs/operations.md."""
 from __future__ import annotations
 
 import shlex
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -28,6 +29,8 @@ from tests.system.containers import build, podman
 from tests.system.kafka_cluster import REPO, Stack, kafka_stack, publish, wait_for, write_workload
 
 UNITS = REPO / "deploy" / "systemd"
+POLICY = REPO / "services" / "sla_monitor" / "default_policy.toml"
+CHECKOUT = "/srv/hrcase"  # where the host has the checkout's files that docs/operations.md's commands name
 SERVICES = {"intake": "intake", "casework": "casework", "sla-monitor": "sla_monitor"}  # instance: settings' name
 INCIDENTS = 6
 
@@ -103,18 +106,21 @@ def install(host: Host, stack: Stack) -> str:
     url = make_url(stack.database_url)
     without_password = url.set(password=None).render_as_string()  # the password is a credential
     web = ", ".join(f"{SERVICES[instance]} = {port}" for instance, port in host.ports.items())
-    podman("cp", str(UNITS), f"{host.name}:/tmp/deploy-systemd")
+    # What the commands take from a checkout of hrcase: the units and their settings, the shipped SLA policy.
+    host.run("mkdir", "-p", f"{CHECKOUT}/deploy", f"{CHECKOUT}/services/sla_monitor")
+    podman("cp", str(UNITS), f"{host.name}:{CHECKOUT}/deploy/systemd")
+    podman("cp", str(POLICY), f"{host.name}:{CHECKOUT}/services/sla_monitor/default_policy.toml")
     host.sh(f"""
+        cd {CHECKOUT}
         install -d -m 0750 -g hrcase /etc/hrcase && install -d -m 0700 /etc/hrcase/credentials
-        install -m 0640 -g hrcase /tmp/deploy-systemd/hrcase.env.example /etc/hrcase/hrcase.env
+        install -m 0640 -g hrcase deploy/systemd/hrcase.env.example /etc/hrcase/hrcase.env
+        install -m 0640 -g hrcase services/sla_monitor/default_policy.toml /etc/hrcase/sla-policy.toml
         /opt/hrcase/venv/bin/hrcase api keygen > /etc/hrcase/credentials/identity-key
         printf %s {shlex.quote(str(url.password))} > /etc/hrcase/credentials/database-password
         chmod 0600 /etc/hrcase/credentials/*
-        cp /tmp/deploy-systemd/*.service /tmp/deploy-systemd/*.target /etc/systemd/system/
+        cp deploy/systemd/*.service deploy/systemd/*.target /etc/systemd/system/
         systemctl daemon-reload
         # The edits an operator makes: this test's database and broker, ports free on the shared network.
-        cp /opt/hrcase/venv/lib/python3*/site-packages/services/sla_monitor/default_policy.toml \\
-            /etc/hrcase/sla-policy.toml
         printf '[web]\\nports = {{ {web} }}\\n' > /etc/hrcase/hrcase.toml
         sed -i -e {shlex.quote(f's|^HRCASE_DATABASE_URL=.*|HRCASE_DATABASE_URL={without_password}|')} \\
             -e 's|^HRCASE_KAFKA_BOOTSTRAP=.*|HRCASE_KAFKA_BOOTSTRAP={stack.bootstrap}|' /etc/hrcase/hrcase.env
@@ -126,6 +132,16 @@ def install(host: Host, stack: Stack) -> str:
 
 def main_pid(host: Host, unit: str) -> int:
     return int(host.show(unit)["MainPID"])
+
+
+def assert_sandboxed(host: Host, pid: int) -> None:
+    """The worker runs as the unit says even in a container: user hrcase, in a user namespace of its own that maps
+    only root and hrcase (PrivateUsers), on a read-only root (ProtectSystem=strict)."""
+    assert host.run("stat", "-c", "%U", f"/proc/{pid}").strip() == "hrcase"
+    mapped = [line.split() for line in host.run("cat", f"/proc/{pid}/uid_map").splitlines()]
+    assert len(mapped) == 2 and all(length == "1" for *_, length in mapped), mapped
+    root = [line.split() for line in host.run("cat", f"/proc/{pid}/mountinfo").splitlines() if line.split()[4] == "/"]
+    assert "ro" in root[-1][5].split(","), root
 
 
 def kill_and_wait_for_the_restart(host: Host, unit: str, restarts: int) -> int:
@@ -148,7 +164,7 @@ def test_systemd_restarts_a_killed_worker_leaves_a_stopped_one_stopped_and_gives
         host_image: str, kafka_bootstrap: str, postgres_url: str, tmp_path: Path) -> None:
     with kafka_stack(kafka_bootstrap, postgres_url, tmp_path) as stack, systemd_host(host_image) as host:
         key = install(host, stack)
-        host.run("systemctl", "start", "hrcase.target", timeout=300)  # the migrations first, then the workers
+        host.run("systemctl", "enable", "--now", "hrcase.target", timeout=300)  # migrations, then the workers
         assert host.show("hrcase-db-upgrade.service")["Result"] == "success"
         for instance in SERVICES:
             wait_for(lambda i=instance: host.ready(i), 120, f"{instance} /health/ready",  # type: ignore[misc]
@@ -156,12 +172,17 @@ def test_systemd_restarts_a_killed_worker_leaves_a_stopped_one_stopped_and_gives
 
         casework = "hrcase-worker@casework.service"
         assert host.show(casework)["NRestarts"] == "0"
+        assert_sandboxed(host, main_pid(host, casework))
+        killed_at = time.monotonic()
         kill_and_wait_for_the_restart(host, casework, 1)
+        restarted_at = time.monotonic()
         journal = host.journal(casework)
         assert "Main process exited, code=killed, status=9/KILL" in journal, journal[-3000:]
         assert "Scheduled restart job, restart counter is at 1" in journal, journal[-3000:]
         wait_for(lambda: host.ready("casework"), 120, "the new casework worker's /health/ready",
                  lambda: str(host.show(casework)))
+        print(f"casework killed: a new process {restarted_at - killed_at:.1f} s later (RestartSec=5), "
+              f"ready {time.monotonic() - killed_at:.1f} s after the kill")
 
         # The restarted worker does its work: incidents published now become cases.
         (tmp_path / "data").mkdir()
