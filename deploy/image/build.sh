@@ -4,13 +4,16 @@
 # repository's Dockerfile built FROM it, its wheels from PyPI. Both are cached in podman's storage under a tag that
 # hashes what went into them and the day (UTC), so a second build the same day with the same sources is instant.
 #
-# Usage: deploy/image/build.sh [build|name|base]
+# Usage: deploy/image/build.sh [build|name|base|systemd]
 #   build (default)  build what is missing; print the image's name (e.g. localhost/hrcase:0.1.0-3f2a...) on stdout
 #   name             print the name `build` would give, building nothing
 #   base             build the base only if missing; print its name
+#   systemd          build, FROM the same base, a host with systemd as its init and hrcase in /opt/hrcase/venv
+#                    (deploy/systemd/Containerfile, for tests/system/test_systemd_supervision.py); print its name
 # Environment:
 #   HRCASE_IMAGE           repository of the image (default localhost/hrcase)
 #   HRCASE_IMAGE_BASE      repository of the base (default localhost/hrcase-base)
+#   HRCASE_IMAGE_SYSTEMD   repository of the systemd host (default localhost/hrcase-systemd)
 #   HRCASE_DEBIAN_SUITE    Debian suite of the base (default: this machine's VERSION_CODENAME, else bookworm)
 #   HRCASE_DEBIAN_MIRROR   Debian mirror (default http://deb.debian.org/debian)
 #   HRCASE_DEBIAN_SECURITY_MIRROR  its security updates (default http://deb.debian.org/debian-security)
@@ -24,6 +27,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$HERE/containers.conf}"
 IMAGE="${HRCASE_IMAGE:-localhost/hrcase}"
 BASE="${HRCASE_IMAGE_BASE:-localhost/hrcase-base}"
+SYSTEMD_IMAGE="${HRCASE_IMAGE_SYSTEMD:-localhost/hrcase-systemd}"
 MIRROR="${HRCASE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 BUILD_CA="${HRCASE_BUILD_CA:-${PIP_CERT:-}}"
 DAY="$(date -u +%F)"  # a new day rebuilds both: Debian's security updates, PyPI's releases within the pins
@@ -61,16 +65,16 @@ base_name() {
     printf '%s\n' "$SUITE" "$DAY" "${mmdebstrap_args[@]}" "$(mirrors)" | digest | sed "s|^|$BASE:$SUITE-|"
 }
 
-image_name() {
-    # Everything the build context admits (.dockerignore), the Dockerfile and the base: sources changed, new image.
+image_name() {  # [repository] [its Containerfile, from the repository's root]
+    # Everything the build context admits (.dockerignore), the Containerfile and the base: sources changed, new image.
     local version
     version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml" | head -1)"
     {
         base_name
         cd "$REPO"
-        find Dockerfile .dockerignore pyproject.toml README.md schemas services sitreps -type f \
+        find "${2:-Dockerfile}" .dockerignore pyproject.toml README.md schemas services sitreps -type f \
             ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '*.sqlite*' -print0 | sort -z | xargs -0 sha256sum
-    } | digest | sed "s|^|$IMAGE:$version-|"
+    } | digest | sed "s|^|${1:-$IMAGE}:$version-|"
 }
 
 exists() { podman image exists "$1"; }
@@ -111,25 +115,41 @@ build_base() {
     echo "$name"
 }
 
+CA=()  # podman build's options that lend pip the CA bundle, if any
+build_ca() {
+    [ -n "$BUILD_CA" ] || return 0
+    [ -f "$BUILD_CA" ] || die "HRCASE_BUILD_CA=$BUILD_CA is not a file"
+    CA=(--volume "$BUILD_CA:/etc/ssl/certs/hrcase-build-ca.crt:ro"
+        --build-arg PIP_CERT=/etc/ssl/certs/hrcase-build-ca.crt)
+}
+
 build_image() {
     local name base
     name="$(image_name)"
     if exists "$name"; then echo "$name"; return; fi
     base="$(build_base)"
     require podman
-    local ca=()
-    if [ -n "$BUILD_CA" ]; then
-        [ -f "$BUILD_CA" ] || die "HRCASE_BUILD_CA=$BUILD_CA is not a file"
-        ca=(--volume "$BUILD_CA:/etc/ssl/certs/hrcase-build-ca.crt:ro"
-            --build-arg PIP_CERT=/etc/ssl/certs/hrcase-build-ca.crt)
-    fi
+    build_ca
     log "building $name FROM $base"
     # No layer cache: podman would reuse the final stage's `pip install` from an older build, since what the bind
     # mount brings (the new wheels) is not part of its key: an image of stale sources under a new tag.
-    podman build --layers=false --network host --pull=never --build-arg "PYTHON_IMAGE=$base" "${ca[@]}" \
+    podman build --layers=false --network host --pull=never --build-arg "PYTHON_IMAGE=$base" "${CA[@]}" \
         --tag "$name" --file "$REPO/Dockerfile" "$REPO" >&2
     podman image prune --force --filter label=org.hrcase.stage=build >/dev/null
     prune "$IMAGE" "$name"
+    echo "$name"
+}
+
+build_systemd() {
+    local name base
+    name="$(image_name "$SYSTEMD_IMAGE" deploy/systemd/Containerfile)"
+    if exists "$name"; then echo "$name"; return; fi
+    base="$(build_base)"
+    build_ca
+    log "building $name FROM $base: Debian's systemd, hrcase in /opt/hrcase/venv"
+    podman build --layers=false --network host --pull=never --build-arg "BASE_IMAGE=$base" "${CA[@]}" \
+        --tag "$name" --file "$REPO/deploy/systemd/Containerfile" "$REPO" >&2
+    prune "$SYSTEMD_IMAGE" "$name"
     echo "$name"
 }
 
@@ -143,5 +163,6 @@ case "${1:-build}" in
     build) locked build_image ;;
     name) image_name ;;
     base) locked build_base ;;
+    systemd) locked build_systemd ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;
 esac

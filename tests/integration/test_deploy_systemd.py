@@ -1,6 +1,7 @@
 """deploy/systemd: the units pass `systemd-analyze verify` (in an image root holding the host's own system units and
 an executable where the package goes), are hardened (`systemd-analyze security --offline`), restart a dead worker,
-and take their settings from the environment file and their secrets as credentials."""
+and take their settings from the environment file and their secrets as credentials. That systemd really restarts a
+killed worker is tests/system/test_systemd_supervision.py's."""
 
 from __future__ import annotations
 
@@ -88,10 +89,11 @@ def test_a_dead_worker_is_restarted_and_runs_unprivileged_with_its_secrets_as_cr
     assert service["Restart"] == "on-failure" and int(service["RestartSec"]) > 0
     assert service["User"] == "hrcase" and service["ExecStart"] == "/opt/hrcase/venv/bin/hrcase worker %i"
     assert service["EnvironmentFile"] == "/etc/hrcase/hrcase.env"
-    raw = (UNITS / "hrcase-worker@.service").read_text()
-    credentials = set(re.findall(r"^LoadCredential=([\w-]+):", raw, re.M))
-    named = set(re.findall(r"HRCASE_\w+_FILE=%d/([\w-]+)", raw))
-    assert credentials == named == {"identity-key", "database-password"}
+    for name in ("hrcase-worker@.service", "hrcase-db-upgrade.service"):  # production's commands need both
+        raw = (UNITS / name).read_text()
+        credentials = set(re.findall(r"^LoadCredential=([\w-]+):", raw, re.M))
+        named = set(re.findall(r"HRCASE_\w+_FILE=%d/([\w-]+)", raw))
+        assert credentials == named == {"identity-key", "database-password"}, name
     assert "hrcase-db-upgrade.service" in worker["Unit"]["After"]
     target = unit("hrcase.target")["Unit"]["Wants"].split()
     assert sorted(target) == INSTANCES  # one unit per worker of `hrcase worker`

@@ -3,9 +3,6 @@ three workers as containers, non-root on a read-only root filesystem, against th
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -22,38 +19,17 @@ from cryptography.fernet import Fernet
 from schemas.topics import CASE_EVENTS, INTAKE_REJECTED, SLA_EVENTS
 from services.vault import DEV_KEY_FILE
 from tests.ports import free_port
-from tests.system.kafka_cluster import REPO, Stack, kafka_stack, publish, wait_for, write_workload
+from tests.system.containers import build, podman
+from tests.system.kafka_cluster import Stack, kafka_stack, publish, wait_for, write_workload
 
-BUILD = REPO / "deploy" / "image" / "build.sh"
 USER = "10001:10001"  # the Dockerfile's hrcase user, given explicitly as an orchestrator would
-TOOLS = ("podman", "mmdebstrap", "runc")
 INCIDENTS = 12
-
-
-def podman_env() -> dict[str, str]:
-    return {**os.environ, "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF")
-            or str(REPO / "deploy" / "image" / "containers.conf")}
-
-
-def podman(*args: str, timeout: float = 60.0, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["podman", *args], env=podman_env(), capture_output=True, text=True, timeout=timeout,
-                            check=False)
-    assert not check or result.returncode == 0, f"podman {' '.join(args)} failed:\n{result.stderr}"
-    return result
 
 
 @pytest.fixture(scope="module")
 def image() -> str:
     """The image of these sources: built on the first run of the day (base and image, ~3.5 min), reused after."""
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: scripts/test installs Debian's podman, buildah, mmdebstrap and "
-                    "runc packages")
-    started = time.monotonic()
-    result = subprocess.run([str(BUILD)], env=podman_env(), capture_output=True, text=True, timeout=900, check=False)
-    assert result.returncode == 0, f"{BUILD} failed:\n{result.stderr[-5000:]}"
-    print(f"image {result.stdout.strip()} ready in {time.monotonic() - started:.0f} s")
-    return result.stdout.strip().splitlines()[-1]
+    return build()
 
 
 @dataclass
