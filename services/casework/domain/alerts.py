@@ -10,6 +10,7 @@ from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 
 LEVEL_OF = {"SlaWarning": "warning", "SlaBreached": "breach", "SlaEscalated": "escalation"}
+SUPERSEDED = "overdue: the breach's alert replaces this warning"
 
 
 @dataclass(frozen=True)
