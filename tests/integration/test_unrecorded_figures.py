@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from schemas.topics import INCIDENTS, SLA_EVENTS
-from services.casework import bootstrap
+from services.casework import bootstrap, gauges
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
 from services.casework.bootstrap import Casework
@@ -20,6 +20,7 @@ from services.casework.domain import commands as c
 from services.cli import cli
 from services.clock import SimulatedClock
 from services.embedded import EmbeddedRuntime
+from services.metrics import Metrics
 from tests.integration.api_world import World
 from tests.integration.unrecorded_world import AS_OF, AS_OF_DATE, ByHand, build, by_hand, enrol, median_of, recordings
 from tests.integration.web_world import browser
@@ -128,3 +129,21 @@ def test_the_overview_on_postgresql_gives_the_same_figures(on_postgresql: World)
     page = browser(on_postgresql, "dir").get("/web/overview").get_data(as_text=True)
     assert figures(page) == expected_figures(by_hand())
     assert len(OVERDUE_ROW.findall(page)) == 15
+    metrics = Metrics()
+    gauges.register(metrics, on_postgresql.casework, ("Mopti", "Gao"), SimulatedClock(AS_OF))
+    assert [metrics.registry.get_sample_value("hrcase_recording_goal_incidents", {"office": o, "verdict": v})
+            for o, v in (("Mopti", "met"), ("Mopti", "overdue"), ("Gao", "overdue"), ("Mopti", "pending"))] == [
+        3, 13, 2, 1]
+
+
+def test_the_gauges_count_the_recording_goal_as_the_pages_do(history: EmbeddedRuntime) -> None:
+    metrics = Metrics()
+    gauges.register(metrics, history.casework, ("Mopti", "Gao"), SimulatedClock(AS_OF))
+    value = metrics.registry.get_sample_value
+    got = {(o, v): value("hrcase_recording_goal_incidents", {"office": o, "verdict": v})
+           for o in ("Mopti", "Gao") for v in ("met", "missed", "overdue", "pending")}
+    assert got == {("Mopti", "met"): 3, ("Mopti", "missed"): 1, ("Mopti", "overdue"): 13, ("Mopti", "pending"): 1,
+                   ("Gao", "met"): 0, ("Gao", "missed"): 0, ("Gao", "overdue"): 2, ("Gao", "pending"): 0}
+    hand = by_hand()
+    oldest = value("hrcase_recording_overdue_oldest_due_timestamp_seconds", {"office": "Mopti"})
+    assert oldest is not None and (AS_OF.timestamp() - oldest) / 86400 == pytest.approx(hand.overdue_days[0])
