@@ -7,8 +7,9 @@ from html import escape
 
 from markupsafe import Markup
 
-# Okabe-Ito: told apart with any colour vision; each also has a pattern-free legend and a table below.
-COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+# Okabe-Ito: told apart with any colour vision; each also has a pattern-free legend and a table below. Vermillion,
+# the warning colour, comes last: series without a meaning (stages) do not borrow it before they run out of others.
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#D55E00")
 # Meanings, where a series has one: nothing late is ever drawn in a colour that reads as "fine" (green, blue).
 ON_TIME, LATE, OVERDUE, PENDING = "#0072B2", "#E69F00", "#D55E00", "#8C8C8C"
 Series = tuple[str, Sequence[int]] | tuple[str, Sequence[int], str]  # name, one value per category, colour
