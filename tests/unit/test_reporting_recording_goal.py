@@ -10,7 +10,7 @@ import pytest
 
 from services.reporting.domain.cases import CaseFacts
 from services.reporting.domain.compliance import on_time_text, overdue_text
-from services.reporting.domain.recording import overdue_unrecorded, recording_goal
+from services.reporting.domain.recording import delay_chart, delay_distribution, overdue_unrecorded, recording_goal
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -75,6 +75,14 @@ def test_the_words_name_the_denominator_and_the_oldest() -> None:
     assert on_time_text(f, 4) == "4 of 19 incidents whose 4 days have passed (21%)"
     assert overdue_text(f) == "15 not recorded and past the goal, the oldest by 33.0 days (median 12.0)."
     assert overdue_text({**f, "overdue_unrecorded": 0}) == "No incident is past its recording goal unrecorded."
+
+
+def test_the_delay_chart_puts_the_unrecorded_past_their_goal_beside_the_recorded_as_overdue() -> None:
+    cases = [case(1, T0, T0 + DAY, "met"), case(2, T0, T0 + 10 * DAY, "missed"), case(3, T0), case(4, T0)]
+    chart = delay_chart(delay_distribution(cases), recording_goal(cases, T0 + 30 * DAY).overdue)
+    bars = dict(zip(chart.categories, zip(chart.series[0][1], chart.meanings, strict=True), strict=True))
+    assert bars["within 4 days"] == (1, "on_time") and bars["5 to 30 days"] == (1, "late")
+    assert bars["not recorded, past the goal"] == (2, "overdue")
 
 
 def replace_clock(facts: CaseFacts, **changes: Any) -> CaseFacts:

@@ -50,7 +50,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
                 (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
         Section("2. Recording delay", (), (recording.recording_delay(cases, targets, scope.as_of), distribution),
-                (recording.delay_chart(distribution),)),
+                (recording.delay_chart(distribution, int(figures["overdue_unrecorded"] or 0)),)),
         Section("3. Cases by stage and time in stage", (),
                 (stages.by_stage(cases, scope), status_table, stages.by_age_in_stage(cases, scope),
                  stages.by_last_activity(cases, scope)), (status_chart,)),
