@@ -97,6 +97,9 @@ def test_the_not_recorded_bar_is_drawn_in_the_warning_colour_never_green(history
     assert colours == {"#0072B2": "Recorded on time", "#E69F00": "Recorded late",
                        "#D55E00": "Not recorded, past the goal", "#8C8C8C": "Not recorded, goal still ahead"}
     assert "#009E73" not in chart  # the green the "not recorded" bar was drawn in
+    delay = page[page.index('id="chart-delay"'):]
+    assert ('fill="#D55E00"><title>not recorded, past the goal, Not recorded, past the goal: 15</title>'
+            in delay[:delay.index("</svg>")])  # beside the recorded delays, never left out of them
 
 
 def test_a_team_leader_sees_the_figures_and_the_list_of_their_own_office_only(history: EmbeddedRuntime) -> None:
