@@ -34,9 +34,9 @@ Echo = Callable[[str], None]
 
 
 class Demo:
-    def __init__(self, runtime: EmbeddedRuntime, examples: Path, echo: Echo):
+    def __init__(self, runtime: EmbeddedRuntime, examples: Path, echo: Echo, clock: SimulatedClock | None = None):
         self.runtime, self.examples, self.echo = runtime, examples, echo
-        self.clock = SimulatedClock(START)
+        self.clock = clock or SimulatedClock(START)
         self.sla_seen = self.rejected_seen = 0
         self.known: set[str] = set()
 
@@ -199,7 +199,14 @@ class Demo:
                   f"flagged as likely duplicates {total('hrcase_incidents_flagged_duplicate_total'):.0f}")
         self.echo(f"   cases registered {total('hrcase_cases_registered_total'):.0f}, "
                   f"open {sum(v for k, v in values.items() if k.startswith('hrcase_open_cases')):.0f}")
-        self.echo(f"   recording delay: {delay_n:.0f} cases recorded, mean {delay_mean:.1f} days")
+        goal = {v: sum(n for k, n in values.items() if k.startswith("hrcase_recording_goal_incidents")
+                       and f"verdict={v}" in k) for v in ("met", "missed", "overdue")}
+        passed = sum(goal.values())
+        share = f" ({goal['met'] / passed:.0%})" if passed else ""
+        self.echo(f"   recording delay: mean {delay_mean:.1f} days over the {delay_n:.0f} cases recorded; "
+                  f"{goal['overdue']:.0f} not recorded and past their four days")
+        self.echo(f"   recorded on time: {goal['met']:.0f} of {passed:.0f} incidents whose four days have "
+                  f"passed{share}")
         self.echo("   SLA events: " + ", ".join(f"{level} {n:.0f}" for level, n in sorted(sla.items())))
         self.echo(f"   closures approved {total('hrcase_closures_total{decision=approved,'):.0f}, "
                   f"dead letters {total('hrcase_dead_letters_total'):.0f}")
@@ -213,7 +220,8 @@ def run_demo(data_dir: Path | None = None, examples: Path | None = None, echo: E
     examples = examples or Path(__file__).resolve().parent.parent / "examples" / "sitreps"
     echo("hrcase demo: six weeks of a human rights division, on a simulated clock")
     echo(f"embedded runtime (SQLite, no Kafka, no PostgreSQL) in {data}")
-    demo = Demo(EmbeddedRuntime(Settings(data_dir=data)), examples, echo)
+    clock = SimulatedClock(START)
+    demo = Demo(EmbeddedRuntime(Settings(data_dir=data), clock=clock), examples, echo, clock)
     demo.run()
     demo.summary()
     echo(f"\ndemo finished in {time.perf_counter() - started:.1f} s; inspect it with: "

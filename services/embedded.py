@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 class EmbeddedRuntime:
     """Same handlers and schemas as the Kafka workers; a durable log and offsets make restarts safe."""
 
-    def __init__(self, settings: Settings, metrics: Metrics | None = None, vault: IdentityVault | None = None):
+    def __init__(self, settings: Settings, metrics: Metrics | None = None, clock: Clock | None = None,
+                 vault: IdentityVault | None = None):
         self.settings = settings
+        self.clock = clock  # what "now" the gauges judge against (a simulated run's own); None: the system's
         self.metrics = metrics or Metrics()
         data = private_folder(settings.data_dir)
         self.log = EmbeddedLog.open(data / "log.sqlite")
@@ -105,7 +107,7 @@ class EmbeddedRuntime:
         m = self.metrics
         m.use_offices(self.settings.offices)
         register_backlog(m, "intake", self.intake.engine, self.intake.mailboxes)
-        casework_gauges.register(m, self.casework, self.settings.offices)
+        casework_gauges.register(m, self.casework, self.settings.offices, self.clock)
         sla_gauges.register(m, self.sla, self.settings.offices)
         # One log, one partition: lag is the records past each group's committed offset.
         register_lag(m, lambda: [((c.name, t, "0"), float(self.log.lag(c.name, t)))

@@ -117,6 +117,8 @@ def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str,
         return
     alert = alert_rules.from_sla_event(event_id, type_, payload, at)
     if alert:
+        if alert.level == "breach":
+            batch.alerts.supersede_warnings(alert.case_id, alert.kind, at, alert_rules.SUPERSEDED)
         batch.alerts.add(alert)
 
 

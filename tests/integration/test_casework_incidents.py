@@ -21,6 +21,7 @@ from services.casework.adapters import repository as repo
 from services.casework.adapters import tables
 from services.casework.bootstrap import Casework
 from services.casework.domain import commands as c
+from services.casework.domain.alerts import SUPERSEDED
 from services.casework.domain.case import Case
 from services.casework.domain.roles import User
 from services.messaging.ports import Message
@@ -244,10 +245,26 @@ def test_a_cleared_clock_resolves_its_open_alerts_and_leaves_other_clocks_alone(
     casework.processor.process([sla_event("SlaCleared", case, level="cleared", reason="case recorded",
                                           at=cleared_at)], cleared_at)
     alerts = casework.read(lambda conn: repo.list_alerts(conn, open_only=False))
+    # The warning was resolved by its breach already (issue 19: nothing overdue reads "due soon").
     assert sorted((a.kind, a.level, a.resolved_at, a.resolution) for a in alerts) == [
-        ("recording", "breach", cleared_at, "case recorded"), ("recording", "warning", cleared_at, "case recorded"),
+        ("recording", "breach", cleared_at, "case recorded"), ("recording", "warning", NOW, SUPERSEDED),
         ("review", "breach", None, "")]
     assert [a.kind for a in casework.read(lambda conn: repo.inbox_for(conn, USERS[3]))] == ["review"]
+
+
+def test_a_breach_resolves_its_clocks_open_warning_in_its_batch_or_from_an_earlier_one(casework: Casework) -> None:
+    casework.processor.process([incident(), incident("SR-1#2", incident_number=2)], NOW)
+    first, second = cases(casework)
+    casework.processor.process([sla_event("SlaWarning", first)], NOW)  # open before the breach's batch
+    breached_at = NOW + timedelta(days=1)
+    casework.processor.process([sla_event("SlaWarning", second), sla_event("SlaBreached", second, at=breached_at),
+                                sla_event("SlaBreached", first, at=breached_at),
+                                sla_event("SlaWarning", first, clock="review", stage="reported")], breached_at)
+    alerts = casework.read(lambda conn: repo.list_alerts(conn, open_only=False))
+    assert sorted((a.reference, a.kind, a.level, a.resolution) for a in alerts) == sorted([
+        (first.reference, "recording", "warning", SUPERSEDED), (first.reference, "recording", "breach", ""),
+        (first.reference, "review", "warning", ""),  # another clock's warning stays open
+        (second.reference, "recording", "warning", SUPERSEDED), (second.reference, "recording", "breach", "")])
 
 
 def test_an_acknowledged_alert_stays_acknowledged_when_its_clock_clears(casework: Casework) -> None:

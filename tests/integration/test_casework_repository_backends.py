@@ -229,6 +229,28 @@ def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: B
     assert after["acknowledged"] == taken_in_hand
 
 
+def test_a_breach_resolves_only_the_open_warnings_of_its_clock_before_and_within_its_batch(backend: Backend) -> None:
+    warned, breached = T0 + timedelta(days=3), T0 + timedelta(days=4)
+    earlier = replace(an_alert("w-earlier", kind="recording", due_at=warned), level="warning")
+    taken = replace(an_alert("w-taken", "c-0002", kind="recording", due_at=warned), level="warning",
+                    acknowledged_by="tl", acknowledged_at=warned)
+    other_clock = replace(an_alert("w-review", kind="review", due_at=warned), level="warning")
+    with backend.engine.begin() as conn:
+        add_alerts(conn, earlier, taken, other_clock)
+    with backend.engine.begin() as conn:
+        batch = repo.BatchAlerts()
+        batch.add(replace(an_alert("w-batch", "c-0003", kind="recording", due_at=warned), level="warning"))
+        for case_id in ("c-0001", "c-0002", "c-0003"):
+            batch.supersede_warnings(case_id, "recording", breached, "superseded")
+            batch.add(an_alert(f"b-{case_id}", case_id, kind="recording", due_at=breached))
+        batch.flush(conn)
+    with backend.engine.connect() as conn:
+        after = {a.alert_id: (a.resolved_at, a.resolution) for a in repo.list_alerts(conn, open_only=False)}
+    assert after == {"w-earlier": (breached, "superseded"), "w-batch": (breached, "superseded"),
+                     "w-taken": (None, ""), "w-review": (None, ""), "b-c-0001": (None, ""), "b-c-0002": (None, ""),
+                     "b-c-0003": (None, "")}
+
+
 def test_a_batchs_alerts_are_opened_and_resolved_as_batches_of_one_would(backend: Backend) -> None:
     day = timedelta(days=1)
     before = [an_alert("before-open"), replace(an_alert("before-taken"), acknowledged_by="tl_mopti",

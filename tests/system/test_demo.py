@@ -68,6 +68,10 @@ def test_demo_ends_with_a_metrics_summary_that_matches_what_happened(demo_output
             in demo_output)
     assert "cases registered 14, open 12" in demo_output
     assert "SLA events: breach 4, cleared 3, escalation 1, warning 2" in demo_output
+    # GAO-2026-0002 and -0004 were recorded after their recording breach: 12 of the 14 on time, none left unrecorded.
+    assert "recording delay: mean 3.4 days over the 14 cases recorded; 0 not recorded and past their four days" \
+        in demo_output
+    assert "recorded on time: 12 of 14 incidents whose four days have passed (86%)" in demo_output
     assert "closures approved 2, dead letters 1" in demo_output
 
 

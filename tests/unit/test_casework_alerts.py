@@ -68,10 +68,12 @@ def test_an_alert_opens_when_the_sla_event_happened_and_is_due_when_the_goal_fal
     assert alert.due_at == DUE
 
 
-def test_an_alert_message_gives_the_due_time_in_utc() -> None:
-    alert = from_sla_event("evt-1", "SlaWarning", sla(), T0)
-    assert alert is not None
-    assert alert.message.endswith("due 2026-03-06 08:00 UTC")
+def test_an_alert_message_gives_the_due_time_in_utc_and_a_warning_its_own_instant_never_called_due() -> None:
+    breach = from_sla_event("evt-1", "SlaBreached", sla(), T0)
+    assert breach is not None and breach.message.endswith("; due 2026-03-06 08:00 UTC")
+    warned = T0 + timedelta(days=3)  # the monitor's warning carries its own instant, a day before the goal
+    warning = from_sla_event("evt-2", "SlaWarning", sla(due_at=warned), warned)
+    assert warning is not None and warning.message.endswith("; warned 2026-03-05 08:00 UTC")
 
 
 @pytest.mark.parametrize(("clock", "stage", "words"), [

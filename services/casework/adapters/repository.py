@@ -56,6 +56,12 @@ _RESOLVE_ALERTS = (update(alerts)
                           alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None))
                    .values(resolved_at=bindparam("resolved_at"), resolution=bindparam("resolution")))
 
+_SUPERSEDE_WARNINGS = (update(alerts)
+                       .where(alerts.c.case_id == bindparam("k_case_id"), alerts.c.kind == bindparam("k_kind"),
+                              alerts.c.level == "warning", alerts.c.resolved_at.is_(None),
+                              alerts.c.acknowledged_at.is_(None))
+                       .values(resolved_at=bindparam("resolved_at"), resolution=bindparam("resolution")))
+
 
 def _update_case(columns: tuple[str, ...]) -> Update:
     """The optimistic update of a case's columns (built once per set of columns)."""
@@ -299,6 +305,7 @@ class BatchAlerts:
         self.opened: dict[str, dict[str, Any]] = {}  # alert id: row, in the batch's order
         self.open: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (case, kind): the batch's rows still open
         self.resolved: dict[tuple[str, str], dict[str, Any]] = {}  # (case, kind): its first resolution in the batch
+        self.superseded: dict[tuple[str, str], dict[str, Any]] = {}  # (case, kind): warnings a breach made moot
 
     def add(self, alert: Alert) -> None:
         if alert.alert_id not in self.opened:  # one already in the table stays as it is (the insert does nothing)
@@ -312,12 +319,25 @@ class BatchAlerts:
         self.resolved.setdefault((case_id, kind), {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
                                                    "resolution": resolution})
 
+    def supersede_warnings(self, case_id: str, kind: str, at: datetime, resolution: str) -> None:
+        """The clock is overdue: its open warnings ("due soon") are resolved, the breach's alert says what is true
+        (a case that arrives already overdue thus shows its breach only, never a warning first)."""
+        rows = self.open.get((case_id, kind), [])
+        for row in rows:
+            if row["level"] == "warning":
+                row["resolved_at"], row["resolution"] = utc(at), resolution
+        self.open[(case_id, kind)] = [row for row in rows if row["level"] != "warning"]
+        self.superseded.setdefault((case_id, kind), {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
+                                                     "resolution": resolution})
+
     def flush(self, conn: Connection) -> None:
         if self.resolved:
             conn.execute(_RESOLVE_ALERTS, list(self.resolved.values()))
+        if self.superseded:  # before the inserts: only warnings opened before the batch are left to resolve
+            conn.execute(_SUPERSEDE_WARNINGS, list(self.superseded.values()))
         if self.opened:
             conn.execute(_add_alerts_many(conn.dialect.name), list(self.opened.values()))
-        self.opened, self.open, self.resolved = {}, {}, {}
+        self.opened, self.open, self.resolved, self.superseded = {}, {}, {}, {}
 
 
 def list_alerts(conn: Connection, *, role: str | None = None, office: str | None = None,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, select
+from sqlalchemy import Connection, Insert, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.casework.adapters.tables import case_schedules
+from services.casework.adapters.tables import case_schedules, cases
 from services.casework.domain.schedules import FIELDS, Schedule
 from services.messaging import pg_arrays
 from services.messaging.many import execute_many
@@ -95,3 +96,21 @@ def all_schedules(conn: Connection, office_case_ids: Sequence[str] | None = None
 def _schedule(row: Any) -> Schedule:
     values: dict[str, Any] = {name: (as_utc(row[name]) if name in _WHEN else row[name]) for name in FIELDS}
     return Schedule(**values)
+
+
+def recording_goals(conn: Connection, now: datetime) -> list[tuple[str, str, int, datetime | None]]:
+    """(office, verdict, count, earliest due) of the recording clocks casework holds, for the gauges: `met` and
+    `missed` as the monitor judged them when it stopped them; running ones `overdue` once their due instant has
+    come (the instant the monitor's breach fires, as `domain.schedules.sla_state` reads it), `pending` before."""
+    come = case_schedules.c.due_at <= utc(now)
+    query = (select(cases.c.office, case_schedules.c.state, case_schedules.c.outcome, come, func.count(),
+                    func.min(case_schedules.c.due_at))
+             .join(cases, cases.c.case_id == case_schedules.c.case_id)
+             .where(case_schedules.c.clock == "recording")
+             .group_by(cases.c.office, case_schedules.c.state, case_schedules.c.outcome, come))
+    out = []
+    for office, state, outcome, due, n, earliest in conn.execute(query):
+        running = "overdue" if due else "pending"
+        verdict = ("met" if outcome == "met" else "missed") if state == "stopped" else running
+        out.append((office, verdict, int(n), as_utc(earliest)))
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 from flask import g
 from sqlalchemy import Connection
 
-from services.casework.adapters import delivery
+from services.casework.adapters import delivery, schedules
 from services.casework.adapters import repository as repo
 from services.casework.adapters.inbox import inbox_page
 from services.casework.api import present
@@ -33,13 +33,14 @@ def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
 
 def alert_page(page: int, page_size: int, state: str) -> dict[str, Any]:
     """A page of the caller's alerts (`open` or `all`), due first: the API's and the web inbox."""
-    caller = user()
+    caller, at = user(), now()
 
     def query(conn: Connection) -> dict[str, Any]:
         total, found = inbox_page(conn, caller, open_only=state == "open", limit=page_size,
                                   offset=(page - 1) * page_size)
         sent = delivery.for_alerts(conn, [a.alert_id for a in found], caller.username)
-        return present.page([present.alert(a, sent) for a in found], total, page, page_size)
+        clocks = schedules.for_cases(conn, list({a.case_id for a in found}))
+        return present.page([present.alert(a, sent, clocks[a.case_id], at) for a in found], total, page, page_size)
 
     return context().casework.read(query)
 
@@ -69,4 +70,5 @@ def acknowledge_alert(alert_id: str, note: str) -> dict[str, Any]:
             raise ApiError(409, "conflict", str(exc)) from None
         after = repo.get_alert(uow.conn, alert_id)
         sent = delivery.for_alerts(uow.conn, [alert_id], caller.username)
-        return {"alert": present.alert(after, sent) if after else None, "events": emitted(out)}
+        clocks = schedules.for_cases(uow.conn, [alert.case_id])[alert.case_id]
+        return {"alert": present.alert(after, sent, clocks, at) if after else None, "events": emitted(out)}

@@ -53,10 +53,17 @@ def detail(case: Case, now: datetime, schedules: list[Schedule], history: list[d
     }
 
 
-def alert(item: Alert, deliveries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def alert(item: Alert, deliveries: list[dict[str, Any]] | None = None, schedules: list[Schedule] | None = None,
+          now: datetime | None = None) -> dict[str, Any]:
+    """The alert, and for an open one the state of its clock now, from the monitor's schedule: a warning whose goal
+    has come reads overdue, never due soon (`clock_state`, `clock_due_at`: None without a running schedule)."""
     state = "open" if item.is_open else ("acknowledged" if item.acknowledged_at else "resolved")
     mine = [d for d in deliveries or [] if d["alert_id"] == item.alert_id]
-    return {**item.__dict__, "state": state, "deliveries": mine}
+    clock = next((s for s in schedules or [] if s.clock == item.kind and s.running), None)
+    live = item.is_open and clock is not None and now is not None
+    return {**item.__dict__, "state": state, "deliveries": mine,
+            "clock_state": sla_state(clock, now) if live and now is not None else None,
+            "clock_due_at": clock.due_at if live and clock is not None else None}
 
 
 def access(seq: int, entry: Access) -> dict[str, Any]:

@@ -229,6 +229,12 @@ class AlertSchema(Schema):
     acknowledged_by = Out(required=True, allow_none=True)
     acknowledged_at = fields.AwareDateTime(required=True, allow_none=True)
     resolved_at = fields.AwareDateTime(required=True, allow_none=True)
+    clock_state = Text(required=True, allow_none=True, validate=validate.OneOf(SLA_STATES), metadata={
+        "description": "an open alert's clock now, from the monitor's schedule (`overdue` once its goal has come, "
+                       "whatever level opened the alert); null when the alert is closed or its clock stopped"})
+    clock_due_at = fields.AwareDateTime(required=True, allow_none=True, metadata={
+        "description": "when the clock's goal falls due, from the monitor's schedule (a warning's `due_at` is the "
+                       "warning's own instant)"})
     deliveries = fields.List(fields.Nested(DeliverySchema), required=True,
                              metadata={"description": "how this alert reached you (e-mail, webhook)"})
 

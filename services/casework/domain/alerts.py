@@ -10,6 +10,7 @@ from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 
 LEVEL_OF = {"SlaWarning": "warning", "SlaBreached": "breach", "SlaEscalated": "escalation"}
+SUPERSEDED = "overdue: the breach's alert replaces this warning"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ def describe(level: str, p: dict[str, Any]) -> str:
         "closure_approval": "closure awaiting a Director's decision",
     }.get(p["clock"], p["clock"])
     prefix = {"warning": "Due soon", "breach": "Overdue", "escalation": "Escalated"}[level]
-    return f"{prefix}: case {p['reference']} ({p['office']}) {what}; due {p['due_at']:%Y-%m-%d %H:%M} UTC"
+    # A warning's instant is the warning's own, not the goal's: it is never called "due".
+    instant = "warned" if level == "warning" else "due"
+    return f"{prefix}: case {p['reference']} ({p['office']}) {what}; {instant} {p['due_at']:%Y-%m-%d %H:%M} UTC"
 
 
 def duplicate_alert(alert_id: str, case: dict[str, Any], at: datetime) -> Alert:

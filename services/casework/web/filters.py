@@ -60,8 +60,9 @@ def alert_text(alert: dict[str, Any]) -> str:
     }.get(alert["kind"])
     if what is None:
         return str(alert["message"])
+    due = alert.get("clock_due_at") or alert["due_at"]  # the goal's instant, as the monitor scheduled it
     return _("Case %(ref)s (%(office)s): %(what)s; due %(due)s UTC.", ref=alert["reference"], office=alert["office"],
-             what=what, due=when(alert["due_at"]))
+             what=what, due=when(due))
 
 
 def date_attrs(shown: str) -> str:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from services.reporting.domain.model import Chart
 
+# As the web pages draw them (Okabe-Ito): on time blue, late orange, overdue and unrecorded in vermillion, never green.
+COLOURS = {"on_time": "#0072B2", "late": "#E69F00", "overdue": "#D55E00"}
+
 
 def write_chart(chart: Chart, path: Path) -> Path:
     import matplotlib
@@ -17,7 +20,8 @@ def write_chart(chart: Chart, path: Path) -> Path:
     positions = range(len(chart.categories))
     bottom = [0] * len(chart.categories)
     for label, values in chart.series:
-        bars = ax.bar(positions, values, bottom=bottom, label=label)
+        colours = [COLOURS[m] for m in chart.meanings] if chart.meanings and len(chart.series) == 1 else None
+        bars = ax.bar(positions, values, bottom=bottom, label=label, color=colours)
         if len(chart.series) == 1:
             ax.bar_label(bars, fontsize=8)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]

@@ -49,7 +49,24 @@ class CaseFacts:
     def overdue(self, clock: str, as_of: datetime) -> bool:
         """The clock runs and its goal has come (at its due instant the monitor's breach fires)."""
         s = self.clocks.get(clock)
-        return s is not None and s["state"] != "stopped" and as_of >= s["due_at"]
+        return s is not None and s["state"] != "stopped" and goal_come(s, as_of)
+
+    def recording_verdict(self, as_of: datetime) -> str:
+        """Where the recording goal stands at `as_of`, from the monitor's schedule (never worked out here):
+        `met` / `missed` as the monitor judged the recording; `overdue` not recorded and its goal come; `pending`
+        not recorded and its goal still ahead; `unjudged` recorded while the monitor's verdict has yet to arrive
+        (its goal has come: counted, never as on time); `unscheduled` no schedule from the monitor yet."""
+        s = self.clocks.get("recording")
+        if s is None:
+            return "unscheduled"
+        due = goal_come(s, as_of)
+        if self.recorded_at is not None and s["state"] == "stopped":
+            return "met" if s.get("outcome") == "met" else "missed"
+        if self.recorded_at is not None:
+            return "unjudged" if due else "pending"
+        if s["state"] == "stopped":  # closed before anyone recorded it: never on time once its goal has come
+            return "missed" if due else "pending"
+        return "overdue" if due else "pending"
 
     @property
     def recorded_on_time(self) -> bool:
@@ -71,6 +88,11 @@ class CaseFacts:
     def work_since(self) -> datetime:
         """When work last happened: the last activity, or the report if there was none."""
         return self.last_activity_at or self.reported_at
+
+
+def goal_come(schedule: Mapping[str, Any], as_of: datetime) -> bool:
+    """A schedule's goal has come at its due instant (the instant the monitor's breach fires), as casework shows it."""
+    return bool(as_of >= schedule["due_at"])
 
 
 def fold(events: Iterable[Event], as_of: datetime, schedules: Iterable[Event] = ()) -> dict[str, CaseFacts]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.reporting.domain import performance, recording, sla, stages
 from services.reporting.domain.cases import CaseFacts, fold
@@ -46,9 +48,9 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     figures = key_figures(c, scope, targets)
     sections = [
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
-                (recording.reconciliation(cases, targets), recording.unrecorded(cases, scope.as_of))),
-        Section("2. Recording delay", (), (recording.recording_delay(cases, targets), distribution),
-                (recording.delay_chart(distribution),)),
+                (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
+        Section("2. Recording delay", (), (recording.recording_delay(cases, targets, scope.as_of), distribution),
+                (recording.delay_chart(distribution, int(figures["overdue_unrecorded"] or 0)),)),
         Section("3. Cases by stage and time in stage", (),
                 (stages.by_stage(cases, scope), status_table, stages.by_age_in_stage(cases, scope),
                  stages.by_last_activity(cases, scope)), (status_chart,)),
@@ -74,6 +76,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
 def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | int | None]:
     cases = c.cases
     stats = recording.delay_stats(cases, targets)
+    goal = recording.recording_goal(cases, scope.as_of)
     stuck = stages.stalled(cases, scope.as_of)
     at = {s: [k for k in cases if k.stage == s] for s in stages.STAGE_ORDER}
     levels = sla.counts(c.sla_events)
@@ -81,7 +84,11 @@ def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | 
     return {
         "incidents": len(cases), "recorded": stats.recorded, "unrecorded": len(cases) - stats.recorded,
         "mean_delay_days": stats.mean, "median_delay_days": stats.median, "p90_delay_days": stats.p90,
-        "within_goal": stats.within_goal, "within_goal_share": stats.within_share,
+        # On time over every incident whose goal has come, recorded or not (the denominator is `goal_passed`).
+        "within_goal": goal.on_time, "goal_passed": goal.goal_passed, "within_goal_share": goal.share,
+        "recorded_late": goal.late + goal.unjudged, "not_yet_due": goal.pending, "unscheduled": goal.unscheduled,
+        "overdue_unrecorded": goal.overdue, "oldest_overdue_days": goal.oldest_overdue_days,
+        "median_overdue_days": goal.median_overdue_days,
         "preliminary": len(at["preliminary"]),
         "preliminary_since_cut": sum(1 for k in at["preliminary"] if k.stage_since <= scope.cut_end),
         "investigation": len(at["investigation"]),
@@ -113,9 +120,10 @@ def summary(f: dict, scope: Scope, targets: Targets) -> tuple[str, ...]:
     n = int(f["incidents"] or 0)
     lines = [
         f"{n:,} incidents in situation reports; {f['unrecorded']:,} never recorded; {f['recorded']:,} recorded"
-        + (f", on average {f['mean_delay_days']:.1f} days after being reported (median {f['median_delay_days']:.1f}, "
-           f"90th percentile {f['p90_delay_days']:.1f}; {f['within_goal']:,} within the "
-           f"{targets.recording_days:g}-day goal)" if f["recorded"] else "") + ".",
+        + (f", on average {f['mean_delay_days']:.1f} days after being reported (over the {f['recorded']:,} recorded; "
+           f"median {f['median_delay_days']:.1f}, 90th percentile {f['p90_delay_days']:.1f})" if f["recorded"] else "")
+        + ".",
+        f"Recorded on time: {on_time_text(f, targets.recording_days)}. {overdue_text(f)}",
         f"As at {scope.as_of:%d %B %Y}: {f['preliminary']:,} cases at preliminary information gathering "
         f"({f['preliminary_since_cut']:,} of them since {scope.cut} or earlier), {f['investigation']:,} at "
         f"investigation ({f['investigation_idle_since_cut']:,} with no activity since {scope.cut}), "
@@ -129,6 +137,19 @@ def summary(f: dict, scope: Scope, targets: Targets) -> tuple[str, ...]:
         f"to Team Leaders and {f['recording_escalations']:,} recording escalations to the Director.",
     ]
     return tuple(lines)
+
+
+def on_time_text(f: Mapping[str, Any], goal_days: float) -> str:
+    """The share with its denominator in words: "4 of 20 incidents whose 4 days have passed (20%)"."""
+    pct = "no share yet" if f["within_goal_share"] is None else f"{f['within_goal_share']:.0%}"
+    return f"{f['within_goal']:,} of {f['goal_passed']:,} incidents whose {goal_days:g} days have passed ({pct})"
+
+
+def overdue_text(f: Mapping[str, Any]) -> str:
+    if not f["overdue_unrecorded"]:
+        return "No incident is past its recording goal unrecorded."
+    return (f"{f['overdue_unrecorded']:,} not recorded and past the goal, the oldest by "
+            f"{f['oldest_overdue_days']:.1f} days (median {f['median_overdue_days']:.1f}).")
 
 
 def _reconciliation_text(c: Cohort) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ class Chart:
     categories: tuple[str, ...]
     series: tuple[tuple[str, tuple[int, ...]], ...]
     ylabel: str = "cases"
+    meanings: tuple[str, ...] = ()  # one bar's meaning per category ("on_time", "late", "overdue"): its colour
 
 
 @dataclass(frozen=True)

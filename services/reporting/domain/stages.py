@@ -35,7 +35,7 @@ def by_stage(cases: Sequence[CaseFacts], scope: Scope) -> Table:
     rows.append(("Total", len(cases), Pct(share(len(cases), len(cases))),
                  sum(1 for c in cases if c.stage_since <= scope.cut_end)))
     return Table("cases_by_stage", f"Cases by stage as at {scope.as_of:%d %B %Y}",
-                 ("Stage", "Cases", "Share", f"In that stage since {scope.cut} or earlier"), tuple(rows),
+                 ("Stage", "Cases", "Share of all cases", f"In that stage since {scope.cut} or earlier"), tuple(rows),
                  "A case's stage since: when it entered its current stage (for 'reported', when it was reported).")
 
 
@@ -94,8 +94,8 @@ def stalled_summary(cases: Sequence[CaseFacts], targets: Targets, as_of: datetim
         rows.append((STAGE_LABELS[stage] if stage else "All open stages", goal, len(mine), len(stuck),
                      Pct(share(len(stuck), len(mine))), reasoned, len(stuck) - reasoned))
     return Table("stalled_cases", "Stalled cases: no activity for longer than the stage's goal",
-                 ("Stage", "Goal (days)", "Open cases", "Stalled", "Stalled %", "With a recorded delay reason",
-                  "Without a recorded reason"), tuple(rows),
+                 ("Stage", "Goal (days)", "Open cases", "Stalled", "Stalled, % of open cases",
+                  "With a recorded delay reason", "Without a recorded reason"), tuple(rows),
                  "A recorded delay reason is a justified delay (access, security, awaiting information, other) "
                  "recorded since the case's last activity.")
 

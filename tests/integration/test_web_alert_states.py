@@ -1,0 +1,88 @@
+"""Alerts and cases show the state of their clock from the monitor's schedule: a warning whose goal has come reads
+overdue, never "Due soon", and an incident that arrives already overdue shows its breach at once, never a warning."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from schemas.topics import SLA_EVENTS
+from services.casework.adapters import repository as repo
+from services.messaging.ports import Message
+from services.messaging.processing import emit
+from sitreps.key import incident_key
+from tests.integration.api_world import REFS, T0, World
+from tests.integration.test_unrecorded_figures import world_on
+from tests.integration.unrecorded_world import OVERDUE_MOPTI, build
+from tests.integration.web_world import browser, template, web_world
+
+ARTICLE = re.compile(r"<article.*?</article>", re.S)
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    return template(tmp_path_factory.mktemp("alert-states"))
+
+
+@pytest.fixture
+def world(made: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[World]:
+    yield from web_world(made[0], made[1], tmp_path)
+
+
+def warning_on_r(world: World) -> None:
+    """The monitor's recording warning on case R (reported at T0: warned at 3 days, due at 4), as casework gets it."""
+    payload = {"case_id": world.case_id("R"), "reference": REFS["R"], "office": "Mopti", "stage": "reported",
+               "clock": "recording", "level": "warning", "period": 0, "started_at": T0,
+               "due_at": T0 + timedelta(days=3), "recipient_role": "team_leader", "assignee": "awa",
+               "policy_version": "2024.1"}
+    out = emit(SLA_EVENTS, "SlaWarning", occurred_at=T0 + timedelta(days=3), key=payload["case_id"],
+               producer="sla_monitor", payload=payload, event_id="warning-R")
+    world.casework.processor.process([Message(SLA_EVENTS, 0, 2, payload["case_id"], out.value,
+                                              {"event_id": "warning-R"})], T0 + timedelta(days=3))
+
+
+def articles(page: str) -> list[str]:
+    return [" ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<form.*?</form>", "", a, flags=re.S)).split())
+            for a in ARTICLE.findall(page)]
+
+
+def warning_article(world: World) -> str:
+    page = browser(world, "tl_mopti").get("/web/alerts").get_data(as_text=True)
+    return next(a for a in articles(page) if a.startswith("Warning"))
+
+
+def test_a_warning_reads_due_soon_until_its_goal_comes_and_overdue_from_that_instant(world: World) -> None:
+    warning_on_r(world)
+    world.clock.set(T0 + timedelta(days=3, hours=12))
+    assert "Due soon" in warning_article(world)
+    assert "due 2026-03-06 08:00" in warning_article(world)  # the goal's instant, not the warning's (03-05)
+    world.clock.set(T0 + timedelta(days=4))  # the due instant: the monitor's breach fires now
+    article = warning_article(world)
+    assert "Overdue" in article and "Due soon" not in article
+    case = browser(world, "tl_mopti").get(f"/web/cases/{REFS['R']}").get_data(as_text=True)
+    assert "Overdue" in case and "Due soon" not in case
+
+
+@pytest.fixture(scope="module")
+def late_arrival(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, str]:
+    runtime = build(tmp_path_factory.mktemp("late-arrival") / "data")
+    key = incident_key("SR-MOP-2026", 4 + 1 + OVERDUE_MOPTI.index(max(OVERDUE_MOPTI)))
+    case = next(k for k in runtime.casework.read(lambda conn: repo.list_cases(conn, limit=100))
+                if k.incident_key == key)
+    return world_on(runtime.casework), case.reference
+
+
+def test_an_incident_that_arrives_overdue_shows_its_breach_at_once_and_no_warning(
+        late_arrival: tuple[World, str]) -> None:
+    world, reference = late_arrival
+    leader = browser(world, "tl_mopti")
+    open_now = [a for a in articles(leader.get("/web/alerts").get_data(as_text=True)) if reference in a]
+    assert len(open_now) == 1 and open_now[0].startswith("Breach Overdue Recording")
+    every = [a for a in articles(leader.get("/web/alerts?state=all").get_data(as_text=True)) if reference in a]
+    assert sorted(a.split()[0] for a in every) == ["Breach", "Warning"]
+    assert "Resolved" in next(a for a in every if a.startswith("Warning"))
+    assert "Overdue" in leader.get(f"/web/cases/{reference}").get_data(as_text=True)
