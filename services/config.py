@@ -52,6 +52,9 @@ class ApiSettings:
     webhook_secret: str | None = field(default=None, repr=False)
     digest_hour: int = 7  # UTC hour at which daily digests go out
     delivery_interval: float = 5.0
+    # The address of the TLS proxy in front (waitress's `trusted_proxy`; "*" trusts any, for an API that only the
+    # proxy can reach): its X-Forwarded-For then names the client, whom the access log and sign-in throttle see.
+    trusted_proxy: str | None = None
 
 
 class _Topic(Schema):
@@ -110,6 +113,7 @@ class _Api(Schema):
     port = fields.Integer(validate=validate.Range(min=0, max=65535))
     digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
     delivery_interval = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    trusted_proxy = fields.String(validate=validate.Length(min=1, max=255))
     smtp = fields.Nested(_Smtp)
 
 
@@ -287,6 +291,7 @@ def _api_from_env(env: Mapping[str, str], api: ApiSettings, web_bind: str) -> Ap
         smtp=smtp, webhook_secret=env.get("HRCASE_WEBHOOK_SECRET") or api.webhook_secret,
         digest_hour=int(env.get("HRCASE_DIGEST_HOUR") or api.digest_hour),
         delivery_interval=float(env.get("HRCASE_DELIVERY_INTERVAL") or api.delivery_interval),
+        trusted_proxy=env.get("HRCASE_API_TRUSTED_PROXY") or api.trusted_proxy,
     )
 
 

@@ -33,9 +33,12 @@ def context_for(casework: Casework, clock: Clock | None = None,
 class ApiServer:
     """The WSGI app under waitress in a daemon thread; `port` is the one bound (pass 0 for any free port)."""
 
-    def __init__(self, ctx: ApiContext, host: str, port: int, threads: int = 4):
+    def __init__(self, ctx: ApiContext, host: str, port: int, threads: int = 4, trusted_proxy: str | None = None):
+        # Forwarded headers count only from the proxy named; from anyone else they are dropped, never believed.
+        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}} if trusted_proxy else {}
         self._server: Any = create_server(create_app(ctx), host=host, port=port, threads=threads,
-                                          ident="hrcase", clear_untrusted_proxy_headers=True)
+                                          ident="hrcase", clear_untrusted_proxy_headers=True, **proxy)
         self.host = host
         self.port: int = self._server.effective_port
         self._stopping = threading.Event()
@@ -69,7 +72,7 @@ def start_api(casework: Casework, settings: ApiSettings, offices: tuple[str, ...
     """Serve the API beside a runtime; a port already taken is logged and leaves the pipeline running."""
     ctx = context_for(casework, clock, offices)
     try:
-        server = ApiServer(ctx, settings.bind, settings.port)
+        server = ApiServer(ctx, settings.bind, settings.port, trusted_proxy=settings.trusted_proxy)
     except OSError as exc:
         log.error("casework API not served: cannot bind %s:%s (%s)", settings.bind, settings.port, exc)
         return None
