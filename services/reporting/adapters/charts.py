@@ -80,7 +80,10 @@ def write_map(shown: PointMap, path: Path) -> Path:
     ax.set_ylabel("latitude (°N)")
     title = shown.title + (f"; {shown.unplaced:,} with a free-text place not shown" if shown.unplaced else "")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
+    legend = ax.legend(fontsize=8, loc="upper right")
+    for handle in legend.legend_handles:  # the legend's circle at one size, not the first region's
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([60])
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
     plt.close(fig)
