@@ -3,6 +3,7 @@ it), or free text kept and flagged; coordinates checked next to their fields."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from schemas.topics import SITREP_INCIDENTS
 from services.casework.web import place_fields
 from tests.integration.api_world import World
-from tests.integration.test_web_pages import incident_form
+from tests.integration.test_web_pages import LINE, incident_form, sitrep
 from tests.integration.web_world import browser, template, web_world
 
 DJENNE = "Djenné (Mopti) — ML0502"
@@ -106,3 +107,16 @@ def test_the_case_page_says_which_unit_and_region_the_place_as_written_names(wor
     page = browser(world, "tl_mopti").get("/web/cases/MOP-2026-0001").get_data(as_text=True)
     assert "<dt>Location</dt><dd>Konna</dd>" in page  # as the sitrep wrote it, without a P-code
     assert '<dd id="place">Konna (Mopti) — ML0505, region of Mopti</dd>' in page
+
+
+def test_the_import_preview_names_each_records_unit_and_region_or_flags_its_free_text(world: World) -> None:
+    awa = browser(world, "awa")
+    data = sitrep({**LINE, "incident_number": 1, "location": "Cercle de Djenné"},
+                  {**LINE, "incident_number": 2, "location": "Mopti town"})
+    page = awa.post("/web/import", {"file": (io.BytesIO(data), "week-12.jsonl")},
+                    content_type="multipart/form-data").get_data(as_text=True)
+    places = re.findall(r'<td data-label="Location">([^<]+)<br><span class="(muted|late)">([^<]+)</span></td>', page)
+    assert places == [
+        ("Cercle de Djenné", "muted", "Djenné (Mopti) — ML0502, region of Mopti"),
+        ("Mopti town", "late", "free text, flagged: “Mopti town” names no administrative unit of the gazetteer (or "
+                               "several); counted under “unknown region”")]

@@ -206,7 +206,9 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
             rows.append(row)
             continue
         key = key_of(record)
-        row.update(key=key, office=record["office"], location=record["location"], reported_at=record["reported_at"])
+        row.update(key=key, office=record["office"], location=record["location"], reported_at=record["reported_at"],
+                   place=place_fields.place_line(record.get("place_pcode"), record["location"]),
+                   free_text=place_fields.is_free_text(record.get("place_pcode"), record["location"]))
         refusal = incident_refusal(user, record["office"])
         if refusal:
             row.update(status="refused", reasons=[forms.refusal(refusal)])
