@@ -59,6 +59,7 @@ def write_map(shown: PointMap, path: Path) -> Path:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.collections import PathCollection
 
     b = shown.bounds
     fig, ax = plt.subplots(figsize=(8, 7), dpi=100)
@@ -82,7 +83,7 @@ def write_map(shown: PointMap, path: Path) -> Path:
     ax.set_title(title, fontsize=10)
     legend = ax.legend(fontsize=8, loc="upper right")
     for handle in legend.legend_handles:  # the legend's circle at one size, not the first region's
-        if hasattr(handle, "set_sizes"):
+        if isinstance(handle, PathCollection):
             handle.set_sizes([60])
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
