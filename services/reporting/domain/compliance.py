@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from services.reporting.domain import performance, recording, regions, sla, stages
 from services.reporting.domain.cases import CaseFacts, fold
 from services.reporting.domain.events import Event, History
-from services.reporting.domain.model import Report, Scope, Section, Table, Targets
+from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
 from services.reporting.domain.whatif import WhatIf, what_if_section
 
 
@@ -46,6 +46,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     status_table, status_chart = stages.by_stage_and_year(cases, scope)
     distribution = recording.delay_distribution(cases)
     figures = key_figures(c, scope, targets)
+    region_map = regions.incident_map(cases, scope.as_of)
     sections = [
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
                 (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
@@ -64,8 +65,8 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
                  performance.by_officer(cases, events, targets, scope.as_of))),
         Section("7. What hrcase did: SLA warnings, breaches and escalations", _sla_text(figures),
                 (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
-        Section("8. Incidents by region", _region_text(cases, scope),
-                (regions.region_table(cases, targets, scope.as_of),), maps=(regions.incident_map(cases, scope.as_of),)),
+        Section("8. Incidents by region", _region_text(region_map),
+                (regions.region_table(cases, targets, scope.as_of),), maps=(region_map,)),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
@@ -164,8 +165,7 @@ def _reconciliation_text(c: Cohort) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _region_text(cases: Sequence[CaseFacts], scope: Scope) -> tuple[str, ...]:
-    shown = regions.incident_map(cases, scope.as_of)
+def _region_text(shown: PointMap) -> tuple[str, ...]:
     text = [f"The map draws each region's incidents at its seat, the circle's area and its label giving the count; "
             f"{len(shown.incidents):,} incidents with their own coordinates are also drawn as dots. There are no "
             "region boundaries: none matching the 2023 regions is available (docs/reference-data.md)."]
