@@ -122,6 +122,9 @@ def test_the_overview_shows_the_audits_numbers_per_office_with_charts(page: Page
     expect(table.locator("tr", has_text="Mopti")).to_be_visible()
     expect(table.locator("tr", has_text="Gao")).to_be_visible()
     expect(page.locator(".figures")).to_contain_text("stalled cases")
+    regions = page.locator("section", has=page.get_by_role("heading", name="Incidents by region"))
+    expect(regions.locator("svg#map-regions g.marker").first).to_be_visible()
+    expect(regions.locator("#table-regions tbody tr").first).to_be_visible()
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
 
 
@@ -131,7 +134,8 @@ def test_the_main_pages_fit_a_narrow_screen(browser: Browser, served: tuple[str,
     page = phone.new_page()
     sign_in(page, "aissata.tl")
     for name, path in (("queue", "/web/cases"), ("case-page", f"/web/cases/{served[1].stalled}"),
-                       ("alerts", "/web/alerts?state=all"), ("overview", "/web/overview")):
+                       ("alerts", "/web/alerts?state=all"), ("overview", "/web/overview"),
+                       ("incident-form", "/web/incidents/new")):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} scrolls sideways on a narrow screen ({width}px)"

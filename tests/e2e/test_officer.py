@@ -48,6 +48,7 @@ def test_an_officer_submits_an_incident_and_records_its_case(page: Page, shots: 
     page.get_by_label("Victims, one per line").fill("Name Kept Secret")
     page.get_by_role("button", name="Submit the incident").click()
     expect(page.locator(".flash.success")).to_contain_text(f"{sitrep}#7")
+    expect(page.locator(".flash.success")).to_contain_text("Place: Boni (Douentza) — ML1806, region of Douentza.")
 
     link = page.locator("table.cases tbody tr").filter(has_text="Reported").first
     deadline = time.monotonic() + 20

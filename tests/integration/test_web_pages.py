@@ -148,7 +148,8 @@ def test_the_incident_form_shows_each_problem_next_to_its_field_and_queues_nothi
     for field in ("sitrep_id", "incident_number", "location", "summary", "perpetrator_category",
                   "violation_types", "source_type"):
         assert f'id="{field}-error"' in page, field
-    assert 'aria-invalid="true"' in page and 'aria-describedby="location-error"' in page
+    # The location's hint (how to pick a place) and its error both describe it.
+    assert 'aria-invalid="true"' in page and 'aria-describedby="location-hint location-error"' in page
     assert len(world.outbox()) == before
 
 

@@ -26,7 +26,7 @@ from services.casework.auth.policy import (
 )
 from services.casework.domain.errors import CommandRefused, NotPermitted
 from services.casework.domain.schedules import SLA_STATES
-from services.casework.web import actions, forms
+from services.casework.web import actions, forms, place_fields
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 
@@ -125,7 +125,10 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
     offers = actions.offered(found, user, now)
     officers = [u for u in ctx.casework.read(repo.list_users)
                 if u.role == "hro" and u.office == found.office and u.active]
+    details = detail.get("details") or {}
+    where = (detail.get("place_pcode") or details.get("place_pcode"), details.get("location") or "")
     return page("case.html", title=detail["reference"], case=detail, offers=offers, failed=failed,
+                place=place_fields.place_line(*where), place_flagged=place_fields.is_free_text(*where),
                 errors=errors or {}, refused=refused, values=request.form if failed else {}, now=now,
                 officer_choices=[(u.username, u.display_name or u.username) for u in officers],
                 closure_reasons=choices("closure_reason", CLOSURE_REASONS),

@@ -1,11 +1,14 @@
-"""Charts as inline SVG: horizontal stacked bars that scale to any screen, each followed by its table."""
+"""Charts as inline SVG: horizontal stacked bars and a point map, scaling to any screen, each followed by its table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
+
+from services.reporting.domain.model import MapPoint, PointMap
 
 # Okabe-Ito: told apart with any colour vision; each also has a pattern-free legend and a table below. Vermillion,
 # the warning colour, comes last: series without a meaning (stages) do not borrow it before they run out of others.
@@ -48,5 +51,55 @@ def stacked_bars(chart_id: str, title: str, categories: Sequence[str],
         lx, ly = LABEL + (index % 2) * 230, y + (index // 2) * 20
         parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colours[index]}"/>'
                      f'<text x="{lx + 18}" y="{ly + 11}" font-size="12" fill="#1a1a1a">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def point_map(map_id: str, title: str, desc: str, shown: PointMap, marker_title: Callable[[MapPoint], str],
+              own_title: Callable[[MapPoint], str]) -> Markup:
+    """The point map as inline SVG: a frame of the country's extent with a graticule (there are no boundaries), a
+    circle per region at its seat, its area by count and its name and count written beside it, and a black cross per
+    incident at its own coordinates. No tiles, no script; the page shows the same figures as a table."""
+    b = shown.bounds
+    squeeze = math.cos(math.radians((b["south"] + b["north"]) / 2))  # degrees of longitude are shorter
+    scale, margin, left = 28.0, 24, 44  # room on the left for the latitudes
+    width = round((b["east"] - b["west"]) * squeeze * scale + left + margin)
+    height = round((b["north"] - b["south"]) * scale + 2 * margin)
+
+    def x(lon: float) -> float:
+        return left + (lon - b["west"]) * squeeze * scale
+
+    def y(lat: float) -> float:
+        return margin + (b["north"] - lat) * scale
+
+    parts = [f'<svg class="chart map" id="{map_id}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-labelledby="{map_id}-title {map_id}-desc" xmlns="http://www.w3.org/2000/svg">',
+             f'<title id="{map_id}-title">{escape(title)}</title><desc id="{map_id}-desc">{escape(desc)}</desc>',
+             f'<rect x="{left}" y="{margin}" width="{width - left - margin}" height="{height - 2 * margin}" '
+             'fill="#ffffff" stroke="#8C8C8C"/>']
+    for lon in range(math.ceil(b["west"] / 4) * 4, int(b["east"]) + 1, 4):
+        parts.append(f'<line x1="{x(lon):.1f}" y1="{margin}" x2="{x(lon):.1f}" y2="{height - margin}" '
+                     f'stroke="#e6e6e6"/><text x="{x(lon):.1f}" y="{height - 8}" font-size="11" text-anchor="middle" '
+                     f'fill="#555555">{abs(lon)}°{"E" if lon >= 0 else "W"}</text>')
+    for lat in range(math.ceil(b["south"] / 4) * 4, int(b["north"]) + 1, 4):
+        parts.append(f'<line x1="{left}" y1="{y(lat):.1f}" x2="{width - margin}" y2="{y(lat):.1f}" '
+                     f'stroke="#e6e6e6"/><text x="{left - 4}" y="{y(lat) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end" fill="#555555">{lat}°N</text>')
+    most = max((p.count for p in shown.regions), default=1)
+    for point in shown.regions:
+        radius = 5 + 25 * math.sqrt(point.count / most)  # area, not radius, by count
+        cx, cy = x(point.longitude), y(point.latitude)
+        east = cx > left + (width - left) * 0.6  # the label on the side with room for it
+        tx, anchor = (cx - radius - 3, "end") if east else (cx + radius + 3, "start")
+        parts.append(f'<g class="marker" data-region="{escape(point.label)}" data-count="{point.count}">'
+                     f'<title>{escape(marker_title(point))}</title>'
+                     f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius:.1f}" fill="{COLOURS[0]}" fill-opacity="0.5" '
+                     f'stroke="#000000"/><text x="{tx:.1f}" y="{cy + 4:.1f}" font-size="12" text-anchor="{anchor}" '
+                     f'fill="#1a1a1a">{escape(point.label)}: {point.count}</text></g>')
+    for point in shown.incidents:
+        cx, cy = x(point.longitude), y(point.latitude)
+        parts.append(f'<g class="incident"><title>{escape(own_title(point))}</title>'
+                     f'<path d="M{cx - 4:.1f} {cy - 4:.1f}L{cx + 4:.1f} {cy + 4:.1f}M{cx - 4:.1f} {cy + 4:.1f}'
+                     f'L{cx + 4:.1f} {cy - 4:.1f}" stroke="#000000" stroke-width="2"/></g>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -28,7 +28,7 @@ from services.casework.api import incidents as api_incidents
 from services.casework.api.errors import ApiError
 from services.casework.api.request import context
 from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
-from services.casework.web import dates, forms
+from services.casework.web import dates, forms, place_fields
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 from services.messaging.ports import Outgoing
@@ -60,7 +60,9 @@ def _form_page(values: dict[str, Any], errors: dict[str, list[str]], status: int
     return page("incident.html", title=_("Submit an incident"), values=values, errors=errors, offices=_offices(),
                 officers=officers, violations=choices("violation", VIOLATION_TYPES), groups=VICTIM_GROUPS,
                 perpetrators=choices("perpetrator", PERPETRATOR_CATEGORIES),
-                sources=choices("source", SOURCE_TYPES)), status
+                sources=choices("source", SOURCE_TYPES), places=place_fields.options(),
+                place_kinds=place_fields.kinds(),
+                coordinates="latitude" in place_fields.CONTRACT_FIELDS), status
 
 
 @bp.get("/incidents/new")
@@ -101,6 +103,7 @@ def record_from_form(form: Any) -> dict[str, Any]:
         "summary": form.get("summary", "").strip(),
         "victims": {g: form.get(f"victims_{g}", "").strip() or "0" for g in VICTIM_GROUPS},
     }
+    record |= place_fields.place_of_form(form)
     if form.get("assignee"):
         record["assignee"] = form["assignee"]
     identities = {k: names(f"{k}_names") for k in ("victims", "witnesses", "sources")}
@@ -141,7 +144,7 @@ def submit_incident() -> Any:
     _submitter()
     ctx = context()
     record = record_from_form(request.form)
-    unreadable = time_problems(request.form)
+    unreadable = time_problems(request.form) | place_fields.place_problems(request.form)
     try:
         validate(dict(record), ctx.clock.now(), ctx.offices)
     except SchemaError as exc:
@@ -153,8 +156,9 @@ def submit_incident() -> Any:
         queued = api_incidents.queue_incident(record["office"], record, source="web")
     except ApiError as exc:
         return _form_page(request.form.to_dict(), {"office": [forms.refusal(exc.message)]}, exc.status)
+    place = place_fields.place_note(record.get("place_pcode"), record.get("location", ""))
     flash(_("Incident %(key)s submitted: intake checks it and its case appears in a few seconds.",
-            key=queued["incident_key"]), "success")
+            key=queued["incident_key"]) + " " + place, "success")
     return redirect(url_for("web.my_cases" if me().role == "hro" else "web.queue"), code=303)
 
 
@@ -202,7 +206,9 @@ def preview(name: str, data: bytes, now: datetime) -> list[dict[str, Any]]:
             rows.append(row)
             continue
         key = key_of(record)
-        row.update(key=key, office=record["office"], location=record["location"], reported_at=record["reported_at"])
+        row.update(key=key, office=record["office"], location=record["location"], reported_at=record["reported_at"],
+                   place=place_fields.place_line(record.get("place_pcode"), record["location"]),
+                   free_text=place_fields.is_free_text(record.get("place_pcode"), record["location"]))
         refusal = incident_refusal(user, record["office"])
         if refusal:
             row.update(status="refused", reasons=[forms.refusal(refusal)])

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Connection
 
 from schemas.registry import load_payload
@@ -24,6 +25,7 @@ from services.reporting.domain.compliance import Cohort, key_figures
 from services.reporting.domain.events import Event
 from services.reporting.domain.model import Scope, Targets
 from services.reporting.domain.recording import delay_distribution, overdue_days, overdue_unrecorded
+from services.reporting.domain.regions import RegionFigures, by_region, incident_map
 
 OVERDUE_SHOWN = 100  # the longest overdue; the case list shows them all (stage "reported", overdue)
 
@@ -99,11 +101,27 @@ def overview() -> str:
          charts.ON_TIME),
         (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE)])
     overdue = overdue_list(facts, now, user)
+    regions = by_region(facts, now)
     return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now,
                 recording_goal_days=recording_goal_days(scheduled), overdue=overdue[:OVERDUE_SHOWN],
                 stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2].value) for r in distribution.rows],
                 charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
-                        "closures": closure_chart}, scope=scope)
+                        "closures": closure_chart, "map": region_map(facts, regions, now)}, scope=scope,
+                regions=regions)
+
+
+def region_map(facts: Sequence[CaseFacts], regions: Sequence[RegionFigures], now: datetime) -> Any:
+    """The incidents by region as a point map at the regions' seats, with its figures in words."""
+    shown = incident_map(facts, now)
+    counted = "; ".join(f"{r.name}: {r.incidents}" for r in regions if r.region is not None)
+    desc = _("Incidents per region, drawn at each region's seat: %(counts)s.", counts=counted or _("none"))
+    if shown.unplaced:
+        desc += " " + ngettext("%(num)s incident with a free-text place is not on the map.",
+                               "%(num)s incidents with a free-text place are not on the map.", shown.unplaced)
+    return charts.point_map(
+        "map-regions", _("Incidents by region"), desc, shown,
+        lambda p: ngettext("%(region)s: %(num)s incident", "%(region)s: %(num)s incidents", p.count, region=p.label),
+        lambda p: _("%(case)s, at its own coordinates", case=p.label))
 
 
 def _bucket(text: str) -> str:

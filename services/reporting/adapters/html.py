@@ -27,8 +27,8 @@ def render(report: Report) -> str:
     for section in report.sections:
         parts.append(f"<h2>{escape(section.title)}</h2>")
         parts += [f"<p>{escape(paragraph)}</p>" for paragraph in section.text]
-        parts += [f"<figure><img src=\"{chart.slug}.png\" alt=\"{escape(chart.title)}\"></figure>"
-                  for chart in section.charts]
+        shown = [(c.title, c.slug) for c in section.charts] + [(m.title, m.slug) for m in section.maps]
+        parts += [f"<figure><img src=\"{slug}.png\" alt=\"{escape(title)}\"></figure>" for title, slug in shown]
         for table in section.tables:
             parts += table_html(table)
     parts.append("</body></html>")

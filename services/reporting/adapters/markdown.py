@@ -14,8 +14,8 @@ def render(report: Report) -> str:
         lines += ["", f"## {section.title}", ""]
         for paragraph in section.text:
             lines += [paragraph, ""]
-        for chart in section.charts:
-            lines += [f"![{chart.title}]({chart.slug}.png)", ""]
+        for title, slug in [(c.title, c.slug) for c in section.charts] + [(m.title, m.slug) for m in section.maps]:
+            lines += [f"![{title}]({slug}.png)", ""]
         for table in section.tables:
             lines += table_lines(table)
     return "\n".join(lines).rstrip() + "\n"

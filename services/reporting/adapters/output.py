@@ -1,4 +1,4 @@
-"""Write a report to a folder: report.md, report.html, one CSV per table and one PNG per chart."""
+"""Write a report to a folder: report.md, report.html, one CSV per table and one PNG per chart and map."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from services.private_files import open_private, private_file, private_folder, write_private
 from services.reporting.adapters import html, markdown
 from services.reporting.adapters.cells import raw
-from services.reporting.adapters.charts import write_chart
+from services.reporting.adapters.charts import write_chart, write_map
 from services.reporting.domain.model import Report, Table
 
 
@@ -20,6 +20,7 @@ def write_report(report: Report, folder: Path, charts: bool = True) -> list[Path
     written += [write_csv(table, folder / f"{table.slug}.csv") for table in report.tables()]
     if charts:
         written += [write_chart(chart, private_file(folder / f"{chart.slug}.png")) for chart in report.charts()]
+        written += [write_map(shown, private_file(folder / f"{shown.slug}.png")) for shown in report.maps()]
     return written
 
 

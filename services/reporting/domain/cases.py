@@ -43,6 +43,9 @@ class CaseFacts:
     closure: str | None = None  # "approved" (a Director's decision) or "without_approval" (historical)
     closure_requested_at: datetime | None = None
     follow_ups: int = 0
+    place_pcode: str | None = None  # the gazetteer's unit, when the incident names one (issue 20); else `location`
+    latitude: float | None = None  # the incident's own coordinates, when given
+    longitude: float | None = None
     # The latest SlaScheduled payload of each of its clocks as at the date: what decides due, overdue and on time.
     clocks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -131,7 +134,8 @@ def _registered(event: Event) -> CaseFacts:
         case_id=p["case_id"], reference=p["reference"], office=p["office"], incident_key=p["incident_key"],
         sitrep_id=p["sitrep_id"], location=p["location"], violation_types=tuple(p["violation_types"]),
         reported_at=p["reported_at"], registered_at=event.occurred_at, stage=p["stage"],
-        stage_since=p["reported_at"], assignee=p.get("assignee"),
+        stage_since=p["reported_at"], assignee=p.get("assignee"), place_pcode=p.get("place_pcode"),
+        latitude=p.get("latitude"), longitude=p.get("longitude"),
     )
 
 

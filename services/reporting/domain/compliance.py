@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.reporting.domain import performance, recording, sla, stages
+from services.reporting.domain import performance, recording, regions, sla, stages
 from services.reporting.domain.cases import CaseFacts, fold
 from services.reporting.domain.events import Event, History
-from services.reporting.domain.model import Report, Scope, Section, Table, Targets
+from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
 from services.reporting.domain.whatif import WhatIf, what_if_section
 
 
@@ -46,6 +46,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     status_table, status_chart = stages.by_stage_and_year(cases, scope)
     distribution = recording.delay_distribution(cases)
     figures = key_figures(c, scope, targets)
+    region_map = regions.incident_map(cases, scope.as_of)
     sections = [
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
                 (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
@@ -64,6 +65,8 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
                  performance.by_officer(cases, events, targets, scope.as_of))),
         Section("7. What hrcase did: SLA warnings, breaches and escalations", _sla_text(figures),
                 (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
+        Section("8. Incidents by region", _region_text(region_map),
+                (regions.region_table(cases, targets, scope.as_of),), maps=(region_map,)),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
@@ -160,6 +163,16 @@ def _reconciliation_text(c: Cohort) -> tuple[str, ...]:
     if c.without_case:
         out.append(f"{len(c.without_case):,} accepted incidents have no case yet: {', '.join(c.without_case[:20])}.")
     return tuple(out)
+
+
+def _region_text(shown: PointMap) -> tuple[str, ...]:
+    text = [f"The map draws each region's incidents at its seat, the circle's area and its label giving the count; "
+            f"{len(shown.incidents):,} incidents with their own coordinates are also drawn as dots. There are no "
+            "region boundaries: none matching the 2023 regions is available (docs/reference-data.md)."]
+    if shown.unplaced:
+        text.append(f"{shown.unplaced:,} incidents have a free-text place that names no unit of the gazetteer: they "
+                    f"are counted under '{regions.UNKNOWN_REGION}' in the table and are not on the map.")
+    return tuple(text)
 
 
 def _sla_text(f: dict) -> tuple[str, ...]:

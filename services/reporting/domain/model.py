@@ -41,11 +41,33 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class MapPoint:
+    label: str
+    latitude: float
+    longitude: float
+    count: int
+
+
+@dataclass(frozen=True)
+class PointMap:
+    """Incidents as points on a frame of the country's extent (no boundaries): a circle per region at its seat, sized
+    and labelled by its count, and a dot per incident at its own coordinates."""
+
+    slug: str
+    title: str
+    bounds: Mapping[str, float]  # south, north, west, east
+    regions: tuple[MapPoint, ...]
+    incidents: tuple[MapPoint, ...] = ()
+    unplaced: int = 0  # incidents whose place names no unit: in the table under "unknown region", not on the map
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
     text: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()
     charts: tuple[Chart, ...] = ()
+    maps: tuple[PointMap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,9 @@ class Report:
 
     def charts(self) -> list[Chart]:
         return [c for s in self.sections for c in s.charts]
+
+    def maps(self) -> list[PointMap]:
+        return [m for s in self.sections for m in s.maps]
 
 
 @dataclass(frozen=True)
