@@ -14,8 +14,10 @@ WAL_PAGES = 16384  # 64 MiB of 4 KiB pages
 
 def sqlite_engine(path: Path | str) -> Engine:
     url = "sqlite://" if str(path) == ":memory:" else f"sqlite:///{path}"
-    if str(path) != ":memory:":
-        private_file(path)  # case data: 0600 before SQLite opens it (its -wal and -shm files follow its mode)
+    if str(path) != ":memory:" and Path(path).parent.is_dir():
+        # Case data: 0600 before SQLite opens it (its -wal and -shm files follow its mode). In a folder that is not
+        # there the engine is made all the same, and fails when used, as a database that is down does.
+        private_file(path)
     # Few prepared statements per connection: IN-lists and multi-row statements change their text with every batch
     # size, so pysqlite's default 128 filled with large single-use ones (14.7 MB on one connection of a long replay)
     # and memory grew with the history; the statements that repeat stay cached by SQLAlchemy, as compiled SQL.
