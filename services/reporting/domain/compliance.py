@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.reporting.domain import performance, recording, sla, stages
+from schemas import vocabulary
+from services.reporting.domain import performance, recording, sdg, sla, stages
 from services.reporting.domain.cases import CaseFacts, fold
 from services.reporting.domain.events import Event, History
 from services.reporting.domain.model import Report, Scope, Section, Table, Targets
@@ -35,6 +36,12 @@ def cohort(history: History, scope: Scope) -> Cohort:
     return Cohort(cases, events, rejected, without)
 
 
+def incidents_within(history: History, scope: Scope) -> list[Any]:
+    """The accepted incidents' payloads of the period and office, as at the report date."""
+    return [e.payload for e in history.incidents
+            if e.occurred_at <= scope.as_of and scope.covers(e.payload["reported_at"], e.payload["office"])]
+
+
 def _rejected_within(at: datetime, scope: Scope) -> bool:
     return at <= scope.as_of and (scope.start is None or at >= scope.start)
 
@@ -46,6 +53,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     status_table, status_chart = stages.by_stage_and_year(cases, scope)
     distribution = recording.delay_distribution(cases)
     figures = key_figures(c, scope, targets)
+    terms = vocabulary.current()  # the installation's vocabularies: which types and occupations the SDG counts
     sections = [
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
                 (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
@@ -64,6 +72,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
                  performance.by_officer(cases, events, targets, scope.as_of))),
         Section("7. What hrcase did: SLA warnings, breaches and escalations", _sla_text(figures),
                 (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
+        sdg.section(sdg.count(incidents_within(history, scope), terms), terms, 8),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
