@@ -113,6 +113,7 @@ def _term(vocabulary: str, raw: dict[str, Any], version: int) -> Term:
 
 def check_evolution(old: Vocabularies, new: Vocabularies) -> None:
     """Refuse a new version that changes, removes, revives or reuses a code; it may only add and retire terms.
+    `new` may be several versions after `old` (an admin's file against the shipped one).
 
     Labels may be reworded (a code keeps its meaning, not its wording); the HURIDOCS code and version added may not.
     """
@@ -135,9 +136,10 @@ def check_evolution(old: Vocabularies, new: Vocabularies) -> None:
             elif term.retired and not later.retired:
                 problems.append(f"{name}.{term.code}: a retired code cannot come back; add a new code")
         for code in now.keys() - {t.code for t in before.terms}:
-            if now[code].added_in != new.version:
-                problems.append(f"{name}.{code}: a new term is added in version {new.version}, "
-                                f"not {now[code].added_in}")
+            # Several versions apart (the shipped file against an admin's), a term may come from any of them.
+            if not old.version < now[code].added_in <= new.version:
+                problems.append(f"{name}.{code}: a new term is added in a version after {old.version} "
+                                f"(up to {new.version}), not {now[code].added_in}")
     if problems:
         raise VocabularyError("; ".join(sorted(problems)))
 

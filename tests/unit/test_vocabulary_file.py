@@ -121,3 +121,17 @@ def test_the_sdg_mapping_is_in_the_data_and_checked() -> None:
     with pytest.raises(ValueError, match=r"violation_types.injury.sdg_16_10_1_violation: 'injury' is not one of"):
         parse(data)
     assert parse(dump(shipped())) == shipped()
+
+
+def test_a_file_several_versions_past_the_shipped_one_loads_but_a_term_claiming_a_shipped_version_does_not(
+        tmp_path: Path) -> None:
+    third = retire_term(added(), "violation_types", "other")  # type: ignore[arg-type]
+    path = tmp_path / "vocabularies.json"
+    write(path, dump(third))
+    assert vocabulary_file.load(path) == third
+    data = dump(third)
+    data["vocabularies"]["violation_types"]["terms"][-1]["added_in"] = 1
+    write(path, data)
+    with pytest.raises(VocabularyFileError, match="denial_of_humanitarian_access: a new term is added in a version "
+                                                  r"after 1 \(up to 3\), not 1"):
+        vocabulary_file.load(path)
