@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from services.casework.adapters.tables import perpetrator_units
 from services.casework.domain.units import Unit, new_unit, retire
+from services.messaging.times import utc
 
 
 def list_units(conn: Connection, include_retired: bool = True) -> list[Unit]:
     query = select(perpetrator_units).order_by(perpetrator_units.c.perpetrator_category, perpetrator_units.c.name)
     if not include_retired:
         query = query.where(perpetrator_units.c.retired.is_(False))
-    return [Unit(**row) for row in conn.execute(query).mappings()]
+    return [_unit(row) for row in conn.execute(query).mappings()]
+
+
+def _unit(row: Any) -> Unit:
+    return Unit(**{**row, "added_at": utc(row["added_at"])})  # SQLite keeps no time zone: its times are UTC
 
 
 def add_unit(conn: Connection, code: str, name: str, perpetrator_category: str, un_supported_security_force: bool,
@@ -30,6 +36,6 @@ def retire_unit(conn: Connection, code: str) -> Unit:
     row = conn.execute(select(perpetrator_units).where(perpetrator_units.c.code == code)).mappings().first()
     if row is None:
         raise LookupError(f"code: no unit {code!r}")
-    unit = retire(Unit(**row))
+    unit = retire(_unit(row))
     conn.execute(update(perpetrator_units).where(perpetrator_units.c.code == code).values(retired=True))
     return unit
