@@ -14,6 +14,9 @@ LANGUAGES = ("en", "fr")
 MATCHES = ("exact", "broader", "narrower", "related")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HURIDOCS_CODE = re.compile(r"^\d{12}$")
+# The violations SDG indicator 16.10.1 counts against its victim groups (UN Statistics Division metadata, 2024):
+# a violation type maps to one of them in the data (`sdg_16_10_1_violation`), or to none.
+SDG_16_10_1_VIOLATIONS = ("killing", "kidnapping", "enforced_disappearance", "arbitrary_detention", "torture")
 
 
 class VocabularyError(ValueError):
@@ -35,6 +38,7 @@ class Term:
     retired: bool = False
     huridocs: HuridocsTerm | None = None
     sdg_16_10_1: bool | None = None  # occupation categories only: one of SDG 16.10.1's victim groups
+    sdg_16_10_1_violation: str | None = None  # violation types only: the SDG 16.10.1 violation it counts as
 
     def label(self, language: str) -> str:
         return self.labels.get(language) or self.labels["en"]
@@ -99,11 +103,17 @@ def _term(vocabulary: str, raw: dict[str, Any], version: int) -> Term:
         if not _HURIDOCS_CODE.match(str(huridocs.get("code"))) or huridocs.get("match") not in MATCHES:
             raise VocabularyError(f"{where}.huridocs: needs a 12-digit code and a match among {', '.join(MATCHES)}")
         huridocs = HuridocsTerm(huridocs["code"], huridocs.get("label_en", ""), huridocs["match"])
-    return Term(code, dict(labels), added_in, bool(raw.get("retired", False)), huridocs, raw.get("sdg_16_10_1"))
+    sdg_violation = raw.get("sdg_16_10_1_violation")
+    if sdg_violation is not None and sdg_violation not in SDG_16_10_1_VIOLATIONS:
+        raise VocabularyError(f"{where}.sdg_16_10_1_violation: {sdg_violation!r} is not one of "
+                              f"{', '.join(SDG_16_10_1_VIOLATIONS)}")
+    return Term(code, dict(labels), added_in, bool(raw.get("retired", False)), huridocs, raw.get("sdg_16_10_1"),
+                sdg_violation)
 
 
 def check_evolution(old: Vocabularies, new: Vocabularies) -> None:
     """Refuse a new version that changes, removes, revives or reuses a code; it may only add and retire terms.
+    `new` may be several versions after `old` (an admin's file against the shipped one).
 
     Labels may be reworded (a code keeps its meaning, not its wording); the HURIDOCS code and version added may not.
     """
@@ -126,9 +136,10 @@ def check_evolution(old: Vocabularies, new: Vocabularies) -> None:
             elif term.retired and not later.retired:
                 problems.append(f"{name}.{term.code}: a retired code cannot come back; add a new code")
         for code in now.keys() - {t.code for t in before.terms}:
-            if now[code].added_in != new.version:
-                problems.append(f"{name}.{code}: a new term is added in version {new.version}, "
-                                f"not {now[code].added_in}")
+            # Several versions apart (the shipped file against an admin's), a term may come from any of them.
+            if not old.version < now[code].added_in <= new.version:
+                problems.append(f"{name}.{code}: a new term is added in a version after {old.version} "
+                                f"(up to {new.version}), not {now[code].added_in}")
     if problems:
         raise VocabularyError("; ".join(sorted(problems)))
 
@@ -170,9 +181,14 @@ def shipped() -> Vocabularies:
 def dump(vocabularies: Vocabularies) -> dict[str, Any]:
     """The JSON form that `parse` reads, to keep an admin's version."""
     def term(t: Term) -> dict[str, Any]:
-        body = {"code": t.code, "labels": t.labels, "huridocs": dataclasses.asdict(t.huridocs) if t.huridocs else None,
-                "added_in": t.added_in, "retired": t.retired}
-        return body if t.sdg_16_10_1 is None else {**body, "sdg_16_10_1": t.sdg_16_10_1}
+        body: dict[str, Any] = {
+            "code": t.code, "labels": t.labels, "huridocs": dataclasses.asdict(t.huridocs) if t.huridocs else None,
+            "added_in": t.added_in, "retired": t.retired}
+        if t.sdg_16_10_1 is not None:
+            body["sdg_16_10_1"] = t.sdg_16_10_1
+        if t.sdg_16_10_1_violation is not None:
+            body["sdg_16_10_1_violation"] = t.sdg_16_10_1_violation
+        return body
     return {"version": vocabularies.version, "vocabularies": {
         name: {"huridocs_list": v.huridocs_list, "terms": [term(t) for t in v.terms]}
         for name, v in vocabularies.vocabularies.items()}}

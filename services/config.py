@@ -126,6 +126,7 @@ class ConfigFileSchema(Schema):
     data_dir = fields.String()
     offices = fields.List(fields.String(validate=validate.Length(min=2, max=40)), validate=validate.Length(min=1))
     sla_policy = fields.String()
+    vocabularies = fields.String()
     batch_size = fields.Integer(validate=validate.Range(min=1, max=100_000))
     log_format = fields.String(validate=validate.OneOf(("text", "json")))
     database = fields.Dict(keys=fields.String(validate=validate.OneOf(["url", "password_file"])),
@@ -140,6 +141,8 @@ class Settings:
     data_dir: Path = Path("var/hrcase")
     offices: tuple[str, ...] = DEFAULT_OFFICES
     policy_path: Path | None = None  # None: the default policy shipped with sla_monitor (which loads it)
+    # The vocabulary file every service reads (an admin's added terms); None: the vocabularies shipped in reference/.
+    vocabularies_path: Path | None = None
     # Records a worker takes per transaction. Per-batch costs (read-ahead queries, the inbox check, the relay's
     # SELECT and DELETE, a commit) are paid a quarter as often as at 500; light traffic never fills a batch anyway.
     batch_size: int = 2000
@@ -173,6 +176,8 @@ class Settings:
             data_dir=Path(data_dir or env.get("HRCASE_DATA_DIR") or settings.data_dir),
             offices=offices or settings.offices,
             policy_path=Path(policy) if policy else settings.policy_path,
+            vocabularies_path=(Path(env["HRCASE_VOCABULARIES"]) if env.get("HRCASE_VOCABULARIES")
+                               else settings.vocabularies_path),
             batch_size=int(env.get("HRCASE_BATCH_SIZE", settings.batch_size)),
             database_url=_database_url_from_env(env, settings.database_url),
             kafka_bootstrap=env.get("HRCASE_KAFKA_BOOTSTRAP") or settings.kafka_bootstrap,
@@ -200,6 +205,7 @@ class Settings:
             data_dir=Path(data.get("data_dir", self.data_dir)),
             offices=tuple(data.get("offices", self.offices)),
             policy_path=Path(data["sla_policy"]) if "sla_policy" in data else self.policy_path,
+            vocabularies_path=Path(data["vocabularies"]) if "vocabularies" in data else self.vocabularies_path,
             batch_size=data.get("batch_size", self.batch_size),
             database_url=_database_url_from_file(data.get("database", {}), self.database_url),
             kafka_bootstrap=kafka.get("bootstrap", self.kafka_bootstrap),

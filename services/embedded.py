@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from services import vocabulary_file
 from services.casework import bootstrap as casework_boot
 from services.casework import gauges as casework_gauges
 from services.clock import Clock
@@ -37,6 +38,7 @@ class EmbeddedRuntime:
         self.settings = settings
         self.clock = clock  # what "now" the gauges judge against (a simulated run's own); None: the system's
         self.metrics = metrics or Metrics()
+        vocabulary_file.install(settings.vocabularies_path)  # the terms intake accepts and the pages offer
         data = private_folder(settings.data_dir)
         self.log = EmbeddedLog.open(data / "log.sqlite")
         engines = {name: sqlite_engine(data / f"{name}.sqlite") for name in ("intake", "casework", "sla_monitor")}

@@ -6,7 +6,8 @@ import logging
 
 import click
 
-from services.cli import api, cases, history, kafka, policy, runtime, users
+from services import vocabulary_file
+from services.cli import api, cases, history, kafka, policy, runtime, units, users, vocabularies
 from services.config import NotReady, Settings
 from services.logs import setup_logging
 
@@ -15,6 +16,9 @@ from services.logs import setup_logging
 NEEDS: dict[tuple[str, ...], tuple[bool, bool]] = {
     ("api", "spec"): (False, False), ("api", "keygen"): (False, False), ("schemas", "export"): (False, False),
     ("simulate",): (False, False), ("topics", "create"): (False, False), ("sitrep", "publish"): (False, True),
+    # The vocabulary file is a file the settings name, the same for both layouts: no database, no key.
+    ("vocabulary", "list"): (False, False), ("vocabulary", "add"): (False, False),
+    ("vocabulary", "retire"): (False, False),
 }
 WORDS = "hrcase.words"
 DEMO_IN_PRODUCTION = ("HRCASE_ENV=production: `hrcase demo` is a throwaway installation on a development key and "
@@ -54,6 +58,10 @@ def refuse_a_guess(ctx: click.Context) -> None:
         raise click.ClickException(str(exc)) from None
     if path == ("demo",) and settings.production:
         raise click.ClickException(DEMO_IN_PRODUCTION)
+    try:  # every process takes its terms from the settings' vocabulary file; one that renumbers stops it here
+        vocabulary_file.install(settings.vocabularies_path)
+    except vocabulary_file.VocabularyFileError as exc:
+        raise click.ClickException(str(exc)) from None
     database, identity = NEEDS.get(path, (True, True))
     try:
         settings.require_production_ready(database=database, identity=identity)
@@ -86,7 +94,7 @@ def _log_format() -> str:
 
 
 runtime.sitrep.add_command(kafka.sitrep_publish)
-for module in (runtime, cases, users, kafka, api, history, policy):
+for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from schemas.topics import SITREP_INCIDENTS
+from services import vocabulary_file
 from services.config import NotReady, Settings
 from services.logs import setup_logging
 from sitreps.files import read_sitrep
@@ -58,6 +59,10 @@ def worker(service: str, web_port: int | None, loglevel: str) -> None:
     try:  # the CLI's entry checked already; a worker checks again itself, before it joins its group
         settings.require_production_ready()
     except NotReady as exc:
+        raise click.ClickException(str(exc)) from None
+    try:  # the terms it validates and shows: the settings' vocabulary file, refused if it renumbers one
+        vocabulary_file.install(settings.vocabularies_path)
+    except vocabulary_file.VocabularyFileError as exc:
         raise click.ClickException(str(exc)) from None
     try:
         spec = import_module(f"services.{name}.worker").spec(settings, Metrics())

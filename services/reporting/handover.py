@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from reference.vocabularies import Vocabularies, dump, parse
+from schemas import vocabulary
 from schemas.topics import INCIDENTS
 from services.casework.adapters import repository as repo
 from services.casework.domain.roles import User
@@ -31,6 +33,7 @@ from services.vault import WrongKey
 
 FORMAT = "hrcase-export/1"
 EVENTS, USERS, POLICY, MANIFEST = "events.jsonl", "users.jsonl", "sla_policy.toml", "manifest.json"
+VOCABULARIES = "vocabularies.json"  # the terms in effect: events may name an admin's additions (ADR 14)
 
 
 class HandoverError(Exception):
@@ -59,7 +62,8 @@ def _line(message: Message, number: int | None = None) -> str:
 
 
 def export(runtime: EmbeddedRuntime, folder: Path) -> dict[str, Any]:
-    """Write events.jsonl (every log record, in order), users.jsonl, sla_policy.toml and manifest.json."""
+    """Write events.jsonl (every log record, in order), users.jsonl, sla_policy.toml, vocabularies.json and
+    manifest.json."""
     return write_export(folder, _messages(runtime), runtime.casework.read(repo.list_users),
                         runtime.settings.policy_path, runtime.sla.policy.version)
 
@@ -80,11 +84,14 @@ def write_export(folder: Path, messages: Iterable[Message], users: Sequence[User
             out.write(_line(message, number if renumber else None) + "\n")
     write_private(folder / USERS, "".join(json.dumps(asdict(u), sort_keys=True) + "\n" for u in users))
     shutil.copyfile(policy_path or policy_file.default_policy_path(), private_file(folder / POLICY))
+    terms = vocabulary.current()
+    write_private(folder / VOCABULARIES, json.dumps(dump(terms), ensure_ascii=False, indent=1) + "\n")
     manifest = {
         "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "records": sum(topics.values()), "topics": dict(sorted(topics.items())),
         "event_types": dict(sorted(types.items())), "users": len(users), "policy_version": policy_version,
-        "files": {name: _file_facts(folder / name) for name in (EVENTS, USERS, POLICY)},
+        "vocabularies_version": terms.version,
+        "files": {name: _file_facts(folder / name) for name in (EVENTS, USERS, POLICY, VOCABULARIES)},
     }
     write_private(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
@@ -170,6 +177,7 @@ def restore(runtime: EmbeddedRuntime, folder: Path) -> RestoreResult:
     if exported.version != runtime.sla.policy.version:
         raise HandoverError(f"the export was made under SLA policy {exported.version!r}, this installation runs "
                             f"{runtime.sla.policy.version!r}: start it with HRCASE_SLA_POLICY={folder / POLICY}")
+    _check_vocabularies(folder)
     messages = list(read_messages(folder))
     _check_identity_key(runtime, messages)
     with runtime.log.engine.begin() as conn:
@@ -186,6 +194,21 @@ def restore(runtime: EmbeddedRuntime, folder: Path) -> RestoreResult:
     counted = Counter(m.topic for m in _messages(runtime))
     new = {t: n - manifest["topics"].get(t, 0) for t, n in counted.items() if n != manifest["topics"].get(t, 0)}
     return RestoreResult(records=len(messages), users=len(users), cases=cases, new_records=new)
+
+
+def _check_vocabularies(folder: Path) -> None:
+    """The export's terms must all be this installation's (an export from before the file was kept: the shipped)."""
+    if not (folder / VOCABULARIES).exists():
+        return
+    exported: Vocabularies = parse(json.loads((folder / VOCABULARIES).read_text(encoding="utf-8")))
+    here = vocabulary.current()
+    missing = [f"{name}.{code}" for name, terms in exported.vocabularies.items()
+               for code in terms.codes(include_retired=True)
+               if name not in here.vocabularies or code not in here[name].codes(include_retired=True)]
+    if missing:
+        raise HandoverError(f"the export's events may name terms this installation lacks ({', '.join(missing)}): "
+                            f"start it with HRCASE_VOCABULARIES={folder / VOCABULARIES} (a copy kept with the "
+                            "settings) and try again")
 
 
 def _check_identity_key(runtime: EmbeddedRuntime, messages: list[Message]) -> None:

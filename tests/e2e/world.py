@@ -29,6 +29,7 @@ USERS = (
                                                                      "Director Keïta"),
     User("deputy.diallo", "director", "Bamako", "Deputy Director Diallo"),
     User("garba", "hro", "Gao", "Garba Touré"), User("auditor", "auditor", "Bamako", "Audit"),
+    User("admin.sow", "admin", "Bamako", "Admin Sow"),
 )
 
 

@@ -34,6 +34,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("my alerts", "GET", "/alerts/mine", None, readers(*CALLERS)),
     ("me", "GET", "/me", None, readers(*CALLERS)),
     ("places", "GET", "/places?q=menaka", None, readers(*CALLERS)),
+    ("perpetrator units", "GET", "/units", None, readers(*CALLERS)),
     ("alert preferences", "PUT", "/me/alert-preferences", {"email": "me@example.org", "mode": "digest"},
      readers(*CALLERS)),
     ("access log", "GET", "/access-log", None, readers("dir_mopti", "dir_gao", "aud_mopti", "aud_gao")),

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from reference.vocabularies import add_term, shipped
+from schemas import vocabulary
+from services import vocabulary_file
 from services.casework.adapters import repository as repo
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
@@ -130,4 +133,27 @@ def test_the_manifest_counts_records_by_topic_and_type(source: EmbeddedRuntime, 
     assert saved["topics"]["sitrep-incidents"] == 11
     assert saved["event_types"]["CaseClosedWithoutApproval"] == 1
     assert saved["event_types"]["IncidentRejected"] == 1
-    assert set(saved["files"]) == {"events.jsonl", "users.jsonl", "sla_policy.toml"}
+    assert set(saved["files"]) == {"events.jsonl", "users.jsonl", "sla_policy.toml", "vocabularies.json"}
+    assert saved["vocabularies_version"] == 1
+
+
+def test_an_export_naming_an_admin_s_terms_restores_only_where_those_terms_are(source: EmbeddedRuntime,
+                                                                               tmp_path: Path) -> None:
+    added = add_term(shipped(), "violation_types", "looting", {"en": "Looting", "fr": "Pillage"})
+    vocabulary_file.save(tmp_path / "vocabularies.json", shipped(), added)
+    try:
+        vocabulary_file.install(tmp_path / "vocabularies.json")
+        export(source, tmp_path / "export")
+        kept = tmp_path / "export" / "vocabularies.json"
+        assert vocabulary_file.load(kept) == added
+        target = target_with_the_source_key(source, tmp_path / "target")  # the shipped terms
+        with pytest.raises(HandoverError, match=f"lacks \\(violation_types.looting\\): start it with "
+                                                f"HRCASE_VOCABULARIES={kept}"):
+            restore(target, tmp_path / "export")
+        assert not target.log.read_topic("sitrep-incidents")
+        (tmp_path / "elsewhere").mkdir()
+        shutil.copy(source.settings.data_dir / DEV_KEY_FILE, tmp_path / "elsewhere" / DEV_KEY_FILE)
+        again = EmbeddedRuntime(Settings(data_dir=tmp_path / "elsewhere", vocabularies_path=kept))
+        assert restore(again, tmp_path / "export").cases > 0
+    finally:
+        vocabulary.use(shipped)

@@ -30,7 +30,7 @@ PAGES = {
     "director": ("/web/closures", "/web/cases?office=Mopti&stage=closed", "/web/alerts", f"/web/cases/{REFS['X']}",
                  "/web/overview", "/web/incidents/new"),
     "auditor": ("/web/cases", "/web/overview", f"/web/cases/{REFS['R']}"),
-    "admin": ("/web/cases", "/web/overview"),
+    "admin": ("/web/cases", "/web/overview", "/web/units"),
 }
 ROLE_OF = {"awa": "hro", "tl_mopti": "team_leader", "dir_mopti": "director", "aud_gao": "auditor",
            "adm_mopti": "admin"}

@@ -1,4 +1,4 @@
-"""Casework tables: cases, history, users, alerts, identities kept apart, API tokens, access log, deliveries."""
+"""Casework tables: cases, history, users, units, alerts, identities kept apart, API tokens, access log, deliveries."""
 
 from __future__ import annotations
 
@@ -81,6 +81,18 @@ users = Table(
     Column("office", String(40), nullable=False),
     Column("display_name", String(200), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
+)
+
+# Named units an admin keeps, that acts name as their alleged perpetrator (never deleted: acts keep naming them).
+perpetrator_units = Table(
+    "perpetrator_units",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("perpetrator_category", String(40), nullable=False),
+    Column("un_supported_security_force", Boolean, nullable=False),
+    Column("added_at", When, nullable=False),
+    Column("retired", Boolean, nullable=False, default=False),
 )
 
 alerts = Table(

@@ -21,7 +21,7 @@ from flask_babel import ngettext
 
 from schemas.errors import SchemaError
 from schemas.text import normalised
-from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
+from schemas.vocabulary import offered
 from services.casework.adapters import read_model
 from services.casework.adapters import repository as repo
 from services.casework.api import incidents as api_incidents
@@ -58,9 +58,9 @@ def _form_page(values: dict[str, Any], errors: dict[str, list[str]], status: int
     officers = [u for u in context().casework.read(repo.list_users)
                 if u.role == "hro" and u.active and u.office in _offices()]
     return page("incident.html", title=_("Submit an incident"), values=values, errors=errors, offices=_offices(),
-                officers=officers, violations=choices("violation", VIOLATION_TYPES), groups=VICTIM_GROUPS,
-                perpetrators=choices("perpetrator", PERPETRATOR_CATEGORIES),
-                sources=choices("source", SOURCE_TYPES), places=place_fields.options(),
+                officers=officers, violations=choices("violation", offered("violation_types")), groups=VICTIM_GROUPS,
+                perpetrators=choices("perpetrator", offered("perpetrator_types")),
+                sources=choices("source", offered("source_types")), places=place_fields.options(),
                 place_kinds=place_fields.kinds(),
                 coordinates="latitude" in place_fields.CONTRACT_FIELDS), status
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from schemas.vocabulary import term_label
+
+# Kinds whose words are the vocabularies' own labels (reference/data, or the installation's file with an admin's
+# additions): written once there, in English and French, never copied into the catalogue.
+VOCABULARIES = {"violation": "violation_types", "perpetrator": "perpetrator_types", "source": "source_types",
+                "reliability": "source_reliability", "occupation": "occupation_categories"}
 
 LABELS: dict[str, dict[str, Any]] = {
     "stage": {
@@ -39,23 +49,6 @@ LABELS: dict[str, dict[str, Any]] = {
         "referral_to_services": _l("Referral to services"), "advocacy": _l("Advocacy"),
         "public_report": _l("Public report"), "other": _l("Other"),
     },
-    "violation": {
-        "killing": _l("Killing"), "injury": _l("Injury"), "abduction": _l("Abduction"),
-        "enforced_disappearance": _l("Enforced disappearance"), "arbitrary_detention": _l("Arbitrary detention"),
-        "torture": _l("Torture"), "sexual_violence": _l("Sexual violence"),
-        "recruitment_of_children": _l("Recruitment of children"), "attack_on_civilians": _l("Attack on civilians"),
-        "forced_displacement": _l("Forced displacement"), "destruction_of_property": _l("Destruction of property"),
-        "threats_and_intimidation": _l("Threats and intimidation"), "other": _l("Other"),
-    },
-    "perpetrator": {
-        "state_armed_forces": _l("State armed forces"), "state_security_forces": _l("State security forces"),
-        "international_forces": _l("International forces"), "armed_group": _l("Armed group"),
-        "community_militia": _l("Community militia"), "unidentified": _l("Unidentified"), "other": _l("Other"),
-    },
-    "source": {
-        "victim": _l("Victim"), "direct_witness": _l("Direct witness"), "indirect_witness": _l("Indirect witness"),
-        "ngo": _l("NGO"), "media": _l("Media"), "official": _l("Official"), "other": _l("Other"),
-    },
     "victims": {
         "female_adult": _l("Women"), "female_child": _l("Girls"), "male_adult": _l("Men"), "male_child": _l("Boys"),
         "unknown": _l("Unknown"),
@@ -75,9 +68,16 @@ LABELS: dict[str, dict[str, Any]] = {
 def label(kind: str, value: Any) -> str:
     if value is None:
         return "—"
+    if kind in VOCABULARIES:
+        return term_label(VOCABULARIES[kind], str(value), _language()) or str(value)
     found = LABELS.get(kind, {}).get(value)
     return str(found) if found is not None else str(value)
 
 
-def choices(kind: str, values: tuple[str, ...]) -> list[tuple[str, str]]:
+def _language() -> str:
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None else "en"
+
+
+def choices(kind: str, values: Sequence[str]) -> list[tuple[str, str]]:
     return [(v, label(kind, v)) for v in values]

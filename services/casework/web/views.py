@@ -1,6 +1,6 @@
 """Every page of /web, registered on one blueprint (importing the modules adds their routes)."""
 
-from services.casework.web import account_pages, alert_pages, case_pages, incident_pages, overview
+from services.casework.web import account_pages, alert_pages, case_pages, incident_pages, overview, unit_pages
 from services.casework.web.blueprint import bp
 
-__all__ = ["account_pages", "alert_pages", "bp", "case_pages", "incident_pages", "overview"]
+__all__ = ["account_pages", "alert_pages", "bp", "case_pages", "incident_pages", "overview", "unit_pages"]

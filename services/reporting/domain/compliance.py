@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.reporting.domain import performance, recording, regions, sla, stages
+from schemas import vocabulary
+from services.reporting.domain import performance, recording, regions, sdg, sla, stages
 from services.reporting.domain.cases import CaseFacts, fold
 from services.reporting.domain.events import Event, History
 from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
@@ -35,6 +36,12 @@ def cohort(history: History, scope: Scope) -> Cohort:
     return Cohort(cases, events, rejected, without)
 
 
+def incidents_within(history: History, scope: Scope) -> list[Any]:
+    """The accepted incidents' payloads of the period and office, as at the report date."""
+    return [e.payload for e in history.incidents
+            if e.occurred_at <= scope.as_of and scope.covers(e.payload["reported_at"], e.payload["office"])]
+
+
 def _rejected_within(at: datetime, scope: Scope) -> bool:
     return at <= scope.as_of and (scope.start is None or at >= scope.start)
 
@@ -47,6 +54,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     distribution = recording.delay_distribution(cases)
     figures = key_figures(c, scope, targets)
     region_map = regions.incident_map(cases, scope.as_of)
+    terms = vocabulary.current()  # the installation's vocabularies: which types and occupations the SDG counts
     sections = [
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
                 (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
@@ -67,6 +75,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
                 (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
         Section("8. Incidents by region", _region_text(region_map),
                 (regions.region_table(cases, targets, scope.as_of),), maps=(region_map,)),
+        sdg.section(sdg.count(incidents_within(history, scope), terms), terms, 9),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
