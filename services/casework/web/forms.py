@@ -172,6 +172,8 @@ _WHAT = {"a description of the activity": _l("A description of the activity"),
 
 
 def _value(group: str, value: str) -> str:
+    if group == "field":
+        return field_label(value)
     if group == "what" and value in _WHAT:
         return str(_WHAT[value])
     kind = _VALUES.get(group)
@@ -223,4 +225,20 @@ def _refusals() -> list[tuple[str, str]]:
         (r"(?P<who>\S+) is not a Human Rights Officer of (?P<office>\S+)",
          _("%(who)s is not a Human Rights Officer of %(office)s.")),
         (r"you may read the cases of (?P<scope>.+) only", _("You may read the cases of %(scope)s only.")),
+        (r"(?P<field>\w+) is no longer (?P<old>.+) but (?P<held>.+): someone changed it since; reload the case and "
+         r"amend what it holds now",
+         _("%(field)s is no longer %(old)s but %(held)s: someone changed it since. Reload the case and amend what it "
+           "holds now.")),
+        (r"the amendment changes nothing: .*",
+         _("The amendment changes nothing: every value is the one the case already holds.")),
+        (r"reason: say why the incident's details are amended", _("Say why the incident's details are amended.")),
+        (r"when the activity was done: (?P<at>.+) UTC is in the future",
+         _("When it was done: %(at)s UTC is in the future.")),
+        (r"when the activity was done: not before the case's last change, (?P<at>.+) UTC \(its history stays in "
+         r"order\)", _("When it was done: not before the case's last change, %(at)s UTC (its history stays in "
+                      "order).")),
+        (r"when the activity was done: not before (?P<at>.+) UTC, when the case's stall clock fell due \(its breach "
+         r"is on record\)",
+         _("When it was done: not before %(at)s UTC, when the case's stall clock fell due (its breach is on "
+           "record).")),
     ]
