@@ -105,7 +105,8 @@ def test_a_reason_is_required_and_held_to_the_text_rule() -> None:
 
 @pytest.mark.parametrize(("actor", "stage", "allowed"), [
     (AWA, "reported", True), (AWA, "concluded", True), (TL, "investigation", True), (DIRECTOR, "preliminary", True),
-    (User("bakary", "hro", "Mopti"), "preliminary", False), (User("tl_gao", "team_leader", "Gao"), "preliminary", False),
+    (User("bakary", "hro", "Mopti"), "preliminary", False),
+    (User("tl_gao", "team_leader", "Gao"), "preliminary", False),
     (TL, "closure_requested", False), (TL, "closed", False),
 ])
 def test_who_may_amend_and_at_which_stage(actor: User, stage: str, allowed: bool) -> None:

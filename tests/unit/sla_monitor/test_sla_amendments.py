@@ -1,4 +1,4 @@
-"""What the monitor does with an amended incident (nothing) and with an activity dated in the past (restarts from it)."""
+"""What the monitor does with an amended incident (nothing) and an activity dated in the past (restarts from it)."""
 
 from __future__ import annotations
 
