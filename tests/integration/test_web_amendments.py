@@ -114,3 +114,11 @@ def test_an_activity_date_out_of_bounds_is_refused_at_its_field(world: World, ty
     page = browser(world, "awa").post(f"/web/cases/{P}/log-activity", {"description": "went", "at": typed})
     text = page.get_data(as_text=True)
     assert page.status_code == 422 and 'id="log-activity-at-error"' in text and problem in text, text[-3000:]
+
+
+def test_an_invalid_amended_value_is_worded_as_the_incident_form_words_it_next_to_its_field(world: World) -> None:
+    awa, form = opened(world)
+    page = awa.post(f"/web/cases/{P}/amend-incident", form | {"location": "K", "reason": "shorter"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert re.search(r'id="amend-location-error">Between 2 and 200 characters\.</p>', text), text

@@ -187,7 +187,7 @@ def command(ref: str, action: str) -> Any:
             abort(404, forms.refusal(exc.message))
         return _case_page(ref, action, refused=forms.refusal(exc.message)), exc.status
     except InvalidValue as exc:  # a value typed, refused: shown at its field
-        return _case_page(ref, action, {exc.field: [forms.refusal(str(exc))]}), 422
+        return _case_page(ref, action, {exc.field: [forms.value_refusal(exc.field, str(exc))]}), 422
     except CommandRefused as exc:
         return _case_page(ref, action, refused=forms.refusal(str(exc))), 403 if isinstance(exc, NotPermitted) else 409
     flash(str(DONE[action]), "success")

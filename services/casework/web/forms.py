@@ -162,6 +162,16 @@ def refusal(text: str) -> str:
     return text
 
 
+def value_refusal(field: str, text: str) -> str:
+    """A value the workflow refused, shown next to its field: a known refusal translated, else the field's own
+    problem as the incident form words it ("location: Length must be between 2 and 200." -> "Between 2 and 200
+    characters.")."""
+    translated = refusal(text)
+    if translated == text and text.startswith(f"{field}: "):
+        return message(text[len(field) + 2:])
+    return translated
+
+
 # The values a refusal quotes from the vocabulary, shown by their labels ("unsubstantiated" -> "Non étayé").
 _VALUES = {"stage": "stage", "allowed": "stage", "reasons": "closure_reason", "next": "stage",
            "state": "alert_state"}
