@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.casework.adapters import repository as repo
+from services.casework.adapters import web_store
 from tests.integration.api_world import NOW, REFS, World
 from tests.integration.web_world import Browser, browser, template, web_world
 
@@ -122,3 +123,31 @@ def test_an_invalid_amended_value_is_worded_as_the_incident_form_words_it_next_t
     text = page.get_data(as_text=True)
     assert page.status_code == 422
     assert re.search(r'id="amend-location-error">Between 2 and 200 characters\.</p>', text), text
+
+
+def test_in_french_an_activity_is_dated_jj_mm_aaaa_and_a_stale_amendment_is_refused_in_french(world: World) -> None:
+    world.casework.write(lambda conn: web_store.set_locale(conn, "awa", "fr"))
+    awa, form = opened_in_french(world)
+    assert form["occurred_at"] == "01/03/2026 08:00"  # as the reader types it
+    yesterday = NOW - timedelta(days=1)
+    early = awa.post(f"/web/cases/{P}/log-activity", {"description": "vu la famille", "at": "01/03/2026 08:00"})
+    assert early.status_code == 422
+    assert ("Quand cela a été fait : pas avant la dernière modification du dossier, 2026-03-02 10:00 UTC"
+            in html.unescape(early.get_data(as_text=True)))
+    done = awa.post(f"/web/cases/{P}/log-activity",
+                    {"description": "vu la famille", "at": f"{yesterday:%d/%m/%Y %H:%M}"})
+    assert done.status_code == 303
+    case = world.casework.read(lambda conn: repo.get_case(conn, P))
+    assert case is not None and case.last_activity_at == yesterday
+    stale = awa.post(f"/web/cases/{P}/amend-incident", form | {"old-location": '"Mopti"', "location": "Sevare",
+                                                               "reason": "lieu exact"})
+    assert stale.status_code == 409
+    assert ("Lieu n'est plus 'Mopti' mais 'Konna' : quelqu'un l'a modifié entre-temps"
+            in html.unescape(stale.get_data(as_text=True)))
+
+
+def opened_in_french(world: World) -> tuple[Browser, dict[str, object]]:
+    officer = browser(world, "awa")
+    page = officer.get(f"/web/cases/{P}").get_data(as_text=True)
+    assert "Corriger les détails" in page
+    return officer, amendment_form(page)
