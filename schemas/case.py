@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.incident import VictimCountsSchema
+from schemas.text import Text
 from schemas.vocabulary import (
     CLOSURE_REASONS,
     DELAY_REASONS,
@@ -105,3 +106,20 @@ class CaseReopenedSchema(CaseEventSchema):
 class AlertAcknowledgedSchema(CaseEventSchema):
     alert_id = fields.String(required=True)
     note = fields.String(load_default="")
+
+
+class FieldChangeSchema(Schema):
+    """One field's values before and after, in their JSON form (any JSON value: a text, a list, counts...)."""
+
+    old = fields.Raw(required=True, allow_none=True)
+    new = fields.Raw(required=True, allow_none=True)
+
+
+class IncidentAmendedSchema(CaseEventSchema):
+    """IncidentAmended v1: the accepted incident's details corrected, with who, why and each field's old and new
+    value. Fields are named as in the incident as written (IncidentAsWrittenSchema); `reported_at` never changes."""
+
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+    changes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
+                          values=fields.Nested(FieldChangeSchema), required=True, validate=validate.Length(min=1),
+                          metadata={"description": "field name -> {old, new}"})

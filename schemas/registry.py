@@ -28,6 +28,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("FollowUpRecorded", 1): case.FollowUpRecordedSchema,
     ("CaseReopened", 1): case.CaseReopenedSchema,
     ("AlertAcknowledged", 1): case.AlertAcknowledgedSchema,
+    ("IncidentAmended", 1): case.IncidentAmendedSchema,
     ("MessageDeadLettered", 1): dead_letter.DeadLetterSchema,
     ("SlaWarning", 1): sla.SlaEventSchema,
     ("SlaBreached", 1): sla.SlaEventSchema,

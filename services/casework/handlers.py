@@ -15,6 +15,7 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
+from services.casework.adapters import schedules as schedules_table
 from services.casework.adapters.command_batch import CommandBatch
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
@@ -139,12 +140,20 @@ def execute(conn: Connection, command: c.Command, now: datetime, store: CommandB
     if case is None:
         raise CommandRefused(f"no case {command.case_id!r}")
     assignee = store.get_user(conn, command.assignee) if isinstance(command, c.AssignCase) else None
-    events = decide(case, command, actor, now, assignee)
+    events = decide(case, command, actor, now, assignee, _stall_due(conn, command, case.case_id))
     after = case
     for event in events:
         after = apply(after, event)
     store.update_case(conn, case, after)
     return record_events(conn, events, store)
+
+
+def _stall_due(conn: Connection, command: c.Command, case_id: str) -> datetime | None:
+    """For an activity dated in the past: when the case's stall clock falls due, as the monitor last scheduled it."""
+    if not isinstance(command, c.LogActivity) or command.at is None:
+        return None
+    running = [s for s in schedules_table.for_cases(conn, [case_id])[case_id] if s.clock == "stall" and s.running]
+    return running[0].due_at if running else None
 
 
 def _acknowledge(conn: Connection, command: c.AcknowledgeAlert, actor: Any, now: datetime,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -64,6 +66,8 @@ def history(data_dir: str, ref: str) -> None:
         raise click.ClickException(f"no case {ref!r}")
     for row in runtime.casework.read(lambda conn: repo.history(conn, found.case_id)):
         detail = row["payload"].get("note") or row["payload"].get("description") or row["payload"].get("reason") or ""
+        for name, change in row["payload"].get("changes", {}).items():  # an amendment: each field, old -> new
+            detail += f"; {name}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}"
         click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M} {row['type']:18} {row['actor']:16} {detail}")
 
 
@@ -92,7 +96,92 @@ def _command(name: str, build: Callable[..., c.Command], *options: Callable[[Any
 _note = click.option("--note", default="")
 _command("record", c.RecordCase, _note, help_text="Record a reported incident as a case (starts preliminary).")
 _command("assign", c.AssignCase, click.option("--to", "assignee", required=True), help_text="Assign to an HRO.")
-_command("log", c.LogActivity, click.option("--description", required=True), help_text="Log investigative work.")
+
+
+@case.command("log")
+@data_dir_option
+@actor_option
+@click.option("--at", "at", default=None, help="When the work was done (ISO 8601; default now). A past time may not "
+                                               "be before the case's last change, nor before a stall deadline that "
+                                               "has passed; a time ahead of the clock runs the command then.")
+@click.argument("ref")
+@click.option("--description", required=True)
+@refusals_are_errors
+def log_activity(data_dir: str, actor: str, at: str | None, ref: str, description: str) -> None:
+    """Log investigative work; the stall clock restarts from when it was done."""
+    runtime = open_runtime(data_dir)
+    done = parse_time(at)
+    found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+    if found is None:
+        raise CommandRefused(f"no case {ref!r}")
+    # The workflow bounds a past time against the real clock (workflow.dating_refusal); a time ahead of it is the
+    # command's clock, as every --at (a rehearsal, the tests' scenarios).
+    now = max(datetime.now(UTC), done)
+    events = runtime.casework.execute(c.LogActivity(found.case_id, actor, description, done), now)
+    runtime.relay()
+    for event in events:
+        click.echo(f"{event['type']}: {found.reference} at {event['occurred_at']}, stage {event['payload']['stage']}")
+
+
+# Each incident fact as an option (a list as commas, counts as key=number); --set FIELD=JSON for any other field.
+AMEND_OPTIONS = (("--occurred-at", "occurred_at", "When it happened (ISO 8601)."),
+                 ("--location", "location", "Where it happened."),
+                 ("--violation-types", "violation_types", "Violation codes, separated by commas."),
+                 ("--perpetrator-category", "perpetrator_category", "Perpetrator category code."),
+                 ("--victims", "victims", "Counts, e.g. female_adult=1,male_child=2 (others 0)."),
+                 ("--source-type", "source_type", "Source type code."),
+                 ("--summary", "summary", "What happened."))
+
+
+def _typed(name: str, text: str) -> Any:
+    if name == "violation_types":
+        return [v.strip() for v in text.split(",") if v.strip()]
+    if name == "victims":
+        counts: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, _, number = part.partition("=")
+            counts[key.strip()] = int(number) if number.strip().isdigit() else number.strip()
+        return counts
+    return text
+
+
+def _amendment(runtime: Any, ref: str, given: dict[str, Any], settings: tuple[str, ...]) -> tuple[Any, dict]:
+    found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+    if found is None:
+        raise CommandRefused(f"no case {ref!r}")
+    new = {name: _typed(name, text) for name, text in given.items() if text is not None}
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        try:
+            new[name.strip()] = json.loads(text)
+        except ValueError:
+            raise click.BadParameter(f"{setting!r}: FIELD=JSON, e.g. place_pcode=\"ML0501\"", param_hint="--set") \
+                from None
+    if not new:
+        raise click.UsageError("give at least one field to amend (see --help)")
+    # The old values are what the case holds as read now: the unit of work refuses if it changes meanwhile.
+    return found, {name: {"old": found.details.get(name), "new": value} for name, value in new.items()}
+
+
+@case.command("amend")
+@data_dir_option
+@actor_option
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why the details are corrected (at most 500 characters).")
+@click.option("--set", "settings", multiple=True, metavar="FIELD=JSON", help="Any other field of the incident.")
+@refusals_are_errors
+def amend(data_dir: str, actor: str, ref: str, reason: str, settings: tuple[str, ...], **given: Any) -> None:
+    """Amend an accepted incident's details: each field's old and new value go into the case's history."""
+    runtime = open_runtime(data_dir)
+    found, changes = _amendment(runtime, ref, given, settings)
+    events = runtime.casework.execute(c.AmendIncident(found.case_id, actor, reason, changes), datetime.now(UTC))
+    runtime.relay()
+    for name, change in events[0]["payload"]["changes"].items():
+        click.echo(f"{found.reference} {name}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}")
+
+
+for _flag, _name, _help in reversed(AMEND_OPTIONS):
+    amend = click.option(_flag, _name, default=None, help=_help)(amend)
 _command("advance", c.AdvanceStage, click.option("--stage", required=True,
                                                  type=click.Choice(("investigation", "concluded"))), _note,
          help_text="Move to the next stage.")

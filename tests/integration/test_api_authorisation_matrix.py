@@ -55,6 +55,9 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("record follow-up", "POST", f"/cases/{REFS['C']}/follow-ups", {"kind": "advocacy"},
      readers("awa", "tl_mopti", *DIRECTORS)),
     ("reopen", "POST", f"/cases/{REFS['X']}/reopen", {"reason": "a new witness"}, readers(*DIRECTORS)),
+    ("amend the incident", "POST", f"/cases/{REFS['P']}/amendments",
+     {"reason": "the sitrep misspelt the town", "changes": {"location": {"old": "Konna", "new": "Mopti"}}},
+     readers("awa", "tl_mopti", *DIRECTORS)),
     # A Director who may decide Q's closure opens its identities, with a reason (ADR 13); dir_gao proposed it.
     ("open identities to decide", "POST", f"/cases/{REFS['Q']}/identities-for-decision",
      {"reason": "to weigh the witnesses' accounts"}, readers("dir_mopti")),

@@ -14,7 +14,7 @@ from services.casework.api.common import documented, emitted, readable_case
 from services.casework.api.errors import ApiError, forbidden
 from services.casework.api.request import context, now, user
 from services.casework.domain import commands as c
-from services.casework.domain.errors import CommandRefused, NotPermitted
+from services.casework.domain.errors import CommandRefused, InvalidValue, NotPermitted
 
 blp = Blueprint("commands", __name__, description="Workflow commands on a case (each emits a case event)")
 Build = Callable[[str, str, dict[str, Any]], c.Command]
@@ -29,6 +29,8 @@ def run(ref: str, build: Build, body: dict[str, Any]) -> dict[str, Any]:
             out = uow.execute(build(case.case_id, caller.username, body), at, caller)
         except NotPermitted as exc:
             raise forbidden(str(exc)) from None
+        except InvalidValue as exc:  # a value given, refused whatever the case's state: named, as a 400
+            raise ApiError(400, "bad_request", str(exc), {exc.field: [str(exc)]}) from None
         except CommandRefused as exc:
             raise ApiError(409, "conflict", str(exc)) from None
         after = uow.case(case.case_id)
@@ -44,7 +46,7 @@ def endpoint(name: str, path: str, body: type[Schema], build: Build, doc: str) -
 
     view.__name__ = name.replace("-", "_")
     view.__doc__ = doc
-    decorated = documented(blp, 403, 404, 409)(view)
+    decorated = documented(blp, 400, 403, 404, 409)(view)
     decorated = blp.response(200, schemas.CommandResultSchema)(decorated)
     decorated = blp.arguments(body)(decorated)
     blp.route(path, methods=["POST"], endpoint=name)(decorated)
@@ -58,8 +60,10 @@ COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
      lambda cid, actor, b: c.AssignCase(cid, actor, b["assignee"]),
      "Assign the case to an HRO of its office (Team Leader of the office)."),
     ("log-activity", "/cases/<ref>/activities", schemas.ActivityBody,
-     lambda cid, actor, b: c.LogActivity(cid, actor, b["description"]),
-     "Log investigative work (assigned HRO or Team Leader); restarts the stall clock."),
+     lambda cid, actor, b: c.LogActivity(cid, actor, b["description"], b.get("at")),
+     "Log investigative work (assigned HRO or Team Leader); restarts the stall clock from when it was done "
+     "(`at`: now, or a past time not before the case's last change nor a stall deadline already passed; 400 "
+     "otherwise)."),
     ("advance", "/cases/<ref>/advance", schemas.AdvanceBody,
      lambda cid, actor, b: c.AdvanceStage(cid, actor, b["stage"], b["note"]),
      "Move the case to its next stage: investigation, then concluded."),
@@ -84,6 +88,12 @@ COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
     ("reopen", "/cases/<ref>/reopen", schemas.ReopenBody,
      lambda cid, actor, b: c.ReopenCase(cid, actor, b["reason"]),
      "Director: reopen a closed case, with a reason."),
+    ("amend-incident", "/cases/<ref>/amendments", schemas.AmendmentBody,
+     lambda cid, actor, b: c.AmendIncident(cid, actor, b["reason"], b["changes"]),
+     "Amend the accepted incident's details (assigned HRO, Team Leader of the office, or a Director; not once a "
+     "closure is requested or the case is closed). `changes` maps each field of the incident as written to its "
+     "`old` value (as the case holds it: 409 if it changed since) and its `new` one (400 if invalid). "
+     "`reported_at` is never amended: it anchors the recording clock (400). No clock moves."),
 )
 
 for _name, _path, _body, _build, _doc in COMMANDS:

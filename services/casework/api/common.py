@@ -20,7 +20,7 @@ from services.logs import bind
 from services.messaging.ports import Outgoing
 
 F = TypeVar("F", bound=Callable[..., Any])
-NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT"}
+NAMES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT"}
 
 
 def readable_case(conn: Connection, ref: str) -> Case:

@@ -66,6 +66,23 @@ class AssignBody(Schema):
 
 class ActivityBody(Schema):
     description = Text(required=True, validate=required_text)
+    at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "when the work was done, if before now: not before the case's last change, nor before its "
+                       "stall clock's deadline once that has passed"})
+
+
+class FieldChangeBody(Schema):
+    old = fields.Raw(required=True, allow_none=True, metadata={"description": "the value the case holds now"})
+    new = fields.Raw(required=True, allow_none=True, metadata={"description": "as the incident would be written"})
+
+
+class AmendmentBody(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+    # Field names are the workflow's to judge (400 naming the field): JSON Schema could not publish a rule on them.
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeBody),
+                          required=True, validate=validate.Length(min=1),
+                          metadata={"description": "field of the incident -> {old, new}, e.g. "
+                                                   '{"location": {"old": "Sevare", "new": "Mopti"}}'})
 
 
 class AdvanceBody(Schema):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from services.casework.domain.amendments import amended
+
 # In a case's history but not part of its state: alerts are kept apart, so folding the history must give
 # the case exactly as stored (same version), which the live path never bumped for these.
 NOT_CASE_STATE = frozenset({"AlertAcknowledged"})
@@ -79,6 +81,8 @@ def apply(case: Case, event: Event) -> Case:
         changes |= {"closed_at": at, "closure": None, "approved_by": None}
     elif event.type == "ClosureRejected":
         changes |= {"closure": None, "last_activity_at": at}
+    elif event.type == "IncidentAmended":  # the details change; no clock moves (see domain.amendments)
+        changes["details"] = amended(case.details, p["changes"])
     elif event.type == "CaseReopened":
         changes |= {"closure": None, "closed_at": None, "approved_by": None, "last_activity_at": at}
     return replace(case, **changes)

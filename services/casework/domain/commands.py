@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class AssignCase(Command):
 @dataclass(frozen=True)
 class LogActivity(Command):
     description: str
+    at: datetime | None = None  # when the work was done, if before now (workflow.dating_refusal bounds it)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,14 @@ class RecordFollowUp(Command):
 @dataclass(frozen=True)
 class ReopenCase(Command):
     reason: str
+
+
+@dataclass(frozen=True)
+class AmendIncident(Command):
+    """Correct the accepted incident's details: {field: {"old": JSON value, "new": JSON value}} (domain.amendments)."""
+
+    reason: str
+    changes: Mapping[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -7,3 +7,11 @@ class CommandRefused(Exception):
 
 class NotPermitted(CommandRefused):
     """Refused for who the caller is (their role, office or own proposal), not for where the case is."""
+
+
+class InvalidValue(CommandRefused):
+    """Refused for one value the person gave (a field of the command), whatever the case's state: `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field

@@ -6,29 +6,75 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from schemas.text import normalised, refusal
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, OPEN_STAGES
+from services.casework.domain import amendments
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event
-from services.casework.domain.errors import CommandRefused
+from services.casework.domain.errors import CommandRefused, InvalidValue
 from services.casework.domain.roles import User, is_team_leader_of, may_update
 
 MAX_DELAY = timedelta(days=30)  # a justified delay pauses the stall clock at most this far ahead
 NEXT_STAGE = {"preliminary": "investigation", "investigation": "concluded"}
 EARLY_CLOSURE_REASONS = ("unsubstantiated", "duplicate", "merged")
+# Details are amended while the case is worked on; a closure pending or decided is on the details as they stand
+# (a Director reopens a closed case, or rejects the closure, to amend it).
+AMENDABLE_AT = ("reported", *OPEN_STAGES)
 MAX_TEXT = 4000  # as in schemas.case (ActivityLogged.description, ClosureRequested.note, CaseReopened.reason)
 
 
 def decide(case: Case, command: c.Command, actor: User, now: datetime,
-           assignee: User | None = None) -> list[Event]:
-    """Check a command against the rules and return the events it makes (never changes state itself)."""
+           assignee: User | None = None, stall_due: datetime | None = None) -> list[Event]:
+    """Check a command against the rules and return the events it makes (never changes state itself).
+
+    `stall_due`: when the case's running stall clock falls due, as the monitor last scheduled it (dated activities
+    are bounded by it once it has passed)."""
     if not actor.active:
         raise CommandRefused(f"user {actor.username} is deactivated")
     rule = _RULES.get(type(command))
     if rule is None:
         raise CommandRefused(f"unknown command {type(command).__name__}")
     event_type, payload = rule(case, command, actor, now, assignee)
+    at = _dated(case, command, now, stall_due)
     return [Event(event_type, {**case.common(actor.username, payload.pop("stage", None),
-                                             payload.pop("assignee", None)), **payload}, now)]
+                                             payload.pop("assignee", None)), **payload}, at)]
+
+
+def last_change(case: Case) -> datetime:
+    """The time of the case's latest dated change that moves a clock (registration, recording, activity, stage,
+    review, delay, closure): an activity dated before it would reach the monitor out of order."""
+    times = [case.registered_at, case.recorded_at, case.last_activity_at, case.last_review_at, case.closed_at,
+             (case.delay or {}).get("at"), (case.closure or {}).get("requested_at")]
+    return max(t for t in times if t is not None)
+
+
+def dating_refusal(case: Case, at: datetime, now: datetime, stall_due: datetime | None) -> str | None:
+    """Why an activity cannot be dated `at` (work done before it is logged), or None. The one rule for every way an
+    activity is logged: not ahead of now; not before the case's last change (its events stay in time order, which is
+    how the monitor reads them); and not before its stall clock's deadline once that has passed, since the monitor
+    has fired the breach then and a replay of the log, which restarts the clock at the activity's time, must fire
+    the same breach."""
+    if at > now:
+        return f"when the activity was done: {at:%Y-%m-%d %H:%M} UTC is in the future"
+    latest = last_change(case)
+    if at < latest:
+        return (f"when the activity was done: not before the case's last change, {latest:%Y-%m-%d %H:%M} UTC "
+                "(its history stays in order)")
+    if stall_due is not None and stall_due <= now and at < stall_due:
+        return (f"when the activity was done: not before {stall_due:%Y-%m-%d %H:%M} UTC, when the case's stall clock "
+                "fell due (its breach is on record)")
+    return None
+
+
+def _dated(case: Case, command: c.Command, now: datetime, stall_due: datetime | None) -> datetime:
+    """The event's time: now, or the time a dated activity was done, within `dating_refusal`'s bounds."""
+    at = command.at if isinstance(command, c.LogActivity) else None
+    if at is None or at == now:
+        return now
+    refusal = dating_refusal(case, at, now, stall_due)
+    if refusal:
+        raise InvalidValue("at", refusal)
+    return at
 
 
 def _require(condition: bool, message: str) -> None:
@@ -151,6 +197,21 @@ def _reopen(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[s
     return "CaseReopened", {"stage": "investigation", "reason": _text(cmd.reason, "a reason to reopen")}
 
 
+def _amend(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _stage(case, AMENDABLE_AT, "amend the incident of")
+    if actor.role != "director":
+        _updater(case, actor)
+    reason = normalised(cmd.reason or "").strip()
+    if refusal(reason):
+        raise InvalidValue("reason", f"reason: {refusal(reason)}")
+    if not reason:
+        raise InvalidValue("reason", "reason: say why the incident's details are amended")
+    if len(reason) > amendments.MAX_REASON:
+        raise InvalidValue("reason", f"reason: at most {amendments.MAX_REASON} characters")
+    return "IncidentAmended", {"reason": reason,
+                               "changes": amendments.checked(case.details, cmd.changes, case.reported_at)}
+
+
 _RULES: dict[type, Callable[[Case, Any, User, datetime, User | None], tuple[str, dict]]] = {
     c.RecordCase: _record,
     c.AssignCase: _assign,
@@ -163,4 +224,5 @@ _RULES: dict[type, Callable[[Case, Any, User, datetime, User | None], tuple[str,
     c.RejectClosure: _reject,
     c.RecordFollowUp: _follow_up,
     c.ReopenCase: _reopen,
+    c.AmendIncident: _amend,
 }

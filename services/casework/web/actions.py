@@ -6,6 +6,7 @@ here is one the server would refuse. Each offer is a dry run of the command with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,9 @@ def _probe(name: str, case: Case, user: User, now: datetime) -> c.Command:
         "reject-closure": lambda: c.RejectClosure(cid, me, PLACEHOLDER),
         "record-follow-up": lambda: c.RecordFollowUp(cid, me, FOLLOW_UP_KINDS[0]),
         "reopen": lambda: c.ReopenCase(cid, me, PLACEHOLDER),
+        # A dry run that changes something valid: the location to another two letters.
+        "amend-incident": lambda: c.AmendIncident(cid, me, PLACEHOLDER, {"location": {
+            "old": case.details.get("location"), "new": "xx" if case.details.get("location") != "xx" else "yy"}}),
     }
     return probes[name]()
 
@@ -64,14 +68,75 @@ def offered(case: Case, user: User, now: datetime) -> dict[str, str | None]:
     return {name: refusal(name, case, user, now) for name in BY_NAME}
 
 
-def body_from_form(name: str, form: Mapping[str, Any], locale: str) -> dict[str, Any]:
+class UnreadableDate(ValueError):
+    """A date or time typed in a form that cannot be read: which field, and whether it wants a time."""
+
+    def __init__(self, field: str, with_time: bool):
+        super().__init__(field)
+        self.field, self.with_time = field, with_time
+
+
+# The incident's facts the amendment form shows, as the case's details name them; victims as one count a group.
+AMENDED_ON_THE_PAGE = ("occurred_at", "location", "violation_types", "perpetrator_category", "source_type", "victims",
+                       "summary")
+VICTIM_GROUPS = ("female_adult", "female_child", "male_adult", "male_child", "unknown")
+
+
+def amendment_from_form(form: Any, locale: str) -> dict[str, Any]:
+    """The API body of the amendment form: for each fact the page showed (its value then, as JSON in `old-FIELD`),
+    the old value and what the form holds now; the workflow leaves out those that did not change."""
+    changes: dict[str, Any] = {}
+    for name in AMENDED_ON_THE_PAGE:
+        if f"old-{name}" not in form:
+            continue
+        try:
+            old = json.loads(form[f"old-{name}"])
+        except ValueError:
+            old = form[f"old-{name}"]
+        if name == "violation_types":
+            new: Any = form.getlist(name)
+        elif name == "victims":
+            new = {g: form.get(f"victims_{g}", "").strip() or "0" for g in VICTIM_GROUPS}
+        elif name == "occurred_at":
+            try:
+                new = dates.parse_datetime(form.get(name, ""), locale).isoformat()
+            except ValueError:
+                raise UnreadableDate(name, True) from None
+        else:
+            new = form.get(name, "").strip()
+        changes[name] = {"old": old, "new": new}
+    return {"reason": form.get("reason", "").strip(), "changes": changes}
+
+
+def amendment_values(details: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """The form's fields as the case holds them now (what it shows before anyone types)."""
+    values: dict[str, Any] = {k: details.get(k) or "" for k in ("location", "perpetrator_category", "source_type",
+                                                                 "summary")}
+    values["violation_types"] = list(details.get("violation_types") or [])
+    occurred = details.get("occurred_at")
+    values["occurred_at"] = dates.show(datetime.fromisoformat(occurred), locale) if occurred else ""
+    values |= {f"victims_{g}": str((details.get("victims") or {}).get(g, 0)) for g in VICTIM_GROUPS}
+    return values
+
+
+def body_from_form(name: str, form: Any, locale: str) -> dict[str, Any]:
     """The API body a form stands for (the same schema validates it); empty fields are left out. A date that cannot
-    be read raises ValueError."""
-    fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description",),
+    be read raises UnreadableDate."""
+    if name == "amend-incident":
+        return amendment_from_form(form, locale)
+    fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description", "at"),
               "advance": ("stage", "note"), "justify-delay": ("reason", "until", "note"), "review": ("note",),
               "request-closure": ("reason", "note"), "approve-closure": ("note",), "reject-closure": ("note",),
               "record-follow-up": ("kind", "note"), "reopen": ("reason",)}[name]
     body = {f: form.get(f, "").strip() for f in fields if form.get(f, "").strip()}
-    if "until" in body:  # a day typed in the reader's format or ISO: the start of that day, UTC
-        body["until"] = f"{dates.parse_date(body['until'], locale):%Y-%m-%d}T00:00:00+00:00"
+    try:
+        if "until" in body:  # a day typed in the reader's format or ISO: the start of that day, UTC
+            body["until"] = f"{dates.parse_date(body['until'], locale):%Y-%m-%d}T00:00:00+00:00"
+    except ValueError:
+        raise UnreadableDate("until", False) from None
+    try:
+        if "at" in body:  # when the work was done: a date and time in the reader's format or ISO, UTC
+            body["at"] = dates.parse_datetime(body["at"], locale).isoformat()
+    except ValueError:
+        raise UnreadableDate("at", True) from None
     return body

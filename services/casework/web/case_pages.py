@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES
+from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES, offered
 from services.casework.adapters import access_log
 from services.casework.adapters import repository as repo
 from services.casework.api import cases as api_cases
@@ -24,8 +25,9 @@ from services.casework.auth.policy import (
     may_see_openings,
     read_scope,
 )
-from services.casework.domain.errors import CommandRefused, NotPermitted
+from services.casework.domain.errors import CommandRefused, InvalidValue, NotPermitted
 from services.casework.domain.schedules import SLA_STATES
+from services.casework.domain.workflow import last_change
 from services.casework.web import actions, forms, place_fields
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
@@ -39,7 +41,10 @@ DONE = {
     "approve-closure": _l("Closure approved: the case is closed."),
     "reject-closure": _l("Closure rejected: the case is back at its previous stage."),
     "record-follow-up": _l("Follow-up recorded."), "reopen": _l("Case reopened at the investigation stage."),
+    "amend-incident": _l("Incident details amended: the history shows each change."),
 }
+DATE_FIELDS = {"until": _l("Pause the stall clock until"), "at": _l("When it was done (UTC)"),
+               "occurred_at": _l("Occurred at (UTC)")}
 
 
 @bp.get("/")
@@ -127,14 +132,30 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
                 if u.role == "hro" and u.office == found.office and u.active]
     details = detail.get("details") or {}
     where = (detail.get("place_pcode") or details.get("place_pcode"), details.get("location") or "")
+    amending = failed == "amend-incident"
+    amend_values = (request.form.to_dict(flat=True) | {"violation_types": request.form.getlist("violation_types")}
+                    if amending else actions.amendment_values(found.details, forms.locale()))
     return page("case.html", title=detail["reference"], case=detail, offers=offers, failed=failed,
                 place=place_fields.place_line(*where), place_flagged=place_fields.is_free_text(*where),
+                amend_old=_amend_old(found.details, amending), amend_values=amend_values,
+                last_change=last_change(found),
+                victim_groups=actions.VICTIM_GROUPS, violations=choices("violation", offered("violation_types")),
+                perpetrators=choices("perpetrator", offered("perpetrator_types")),
+                sources=choices("source", offered("source_types")),
                 errors=errors or {}, refused=refused, values=request.form if failed else {}, now=now,
                 officer_choices=[(u.username, u.display_name or u.username) for u in officers],
                 closure_reasons=choices("closure_reason", CLOSURE_REASONS),
                 delay_reasons=choices("delay_reason", DELAY_REASONS),
                 follow_ups=choices("follow_up", FOLLOW_UP_KINDS), next_stage=actions.NEXT_STAGE.get(found.stage),
                 openings=openings, may_open=may_open, opened=opening_reason is not None)
+
+
+def _amend_old(details: dict[str, Any], amending: bool) -> dict[str, str]:
+    """The values the amendment form was opened on, as JSON: sent back with it, so that a change someone made
+    meanwhile is refused (the workflow compares them), also when the form comes back with an error."""
+    if amending:
+        return {name: request.form.get(f"old-{name}", "null") for name in actions.AMENDED_ON_THE_PAGE}
+    return {name: json.dumps(details.get(name)) for name in actions.AMENDED_ON_THE_PAGE}
 
 
 @bp.post("/cases/<ref>/<action>")
@@ -145,8 +166,9 @@ def command(ref: str, action: str) -> Any:
     schema, build = actions.BY_NAME[action]
     try:
         written = actions.body_from_form(action, request.form, forms.locale())
-    except ValueError:  # a date that cannot be read: name the field and the format to type
-        return _case_page(ref, action, {"until": [forms.date_problem(_("Pause the stall clock until"), False)]}), 422
+    except actions.UnreadableDate as exc:  # name the field and the format to type
+        return _case_page(ref, action, {exc.field: [forms.date_problem(str(DATE_FIELDS[exc.field]), exc.with_time)]}
+                          ), 422
     try:
         body = schema().load(written)
     except ValidationError as exc:
@@ -160,6 +182,8 @@ def command(ref: str, action: str) -> Any:
         if exc.status == 404:
             abort(404, forms.refusal(exc.message))
         return _case_page(ref, action, refused=forms.refusal(exc.message)), exc.status
+    except InvalidValue as exc:  # a value typed, refused: shown at its field
+        return _case_page(ref, action, {exc.field: [forms.value_refusal(exc.field, str(exc))]}), 422
     except CommandRefused as exc:
         return _case_page(ref, action, refused=forms.refusal(str(exc))), 403 if isinstance(exc, NotPermitted) else 409
     flash(str(DONE[action]), "success")

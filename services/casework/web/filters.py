@@ -10,7 +10,7 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
 from services.casework.web import dates
-from services.casework.web.forms import locale, refusal
+from services.casework.web.forms import field_label, locale, refusal
 from services.casework.web.labels import label
 
 
@@ -65,6 +65,27 @@ def alert_text(alert: dict[str, Any]) -> str:
              what=what, due=when(due))
 
 
+# An amended field's values, each as the case page shows that field (its vocabulary's labels, times in UTC).
+_FIELD_KINDS = {"violation_types": "violation", "perpetrator_category": "perpetrator", "source_type": "source"}
+
+
+def change_value(value: Any, field: str) -> str:
+    """One side of an amendment (a JSON value) as the reader would read it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "occurred_at" and isinstance(value, str):
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return ", ".join(change_value(v, field) for v in value)
+    if isinstance(value, dict):
+        shown = [f"{label(field, k)}: {change_value(v, k)}" for k, v in value.items() if v not in (0, None)]
+        return ", ".join(shown) or "—"
+    return label(_FIELD_KINDS[field], value) if field in _FIELD_KINDS else str(value)
+
+
 def date_attrs(shown: str) -> str:
     """A date typed in one text field: the format as placeholder, no autofill or spelling suggestions."""
     return f'placeholder="{shown}" autocomplete="off" spellcheck="false" size="{len(shown) + 2}"'
@@ -80,5 +101,6 @@ def install(app: Flask) -> None:
     app.context_processor(date_formats)
     app.jinja_env.filters.update(
         label=lambda value, kind: label(kind, value), when=when, time_left=time_left, duration=duration,
-        number=number, percent=percent, refusal=refusal, alert_text=alert_text,
+        number=number, percent=percent, refusal=refusal, alert_text=alert_text, change_value=change_value,
+        field_label=field_label,
         zip_self=lambda values: [(v, v) for v in values])

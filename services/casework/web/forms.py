@@ -162,6 +162,16 @@ def refusal(text: str) -> str:
     return text
 
 
+def value_refusal(field: str, text: str) -> str:
+    """A value the workflow refused, shown next to its field: a known refusal translated, else the field's own
+    problem as the incident form words it ("location: Length must be between 2 and 200." -> "Between 2 and 200
+    characters.")."""
+    translated = refusal(text)
+    if translated == text and text.startswith(f"{field}: "):
+        return message(text[len(field) + 2:])
+    return translated
+
+
 # The values a refusal quotes from the vocabulary, shown by their labels ("unsubstantiated" -> "Non étayé").
 _VALUES = {"stage": "stage", "allowed": "stage", "reasons": "closure_reason", "next": "stage",
            "state": "alert_state"}
@@ -172,6 +182,8 @@ _WHAT = {"a description of the activity": _l("A description of the activity"),
 
 
 def _value(group: str, value: str) -> str:
+    if group == "field":
+        return field_label(value)
     if group == "what" and value in _WHAT:
         return str(_WHAT[value])
     kind = _VALUES.get(group)
@@ -223,4 +235,20 @@ def _refusals() -> list[tuple[str, str]]:
         (r"(?P<who>\S+) is not a Human Rights Officer of (?P<office>\S+)",
          _("%(who)s is not a Human Rights Officer of %(office)s.")),
         (r"you may read the cases of (?P<scope>.+) only", _("You may read the cases of %(scope)s only.")),
+        (r"(?P<field>\w+) is no longer (?P<old>.+) but (?P<held>.+): someone changed it since; reload the case and "
+         r"amend what it holds now",
+         _("%(field)s is no longer %(old)s but %(held)s: someone changed it since. Reload the case and amend what it "
+           "holds now.")),
+        (r"the amendment changes nothing: .*",
+         _("The amendment changes nothing: every value is the one the case already holds.")),
+        (r"reason: say why the incident's details are amended", _("Say why the incident's details are amended.")),
+        (r"when the activity was done: (?P<at>.+) UTC is in the future",
+         _("When it was done: %(at)s UTC is in the future.")),
+        (r"when the activity was done: not before the case's last change, (?P<at>.+) UTC \(its history stays in "
+         r"order\)", _("When it was done: not before the case's last change, %(at)s UTC (its history stays in "
+                      "order).")),
+        (r"when the activity was done: not before (?P<at>.+) UTC, when the case's stall clock fell due \(its breach "
+         r"is on record\)",
+         _("When it was done: not before %(at)s UTC, when the case's stall clock fell due (its breach is on "
+           "record).")),
     ]

@@ -60,7 +60,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "ClosureRequested": _l("Closure proposed"), "ClosureApproved": _l("Closure approved"),
         "ClosureRejected": _l("Closure rejected"), "CaseClosedWithoutApproval": _l("Closed without approval"),
         "FollowUpRecorded": _l("Follow-up recorded"), "CaseReopened": _l("Reopened"),
-        "AlertAcknowledged": _l("Alert acknowledged"),
+        "AlertAcknowledged": _l("Alert acknowledged"), "IncidentAmended": _l("Incident amended"),
     },
 }
 

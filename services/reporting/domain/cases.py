@@ -161,4 +161,16 @@ def _apply(case: CaseFacts, event: Event) -> CaseFacts:
         changes |= {"closed_at": at, "closed_by": p["actor"], "closure": "approved" if approved else "without_approval"}
     elif kind in ("CaseReopened", "ClosureRejected"):
         changes |= {"closed_at": None, "closed_by": None, "closure": None, "closure_requested_at": None}
+    elif kind == "IncidentAmended":  # figures count the incident as amended, from the amendment's time on
+        changes |= _amended(p["changes"])
     return replace(case, **changes)
+
+
+def _amended(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The facts a report keeps of an incident (where, which violations) as an amendment leaves them."""
+    out: dict[str, Any] = {}
+    if "location" in fields:
+        out["location"] = fields["location"]["new"]
+    if "violation_types" in fields:
+        out["violation_types"] = tuple(fields["violation_types"]["new"])
+    return out
