@@ -3,10 +3,10 @@
 Every event is validated when emitted and when consumed, several times per incident: in marshmallow's general
 machinery that was most of the pipeline's time. A compiled schema does the same work for the inputs it recognises
 (exact types: str, int, float, bool, aware datetimes, ISO dates, lists, dicts) with the schema's own validator
-objects and hooks, and gives the same result; for any other input (a wrong type, a failed validator, a missing required field, an unknown key)
-it raises `Delegate` and marshmallow decides, so every error and every unusual conversion stays marshmallow's.
-A schema using anything not listed below is not compiled at all. tests/unit/test_compiled_schemas.py holds the two
-to the same answers.
+objects and hooks, and gives the same result; for any other input (a wrong type, a failed validator, a missing
+required field, an unknown key) it raises `Delegate` and marshmallow decides, so every error and every unusual
+conversion stays marshmallow's. A schema using anything not listed below is not compiled at all.
+tests/unit/test_compiled_schemas.py holds the two to the same answers.
 """
 
 from __future__ import annotations
