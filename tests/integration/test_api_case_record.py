@@ -107,5 +107,6 @@ def test_the_case_page_shows_who_did_what_to_whom_in_french_and_names_only_to_th
     assert "may be shared with ICRC" in people.group(1) and "ML0502, region Mopti" in page
     auditor = browser(world, "aud_mopti")
     redacted = auditor.get(f"/web/cases/{ref}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Qui a fait quoi à qui" in redacted and "Journaliste" in redacted and "peut être partagé avec ICRC" in redacted
+    assert "Qui a fait quoi à qui" in redacted and "Journaliste" in redacted
+    assert "peut être partagé avec ICRC" in redacted
     assert not [s for s in (*NAMES, CONTACT) if s in redacted]
