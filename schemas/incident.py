@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.dead_letter import DeadLetterSchema
-from schemas.people import ActSchema, PersonIdentitySchema, PersonOpenSchema, check_record
+from schemas.people import ActSchema, PersonIdentitySchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
 
@@ -47,8 +47,8 @@ class IdentitiesSchema(Schema):
     sources = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
     # Version 2: the identifying part of each person record, by its ref. No default: a version-1 record's identities
     # stay as they were (their keyed digest, which de-duplication compares, is unchanged).
-    people = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=16)),
-                         values=fields.Nested(PersonIdentitySchema), metadata=SENSITIVE)
+    people = fields.Dict(keys=fields.String(), values=fields.Nested(PersonIdentitySchema),
+                         metadata={**SENSITIVE, "description": "by ref: each a ref of `people` (intake checks it)"})
 
 
 # As written (a report, a form, the API) text is held to schemas.text's rule; what is already stored or on a topic
@@ -67,8 +67,8 @@ class IdentitiesAsWrittenSchema(IdentitiesSchema):
     victims = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
     witnesses = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
     sources = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
-    people = fields.Dict(keys=Text(validate=validate.Length(min=1, max=16)),
-                         values=fields.Nested(PersonIdentitySchema), metadata=SENSITIVE)
+    people = fields.Dict(keys=Text(), values=fields.Nested(PersonIdentitySchema),
+                         metadata={**SENSITIVE, "description": "by ref: each a ref of `people` (intake checks it)"})
 
 
 class SealedIdentities(fields.String):
@@ -117,20 +117,26 @@ PLACE_PCODE = "a P-code of the gazetteer (reference/data/mali_admin.csv); set by
 FREE_TEXT = "true when `location` names no unit of the gazetteer (free text, flagged for the officer)"
 
 
+# Rules across fields that JSON Schema cannot state: intake applies them (schemas.people.check_record, via
+# sitreps.validation), the published schema says them in words, and a record that breaks one is refused naming it.
+PEOPLE_RULE = "each `ref` once; an age and an age group that agree; identities.people only for these refs"
+ACTS_RULE = ("each victim a ref of a person of role victim; with acts, `violation_types` and `victims` follow from "
+             "them and may be left out (if given, they must agree)")
+
+
 class _RecordFields(Schema):
-    """Version 2's fields: who did what to whom, and where exactly; checked together by schemas.people."""
+    """Version 2's fields: who did what to whom, and where exactly (their rules across fields: ACTS_RULE...)."""
 
     place_pcode = fields.String(allow_none=True, validate=validate.Length(min=2, max=16),
                                 metadata={"description": PLACE_PCODE})
     place_free_text = fields.Boolean(allow_none=True, metadata={"description": FREE_TEXT})
     latitude = fields.Float(allow_none=True, metadata={"description": "decimal degrees, with longitude or not at all"})
     longitude = fields.Float(allow_none=True, metadata={"description": "decimal degrees, with latitude or not at all"})
-    people = fields.List(fields.Nested(PersonOpenSchema))
-    acts = fields.List(fields.Nested(ActSchema))
+    people = fields.List(fields.Nested(PersonOpenSchema), metadata={"description": PEOPLE_RULE})
+    acts = fields.List(fields.Nested(ActSchema), metadata={"description": ACTS_RULE})
 
-    @validates_schema
-    def record_rules(self, data: dict, **_: object) -> None:
-        check_record(data)
+
+GIVEN_OR_DERIVED = "required unless `acts` is given (then it follows from the acts)"
 
 
 class IncidentAsWrittenSchema(_RecordFields, _IncidentSchema):
@@ -147,17 +153,8 @@ class IncidentAsWrittenSchema(_RecordFields, _IncidentSchema):
     identities = fields.Nested(IdentitiesAsWrittenSchema, load_default=dict, metadata=SENSITIVE)
     # With acts, the violation list and the victim counts follow from them (sitreps.acts.derive).
     violation_types = fields.List(fields.String(validate=validate.OneOf(VIOLATION_TYPES)),
-                                  validate=validate.Length(min=1))
-    victims = fields.Nested(VictimCountsSchema)
-
-    @validates_schema
-    def given_or_derived(self, data: dict, **_: object) -> None:
-        if data.get("acts"):
-            return
-        missing = {name: ["Missing data for required field."] for name in ("violation_types", "victims")
-                   if name not in data}
-        if missing:
-            raise ValidationError(missing)
+                                  validate=validate.Length(min=1), metadata={"description": GIVEN_OR_DERIVED})
+    victims = fields.Nested(VictimCountsSchema, metadata={"description": GIVEN_OR_DERIVED})
 
 
 class IncidentReportedSchema(_IncidentSchema):

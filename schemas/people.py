@@ -87,8 +87,13 @@ def age_group_of(person: Mapping[str, Any]) -> str:
 
 
 def check_record(data: Mapping[str, Any]) -> None:
-    """The rules across fields of a version-2 record, each error naming its field (`acts.0.victims`, ...)."""
+    """The rules across fields of a loaded record as written, each error naming its field (`acts.0.victims`, ...):
+    what JSON Schema cannot say, applied by intake (sitreps.validation)."""
     errors: dict[str, Any] = {}
+    if not data.get("acts"):
+        for name in ("violation_types", "victims"):
+            if name not in data:
+                errors[name] = ["Missing data for required field."]
     people = data.get("people") or []
     refs: dict[str, str] = {}
     for number, person in enumerate(people):

@@ -12,6 +12,7 @@ from reference.gazetteer import gazetteer
 from schemas import compiled
 from schemas.errors import Problem, SchemaError, from_marshmallow
 from schemas.incident import IncidentAsWrittenSchema
+from schemas.people import check_record
 from sitreps.acts import derive
 
 # Field laptops and phones drift; a report stamped a few minutes ahead of our clock is not "from the future".
@@ -30,6 +31,7 @@ def validate(record: Any, now: datetime, offices: Collection[str]) -> dict[str, 
         raise ValueError("now must be timezone-aware")
     try:
         loaded = compiled.load(_AS_WRITTEN, record)
+        check_record(loaded)
     except ValidationError as exc:
         raise _with_times(from_marshmallow(exc.normalized_messages()), record) from None
     # One time zone for everything we store and hash: the same instant written two ways is the same content.
