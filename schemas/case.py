@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.incident import VictimCountsSchema
+from schemas.people import ActSchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import (
     CLOSURE_REASONS,
@@ -39,6 +40,18 @@ class CaseRegisteredSchema(CaseEventSchema):
     perpetrator_category = fields.String(required=True, validate=validate.OneOf(PERPETRATOR_CATEGORIES))
     victims = fields.Nested(VictimCountsSchema, required=True)
     possible_duplicates = fields.List(fields.String(), load_default=list)
+
+
+class CaseRegisteredV2Schema(CaseRegisteredSchema):
+    """CaseRegistered v2: v1 with the incident's place as a P-code and coordinates, and its people (open attributes
+    and consent; identities stay sealed with casework) and acts; a v1 event reads with them empty."""
+
+    place_pcode = fields.String(load_default=None, allow_none=True)
+    place_free_text = fields.Boolean(load_default=None, allow_none=True)
+    latitude = fields.Float(load_default=None, allow_none=True)
+    longitude = fields.Float(load_default=None, allow_none=True)
+    people = fields.List(fields.Nested(PersonOpenSchema), load_default=list)
+    acts = fields.List(fields.Nested(ActSchema), load_default=list)
 
 
 class CaseRecordedSchema(CaseEventSchema):

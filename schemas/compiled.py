@@ -2,17 +2,18 @@
 
 Every event is validated when emitted and when consumed, several times per incident: in marshmallow's general
 machinery that was most of the pipeline's time. A compiled schema does the same work for the inputs it recognises
-(exact types: str, int, aware datetimes, lists, dicts) with the schema's own validator objects and hooks, and gives
-the same result; for any other input (a wrong type, a failed validator, a missing required field, an unknown key)
-it raises `Delegate` and marshmallow decides, so every error and every unusual conversion stays marshmallow's.
-A schema using anything not listed below is not compiled at all. tests/unit/test_compiled_schemas.py holds the two
-to the same answers.
+(exact types: str, int, float, bool, aware datetimes, ISO dates, lists, dicts) with the schema's own validator
+objects and hooks, and gives the same result; for any other input (a wrong type, a failed validator, a missing
+required field, an unknown key) it raises `Delegate` and marshmallow decides, so every error and every unusual
+conversion stays marshmallow's. A schema using anything not listed below is not compiled at all.
+tests/unit/test_compiled_schemas.py holds the two to the same answers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing
@@ -223,9 +224,54 @@ def _loader(field: Any) -> Load:  # a field of one of the kinds below, each with
         return nested.load
     if kind is fields.Dict:
         if field.key_field is not None or field.value_field is not None:
-            raise Unsupported("typed dict")
+            return _typed_dict_loader(field)
         return _load_dict
+    if kind is fields.Boolean:
+        return _load_bool
+    if kind is fields.Float:
+        if field.allow_nan or field.as_string:
+            raise Unsupported("float options")
+        return _load_float
+    if kind is fields.Date:
+        if field.format not in DATETIME_FORMATS:
+            raise Unsupported("date format")
+        return _load_date
     raise Unsupported(f"field type {kind.__name__}")
+
+
+def _checked(field: fields.Field) -> Load:
+    """A field's loader followed by its validators, for the keys and values of a typed dict."""
+    _check_field(field)
+    load = _loader(field)
+
+    def load_checked(value: Any) -> Any:
+        if value is None:
+            raise Delegate
+        value = load(value)
+        for check in field.validators:
+            try:
+                check(value)
+            except ValidationError:
+                raise Delegate from None
+        return value
+
+    return load_checked
+
+
+def _typed_dict_loader(field: Any) -> Load:
+    load_key = _checked(field.key_field) if field.key_field is not None else _same
+    load_value = _checked(field.value_field) if field.value_field is not None else _same
+
+    def load_dict(value: Any) -> dict[Any, Any]:
+        if type(value) is not dict:
+            raise Delegate
+        return {load_key(k): load_value(v) for k, v in value.items()}
+
+    return load_dict
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _list_loader(inner: fields.Field, load_inner: Load) -> Load:
@@ -282,7 +328,27 @@ def _dumper(field: Any) -> Dump:
     if kind is fields.Nested:
         return _nested(field).dump
     if kind is fields.Dict:
+        if field.key_field is not None or field.value_field is not None:
+            dump_key = _dumper(field.key_field) if field.key_field is not None else _same
+            dump_value = _dumper(field.value_field) if field.value_field is not None else _same
+
+            def dump_dict(value: Any) -> dict[Any, Any]:
+                if type(value) is not dict:
+                    raise Delegate
+                return {dump_key(k): None if v is None else dump_value(v) for k, v in value.items()}
+
+            return dump_dict
         return _dump_dict
+    if kind is fields.Boolean:
+        return _dump_bool
+    if kind is fields.Float:
+        if field.as_string:
+            raise Unsupported("float as string")
+        return _dump_float
+    if kind is fields.Date:
+        if field.format not in DATETIME_FORMATS:
+            raise Unsupported("date format")
+        return _dump_date
     raise Unsupported(f"field type {kind.__name__}")
 
 
@@ -364,3 +430,45 @@ def _dump_dict(value: Any) -> dict[Any, Any]:
     if type(value) is not dict:
         raise Delegate
     return dict(value)
+
+
+def _load_bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise Delegate  # marshmallow reads "yes", 1 and the like, or words the error
+    return value
+
+
+def _load_float(value: Any) -> float:
+    if type(value) is not float and type(value) is not int:
+        raise Delegate
+    number = float(value)
+    if not math.isfinite(number):
+        raise Delegate
+    return number
+
+
+def _load_date(value: Any) -> date:
+    if type(value) is not str or not value:
+        raise Delegate
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Delegate from None
+
+
+def _dump_bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise Delegate
+    return value
+
+
+def _dump_float(value: Any) -> float:
+    if type(value) is not float and type(value) is not int:
+        raise Delegate
+    return float(value)
+
+
+def _dump_date(value: Any) -> str:
+    if type(value) is not date:
+        raise Delegate
+    return value.isoformat()

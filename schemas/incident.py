@@ -1,4 +1,8 @@
-"""Incident events: IncidentReported (from a sitrep), IncidentAccepted, IncidentRejected; an incident as written."""
+"""Incident events: IncidentReported (from a sitrep), IncidentAccepted, IncidentRejected; an incident as written.
+
+Version 2 adds who did what to whom: people (their open attributes and consent), acts, and the place as a P-code
+of the gazetteer with optional coordinates; every new field is optional, so a version-1 record is a valid version-2
+record (schemas.upcast reads version-1 events as version 2)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.dead_letter import DeadLetterSchema
+from schemas.people import ActSchema, PersonIdentitySchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import PERPETRATOR_CATEGORIES, SOURCE_TYPES, VIOLATION_TYPES
 
@@ -40,6 +45,10 @@ class IdentitiesSchema(Schema):
     victims = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
     witnesses = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
     sources = fields.List(fields.Nested(PersonSchema), load_default=list, metadata=SENSITIVE)
+    # Version 2: the identifying part of each person record, by its ref. No default: a version-1 record's identities
+    # stay as they were (their keyed digest, which de-duplication compares, is unchanged).
+    people = fields.Dict(keys=fields.String(), values=fields.Nested(PersonIdentitySchema),
+                         metadata={**SENSITIVE, "description": "by ref: each a ref of `people` (intake checks it)"})
 
 
 # As written (a report, a form, the API) text is held to schemas.text's rule; what is already stored or on a topic
@@ -58,6 +67,8 @@ class IdentitiesAsWrittenSchema(IdentitiesSchema):
     victims = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
     witnesses = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
     sources = fields.List(fields.Nested(PersonAsWrittenSchema), load_default=list, metadata=SENSITIVE)
+    people = fields.Dict(keys=Text(), values=fields.Nested(PersonIdentitySchema),
+                         metadata={**SENSITIVE, "description": "by ref: each a ref of `people` (intake checks it)"})
 
 
 class SealedIdentities(fields.String):
@@ -102,7 +113,33 @@ class _IncidentSchema(Schema):
             raise ValidationError("occurred after it was reported", field_name="occurred_at")
 
 
-class IncidentAsWrittenSchema(_IncidentSchema):
+PLACE_PCODE = "a P-code of the gazetteer (reference/data/mali_admin.csv); set by intake from `location` if absent"
+FREE_TEXT = "true when `location` names no unit of the gazetteer (free text, flagged for the officer)"
+
+
+# Rules across fields that JSON Schema cannot state: intake applies them (schemas.people.check_record, via
+# sitreps.validation), the published schema says them in words, and a record that breaks one is refused naming it.
+PEOPLE_RULE = "each `ref` once; an age and an age group that agree; identities.people only for these refs"
+ACTS_RULE = ("each victim a ref of a person of role victim; with acts, `violation_types` and `victims` follow from "
+             "them and may be left out (if given, they must agree)")
+
+
+class _RecordFields(Schema):
+    """Version 2's fields: who did what to whom, and where exactly (their rules across fields: ACTS_RULE...)."""
+
+    place_pcode = fields.String(allow_none=True, validate=validate.Length(min=2, max=16),
+                                metadata={"description": PLACE_PCODE})
+    place_free_text = fields.Boolean(allow_none=True, metadata={"description": FREE_TEXT})
+    latitude = fields.Float(allow_none=True, metadata={"description": "decimal degrees, with longitude or not at all"})
+    longitude = fields.Float(allow_none=True, metadata={"description": "decimal degrees, with latitude or not at all"})
+    people = fields.List(fields.Nested(PersonOpenSchema), metadata={"description": PEOPLE_RULE})
+    acts = fields.List(fields.Nested(ActSchema), metadata={"description": ACTS_RULE})
+
+
+GIVEN_OR_DERIVED = "required unless `acts` is given (then it follows from the acts)"
+
+
+class IncidentAsWrittenSchema(_RecordFields, _IncidentSchema):
     """An incident as a situation report, a form or the API gives it, identities in the clear: what intake's rules
     check. Never on a topic: the edge seals the identities first (IncidentReported).
 
@@ -114,6 +151,10 @@ class IncidentAsWrittenSchema(_IncidentSchema):
     assignee = Text(load_default=None, allow_none=True, validate=validate.Length(max=64),
                     metadata={"description": "username of the HRO who will record it, if known"})
     identities = fields.Nested(IdentitiesAsWrittenSchema, load_default=dict, metadata=SENSITIVE)
+    # With acts, the violation list and the victim counts follow from them (sitreps.acts.derive).
+    violation_types = fields.List(fields.String(validate=validate.OneOf(VIOLATION_TYPES)),
+                                  validate=validate.Length(min=1), metadata={"description": GIVEN_OR_DERIVED})
+    victims = fields.Nested(VictimCountsSchema, metadata={"description": GIVEN_OR_DERIVED})
 
 
 class IncidentReportedSchema(_IncidentSchema):
@@ -128,6 +169,27 @@ class IncidentAcceptedSchema(IncidentReportedSchema):
     incident_key = fields.String(required=True)
     possible_duplicates = fields.List(fields.String(), load_default=list,
                                       metadata={"description": "incident keys of likely duplicates to review"})
+
+
+class _RecordOnTopic(_RecordFields):
+    """Version 2's fields as events carry them: every one present (version 1's are read with these defaults)."""
+
+    place_pcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=16),
+                                metadata={"description": PLACE_PCODE})
+    place_free_text = fields.Boolean(load_default=None, allow_none=True, metadata={"description": FREE_TEXT})
+    latitude = fields.Float(load_default=None, allow_none=True)
+    longitude = fields.Float(load_default=None, allow_none=True)
+    people = fields.List(fields.Nested(PersonOpenSchema), load_default=list)
+    acts = fields.List(fields.Nested(ActSchema), load_default=list)
+
+
+class IncidentReportedV2Schema(_RecordOnTopic, IncidentReportedSchema):
+    """IncidentReported v2: v1 with people (open attributes, consent), acts, a P-code and coordinates."""
+
+
+class IncidentAcceptedV2Schema(_RecordOnTopic, IncidentAcceptedSchema):
+    """IncidentAccepted v2: v1 with people (open attributes, consent), acts, a P-code and coordinates; its
+    violation list and victim counts agree with its acts (sitreps.acts.derive)."""
 
 
 class IncidentRejectedSchema(DeadLetterSchema):

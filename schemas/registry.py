@@ -6,15 +6,18 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from schemas import case, compiled, dead_letter, incident, sla
+from schemas import case, compiled, dead_letter, incident, sla, upcast
 from schemas.errors import SchemaError, from_marshmallow
 
 # (type, version) -> schema class. A new version is a new entry; old ones stay decodable.
 EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("IncidentReported", 1): incident.IncidentReportedSchema,
     ("IncidentAccepted", 1): incident.IncidentAcceptedSchema,
+    ("IncidentReported", 2): incident.IncidentReportedV2Schema,
+    ("IncidentAccepted", 2): incident.IncidentAcceptedV2Schema,
     ("IncidentRejected", 1): incident.IncidentRejectedSchema,
     ("CaseRegistered", 1): case.CaseRegisteredSchema,
+    ("CaseRegistered", 2): case.CaseRegisteredV2Schema,
     ("CaseRecorded", 1): case.CaseRecordedSchema,
     ("CaseAssigned", 1): case.CaseAssignedSchema,
     ("ActivityLogged", 1): case.ActivityLoggedSchema,
@@ -50,11 +53,18 @@ def schema_for(type_: str, version: int) -> Schema:
 
 
 def load_payload(type_: str, version: int, payload: Any) -> dict[str, Any]:
-    """Validate a payload against its schema; returns typed values or raises SchemaError."""
+    """Validate a payload against its version's schema; returns typed values, upcast to the type's latest version
+    (schemas.upcast), or raises SchemaError."""
     try:
-        return compiled.load(schema_for(type_, version), payload)
+        loaded = compiled.load(schema_for(type_, version), payload)
     except ValidationError as exc:
         raise from_marshmallow(exc.normalized_messages()) from None
+    return upcast.latest(type_, version, loaded)[1]
+
+
+def latest_version(type_: str) -> int:
+    """The version an event of this type is written in now."""
+    return upcast.latest_version(type_)
 
 
 def dump_payload(type_: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:

@@ -28,9 +28,20 @@ class Codes(Sequence[str]):
 
     def __init__(self, vocabulary: str):
         self.vocabulary = vocabulary
+        # Every event validates several codes: the list is worked out once per version of the vocabularies in effect.
+        self._seen: Vocabularies | None = None
+        self._codes_seen: tuple[str, ...] = ()
+        self._set_seen: frozenset[str] = frozenset()
 
     def _codes(self) -> tuple[str, ...]:
-        return current()[self.vocabulary].codes(include_retired=True)
+        self._refresh()
+        return self._codes_seen
+
+    def _refresh(self) -> None:
+        vocabularies = current()
+        if vocabularies is not self._seen:
+            codes = vocabularies[self.vocabulary].codes(include_retired=True)
+            self._codes_seen, self._set_seen, self._seen = codes, frozenset(codes), vocabularies
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -46,7 +57,8 @@ class Codes(Sequence[str]):
         return iter(self._codes())
 
     def __contains__(self, code: object) -> bool:
-        return code in self._codes()
+        self._refresh()
+        return code in self._set_seen
 
     def __eq__(self, other: object) -> bool:
         return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)

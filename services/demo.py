@@ -10,12 +10,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Connection
 
+from reference.gazetteer import gazetteer
 from schemas.topics import INTAKE_REJECTED, SLA_EVENTS
 from services.casework.adapters import repository as repo
 from services.casework.domain import commands as c
@@ -125,6 +127,8 @@ class Demo:
             kinds = "/".join(case.details["violation_types"])
             self.echo(f"   case {case.reference}  {case.office:9} {case.details['location'][:20]:20} "
                       f"{kinds[:32]:32} {who}{dup}")
+            for line in record_lines(case.details):
+                self.echo(f"      {line}")
 
     def show_rejections(self) -> None:
         rejected = self.runtime.log.read_topic(INTAKE_REJECTED)
@@ -210,6 +214,27 @@ class Demo:
         self.echo("   SLA events: " + ", ".join(f"{level} {n:.0f}" for level, n in sorted(sla.items())))
         self.echo(f"   closures approved {total('hrcase_closures_total{decision=approved,'):.0f}, "
                   f"dead letters {total('hrcase_dead_letters_total'):.0f}")
+
+
+def record_lines(details: dict[str, Any]) -> list[str]:
+    """Where in the gazetteer, who did what to whom, and with what consent: never a name (ADR 10)."""
+    lines = []
+    pcode = details.get("place_pcode")
+    if pcode and (unit := gazetteer().get(pcode)) is not None:
+        lines.append(f"place {pcode} {unit.name} ({unit.kind}, region {gazetteer().region_of(pcode).name})")
+    people = {p["ref"]: p for p in details.get("people") or []}
+    for act in details.get("acts") or []:
+        victims = ", ".join(f"{r} ({people[r]['sex']}, {people[r].get('occupation') or 'occupation unknown'})"
+                            for r in act["victims"] if r in people)
+        unit_text = f", unit {act['perpetrator_unit']}" if act.get("perpetrator_unit") else ""
+        lines.append(f"act: {act['violation_type']} of {victims} by {act['perpetrator_category']}{unit_text}")
+    for ref, person in people.items():
+        consent = person.get("consent")
+        if consent:
+            agreed = [k for k in ("recorded", "contact", "referral") if consent.get(k)]
+            shared = f"; may be shared with {', '.join(consent['share_with'])}" if consent.get("share_with") else ""
+            lines.append(f"{ref} ({person['role']}): consents to {', '.join(agreed) or 'nothing'}{shared}")
+    return lines
 
 
 def run_demo(data_dir: Path | None = None, examples: Path | None = None, echo: Echo = click.echo) -> None:

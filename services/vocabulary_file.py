@@ -7,12 +7,15 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from reference.vocabularies import Vocabularies, VocabularyError, check_evolution, dump, parse, shipped
 from schemas import vocabulary
 
 log = logging.getLogger(__name__)
+LOOK_EVERY = 1.0  # seconds between looks at the file for an admin's change
+_installed: list[Watched] = []  # the file this process takes its terms from, once `install`ed
 
 
 class VocabularyFileError(ValueError):
@@ -52,6 +55,8 @@ def save(path: Path, before: Vocabularies, after: Vocabularies) -> None:
         json.dump(dump(after), out, ensure_ascii=False, indent=1)
         out.write("\n")
     os.replace(out.name, path)
+    if _installed and _installed[0].path == path:  # this process's own change is in effect at once
+        _installed[0].look_now()
 
 
 class Watched:
@@ -60,10 +65,11 @@ class Watched:
     A change that renumbers a term (written by hand, past `hrcase vocabulary`) is refused and logged: the last good
     version stays in effect, and a worker never stops on it."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, look_every: float = LOOK_EVERY):
+        self.path, self.look_every = path, look_every
         self._lock = threading.Lock()
         self._stamp = self._stat()
+        self._looked = time.monotonic()
         self._vocabularies = in_effect(path)  # at start a bad file is an error: the service refuses to start
 
     def _stat(self) -> tuple[int, int] | None:
@@ -74,12 +80,20 @@ class Watched:
         return found.st_mtime_ns, found.st_size
 
     def __call__(self) -> Vocabularies:
+        now = time.monotonic()
+        if now - self._looked < self.look_every:  # every event asks: the file is looked at once a second at most
+            return self._vocabularies
+        self._looked = now
         stamp = self._stat()
         if stamp != self._stamp:
             with self._lock:
                 if stamp != self._stamp:
                     self._reload(stamp)
         return self._vocabularies
+
+    def look_now(self) -> None:
+        """Look at the file at the next use, whenever it was last looked at."""
+        self._looked = -float("inf")
 
     def _reload(self, stamp: tuple[int, int] | None) -> None:
         self._stamp = stamp
@@ -96,10 +110,12 @@ class Watched:
 
 def install(path: Path | None) -> Vocabularies:
     """Make the settings' vocabulary file this process's source of terms; refuses (raises) a bad file."""
+    _installed.clear()
     if path is None:
         vocabulary.use(shipped)
         return shipped()
     watched = Watched(path)
+    _installed.append(watched)
     vocabulary.use(watched)
     log.info("vocabularies version %s in effect, from %s", watched().version, path)
     return watched()

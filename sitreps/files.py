@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from schemas import json_text
 from schemas.topics import SITREP_INCIDENTS
+from sitreps import csv_people
 from sitreps.key import raw_incident_key
 
 LIST_COLUMNS = ("violation_types",)
@@ -21,6 +22,7 @@ IDENTITY_COLUMNS = {"victim_names": "victims", "witness_names": "witnesses", "so
 CSV_COLUMNS = (
     "sitrep_id", "incident_number", "reported_at", "occurred_at", "office", "location", "violation_types",
     "perpetrator_category", *VICTIM_COLUMNS, "source_type", "summary", "assignee", *IDENTITY_COLUMNS,
+    "place_pcode", "latitude", "longitude", *csv_people.PEOPLE_COLUMNS,
 )
 
 
@@ -124,7 +126,11 @@ def _csv_records(text: Iterable[str], name: str) -> Iterator[SitrepRecord]:
     start = reader.line_num + 1
     while (row := _next_row(reader, name)) is not None:
         if any(cell.strip() for cell in row):
-            record = _nest(header, row)
+            try:
+                record = _nest(header, row)
+            except csv_people.CellError as exc:  # the syntax of a people, consent or acts cell: fix and reload
+                raise SitrepFileError(f"{name}: line {start}, {exc}", "bad_cell", name=name, line=str(start),
+                                      problem=str(exc)) from None
             value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
             yield _record(value, raw_incident_key(record), name, start, "csv")
         start = reader.line_num + 1
@@ -158,7 +164,8 @@ def _header(reader: Any, name: str) -> list[str]:
 def _nest(header: list[str], row: list[str]) -> dict[str, Any]:
     """A flat CSV row to the nested IncidentReported shape; empty cells mean absent."""
     record: dict[str, Any] = {}
-    identities: dict[str, list[dict[str, str]]] = {}
+    identities: dict[str, Any] = {}
+    people: dict[str, str] = {}
     for column, cell in zip(header, row, strict=False):
         if column in VICTIM_COLUMNS:
             victims = record.setdefault("victims", {})  # even if all blank: blank counts default to 0
@@ -167,6 +174,8 @@ def _nest(header: list[str], row: list[str]) -> dict[str, Any]:
             continue
         if column in VICTIM_COLUMNS:
             victims[VICTIM_COLUMNS[column]] = cell
+        elif column in csv_people.PEOPLE_COLUMNS:
+            people[column] = cell
         elif column in IDENTITY_COLUMNS:
             identities[IDENTITY_COLUMNS[column]] = [{"name": n} for n in _split(cell)]
         elif column in LIST_COLUMNS:
@@ -176,6 +185,7 @@ def _nest(header: list[str], row: list[str]) -> dict[str, Any]:
     extra = [cell for cell in row[len(header):] if cell.strip()]
     if extra:
         record["extra_cells"] = extra  # never drop data silently; intake rejects the row
+    csv_people.nest(people, record, identities)
     if identities:
         record["identities"] = identities
     return record

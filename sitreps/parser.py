@@ -18,8 +18,8 @@ def parse(value: bytes) -> Any:
     if not isinstance(data, dict):
         raise SchemaError(Problem(f"an incident must be a JSON object, not {type(data).__name__}", "not_object"))
     if "payload" in data and "type" in data:  # an envelope: no bare record has these fields
-        if data["type"] != "IncidentReported" or data.get("version", 1) != 1:
-            raise SchemaError({"type": [Problem(f"expected IncidentReported version 1, got {data['type']!r} "
+        if data["type"] != "IncidentReported" or data.get("version", 1) not in (1, 2):
+            raise SchemaError({"type": [Problem(f"expected IncidentReported version 1 or 2, got {data['type']!r} "
                                                 f"version {data.get('version', 1)!r}", "not_incident")]})
         if not isinstance(data["payload"], dict):
             raise SchemaError({"payload": [Problem("must be a JSON object", "not_object")]})

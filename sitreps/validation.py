@@ -8,9 +8,12 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from reference.gazetteer import gazetteer
 from schemas import compiled
 from schemas.errors import Problem, SchemaError, from_marshmallow
 from schemas.incident import IncidentAsWrittenSchema
+from schemas.people import check_record
+from sitreps.acts import derive
 
 # Field laptops and phones drift; a report stamped a few minutes ahead of our clock is not "from the future".
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -28,12 +31,18 @@ def validate(record: Any, now: datetime, offices: Collection[str]) -> dict[str, 
         raise ValueError("now must be timezone-aware")
     try:
         loaded = compiled.load(_AS_WRITTEN, record)
+        check_record(loaded)
     except ValidationError as exc:
         raise _with_times(from_marshmallow(exc.normalized_messages()), record) from None
     # One time zone for everything we store and hash: the same instant written two ways is the same content.
     for name in ("reported_at", "occurred_at"):
         loaded[name] = loaded[name].astimezone(UTC)
-    errors: dict[str, list[str]] = {}
+    _times_in_utc(loaded)
+    errors: dict[str, Any] = {}
+    for number, act in enumerate(loaded.get("acts") or []):
+        if act.get("occurred_at") is not None and act["occurred_at"] > loaded["reported_at"]:
+            errors[f"acts.{number}.occurred_at"] = [f"{ORDER_MESSAGE} ({act['occurred_at'].isoformat()} > "
+                                                    f"reported_at {loaded['reported_at'].isoformat()})"]
     for name in ("reported_at", "occurred_at"):
         if loaded[name] > now + CLOCK_TOLERANCE:
             errors[name] = [Problem(f"is in the future ({loaded[name].isoformat()} > now {now.isoformat()})",
@@ -46,7 +55,29 @@ def validate(record: Any, now: datetime, offices: Collection[str]) -> dict[str, 
         loaded["office"] = office
     if errors:
         raise SchemaError(errors)
-    return loaded
+    return derive(loaded)
+
+
+def located(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its place in the gazetteer: the P-code it gives, else the unit its `location` names without
+    ambiguity, else none and `place_free_text` set (free text, flagged for the officer)."""
+    if record.get("place_pcode"):
+        unit = gazetteer().get(record["place_pcode"])
+        return {**record, "place_pcode": unit.pcode if unit else record["place_pcode"], "place_free_text": False}
+    unit = gazetteer().match(record.get("location"))
+    return {**record, "place_pcode": unit.pcode if unit else None, "place_free_text": unit is None}
+
+
+def _times_in_utc(loaded: dict[str, Any]) -> None:
+    """Acts' and consents' times in UTC too, as `reported_at`: one instant hashes one way."""
+    for act in loaded.get("acts") or []:
+        if act.get("occurred_at") is not None:
+            act["occurred_at"] = act["occurred_at"].astimezone(UTC)
+    for person in loaded.get("people") or []:
+        consent = person.get("consent") or {}
+        for name in ("obtained_at", "withdrawn_at"):
+            if consent.get(name) is not None:
+                consent[name] = consent[name].astimezone(UTC)
 
 
 def _with_times(error: SchemaError, record: Any) -> SchemaError:

@@ -54,3 +54,17 @@ def _bytes(value: Any) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     return str(value).encode()
+
+
+def identities_of(record: dict[str, Any]) -> set[str]:
+    """Every name, contact and date of birth in a record's identities as written: version 1's lists of people and
+    version 2's people by ref (names with their variants)."""
+    identities = record.get("identities") or {}
+    found: set[str] = set()
+    for group in identities.values() if isinstance(identities, dict) else []:
+        for person in group if isinstance(group, list) else []:
+            found.update(v for k, v in person.items() if k in ("name", "contact") and v)
+        for person in group.values() if isinstance(group, dict) else []:
+            found.update(person.get("names") or [])
+            found.update(v for k, v in person.items() if k in ("contact", "date_of_birth") and v)
+    return found

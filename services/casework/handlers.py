@@ -31,7 +31,9 @@ from services.vault import IdentityVault
 
 PRODUCER = "casework"
 DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",
-                 "source_type", "summary")
+                 "source_type", "summary", "place_pcode", "place_free_text", "latitude", "longitude", "people", "acts")
+# What CaseRegistered v2 carries of the incident beside v1's: where, and who did what to whom (no identities).
+RECORD_FIELDS = ("place_pcode", "place_free_text", "latitude", "longitude", "people", "acts")
 
 
 class MessageHandler(Handler):
@@ -86,6 +88,7 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
         "occurred_at": incident["occurred_at"], "location": incident["location"],
         "violation_types": incident["violation_types"], "perpetrator_category": incident["perpetrator_category"],
         "victims": incident["victims"], "possible_duplicates": incident.get("possible_duplicates", []),
+        **{name: incident.get(name) for name in RECORD_FIELDS},
     }, now)
     out = [_emit(event, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:registered:{key}")))]
     details = {k: v for k, v in out[0].read_payload().items() if k in DETAIL_FIELDS}

@@ -25,7 +25,7 @@ from services.sealing import open_identities, open_record, open_value, plain_for
 from services.vault import IdentityVault
 from sitreps.key import raw_incident_key
 from sitreps.parser import parse
-from sitreps.validation import validate
+from sitreps.validation import located, validate
 
 PRODUCER = "intake"
 
@@ -114,7 +114,8 @@ class IntakeHandler(Handler):
             log.info("incident %s accepted; likely duplicate of %s", key, ", ".join(decision.possible_duplicates))
         else:
             log.debug("incident %s accepted", key)  # every incident: at INFO, 5,000 lines a second under load
-        payload = {**record, "incident_key": key, "possible_duplicates": list(decision.possible_duplicates)}
+        # Placed in the gazetteer only now: the content hashed is what was written, the P-code follows from it.
+        payload = {**located(record), "incident_key": key, "possible_duplicates": list(decision.possible_duplicates)}
         return [emit(INCIDENTS, "IncidentAccepted", occurred_at=record["reported_at"], key=key,
                      producer=PRODUCER, payload=payload, event_id=accepted_event_id(key))]
 

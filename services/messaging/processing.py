@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from schemas import Envelope, SchemaError, decode, encode, new_envelope
-from schemas.registry import dump_payload
+from schemas.registry import dump_payload, latest_version
 from services.logs import current, log_context
 from services.messaging.ports import Message, Outgoing
 from services.messaging.store import Mailboxes
@@ -73,9 +73,10 @@ def emit(topic: str, type_: str, *, occurred_at: datetime, key: str, producer: s
          event_id: str | None = None, causation: Envelope | None = None) -> Outgoing:
     """Validate a payload against its schema and wrap it in an envelope for the outbox. Without a causation, the
     event carries on the correlation id of what is being handled (the message, or the API request)."""
-    dumped = dump_payload(type_, 1, payload)
+    version = latest_version(type_)
+    dumped = dump_payload(type_, version, payload)
     envelope = new_envelope(
-        type_, 1, occurred_at=occurred_at, key=key, producer=producer, payload=dumped, event_id=event_id,
+        type_, version, occurred_at=occurred_at, key=key, producer=producer, payload=dumped, event_id=event_id,
         correlation_id=None if causation else current("correlation_id"), causation=causation,
     )
     # The correlation id rides in a header too, so a consumer's logs name it without decoding the envelope.

@@ -53,14 +53,19 @@ def identities_in_examples() -> set[str]:
             for group in people.values() if isinstance(people, dict) else []:
                 for person in group if isinstance(group, list) else []:
                     found.update(v for k, v in person.items() if k in ("name", "contact") and v)
+                for person in group.values() if isinstance(group, dict) else []:  # version 2's people by ref
+                    found.update(person.get("names") or [])
+                    found.update(v for k, v in person.items() if k in ("contact", "date_of_birth") and v)
     return found
 
 
 # Named in what the scenario adds to the demo: through the API, a sitrep file, a refused record, a damaged line.
 API_NAMES = ("Tiéman Konaté-Sidibé", "Hawa Dembélé-Kanouté")
 FILE_NAMES = ("Bréhima Sanogo-Diarra", "Assétou Camara-Koïta", "+223 6611 2233")
+# Version 2's identifying fields of a person: names with a variant, date of birth, contact.
+PERSON_FIELDS = ("Kadidia Traoré-Sangaré", "Kadidia Traore", "1979-08-23", "+223 6699 0417")
 REFUSED_NAMES = ("Nianankoro Fomba-Diakité", "Salimata Doumbia-Togola")
-SECRETS = identities_in_examples() | {*API_NAMES, *FILE_NAMES, *REFUSED_NAMES}
+SECRETS = identities_in_examples() | {*API_NAMES, *FILE_NAMES, *REFUSED_NAMES, *PERSON_FIELDS}
 # As written, and as JSON writes non-ASCII letters (Aïssata -> A\u00efssata): a leak in either form is found.
 FORMS = forms(SECRETS)
 
@@ -68,7 +73,13 @@ FORMS = forms(SECRETS)
 def extra_sitrep(path: Path) -> Path:
     """A week more: an incident (twice, as a repeated report), one refused (unknown office), a damaged line."""
     named = incident("SR-MOP-2026-W49", 1, END - timedelta(days=1), "Mopti", assignee="amadou.hro", identities={
-        "victims": [{"name": FILE_NAMES[0], "contact": FILE_NAMES[2]}], "sources": [{"name": FILE_NAMES[1]}]})
+        "victims": [{"name": FILE_NAMES[0], "contact": FILE_NAMES[2]}], "sources": [{"name": FILE_NAMES[1]}],
+        "people": {"p1": {"names": list(PERSON_FIELDS[:2]), "date_of_birth": PERSON_FIELDS[2],
+                          "contact": PERSON_FIELDS[3]}}},
+        people=[{"ref": "p1", "role": "victim", "sex": "female", "age_group": "adult", "occupation": "journalist",
+                 "consent": {"recorded": True, "share_with": ["UNICEF"]}}],
+        acts=[{"violation_type": "abduction", "victims": ["p1"], "perpetrator_category": "armed_group"}])
+    del named["violation_types"], named["victims"]  # from the acts
     refused = incident("SR-MOP-2026-W49", 2, END - timedelta(days=1), "Atlantis", location="Konna",
                        identities={"witnesses": [{"name": REFUSED_NAMES[0]}]})
     damaged = f'{{"sitrep_id": "SR-MOP-2026-W49", "incident_number": 3, "identities": {{"victims": [{{"name": ' \
@@ -164,6 +175,8 @@ def scan(scenario: dict[str, Any], smtp: tuple[Any, int], hooks: tuple[Any, str]
     assert shown, "the people who may see identities did see them"
     # The scan can see them: the API shows them, opened, to the people allowed to see them.
     assert len(revealed("".join(shown_text), FORMS)) >= len(SECRETS) // 2
+    # A person's names, date of birth and contact (version 2) are shown there too, and nowhere else.
+    assert all(revealed("".join(shown_text), forms([field])) for field in PERSON_FIELDS)
     runtime.run_until_idle(now)  # the incident submitted through the API, through intake to casework
 
     def hrcase(*args: str) -> str:
@@ -200,7 +213,7 @@ def scan_storage(runtime: EmbeddedRuntime, data: Path) -> None:
     original: identities only ever sealed, and what was sealed there opens to the names."""
     vault, casework = runtime.vault, runtime.casework
     cases = {c.incident_key: c for c in casework.read(lambda conn: repo.list_cases(conn, limit=10**6))}
-    for key, names in (("API-2026-12#1", API_NAMES), ("SR-MOP-2026-W49#1", FILE_NAMES)):
+    for key, names in (("API-2026-12#1", API_NAMES), ("SR-MOP-2026-W49#1", (*FILE_NAMES, *PERSON_FIELDS))):
         stored = casework.read(lambda conn, k=key: repo.load_identities(conn, cases[k].case_id))
         assert revealed(json.dumps(vault.open(stored), ensure_ascii=False), FORMS) >= set(names)
     letters = [json.loads(m.value)["payload"] for m in runtime.log.read_topic(INTAKE_REJECTED)]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from schemas.registry import load_payload
+from schemas.registry import latest_version, load_payload
 from schemas.topics import CASE_EVENTS, INCIDENTS, SLA_EVENTS
 from services.casework import bootstrap
 from services.casework.adapters import repository as repo
@@ -99,7 +99,9 @@ def everything(casework: Casework) -> dict[str, list[tuple[Any, ...]]]:
 
 def fold(rows: list[dict[str, Any]], details: dict[str, Any]) -> Case:
     """The case rebuilt from nothing but its history, as any replay would."""
-    events = [Event(r["type"], load_payload(r["type"], 1, r["payload"]), r["occurred_at"]) for r in rows]
+    # The history keeps each payload as emitted, without its version: the latest reads every earlier one.
+    events = [Event(r["type"], load_payload(r["type"], latest_version(r["type"]), r["payload"]), r["occurred_at"])
+              for r in rows]
     start = registered(events[0], details)
     result = start
     for event in events[1:]:

@@ -76,20 +76,37 @@ def test_demo_ends_with_a_metrics_summary_that_matches_what_happened(demo_output
 
 
 def identity_names() -> set[str]:
-    """Every name in the examples' sensitive parts (JSONL `identities`, CSV *_names columns)."""
+    """Every name, contact and date of birth in the examples' sensitive parts (JSONL `identities`, their `people`
+    by ref; CSV *_names, names and contacts columns)."""
     names: set[str] = set()
     for path in EXAMPLES.glob("*.jsonl"):
         for line in path.read_text().splitlines():
-            for people in json.loads(line).get("identities", {}).values():
-                names.update(person["name"] for person in people)
+            identities = json.loads(line).get("identities", {})
+            for person in identities.get("people", {}).values():
+                names.update(person["names"])
+                names.update(person[k] for k in ("contact", "date_of_birth") if person.get(k))
+            for group in ("victims", "witnesses", "sources"):
+                names.update(person["name"] for person in identities.get(group, []))
     for path in EXAMPLES.glob("*.csv"):
         for row in csv.DictReader(path.open()):
             for column in ("victim_names", "witness_names", "source_names"):
                 names.update(n.strip() for n in (row.get(column) or "").split(";") if n.strip())
+            for column in ("names", "contacts"):  # p1=Main Name|Variant; p2=...
+                for entry in (row.get(column) or "").split(";"):
+                    names.update(n.strip() for n in entry.partition("=")[2].split("|") if n.strip())
     return names
+
+
+def test_demo_shows_who_did_what_to_whom_with_consent_and_a_place_from_the_gazetteer(demo_output: str) -> None:
+    kati = demo_output[demo_output.index("case BAM-2026-0002"):demo_output.index("case GAO-2026-0003")]
+    assert "place ML0204 Kati (cercle, region Koulikoro)" in kati
+    assert "act: threats_and_intimidation of p1 (female, journalist), p2 (male, journalist) by unidentified" in kati
+    assert "p1 (victim): consents to recorded, contact; may be shared with CPJ, RSF" in kati
+    tessit = demo_output[demo_output.index("case GAO-2026-0003"):demo_output.index("case GAO-2026-0004")]
+    assert "act: killing of p1 (male, other) by armed_group" in tessit
 
 
 def test_demo_never_prints_an_identity_of_a_victim_witness_or_source(demo_output: str) -> None:
     names = identity_names()
-    assert len(names) > 10
+    assert len(names) > 10 and {"Assitan Coulibaly", "+223 7655 4321", "1987-04-21"} <= names
     assert [n for n in names if n in demo_output] == []

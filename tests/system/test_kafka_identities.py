@@ -23,7 +23,7 @@ from services.config import Settings
 from services.sealing import plain_form
 from services.vault import DEV_KEY_FILE, IdentityVault
 from tests.factories import incident
-from tests.leak_scan import every_row, forms, revealed
+from tests.leak_scan import every_row, forms, identities_of, revealed
 from tests.system.kafka_cluster import REPO, TOPIC_NAMES, Stack, kafka_stack, wait_for
 
 SITREPS = REPO / "examples" / "sitreps"
@@ -39,8 +39,7 @@ def example_names() -> set[str]:
     names: set[str] = set()
     for path in EXAMPLES:
         for record in read_sitrep(path):
-            for people in json.loads(record.value).get("identities", {}).values():
-                names.update(v for p in people for k, v in p.items() if k in ("name", "contact") and v)
+            names.update(identities_of(json.loads(record.value)))
     return names
 
 

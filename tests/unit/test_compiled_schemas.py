@@ -71,8 +71,19 @@ def _good(field: fields.Field, depth: int, clean: bool) -> st.SearchStrategy[Any
         return st.lists(_good(field.inner, depth, clean), min_size=1 if clean else 0, max_size=3)
     if kind is fields.Nested:
         return record_for(field.schema, depth + 1, clean) if depth < 3 else st.just({})
+    if kind is fields.Dict and field.value_field is not None:  # identities' people, by ref
+        keys = _good(field.key_field, depth, clean) if field.key_field is not None else st.text(max_size=4)
+        return st.dictionaries(keys, _good(field.value_field, depth, clean), max_size=2)
     if kind is fields.Dict:
         return st.dictionaries(st.text(max_size=4), st.one_of(st.integers(), st.text(max_size=4)), max_size=3)
+    if kind is fields.Boolean:
+        return st.booleans() if clean else st.one_of(st.booleans(), st.sampled_from(["yes", "0", 1, "maybe"]))
+    if kind is fields.Float:
+        numbers = st.floats(min_value=10.5, max_value=20.5)
+        return numbers if clean else st.one_of(numbers, st.integers(-200, 200), st.floats(), st.just("12.5"))
+    if kind is fields.Date:
+        dates = st.dates().map(lambda d: d.isoformat())
+        return dates if clean else st.one_of(dates, st.just("2026-13-01"), st.just(""), st.just("20260101"))
     return JUNK
 
 
@@ -202,15 +213,15 @@ def test_a_case_state_round_trips_through_the_compiled_schema_as_through_marshma
 
 
 def test_a_schema_with_hooks_or_fields_the_compiler_does_not_mirror_stays_marshmallows() -> None:
-    class WithBoolean(Schema):
-        flag = fields.Boolean()
+    class WithDecimal(Schema):
+        amount = fields.Decimal()
 
-    class WithTypedDict(Schema):
-        counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    class WithNaN(Schema):
+        ratio = fields.Float(allow_nan=True)
 
-    assert compiled.compiled(WithBoolean()) is None
-    assert compiled.compiled(WithTypedDict()) is None
-    assert compiled.load(WithBoolean(), {"flag": "yes"}) == {"flag": True}
+    assert compiled.compiled(WithDecimal()) is None
+    assert compiled.compiled(WithNaN()) is None
+    assert compiled.load(WithNaN(), {"ratio": "nan"})["ratio"] != 0
 
 
 def test_sealed_identities_are_compiled_as_a_string_and_refused_in_the_clear_as_marshmallow_refuses_them() -> None:

@@ -90,7 +90,7 @@ def test_a_running_service_keeps_its_last_good_terms_when_the_file_is_changed_by
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "vocabularies.json"
     vocabulary_file.save(path, shipped(), added())  # type: ignore[arg-type]
-    watched = Watched(path)
+    watched = Watched(path, look_every=0)
     data = dump(watched())
     data["version"] = 3
     data["vocabularies"]["violation_types"]["terms"] = [

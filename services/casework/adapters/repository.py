@@ -102,7 +102,7 @@ def _case_row(case: Case) -> dict[str, Any]:
         "reported_at": utc(case.reported_at), "registered_at": utc(case.registered_at),
         "recorded_at": as_utc(case.recorded_at), "last_activity_at": as_utc(case.last_activity_at),
         "closed_at": as_utc(case.closed_at), "version": case.version,
-        "state": state.dumps(case),
+        "state": state.dumps(case), "place_pcode": case.details.get("place_pcode"),
     }
 
 

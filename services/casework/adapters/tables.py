@@ -40,8 +40,10 @@ cases = Table(
     Column("closed_at", When, nullable=True),
     Column("version", Integer, nullable=False),
     Column("state", Text, nullable=False),  # the rest of the Case, as JSON
+    Column("place_pcode", String(16), nullable=True),  # the incident's unit in the gazetteer (incident v2)
     Index("ix_cases_office_stage", "office", "stage"),
     Index("ix_cases_assignee", "assignee"),
+    Index("ix_cases_place_pcode", "place_pcode"),
 )
 
 case_history = Table(

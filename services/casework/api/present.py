@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from reference.places import region_of_incident
+from schemas import compiled
+from schemas.people import ActSchema, PersonOpenSchema
 from services.casework.adapters.access_log import Access
 from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
@@ -49,8 +52,33 @@ def detail(case: Case, now: datetime, schedules: list[Schedule], history: list[d
         "delay": case.delay, "follow_ups": list(case.follow_ups), "possible_duplicates": list(case.possible_duplicates),
         "closed_at": case.closed_at, "approved_by": case.approved_by, "version": case.version,
         "details": details(case), "identities": identities, "identities_redacted": identities is None,
+        **record(case, identities),
         "history": [{k: row[k] for k in ("event_id", "type", "occurred_at", "actor", "payload")} for row in history],
     }
+
+
+_PERSON, _ACT = PersonOpenSchema(), ActSchema()
+
+
+def record(case: Case, identities: dict[str, Any] | None) -> dict[str, Any]:
+    """Who did what to whom, and where: people (their identifying fields only beside the case's identities), acts,
+    the place in the gazetteer and its region."""
+    facts = case.details
+    named = (identities or {}).get("people") or {}
+    people = []
+    for stored in facts.get("people") or []:
+        person = compiled.load(_PERSON, stored)  # kept as the event carried it: times as text
+        who = named.get(person["ref"]) or {}
+        people.append({**person, "names": who.get("names", []) if identities is not None else None,
+                       "date_of_birth": who.get("date_of_birth"), "contact": who.get("contact"),
+                       "identity_redacted": identities is None})
+    pcode = facts.get("place_pcode")
+    region = region_of_incident(pcode, facts.get("location"))  # the one rule: reports and the overview use it too
+    return {"people": people, "acts": [compiled.load(_ACT, act) for act in facts.get("acts") or []],
+            "place_pcode": pcode,
+            "place_free_text": facts.get("place_free_text"),
+            "region": region.name if region else None,
+            "latitude": facts.get("latitude"), "longitude": facts.get("longitude")}
 
 
 def alert(item: Alert, deliveries: list[dict[str, Any]] | None = None, schedules: list[Schedule] | None = None,

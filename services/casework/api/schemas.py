@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.incident import IdentitiesSchema
+from schemas.people import ActSchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import (
     CLOSURE_REASONS,
@@ -188,6 +189,17 @@ class HistoryEntrySchema(Schema):
     payload = fields.Dict(required=True, metadata={"description": "the case event as published"})
 
 
+class PersonOutSchema(PersonOpenSchema):
+    """A victim, witness or source of the case: open attributes and consent for every reader; names, date of birth
+    and contact only for those who see the case's identities."""
+
+    names = fields.List(Out(), required=True, allow_none=True, metadata={
+        "description": "main name first, then spelling variants; null when redacted"})
+    date_of_birth = fields.Date(required=True, allow_none=True)
+    contact = Out(required=True, allow_none=True)
+    identity_redacted = fields.Boolean(required=True)
+
+
 class CaseDetailSchema(CaseSummarySchema):
     incident_key = Out(required=True)
     last_review_at = fields.AwareDateTime(required=True, allow_none=True)
@@ -202,6 +214,14 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "victims, witnesses, sources: only for the assigned HRO, their Team Leader and the "
                        "Directors of the case's office; null (redacted) for everyone else"})
     identities_redacted = fields.Boolean(required=True)
+    people = fields.List(fields.Nested(PersonOutSchema), required=True)
+    acts = fields.List(fields.Nested(ActSchema), required=True, metadata={"description": "who did what to whom"})
+    place_pcode = Out(required=True, allow_none=True, metadata={"description": "P-code in the gazetteer"})
+    place_free_text = fields.Boolean(required=True, allow_none=True, metadata={
+        "description": "true when the location named no unit of the gazetteer (flagged)"})
+    region = Out(required=True, allow_none=True, metadata={"description": "the region of place_pcode"})
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
 
 

@@ -118,6 +118,8 @@ FILE_PROBLEMS = {
     "unreadable_csv": _l("%(name)s cannot be read as CSV from line %(line)s on."),
     "no_header": _l("%(name)s has no header row: the first line must name the columns."),
     "bad_header": _l("The header row of %(name)s has an empty or repeated column name."),
+    "bad_cell": _l("%(name)s, line %(line)s: a people, consent or acts cell does not follow its syntax "
+                   "(%(problem)s)."),
 }
 
 

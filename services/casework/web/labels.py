@@ -53,6 +53,17 @@ LABELS: dict[str, dict[str, Any]] = {
         "female_adult": _l("Women"), "female_child": _l("Girls"), "male_adult": _l("Men"), "male_child": _l("Boys"),
         "unknown": _l("Unknown"),
     },
+    "person_role": {"victim": _l("Victim"), "witness": _l("Witness"), "source": _l("Source")},
+    "sex": {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"), "unknown": _l("Unknown")},
+    "age_group": {"adult": _l("Adult"), "child": _l("Child"), "unknown": _l("Unknown")},
+    "occupation": {
+        "human_rights_defender": _l("Human rights defender"), "journalist": _l("Journalist"),
+        "trade_unionist": _l("Trade unionist"), "other": _l("Other"),
+    },
+    "protection_risk": {"none": _l("No risk"), "low": _l("Low risk"), "medium": _l("Medium risk"),
+                        "high": _l("High risk"), "unknown": _l("Risk unknown")},
+    "consent": {"recorded": _l("to be recorded"), "contact": _l("to be contacted"),
+                "referral": _l("to be referred")},
     "event": {
         "CaseRegistered": _l("Case registered"), "CaseRecorded": _l("Recorded"), "CaseAssigned": _l("Assigned"),
         "ActivityLogged": _l("Activity logged"), "StageChanged": _l("Stage changed"),

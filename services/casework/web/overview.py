@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Connection
 
-from schemas.registry import load_payload
+from schemas.registry import latest_version, load_payload
 from services.casework.adapters import read_model
 from services.casework.adapters import schedules as schedule_store
 from services.casework.api.request import context
@@ -48,7 +48,7 @@ def recording_goal_days(found: Sequence[Event]) -> float | None:
 
 def case_events(conn: Connection, office: str | None) -> list[Event]:
     """Every case event casework holds (its own history of each case), typed as reports read them."""
-    return [Event(type_, at, case_id, load_payload(type_, 1, payload), seq)
+    return [Event(type_, at, case_id, load_payload(type_, latest_version(type_), payload), seq)
             for seq, type_, at, case_id, payload in read_model.history_of_cases(conn, office)]
 
 
