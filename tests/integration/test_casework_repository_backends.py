@@ -92,7 +92,27 @@ def add_alerts(conn: Connection, *alerts: Alert) -> None:
 
 def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> None:
     batch = repo.BatchAlerts()
-    batch.resolve(case_id, kind, at, resolution)
+    batch.resolve(conn, case_id, kind, at, resolution)
+    batch.flush(conn)
+
+
+LEVEL_EVENT = {"warning": "SlaWarning", "breach": "SlaBreached", "escalation": "SlaEscalated"}
+RECIPIENT = {"warning": "hro", "breach": "team_leader", "escalation": "director"}
+
+
+def sla_step(event_id: str, level: str, at: datetime, case_id: str = "c-0001", clock: str = "stall",
+             period: int = 1) -> tuple[str, str, dict[str, Any], datetime]:
+    """What on_sla_event hands the batch for one SLA event of a clock."""
+    return event_id, LEVEL_EVENT[level], {
+        "case_id": case_id, "reference": "MOP-2026-0001", "office": "Mopti", "stage": "preliminary", "clock": clock,
+        "level": level, "period": period, "started_at": T0, "due_at": at, "recipient_role": RECIPIENT[level],
+        "assignee": "awa", "policy_version": "2026-1"}, at
+
+
+def fold_events(conn: Connection, *steps: tuple[str, str, dict[str, Any], datetime]) -> None:
+    batch = repo.BatchAlerts()
+    for step in steps:
+        batch.on_sla_event(conn, *step)
     batch.flush(conn)
 
 
@@ -212,67 +232,98 @@ def test_an_alert_is_added_once_and_a_redelivered_one_is_ignored(backend: Backen
         assert repo.get_alert(conn, "a-2") is None
 
 
-def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: Backend) -> None:
-    resolved_at = T0 + timedelta(days=2)
-    taken_in_hand = replace(an_alert("acknowledged"), acknowledged_by="tl_mopti", acknowledged_at=T0)
-    alerts = [an_alert("open-1"), an_alert("open-2"), taken_in_hand, an_alert("recording", kind="recording"),
-              an_alert("other-case", case_id="c-0002")]
+def test_resolving_closes_the_live_alert_of_that_case_and_clock_acknowledged_or_not(backend: Backend) -> None:
+    resolved_at, day = T0 + timedelta(days=5), timedelta(days=1)
     with backend.engine.begin() as conn:
-        add_alerts(conn, *alerts)
+        fold_events(conn, sla_step("s-1", "breach", T0), sla_step("s-2", "breach", T0 + day, period=2),
+                    sla_step("r-1", "breach", T0, clock="review"), sla_step("o-1", "breach", T0, case_id="c-0002"),
+                    sla_step("t-1", "breach", T0, case_id="c-0003"))
+        repo.save_alert(conn, replace(repo.get_alert(conn, "t-1"), acknowledged_by="tl_mopti", acknowledged_at=T0))
     with backend.engine.begin() as conn:
         resolve_alerts(conn, "c-0001", "stall", resolved_at, "activity logged")
+        resolve_alerts(conn, "c-0003", "stall", resolved_at, "stage changed")
     with backend.engine.connect() as conn:
         after = {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
-    assert {k for k, a in after.items() if a.resolved_at is not None} == {"open-1", "open-2"}
-    assert after["open-1"].resolved_at == resolved_at
-    assert after["open-1"].resolution == "activity logged"
-    assert after["acknowledged"] == taken_in_hand
+    assert set(after) == {"s-1", "r-1", "o-1", "t-1"}  # the stall's second breach is a reminder of its alert
+    assert {k for k, a in after.items() if a.resolved_at is not None} == {"s-1", "t-1"}
+    assert (after["s-1"].resolved_at, after["s-1"].resolution, after["s-1"].reminders) == (
+        resolved_at, "activity logged", 2)
+    assert after["t-1"].acknowledged_by == "tl_mopti"  # taken in hand, then done with
 
 
-def test_a_breach_resolves_only_the_open_warnings_of_its_clock_before_and_within_its_batch(backend: Backend) -> None:
-    warned, breached = T0 + timedelta(days=3), T0 + timedelta(days=4)
-    earlier = replace(an_alert("w-earlier", kind="recording", due_at=warned), level="warning")
-    taken = replace(an_alert("w-taken", "c-0002", kind="recording", due_at=warned), level="warning",
-                    acknowledged_by="tl", acknowledged_at=warned)
-    other_clock = replace(an_alert("w-review", kind="review", due_at=warned), level="warning")
+def test_five_breaches_of_one_clock_are_one_alert_holding_five_reminders(backend: Backend) -> None:
+    day = timedelta(days=30)
     with backend.engine.begin() as conn:
-        add_alerts(conn, earlier, taken, other_clock)
-    with backend.engine.begin() as conn:
-        batch = repo.BatchAlerts()
-        batch.add(replace(an_alert("w-batch", "c-0003", kind="recording", due_at=warned), level="warning"))
-        for case_id in ("c-0001", "c-0002", "c-0003"):
-            batch.supersede_warnings(case_id, "recording", breached, "superseded")
-            batch.add(an_alert(f"b-{case_id}", case_id, kind="recording", due_at=breached))
-        batch.flush(conn)
+        fold_events(conn, *(sla_step(f"b-{n}", "breach", T0 + n * day, period=n + 1) for n in range(3)))
+    with backend.engine.begin() as conn:  # the next two in a later batch
+        fold_events(conn, *(sla_step(f"b-{n}", "breach", T0 + n * day, period=n + 1) for n in range(3, 5)))
     with backend.engine.connect() as conn:
-        after = {a.alert_id: (a.resolved_at, a.resolution) for a in repo.list_alerts(conn, open_only=False)}
-    assert after == {"w-earlier": (breached, "superseded"), "w-batch": (breached, "superseded"),
-                     "w-taken": (None, ""), "w-review": (None, ""), "b-c-0001": (None, ""), "b-c-0002": (None, ""),
-                     "b-c-0003": (None, "")}
+        [alert] = repo.list_alerts(conn, open_only=False)
+        by_a_later_id = repo.get_alert(conn, "b-4")
+    assert (alert.alert_id, alert.level, alert.reminders, alert.period) == ("b-0", "breach", 5, 5)
+    assert (alert.opened_at, alert.latest_at, alert.due_at) == (T0, T0 + 4 * day, T0)  # overdue since the first
+    assert by_a_later_id == alert  # each SLA event it holds names it
+
+
+def test_a_warning_then_a_breach_then_an_escalation_are_one_alert_at_escalation_reaching_every_role(
+        backend: Backend) -> None:
+    day = timedelta(days=1)
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("w", "warning", T0 + 3 * day, clock="recording"),
+                    sla_step("b", "breach", T0 + 4 * day, clock="recording"))
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("e", "escalation", T0 + 8 * day, clock="recording"))
+    with backend.engine.connect() as conn:
+        [alert] = repo.list_alerts(conn, open_only=False)
+        inboxes = {u.role: [a.alert_id for a in repo.inbox_for(conn, u)] for u in (
+            User("awa", "hro", "Mopti"), User("tl_mopti", "team_leader", "Mopti"), User("d", "director", "Bamako"))}
+    assert (alert.level, alert.recipient_role, alert.reminders) == ("escalation", "director", 3)
+    assert alert.reached == ("hro", "team_leader", "director")
+    assert alert.due_at == T0 + 4 * day  # the goal: a warning's instant is its own, an escalation's moves nothing
+    assert inboxes == {"hro": ["w"], "team_leader": ["w"], "director": ["w"]}
+
+
+def test_a_new_reminder_after_an_acknowledgement_reopens_the_alert(backend: Backend) -> None:
+    day = timedelta(days=30)
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("b-1", "breach", T0))
+        repo.save_alert(conn, replace(repo.get_alert(conn, "b-1"), acknowledged_by="tl_mopti",
+                                      acknowledged_at=T0 + timedelta(days=1)))
+        taken = repo.get_alert(conn, "b-1")
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("b-2", "breach", T0 + day, period=2))
+    with backend.engine.connect() as conn:
+        again = repo.get_alert(conn, "b-1")
+    assert taken is not None and again is not None and not taken.is_open
+    assert (again.is_open, again.reminders, again.acknowledged_by) == (True, 2, None)
 
 
 def test_a_batchs_alerts_are_opened_and_resolved_as_batches_of_one_would(backend: Backend) -> None:
     day = timedelta(days=1)
-    before = [an_alert("before-open"), replace(an_alert("before-taken"), acknowledged_by="tl_mopti",
-                                               acknowledged_at=T0)]
     steps: list[tuple[str, Any]] = [
-        ("add", an_alert("new-1")), ("resolve", ("c-0001", "stall", T0 + day, "activity logged")),
-        ("add", an_alert("new-2")), ("add", replace(an_alert("before-open"), message="delivered again")),
-        ("add", an_alert("recording", kind="recording")),
-        ("resolve", ("c-0001", "stall", T0 + 2 * day, "stage changed")), ("add", an_alert("new-3")),
+        ("sla", sla_step("before-2", "breach", T0 + day, period=2)),
+        ("resolve", ("c-0001", "stall", T0 + day, "activity logged")),
+        ("sla", sla_step("new-1", "warning", T0 + 2 * day)), ("sla", sla_step("new-2", "breach", T0 + 3 * day)),
+        ("sla", sla_step("rec-1", "breach", T0, clock="recording")),
+        ("resolve", ("c-0001", "stall", T0 + 4 * day, "stage changed")),
+        ("sla", sla_step("new-3", "breach", T0 + 5 * day)), ("add", an_alert("dup-c-0001", kind="possible_duplicate")),
+        ("sla", sla_step("new-4", "escalation", T0 + 6 * day)),
     ]
 
     def table(batched: bool) -> dict[str, Alert]:
         with backend.engine.begin() as conn:
             conn.execute(tables.alerts.delete())
-            add_alerts(conn, *before)
+            conn.execute(tables.alert_aliases.delete())
+            fold_events(conn, sla_step("before-1", "breach", T0))
         with backend.engine.begin() as conn:
             batch = repo.BatchAlerts()
             for what, item in steps:
                 if what == "add":
                     batch.add(item)
+                elif what == "sla":
+                    batch.on_sla_event(conn, *item)
                 else:
-                    batch.resolve(*item)
+                    batch.resolve(conn, *item)
                 if not batched:  # message by message: each a batch of its own
                     batch.flush(conn)
             batch.flush(conn)
@@ -280,8 +331,9 @@ def test_a_batchs_alerts_are_opened_and_resolved_as_batches_of_one_would(backend
             return {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
 
     one_by_one = table(batched=False)
-    assert (one_by_one["new-1"].resolution, one_by_one["new-2"].resolution, one_by_one["new-3"].resolved_at) == (
-        "activity logged", "stage changed", None)
+    assert {k: (a.level, a.reminders, a.resolution) for k, a in one_by_one.items()} == {
+        "before-1": ("breach", 2, "activity logged"), "new-1": ("breach", 2, "stage changed"),
+        "rec-1": ("breach", 1, ""), "new-3": ("escalation", 2, ""), "dup-c-0001": ("breach", 1, "")}
     assert table(batched=True) == one_by_one
 
 
