@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, select, text
 
+from services.casework.adapters import inbox
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedule_store
 from services.casework.adapters import tables
@@ -471,3 +473,53 @@ def test_schedules_keep_the_latest_episode_of_each_clock_and_a_late_duplicate_of
     assert found["c-0002"].state == "running" and found["c-0002"].outcome is None
     assert found["c-0003"] == a_schedule("c-0003", first)
     assert found["c-0003"].due_at.utcoffset() == timedelta(0)  # read back in UTC, whatever zone it was written in
+
+
+def test_the_worklist_is_one_line_per_case_ranked_by_level_then_longest_overdue_and_the_menu_counts_cases(
+        backend: Backend) -> None:
+    day = timedelta(days=1)
+    with backend.engine.begin() as conn:
+        fold_events(
+            conn,
+            sla_step("c1-stall", "breach", T0 + 5 * day), sla_step("c1-review", "breach", T0 + 2 * day, clock="review"),
+            sla_step("c2-stall", "breach", T0, case_id="c-0002"),
+            sla_step("c3-rec", "breach", T0 + 9 * day, case_id="c-0003", clock="recording"),
+            sla_step("c3-rec-esc", "escalation", T0 + 12 * day, case_id="c-0003", clock="recording"),
+            sla_step("c4-warn", "warning", T0, case_id="c-0004"),  # reached only the HRO
+            sla_step("c5-stall", "breach", T0 + day, case_id="c-0005"))
+        repo.save_alert(conn, replace(repo.get_alert(conn, "c5-stall"), acknowledged_by="tl", acknowledged_at=T0))
+        add_alerts(conn, an_alert("gao", "c-0006", office="Gao"))
+    leader = User("tl_mopti", "team_leader", "Mopti")
+    with backend.engine.connect() as conn:
+        total, first = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=0)
+        _, second = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=2)
+        counted = inbox.cases_needing_action(conn, leader)
+        _, everything = inbox.worklist_page(conn, leader, open_only=False, limit=10, offset=0)
+    # Escalated first; then the breaches, the longest overdue first (c-0002 due at T0; c-0001's review at T0+2d).
+    assert [(i.case_id, i.level, [a.kind for a in i.alerts]) for i in first + second] == [
+        ("c-0003", "escalation", ["recording"]), ("c-0002", "breach", ["stall"]),
+        ("c-0001", "breach", ["review", "stall"])]
+    assert (total, counted) == (3, 3)
+    assert [i.case_id for i in everything] == ["c-0003", "c-0002", "c-0005", "c-0001"]  # with the acknowledged
+
+
+def test_the_worklist_and_the_menu_count_read_the_alerts_by_an_index(backend: Backend) -> None:
+    leader = User("tl_mopti", "team_leader", "Mopti")
+    statements: list[tuple[str, Any]] = []
+    with backend.engine.connect() as conn:
+        from sqlalchemy import event
+        listen = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+        event.listen(conn, "before_cursor_execute", listen)
+        inbox.cases_needing_action(conn, leader)
+        inbox.worklist_page(conn, leader, open_only=True, limit=50, offset=0)
+        event.remove(conn, "before_cursor_execute", listen)
+        explain = "EXPLAIN QUERY PLAN " if backend.name == "sqlite" else "EXPLAIN "
+        if backend.name == "postgresql":
+            conn.execute(text("SET enable_seqscan = off"))  # an empty table: ask whether an index *can* serve it
+        plans = [" ".join(str(r[-1] if backend.name == "sqlite" else r[0])
+                          for r in conn.exec_driver_sql(explain + sql, params).fetchall())
+                 for sql, params in statements if "alerts" in sql]
+    assert len(plans) == 3  # the count, the page of cases (their alerts are read by case id)
+    for plan in plans:  # by one of the alerts' indexes (the office's, or the open alerts'), never the whole table
+        assert re.search(r"ix_alerts_(worklist|open|clock)", plan), plan
+        assert "Seq Scan on alerts" not in plan and not re.search(r"SCAN alerts(?! USING)", plan), plan
