@@ -80,6 +80,9 @@ _dispatch = sa.table('alert_dispatch', sa.column('alert_id'), sa.column('planned
 
 def _consolidate(conn: sa.Connection) -> None:
     """Every row as an alert of one event, then each run of rows of one clock's episode merged into its first."""
+    # A new database has nothing to merge: asked of the primary key's index, not by reading the table.
+    if conn.execute(sa.select(_alerts.c.alert_id).where(_alerts.c.alert_id >= '').limit(1)).first() is None:
+        return
     conn.execute(_alerts.update().values(
         latest_at=_alerts.c.opened_at, recipients=_alerts.c.recipient_role,
         rank=sa.case(*((_alerts.c.level == level, rank) for level, rank in RANK.items()), else_=0)))
