@@ -17,10 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, select, text
 
-from services.casework.adapters import inbox
+from services.casework.adapters import inbox, tables
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedule_store
-from services.casework.adapters import tables
 from services.casework.adapters.schedules import BatchSchedules
 from services.casework.bootstrap import migrate
 from services.casework.domain.alerts import Alert

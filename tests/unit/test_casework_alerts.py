@@ -192,9 +192,11 @@ def folded(*steps: tuple[str, str, datetime]) -> Alert:
 def test_a_warning_a_breach_and_an_escalation_make_one_alert_at_escalation_that_reached_every_role() -> None:
     alert = folded(("SlaWarning", "hro", T0 + timedelta(days=3)), ("SlaBreached", "team_leader", DUE),
                    ("SlaEscalated", "director", T0 + timedelta(days=8)))
-    assert (alert.alert_id, alert.level, alert.recipient_role, alert.reminders) == ("evt-0", "escalation", "director", 3)
+    assert (alert.alert_id, alert.level, alert.recipient_role, alert.reminders) == (
+        "evt-0", "escalation", "director", 3)
     assert alert.reached == ("hro", "team_leader", "director")
-    assert (alert.opened_at, alert.latest_at, alert.due_at) == (T0 + timedelta(days=3), T0 + timedelta(days=8), DUE)
+    assert (alert.opened_at, alert.latest_at, alert.due_at) == (
+        T0 + timedelta(days=3), T0 + timedelta(days=8), DUE)
     assert alert.message.startswith("Escalated: case MOP-2026-0001")
     assert all(may_see(user, alert) for user in (AWA, TL_MOPTI, DIRECTOR))
     assert not any(may_see(user, alert) for user in (BAKARY, TL_GAO, AUDITOR))
@@ -218,5 +220,5 @@ def test_whoever_an_alert_reached_may_acknowledge_it_all() -> None:
     alert = folded(("SlaWarning", "hro", T0), ("SlaBreached", "team_leader", DUE))
     assert may_acknowledge(AWA, alert) and may_acknowledge(TL_MOPTI, alert)
     assert not may_acknowledge(DIRECTOR, alert)  # not escalated: it has not reached a Director
-    with pytest.raises(CommandRefused, match="officer assigned to the case .* or a Team Leader of Mopti"):
+    with pytest.raises(CommandRefused, match=r"officer assigned to the case .* or a Team Leader of Mopti"):
         acknowledge(alert, DIRECTOR, DUE)

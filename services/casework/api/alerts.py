@@ -15,7 +15,13 @@ from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented, emitted
 from services.casework.api.errors import ApiError, forbidden, not_found
 from services.casework.api.request import context, now, user
-from services.casework.api.schemas import AcknowledgeResultSchema, AlertListArgs, AlertPageSchema, NoteBody, WorklistSchema
+from services.casework.api.schemas import (
+    AcknowledgeResultSchema,
+    AlertListArgs,
+    AlertPageSchema,
+    NoteBody,
+    WorklistSchema,
+)
 from services.casework.domain import commands as c
 from services.casework.domain.errors import CommandRefused, NotPermitted
 
