@@ -29,6 +29,7 @@ from services.sealing import seal_record
 from services.vault import IdentityVault
 
 PRODUCER = "casework"
+ALERTING = (*alert_rules.LEVEL_OF, "SlaCleared")  # the SLA events that open, fold into or resolve an alert
 DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",
                  "source_type", "summary")
 
@@ -45,7 +46,7 @@ class MessageHandler(Handler):
         batch, decoded = repo.BatchCases(), decode_ahead(messages)
         accepted = (e.payload.get("incident_key") for e in decoded.values() if e.type == "IncidentAccepted")
         batch.prefetch(conn, [key for key in accepted if isinstance(key, str)])
-        clocks = (e.payload.get("case_id") for e in decoded.values() if e.type.startswith("Sla"))
+        clocks = (e.payload.get("case_id") for e in decoded.values() if e.type in ALERTING)
         batch.alerts.prefetch(conn, [case_id for case_id in clocks if isinstance(case_id, str)])
         yield lambda message: on_message(conn, message, now, self.vault, batch, decoded.pop(message.position, None))
         batch.flush(conn)
