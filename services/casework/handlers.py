@@ -30,6 +30,7 @@ from services.sealing import seal_record
 from services.vault import IdentityVault
 
 PRODUCER = "casework"
+ALERTING = (*alert_rules.LEVEL_OF, "SlaCleared")  # the SLA events that open, fold into or resolve an alert
 DETAIL_FIELDS = ("sitrep_id", "occurred_at", "location", "violation_types", "perpetrator_category", "victims",
                  "source_type", "summary", "place_pcode", "place_free_text", "latitude", "longitude", "people", "acts")
 # What CaseRegistered v2 carries of the incident beside v1's: where, and who did what to whom (no identities).
@@ -48,6 +49,8 @@ class MessageHandler(Handler):
         batch, decoded = repo.BatchCases(), decode_ahead(messages)
         accepted = (e.payload.get("incident_key") for e in decoded.values() if e.type == "IncidentAccepted")
         batch.prefetch(conn, [key for key in accepted if isinstance(key, str)])
+        clocks = (e.payload.get("case_id") for e in decoded.values() if e.type in ALERTING)
+        batch.alerts.prefetch(conn, [case_id for case_id in clocks if isinstance(case_id, str)])
         yield lambda message: on_message(conn, message, now, self.vault, batch, decoded.pop(message.position, None))
         batch.flush(conn)
 
@@ -115,15 +118,13 @@ def _initial_assignee(conn: Connection, incident: dict[str, Any], batch: repo.Ba
 
 def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str, Any], at: datetime,
                  batch: repo.BatchCases) -> None:
-    """Warnings, breaches and escalations open alerts, a clearing resolves them: written at the batch's end."""
+    """A warning, breach or escalation opens its clock's alert or is folded into it (one per case and clock), a
+    clearing resolves it (the monitor clears every clock that crossed something when it stops or starts over):
+    written at the batch's end."""
     if type_ == "SlaCleared":
-        batch.alerts.resolve(payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
+        batch.alerts.resolve(conn, payload["case_id"], payload["clock"], at, payload.get("reason") or "cleared")
         return
-    alert = alert_rules.from_sla_event(event_id, type_, payload, at)
-    if alert:
-        if alert.level == "breach":
-            batch.alerts.supersede_warnings(alert.case_id, alert.kind, at, alert_rules.SUPERSEDED)
-        batch.alerts.add(alert)
+    batch.alerts.on_sla_event(conn, event_id, type_, payload, at)
 
 
 def on_schedule(payload: dict[str, Any], batch: repo.BatchCases) -> None:

@@ -210,14 +210,15 @@ def alerts() -> None:
 @actor_option
 @click.option("--all", "show_all", is_flag=True, help="Include acknowledged and resolved alerts.")
 def list_alerts(data_dir: str, actor: str, show_all: bool) -> None:
-    """The alerts meant for a user."""
+    """The alerts that reached a user: one per case and clock, the most urgent first."""
     runtime = open_runtime(data_dir)
     user = runtime.casework.read(lambda conn: repo.get_user(conn, actor))
     if user is None:
         raise click.ClickException(f"unknown user {actor!r}")
     for alert in runtime.casework.read(lambda conn: repo.inbox_for(conn, user, open_only=not show_all)):
         state = "open" if alert.is_open else ("acknowledged" if alert.acknowledged_at else "resolved")
-        click.echo(f"{alert.alert_id}  [{alert.level}/{state}] {alert.message}")
+        held = f", {alert.reminders} reminders" if alert.reminders > 1 else ""
+        click.echo(f"{alert.alert_id}  [{alert.level}/{state}{held}] {alert.message}")
 
 
 @alerts.command("ack")

@@ -15,6 +15,12 @@ def test_a_team_leader_sees_a_stall_alert_after_the_clock_passes_and_acknowledge
     stalled = served[1].stalled
     sign_in(page, "aissata.tl")
     page.get_by_role("link", name="Alerts").click()
+    # A worklist of cases (one alert per case and clock, ADR 0015): the menu counts the cases, one line each.
+    menu = page.get_by_role("link", name="Alerts")
+    lines = page.locator("section.worklist-case")
+    expect(lines.first).to_be_visible()
+    expect(menu).to_contain_text(f"({lines.count()})")
+    expect(page.locator("section.worklist-case", has_text=stalled)).to_have_count(1)
     alert = page.locator("article.alert", has_text=stalled).filter(has_text="Activity (stall)")
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("Breach")

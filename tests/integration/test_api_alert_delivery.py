@@ -144,22 +144,27 @@ def test_a_hanging_webhook_does_not_hold_up_the_pipeline(world: World, hooks: tu
         thread.stop()
 
 
-def test_a_director_who_chose_the_digest_gets_one_message_a_day_with_every_alert(
+def test_a_digest_lists_each_case_and_clock_once_with_its_level_and_reminders_however_often_it_changed(
         world: World, smtp: tuple[Inbox, int]) -> None:
+    # One alert per case and clock (ADR 0015): a second escalation of the same clock is a reminder of the first
+    # alert. Immediate mode tells each change; the digest tells the alert once, as it stands when the digest goes.
     inbox, port = smtp
     prefer(world, "dir_mopti", "dir.mopti@example.org", mode="digest")
     prefer(world, "dir_gao", "dir.gao@example.org")
     escalation(world, "esc-P")
-    escalation(world, "esc-Q")
     dispatcher = Dispatcher(world.casework, [SmtpChannel(SmtpSettings("127.0.0.1", port))], digest_hour=7)
-    assert dispatcher.run_once(NOW) == 2  # dir_gao: immediately, one message per alert
+    assert dispatcher.run_once(NOW) == 1  # dir_gao: immediately
+    escalation(world, "esc-Q")  # the same clock escalates again: the same alert, a second reminder
+    assert dispatcher.run_once(NOW + timedelta(minutes=5)) == 1  # dir_gao: told of the change
     assert {m["To"] for m in inbox.messages} == {"dir.gao@example.org"}
+    assert "2 reminders" in inbox.messages[-1].get_content()
     next_morning = (NOW + timedelta(days=1)).replace(hour=7, minute=0)
     assert dispatcher.run_once(next_morning - timedelta(minutes=1)) == 0
-    assert dispatcher.run_once(next_morning) == 2
+    assert dispatcher.run_once(next_morning) == 1
     digest = inbox.messages[-1]
-    assert (digest["To"], digest["Subject"]) == ("dir.mopti@example.org", "[hrcase] Daily digest: 2 alerts")
-    assert digest.get_content().count("; alert esc-") == 2 and len(inbox.messages) == 3
+    assert (digest["To"], digest["Subject"]) == ("dir.mopti@example.org", "[hrcase] Daily digest: 1 alert")
+    content = digest.get_content()
+    assert content.count("; alert esc-") == 1 and "escalation, 2 reminders" in content and len(inbox.messages) == 3
 
 
 def test_no_alert_message_carries_an_identity(world: World, smtp: tuple[Inbox, int],

@@ -32,6 +32,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("read a case", "GET", f"/cases/{REFS['R']}", None, readers(*MOPTI, *DIVISION_READERS)),
     ("closure queue", "GET", "/closures/pending", None, readers(*CALLERS)),
     ("my alerts", "GET", "/alerts/mine", None, readers(*CALLERS)),
+    ("my worklist", "GET", "/alerts/worklist", None, readers(*CALLERS)),
     ("me", "GET", "/me", None, readers(*CALLERS)),
     ("places", "GET", "/places?q=menaka", None, readers(*CALLERS)),
     ("perpetrator units", "GET", "/units", None, readers(*CALLERS)),

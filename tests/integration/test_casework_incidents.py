@@ -21,7 +21,6 @@ from services.casework.adapters import repository as repo
 from services.casework.adapters import tables
 from services.casework.bootstrap import Casework
 from services.casework.domain import commands as c
-from services.casework.domain.alerts import SUPERSEDED
 from services.casework.domain.case import Case
 from services.casework.domain.roles import User
 from services.messaging.ports import Message
@@ -245,14 +244,13 @@ def test_a_cleared_clock_resolves_its_open_alerts_and_leaves_other_clocks_alone(
     casework.processor.process([sla_event("SlaCleared", case, level="cleared", reason="case recorded",
                                           at=cleared_at)], cleared_at)
     alerts = casework.read(lambda conn: repo.list_alerts(conn, open_only=False))
-    # The warning was resolved by its breach already (issue 19: nothing overdue reads "due soon").
-    assert sorted((a.kind, a.level, a.resolved_at, a.resolution) for a in alerts) == [
-        ("recording", "breach", cleared_at, "case recorded"), ("recording", "warning", NOW, SUPERSEDED),
-        ("review", "breach", None, "")]
+    # One alert per case and clock (ADR 0015): the breach raised the warning's alert; the clear resolves it whole.
+    assert sorted((a.kind, a.level, a.reminders, a.resolved_at, a.resolution) for a in alerts) == [
+        ("recording", "breach", 2, cleared_at, "case recorded"), ("review", "breach", 1, None, "")]
     assert [a.kind for a in casework.read(lambda conn: repo.inbox_for(conn, USERS[3]))] == ["review"]
 
 
-def test_a_breach_resolves_its_clocks_open_warning_in_its_batch_or_from_an_earlier_one(casework: Casework) -> None:
+def test_a_breach_raises_its_clocks_warning_alert_in_its_batch_or_from_an_earlier_one(casework: Casework) -> None:
     casework.processor.process([incident(), incident("SR-1#2", incident_number=2)], NOW)
     first, second = cases(casework)
     casework.processor.process([sla_event("SlaWarning", first)], NOW)  # open before the breach's batch
@@ -261,20 +259,52 @@ def test_a_breach_resolves_its_clocks_open_warning_in_its_batch_or_from_an_earli
                                 sla_event("SlaBreached", first, at=breached_at),
                                 sla_event("SlaWarning", first, clock="review", stage="reported")], breached_at)
     alerts = casework.read(lambda conn: repo.list_alerts(conn, open_only=False))
-    assert sorted((a.reference, a.kind, a.level, a.resolution) for a in alerts) == sorted([
-        (first.reference, "recording", "warning", SUPERSEDED), (first.reference, "recording", "breach", ""),
-        (first.reference, "review", "warning", ""),  # another clock's warning stays open
-        (second.reference, "recording", "warning", SUPERSEDED), (second.reference, "recording", "breach", "")])
+    # Nothing overdue reads "due soon" (issue 19): the warning's alert is now the breach's, one card per clock.
+    assert sorted((a.reference, a.kind, a.level, a.reminders, a.resolved_at) for a in alerts) == sorted([
+        (first.reference, "recording", "breach", 2, None), (first.reference, "review", "warning", 1, None),
+        (second.reference, "recording", "breach", 2, None)])
 
 
-def test_an_acknowledged_alert_stays_acknowledged_when_its_clock_clears(casework: Casework) -> None:
+def test_five_breaches_of_a_clock_are_one_alert_and_one_acknowledgement_takes_them_all_in_hand(
+        casework: Casework) -> None:
+    case = registered_case(casework, assignee="awa")
+    breaches = [sla_event("SlaBreached", case, clock="stall", period=n, at=NOW + timedelta(days=30 * n))
+                for n in range(1, 6)]
+    casework.processor.process(breaches[:3], NOW)
+    casework.processor.process(breaches[3:], NOW + timedelta(days=150))
+    [alert] = casework.read(lambda conn: repo.inbox_for(conn, USERS[3]))
+    assert (alert.level, alert.reminders, alert.period) == ("breach", 5, 5)
+    # Acknowledged by the id of its last reminder (a link in an e-mail, say): the one alert holding it.
+    casework.execute(c.AcknowledgeAlert(case.case_id, "tl_mopti", breaches[-1].headers["event_id"], "on it"), NOW)
+    assert casework.read(lambda conn: repo.inbox_for(conn, USERS[3])) == []
+    [taken] = casework.read(lambda conn: repo.list_alerts(conn, open_only=False))
+    assert (taken.alert_id, taken.acknowledged_by, taken.reminders) == (alert.alert_id, "tl_mopti", 5)
+
+
+def test_an_escalation_after_an_acknowledgement_opens_the_alert_again_for_everyone_it_reached(
+        casework: Casework) -> None:
+    case = registered_case(casework)
+    breach = sla_event("SlaBreached", case)
+    casework.processor.process([breach], NOW)
+    casework.execute(c.AcknowledgeAlert(case.case_id, "tl_mopti", breach.headers["event_id"], "on it"), NOW)
+    later = NOW + timedelta(days=4)
+    casework.processor.process([sla_event("SlaEscalated", case, recipient_role="director", at=later)], later)
+    [leaders] = casework.read(lambda conn: repo.inbox_for(conn, USERS[3]))
+    [directors] = casework.read(lambda conn: repo.inbox_for(conn, USERS[5]))
+    assert leaders == directors
+    assert (leaders.level, leaders.reminders, leaders.is_open, leaders.acknowledged_by) == ("escalation", 2, True, None)
+
+
+def test_an_acknowledged_alert_is_resolved_when_its_clock_clears_keeping_who_took_it_in_hand(
+        casework: Casework) -> None:
     case = registered_case(casework)
     breach = sla_event("SlaBreached", case)
     casework.processor.process([breach], NOW)
     casework.execute(c.AcknowledgeAlert(case.case_id, "tl_mopti", breach.headers["event_id"], "on it"), NOW)
     casework.processor.process([sla_event("SlaCleared", case, level="cleared", reason="recorded")], NOW)
     [alert] = casework.read(lambda conn: repo.list_alerts(conn, open_only=False))
-    assert (alert.acknowledged_by, alert.resolved_at) == ("tl_mopti", None)
+    # Resolved, so that the clock's next episode opens an alert of its own rather than reopening this one.
+    assert (alert.acknowledged_by, alert.resolved_at, alert.resolution) == ("tl_mopti", NOW, "recorded")
 
 
 # What cannot be processed --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,9 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, select, text
 
+from services.casework.adapters import inbox, tables
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedule_store
-from services.casework.adapters import tables
 from services.casework.adapters.schedules import BatchSchedules
 from services.casework.bootstrap import migrate
 from services.casework.domain.alerts import Alert
@@ -92,7 +93,27 @@ def add_alerts(conn: Connection, *alerts: Alert) -> None:
 
 def resolve_alerts(conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> None:
     batch = repo.BatchAlerts()
-    batch.resolve(case_id, kind, at, resolution)
+    batch.resolve(conn, case_id, kind, at, resolution)
+    batch.flush(conn)
+
+
+LEVEL_EVENT = {"warning": "SlaWarning", "breach": "SlaBreached", "escalation": "SlaEscalated"}
+RECIPIENT = {"warning": "hro", "breach": "team_leader", "escalation": "director"}
+
+
+def sla_step(event_id: str, level: str, at: datetime, case_id: str = "c-0001", clock: str = "stall",
+             period: int = 1) -> tuple[str, str, dict[str, Any], datetime]:
+    """What on_sla_event hands the batch for one SLA event of a clock."""
+    return event_id, LEVEL_EVENT[level], {
+        "case_id": case_id, "reference": "MOP-2026-0001", "office": "Mopti", "stage": "preliminary", "clock": clock,
+        "level": level, "period": period, "started_at": T0, "due_at": at, "recipient_role": RECIPIENT[level],
+        "assignee": "awa", "policy_version": "2026-1"}, at
+
+
+def fold_events(conn: Connection, *steps: tuple[str, str, dict[str, Any], datetime]) -> None:
+    batch = repo.BatchAlerts()
+    for step in steps:
+        batch.on_sla_event(conn, *step)
     batch.flush(conn)
 
 
@@ -212,67 +233,98 @@ def test_an_alert_is_added_once_and_a_redelivered_one_is_ignored(backend: Backen
         assert repo.get_alert(conn, "a-2") is None
 
 
-def test_resolving_closes_only_the_open_alerts_of_that_case_and_clock(backend: Backend) -> None:
-    resolved_at = T0 + timedelta(days=2)
-    taken_in_hand = replace(an_alert("acknowledged"), acknowledged_by="tl_mopti", acknowledged_at=T0)
-    alerts = [an_alert("open-1"), an_alert("open-2"), taken_in_hand, an_alert("recording", kind="recording"),
-              an_alert("other-case", case_id="c-0002")]
+def test_resolving_closes_the_live_alert_of_that_case_and_clock_acknowledged_or_not(backend: Backend) -> None:
+    resolved_at, day = T0 + timedelta(days=5), timedelta(days=1)
     with backend.engine.begin() as conn:
-        add_alerts(conn, *alerts)
+        fold_events(conn, sla_step("s-1", "breach", T0), sla_step("s-2", "breach", T0 + day, period=2),
+                    sla_step("r-1", "breach", T0, clock="review"), sla_step("o-1", "breach", T0, case_id="c-0002"),
+                    sla_step("t-1", "breach", T0, case_id="c-0003"))
+        repo.save_alert(conn, replace(repo.get_alert(conn, "t-1"), acknowledged_by="tl_mopti", acknowledged_at=T0))
     with backend.engine.begin() as conn:
         resolve_alerts(conn, "c-0001", "stall", resolved_at, "activity logged")
+        resolve_alerts(conn, "c-0003", "stall", resolved_at, "stage changed")
     with backend.engine.connect() as conn:
         after = {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
-    assert {k for k, a in after.items() if a.resolved_at is not None} == {"open-1", "open-2"}
-    assert after["open-1"].resolved_at == resolved_at
-    assert after["open-1"].resolution == "activity logged"
-    assert after["acknowledged"] == taken_in_hand
+    assert set(after) == {"s-1", "r-1", "o-1", "t-1"}  # the stall's second breach is a reminder of its alert
+    assert {k for k, a in after.items() if a.resolved_at is not None} == {"s-1", "t-1"}
+    assert (after["s-1"].resolved_at, after["s-1"].resolution, after["s-1"].reminders) == (
+        resolved_at, "activity logged", 2)
+    assert after["t-1"].acknowledged_by == "tl_mopti"  # taken in hand, then done with
 
 
-def test_a_breach_resolves_only_the_open_warnings_of_its_clock_before_and_within_its_batch(backend: Backend) -> None:
-    warned, breached = T0 + timedelta(days=3), T0 + timedelta(days=4)
-    earlier = replace(an_alert("w-earlier", kind="recording", due_at=warned), level="warning")
-    taken = replace(an_alert("w-taken", "c-0002", kind="recording", due_at=warned), level="warning",
-                    acknowledged_by="tl", acknowledged_at=warned)
-    other_clock = replace(an_alert("w-review", kind="review", due_at=warned), level="warning")
+def test_five_breaches_of_one_clock_are_one_alert_holding_five_reminders(backend: Backend) -> None:
+    day = timedelta(days=30)
     with backend.engine.begin() as conn:
-        add_alerts(conn, earlier, taken, other_clock)
-    with backend.engine.begin() as conn:
-        batch = repo.BatchAlerts()
-        batch.add(replace(an_alert("w-batch", "c-0003", kind="recording", due_at=warned), level="warning"))
-        for case_id in ("c-0001", "c-0002", "c-0003"):
-            batch.supersede_warnings(case_id, "recording", breached, "superseded")
-            batch.add(an_alert(f"b-{case_id}", case_id, kind="recording", due_at=breached))
-        batch.flush(conn)
+        fold_events(conn, *(sla_step(f"b-{n}", "breach", T0 + n * day, period=n + 1) for n in range(3)))
+    with backend.engine.begin() as conn:  # the next two in a later batch
+        fold_events(conn, *(sla_step(f"b-{n}", "breach", T0 + n * day, period=n + 1) for n in range(3, 5)))
     with backend.engine.connect() as conn:
-        after = {a.alert_id: (a.resolved_at, a.resolution) for a in repo.list_alerts(conn, open_only=False)}
-    assert after == {"w-earlier": (breached, "superseded"), "w-batch": (breached, "superseded"),
-                     "w-taken": (None, ""), "w-review": (None, ""), "b-c-0001": (None, ""), "b-c-0002": (None, ""),
-                     "b-c-0003": (None, "")}
+        [alert] = repo.list_alerts(conn, open_only=False)
+        by_a_later_id = repo.get_alert(conn, "b-4")
+    assert (alert.alert_id, alert.level, alert.reminders, alert.period) == ("b-0", "breach", 5, 5)
+    assert (alert.opened_at, alert.latest_at, alert.due_at) == (T0, T0 + 4 * day, T0)  # overdue since the first
+    assert by_a_later_id == alert  # each SLA event it holds names it
+
+
+def test_a_warning_then_a_breach_then_an_escalation_are_one_alert_at_escalation_reaching_every_role(
+        backend: Backend) -> None:
+    day = timedelta(days=1)
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("w", "warning", T0 + 3 * day, clock="recording"),
+                    sla_step("b", "breach", T0 + 4 * day, clock="recording"))
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("e", "escalation", T0 + 8 * day, clock="recording"))
+    with backend.engine.connect() as conn:
+        [alert] = repo.list_alerts(conn, open_only=False)
+        inboxes = {u.role: [a.alert_id for a in repo.inbox_for(conn, u)] for u in (
+            User("awa", "hro", "Mopti"), User("tl_mopti", "team_leader", "Mopti"), User("d", "director", "Bamako"))}
+    assert (alert.level, alert.recipient_role, alert.reminders) == ("escalation", "director", 3)
+    assert alert.reached == ("hro", "team_leader", "director")
+    assert alert.due_at == T0 + 4 * day  # the goal: a warning's instant is its own, an escalation's moves nothing
+    assert inboxes == {"hro": ["w"], "team_leader": ["w"], "director": ["w"]}
+
+
+def test_a_new_reminder_after_an_acknowledgement_reopens_the_alert(backend: Backend) -> None:
+    day = timedelta(days=30)
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("b-1", "breach", T0))
+        repo.save_alert(conn, replace(repo.get_alert(conn, "b-1"), acknowledged_by="tl_mopti",
+                                      acknowledged_at=T0 + timedelta(days=1)))
+        taken = repo.get_alert(conn, "b-1")
+    with backend.engine.begin() as conn:
+        fold_events(conn, sla_step("b-2", "breach", T0 + day, period=2))
+    with backend.engine.connect() as conn:
+        again = repo.get_alert(conn, "b-1")
+    assert taken is not None and again is not None and not taken.is_open
+    assert (again.is_open, again.reminders, again.acknowledged_by) == (True, 2, None)
 
 
 def test_a_batchs_alerts_are_opened_and_resolved_as_batches_of_one_would(backend: Backend) -> None:
     day = timedelta(days=1)
-    before = [an_alert("before-open"), replace(an_alert("before-taken"), acknowledged_by="tl_mopti",
-                                               acknowledged_at=T0)]
     steps: list[tuple[str, Any]] = [
-        ("add", an_alert("new-1")), ("resolve", ("c-0001", "stall", T0 + day, "activity logged")),
-        ("add", an_alert("new-2")), ("add", replace(an_alert("before-open"), message="delivered again")),
-        ("add", an_alert("recording", kind="recording")),
-        ("resolve", ("c-0001", "stall", T0 + 2 * day, "stage changed")), ("add", an_alert("new-3")),
+        ("sla", sla_step("before-2", "breach", T0 + day, period=2)),
+        ("resolve", ("c-0001", "stall", T0 + day, "activity logged")),
+        ("sla", sla_step("new-1", "warning", T0 + 2 * day)), ("sla", sla_step("new-2", "breach", T0 + 3 * day)),
+        ("sla", sla_step("rec-1", "breach", T0, clock="recording")),
+        ("resolve", ("c-0001", "stall", T0 + 4 * day, "stage changed")),
+        ("sla", sla_step("new-3", "breach", T0 + 5 * day)), ("add", an_alert("dup-c-0001", kind="possible_duplicate")),
+        ("sla", sla_step("new-4", "escalation", T0 + 6 * day)),
     ]
 
     def table(batched: bool) -> dict[str, Alert]:
         with backend.engine.begin() as conn:
             conn.execute(tables.alerts.delete())
-            add_alerts(conn, *before)
+            conn.execute(tables.alert_aliases.delete())
+            fold_events(conn, sla_step("before-1", "breach", T0))
         with backend.engine.begin() as conn:
             batch = repo.BatchAlerts()
             for what, item in steps:
                 if what == "add":
                     batch.add(item)
+                elif what == "sla":
+                    batch.on_sla_event(conn, *item)
                 else:
-                    batch.resolve(*item)
+                    batch.resolve(conn, *item)
                 if not batched:  # message by message: each a batch of its own
                     batch.flush(conn)
             batch.flush(conn)
@@ -280,8 +332,9 @@ def test_a_batchs_alerts_are_opened_and_resolved_as_batches_of_one_would(backend
             return {a.alert_id: a for a in repo.list_alerts(conn, open_only=False)}
 
     one_by_one = table(batched=False)
-    assert (one_by_one["new-1"].resolution, one_by_one["new-2"].resolution, one_by_one["new-3"].resolved_at) == (
-        "activity logged", "stage changed", None)
+    assert {k: (a.level, a.reminders, a.resolution) for k, a in one_by_one.items()} == {
+        "before-1": ("breach", 2, "activity logged"), "new-1": ("breach", 2, "stage changed"),
+        "rec-1": ("breach", 1, ""), "new-3": ("escalation", 2, ""), "dup-c-0001": ("breach", 1, "")}
     assert table(batched=True) == one_by_one
 
 
@@ -419,3 +472,53 @@ def test_schedules_keep_the_latest_episode_of_each_clock_and_a_late_duplicate_of
     assert found["c-0002"].state == "running" and found["c-0002"].outcome is None
     assert found["c-0003"] == a_schedule("c-0003", first)
     assert found["c-0003"].due_at.utcoffset() == timedelta(0)  # read back in UTC, whatever zone it was written in
+
+
+def test_the_worklist_is_one_line_per_case_ranked_by_level_then_longest_overdue_and_the_menu_counts_cases(
+        backend: Backend) -> None:
+    day = timedelta(days=1)
+    with backend.engine.begin() as conn:
+        fold_events(
+            conn,
+            sla_step("c1-stall", "breach", T0 + 5 * day), sla_step("c1-review", "breach", T0 + 2 * day, clock="review"),
+            sla_step("c2-stall", "breach", T0, case_id="c-0002"),
+            sla_step("c3-rec", "breach", T0 + 9 * day, case_id="c-0003", clock="recording"),
+            sla_step("c3-rec-esc", "escalation", T0 + 12 * day, case_id="c-0003", clock="recording"),
+            sla_step("c4-warn", "warning", T0, case_id="c-0004"),  # reached only the HRO
+            sla_step("c5-stall", "breach", T0 + day, case_id="c-0005"))
+        repo.save_alert(conn, replace(repo.get_alert(conn, "c5-stall"), acknowledged_by="tl", acknowledged_at=T0))
+        add_alerts(conn, an_alert("gao", "c-0006", office="Gao"))
+    leader = User("tl_mopti", "team_leader", "Mopti")
+    with backend.engine.connect() as conn:
+        total, first = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=0)
+        _, second = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=2)
+        counted = inbox.cases_needing_action(conn, leader)
+        _, everything = inbox.worklist_page(conn, leader, open_only=False, limit=10, offset=0)
+    # Escalated first; then the breaches, the longest overdue first (c-0002 due at T0; c-0001's review at T0+2d).
+    assert [(i.case_id, i.level, [a.kind for a in i.alerts]) for i in first + second] == [
+        ("c-0003", "escalation", ["recording"]), ("c-0002", "breach", ["stall"]),
+        ("c-0001", "breach", ["review", "stall"])]
+    assert (total, counted) == (3, 3)
+    assert [i.case_id for i in everything] == ["c-0003", "c-0002", "c-0005", "c-0001"]  # with the acknowledged
+
+
+def test_the_worklist_and_the_menu_count_read_the_alerts_by_an_index(backend: Backend) -> None:
+    leader = User("tl_mopti", "team_leader", "Mopti")
+    statements: list[tuple[str, Any]] = []
+    with backend.engine.connect() as conn:
+        from sqlalchemy import event
+        listen = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+        event.listen(conn, "before_cursor_execute", listen)
+        inbox.cases_needing_action(conn, leader)
+        inbox.worklist_page(conn, leader, open_only=True, limit=50, offset=0)
+        event.remove(conn, "before_cursor_execute", listen)
+        explain = "EXPLAIN QUERY PLAN " if backend.name == "sqlite" else "EXPLAIN "
+        if backend.name == "postgresql":
+            conn.execute(text("SET enable_seqscan = off"))  # an empty table: ask whether an index *can* serve it
+        plans = [" ".join(str(r[-1] if backend.name == "sqlite" else r[0])
+                          for r in conn.exec_driver_sql(explain + sql, params).fetchall())
+                 for sql, params in statements if "alerts" in sql]
+    assert len(plans) == 3  # the count, the page of cases (their alerts are read by case id)
+    for plan in plans:  # by one of the alerts' indexes (the office's, or the open alerts'), never the whole table
+        assert re.search(r"ix_alerts_(worklist|open|clock)", plan), plan
+        assert "Seq Scan on alerts" not in plan and not re.search(r"SCAN alerts(?! USING)", plan), plan

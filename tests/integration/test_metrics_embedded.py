@@ -179,10 +179,13 @@ def test_unacknowledged_alerts_match_the_open_alerts_of_casework(world: tuple[Pa
     assert counted == expected
     assert value(m, "hrcase_alerts_unacknowledged", office="Timbuktu", kind="possible_duplicate",
                  recipient_role="team_leader") == 1
-    # Gao: two cases warned, breached and escalated (six alerts), one breach acknowledged; each breach resolved its
-    # case's warning (overdue is no longer "due soon"): the other breach and the two escalations stay open.
+    # Gao: two cases warned, breached and escalated: one alert per case and clock (ADR 0015), each at escalation
+    # holding three reminders (it was six cards). The breach acknowledged escalated afterwards: open again, so that
+    # nothing escalating hides behind an acknowledgement.
     assert total(m, "hrcase_alerts_unacknowledged", office="Gao") == len(
-        [a for a in open_alerts if a.office == "Gao"]) == 3
+        [a for a in open_alerts if a.office == "Gao"]) == 2
+    assert sorted((a.level, a.reminders) for a in open_alerts if a.office == "Gao") == [
+        ("escalation", 3), ("escalation", 3)]
 
 
 def test_processing_time_is_observed_per_service_and_event_type(world: tuple[Path, Samples, Samples]) -> None:

@@ -35,4 +35,4 @@ def test_messages_name_the_case_reference_and_the_alert_only() -> None:
     assert "alert a1" in text([ALERT], False)
     assert set(payload([ALERT], False)["alerts"][0]) == {
         "alert_id", "case_id", "reference", "office", "kind", "level", "recipient_role", "period", "message",
-        "due_at", "opened_at"}
+        "due_at", "opened_at", "reminders", "latest_at", "recipients"}

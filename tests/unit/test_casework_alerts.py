@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from services.casework.domain.alerts import Alert, acknowledge, duplicate_alert, from_sla_event, may_acknowledge
+from services.casework.domain.alerts import (
+    Alert,
+    acknowledge,
+    duplicate_alert,
+    fold,
+    from_sla_event,
+    may_acknowledge,
+    may_see,
+    resolve,
+)
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 
@@ -166,3 +175,50 @@ def test_an_alert_already_resolved_cannot_be_acknowledged() -> None:
     assert not resolved.is_open
     with pytest.raises(CommandRefused, match="alert for MOP-2026-0001 is already resolved"):
         acknowledge(resolved, TL_MOPTI, DUE)
+
+
+# One alert per case and clock (ADR 0015) ----------------------------------------------------------------
+
+def folded(*steps: tuple[str, str, datetime]) -> Alert:
+    """The alert a clock's SLA events make, in order: (event type, recipient role, instant)."""
+    (type_, role, at), *later = steps
+    alert = from_sla_event("evt-0", type_, sla(recipient_role=role, due_at=at), at)
+    assert alert is not None
+    for n, (type_, role, at) in enumerate(later, start=2):
+        alert = fold(alert, type_, sla(recipient_role=role, due_at=at, period=n), at)
+    return alert
+
+
+def test_a_warning_a_breach_and_an_escalation_make_one_alert_at_escalation_that_reached_every_role() -> None:
+    alert = folded(("SlaWarning", "hro", T0 + timedelta(days=3)), ("SlaBreached", "team_leader", DUE),
+                   ("SlaEscalated", "director", T0 + timedelta(days=8)))
+    assert (alert.alert_id, alert.level, alert.recipient_role, alert.reminders) == (
+        "evt-0", "escalation", "director", 3)
+    assert alert.reached == ("hro", "team_leader", "director")
+    assert (alert.opened_at, alert.latest_at, alert.due_at) == (
+        T0 + timedelta(days=3), T0 + timedelta(days=8), DUE)
+    assert alert.message.startswith("Escalated: case MOP-2026-0001")
+    assert all(may_see(user, alert) for user in (AWA, TL_MOPTI, DIRECTOR))
+    assert not any(may_see(user, alert) for user in (BAKARY, TL_GAO, AUDITOR))
+
+
+def test_a_lower_level_after_a_higher_one_counts_as_a_reminder_and_lowers_nothing() -> None:
+    alert = folded(("SlaBreached", "team_leader", DUE), ("SlaWarning", "hro", DUE + timedelta(days=1)))
+    assert (alert.level, alert.recipient_role, alert.reminders, alert.due_at) == ("breach", "team_leader", 2, DUE)
+    assert alert.reached == ("hro", "team_leader")
+
+
+def test_anything_new_reopens_an_acknowledged_alert_and_a_resolved_one_stays_resolved_until_replaced() -> None:
+    taken = acknowledge(folded(("SlaBreached", "team_leader", DUE)), TL_MOPTI, DUE)
+    again = fold(taken, "SlaBreached", sla(period=2), DUE + timedelta(days=30))
+    assert not taken.is_open and again.is_open and again.acknowledged_by is None
+    done = resolve(taken, DUE + timedelta(days=1), "recorded")
+    assert (done.live, done.is_open, done.acknowledged_by) == (False, False, "tl_mopti")
+
+
+def test_whoever_an_alert_reached_may_acknowledge_it_all() -> None:
+    alert = folded(("SlaWarning", "hro", T0), ("SlaBreached", "team_leader", DUE))
+    assert may_acknowledge(AWA, alert) and may_acknowledge(TL_MOPTI, alert)
+    assert not may_acknowledge(DIRECTOR, alert)  # not escalated: it has not reached a Director
+    with pytest.raises(CommandRefused, match=r"officer assigned to the case .* or a Team Leader of Mopti"):
+        acknowledge(alert, DIRECTOR, DUE)

@@ -52,8 +52,9 @@ def subject(alerts: Sequence[Alert], digest: bool) -> str:
 def text(alerts: Sequence[Alert], digest: bool) -> str:
     lines = ["Alerts addressed to you in hrcase:" if digest else "An alert addressed to you in hrcase:", ""]
     for alert in alerts:
-        lines += [f"- {alert.message}", f"  case {alert.reference} ({alert.office}), {alert.kind}, {alert.level}; "
-                  f"alert {alert.alert_id}"]
+        lines += [f"- {alert.message}", f"  case {alert.reference} ({alert.office}), {alert.kind}, {alert.level}, "
+                  f"{alert.reminders} reminder{'s' if alert.reminders != 1 else ''} "
+                  f"(latest {alert.last_at:%Y-%m-%d %H:%M} UTC); alert {alert.alert_id}"]
     lines += ["", "Acknowledge an alert with POST /alerts/<alert id>/acknowledge, or `hrcase alerts ack`."]
     return "\n".join(lines) + "\n"
 
@@ -62,7 +63,8 @@ def payload(alerts: Sequence[Alert], digest: bool) -> dict[str, Any]:
     keys = ("alert_id", "case_id", "reference", "office", "kind", "level", "recipient_role", "period", "message")
     return {"type": "digest" if digest else "alert",
             "alerts": [{**{k: getattr(a, k) for k in keys}, "due_at": a.due_at.isoformat(),
-                        "opened_at": a.opened_at.isoformat()} for a in alerts]}
+                        "opened_at": a.opened_at.isoformat(), "reminders": a.reminders,
+                        "latest_at": a.last_at.isoformat(), "recipients": list(a.reached)} for a in alerts]}
 
 
 class SmtpChannel:

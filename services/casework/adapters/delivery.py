@@ -1,11 +1,13 @@
-"""Alert deliveries in the casework database: planned once per alert and recipient, claimed, then recorded."""
+"""Alert deliveries in the casework database: planned once per change of an alert (its opening, a new level, a
+reminder) and recipient, claimed, then recorded. A digest summarises rather than repeats: while a recipient's digest
+delivery of an alert is pending, later changes add none (the digest shows the alert as it is when sent)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.casework.adapters import preferences
@@ -33,23 +35,30 @@ def next_digest(now: datetime, hour: int) -> datetime:
 
 
 def recipients(conn: Connection, alert: Alert) -> list[str]:
-    """The active users an alert is addressed to: by role; by office except Directors; HROs: the assignee."""
-    query = select(users.c.username).where(users.c.role == alert.recipient_role, users.c.active.is_(True))
-    if alert.recipient_role == "hro":
-        query = query.where(users.c.username == alert.assignee)
-    elif alert.recipient_role != "director":
-        query = query.where(users.c.office == alert.office)
+    """The active users of every role the alert has reached: by office except Directors; HROs: the assignee."""
+    def reached(role: str) -> ColumnElement[bool]:
+        if role == "hro":
+            return and_(users.c.role == role, users.c.username == alert.assignee)
+        if role == "director":
+            return users.c.role == role
+        return and_(users.c.role == role, users.c.office == alert.office)
+
+    query = select(users.c.username).where(or_(*(reached(role) for role in alert.reached)), users.c.active.is_(True))
     return list(conn.scalars(query.order_by(users.c.username)))
 
 
 def plan(conn: Connection, now: datetime, channels: tuple[str, ...], digest_hour: int, limit: int = 500) -> int:
-    """Give each alert not yet planned its deliveries (one per recipient and configured channel)."""
-    pending = conn.execute(select(alerts).outerjoin(alert_dispatch, alert_dispatch.c.alert_id == alerts.c.alert_id)
-                           .where(alert_dispatch.c.alert_id.is_(None)).order_by(alerts.c.opened_at).limit(limit))
+    """Give each change of an alert not yet planned its deliveries (one per recipient and configured channel)."""
+    pending = conn.execute(select(alerts, alert_dispatch.c.reminders.label("planned"))
+                           .outerjoin(alert_dispatch, alert_dispatch.c.alert_id == alerts.c.alert_id)
+                           .where(or_(alert_dispatch.c.alert_id.is_(None),
+                                      alert_dispatch.c.reminders < alerts.c.reminders))
+                           .order_by(alerts.c.latest_at).limit(limit))
     planned = 0
     chosen = preferences.all_with_channels(conn)
     for row in pending.mappings().all():
         alert = _alert(row)
+        waiting = _pending_digests(conn, alert.alert_id)
         rows = []
         for username in recipients(conn, alert) if alert.is_open else []:
             prefs = chosen.get(username)
@@ -58,19 +67,33 @@ def plan(conn: Connection, now: datetime, channels: tuple[str, ...], digest_hour
             digest = prefs.mode == "digest"
             due = next_digest(now, digest_hour) if digest else now
             for channel, address in (("email", prefs.email), ("webhook", prefs.webhook_url)):
-                if address and channel in channels:
-                    rows.append({"alert_id": alert.alert_id, "username": username, "channel": channel,
-                                 "digest": digest, "due_at": due, "status": "pending", "attempts": 0,
-                                 "next_attempt_at": due, "last_error": ""})
+                if address and channel in channels and not (digest and (username, channel) in waiting):
+                    rows.append({"alert_id": alert.alert_id, "reminders": alert.reminders, "username": username,
+                                 "channel": channel, "digest": digest, "due_at": due, "status": "pending",
+                                 "attempts": 0, "next_attempt_at": due, "last_error": ""})
         try:
-            with conn.begin_nested():  # another worker planning the same alert: it wins, we move on
-                conn.execute(insert(alert_dispatch).values(alert_id=alert.alert_id, planned_at=now))
+            with conn.begin_nested():  # another worker planning the same change: it wins, we move on
+                if row["planned"] is None:
+                    conn.execute(insert(alert_dispatch).values(alert_id=alert.alert_id, planned_at=now,
+                                                               reminders=alert.reminders))
+                elif conn.execute(update(alert_dispatch).where(
+                        alert_dispatch.c.alert_id == alert.alert_id, alert_dispatch.c.reminders == row["planned"])
+                        .values(planned_at=now, reminders=alert.reminders)).rowcount != 1:
+                    continue
                 if rows:
                     conn.execute(insert(alert_deliveries), rows)
             planned += len(rows)
         except IntegrityError:
             continue
     return planned
+
+
+def _pending_digests(conn: Connection, alert_id: str) -> set[tuple[str, str]]:
+    """(recipient, channel) whose digest already holds this alert: it is sent as it stands then, once."""
+    rows = conn.execute(select(alert_deliveries.c.username, alert_deliveries.c.channel).where(
+        alert_deliveries.c.alert_id == alert_id, alert_deliveries.c.digest.is_(True),
+        alert_deliveries.c.status == "pending"))
+    return {(u, c) for u, c in rows}
 
 
 def claim_due(conn: Connection, now: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:

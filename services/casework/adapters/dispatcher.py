@@ -75,7 +75,9 @@ class Dispatcher:
         try:
             if channel is None:
                 raise RuntimeError(f"channel {first.channel} is not configured")
-            channel.send(first.address, [d.alert for d in group], first.digest)
+            # Each case and clock once, as it stands (a digest's deliveries of one alert are one line).
+            alerts = sorted({d.alert.alert_id: d.alert for d in group}.values(), key=lambda a: (-a.rank, a.due_at))
+            channel.send(first.address, alerts, first.digest)
         except Exception as exc:  # any failure of a channel is recorded and retried, never raised
             attempts = max(d.attempts for d in group) + 1
             retry = None if attempts >= MAX_ATTEMPTS else now + timedelta(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from services.casework.adapters import state
 from services.casework.adapters.schedules import BatchSchedules
 from services.casework.adapters.tables import (
+    alert_aliases,
     alerts,
     case_history,
     case_identities,
@@ -22,6 +23,7 @@ from services.casework.adapters.tables import (
     office_sequences,
     users,
 )
+from services.casework.domain import alerts as alert_rules
 from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
 from services.casework.domain.reference import office_code
@@ -51,16 +53,15 @@ _SET_SEQUENCE = (update(office_sequences).where(office_sequences.c.code == bindp
                                                 office_sequences.c.year == bindparam("k_year"))
                  .values(last=bindparam("last")))
 _ADD_ALERTS_MANY: dict[str, Insert] = {}
-_RESOLVE_ALERTS = (update(alerts)
-                   .where(alerts.c.case_id == bindparam("k_case_id"), alerts.c.kind == bindparam("k_kind"),
-                          alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None))
-                   .values(resolved_at=bindparam("resolved_at"), resolution=bindparam("resolution")))
-
-_SUPERSEDE_WARNINGS = (update(alerts)
-                       .where(alerts.c.case_id == bindparam("k_case_id"), alerts.c.kind == bindparam("k_kind"),
-                              alerts.c.level == "warning", alerts.c.resolved_at.is_(None),
-                              alerts.c.acknowledged_at.is_(None))
-                       .values(resolved_at=bindparam("resolved_at"), resolution=bindparam("resolution")))
+_ADD_ALIASES_MANY: dict[str, Insert] = {}
+_LIVE_ALERTS = select(alerts).where(alerts.c.case_id.in_(bindparam("case_ids", expanding=True)),
+                                    alerts.c.resolved_at.is_(None))
+_ALERT_BY_ALIAS = (select(alerts).join(alert_aliases, alert_aliases.c.alert_id == alerts.c.alert_id)
+                   .where(alert_aliases.c.alias == bindparam("alias")))
+_CHANGING = ("level", "recipient_role", "recipients", "rank", "reminders", "latest_at", "period", "due_at",
+             "assignee", "message", "acknowledged_by", "acknowledged_at", "resolved_at", "resolution")
+_UPDATE_ALERT = (update(alerts).where(alerts.c.alert_id == bindparam("k_alert_id"))
+                 .values({name: bindparam(name) for name in _CHANGING}))
 
 
 def _update_case(columns: tuple[str, ...]) -> Update:
@@ -75,11 +76,11 @@ def _update_case(columns: tuple[str, ...]) -> Update:
 
 
 def _add_alerts_many(dialect: str) -> Insert:
-    """Insert alerts unless their ids are there already (a redelivered SLA event opens no second alert): one
-    statement for many rows (per dialect, built once)."""
+    """Insert alerts unless their ids are there already: one statement for many rows (per dialect, built once)."""
     if dialect not in _ADD_ALERTS_MANY:
         dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
         _ADD_ALERTS_MANY[dialect] = dialect_insert(alerts).on_conflict_do_nothing(index_elements=["alert_id"])
+        _ADD_ALIASES_MANY[dialect] = dialect_insert(alert_aliases).on_conflict_do_nothing(index_elements=["alias"])
     return _ADD_ALERTS_MANY[dialect]
 
 
@@ -239,7 +240,8 @@ def oldest_activity(conn: Connection) -> list[tuple[str, str, datetime]]:
 
 
 def count_open_alerts(conn: Connection) -> list[tuple[str, str, str, int]]:
-    """(office, kind, recipient role, count) of alerts neither acknowledged nor resolved: counts, never cases."""
+    """(office, kind, recipient role of its level, count) of alerts neither acknowledged nor resolved: one per case
+    and clock, however many reminders each holds; counts, never cases."""
     query = (select(alerts.c.office, alerts.c.kind, alerts.c.recipient_role, func.count())
              .where(alerts.c.acknowledged_at.is_(None), alerts.c.resolved_at.is_(None))
              .group_by(alerts.c.office, alerts.c.kind, alerts.c.recipient_role))
@@ -266,7 +268,7 @@ def list_users(conn: Connection) -> list[User]:
 
 # Alerts --------------------------------------------------------------------------------------------------
 
-_ALERT_TIMES = ("due_at", "opened_at", "acknowledged_at", "resolved_at")
+_ALERT_TIMES = ("due_at", "opened_at", "acknowledged_at", "resolved_at", "latest_at")
 
 
 _ALERT_FIELDS = tuple(f.name for f in fields(Alert))
@@ -274,22 +276,26 @@ _ALERT_FIELDS = tuple(f.name for f in fields(Alert))
 
 def _alert_row(alert: Alert) -> dict[str, Any]:
     data = {name: getattr(alert, name) for name in _ALERT_FIELDS}  # flat: asdict's deep copy is not needed
+    data["latest_at"], data["recipients"] = alert.last_at, " ".join(alert.reached)
     for key in _ALERT_TIMES:
         data[key] = as_utc(data[key])
+    data["rank"] = alert.rank
     return data
 
 
 def _alert(row: Any) -> Alert:
-    data = dict(row)
+    data = {name: row[name] for name in _ALERT_FIELDS}
     for key in ("due_at", "opened_at"):
         data[key] = utc(data[key])
-    for key in ("acknowledged_at", "resolved_at"):
+    for key in ("acknowledged_at", "resolved_at", "latest_at"):
         data[key] = as_utc(data[key])
     return Alert(**data)
 
 
 def get_alert(conn: Connection, alert_id: str) -> Alert | None:
+    """By its id, or by an id it is also known by (an SLA event it holds, an alert merged into it)."""
     row = conn.execute(select(alerts).where(alerts.c.alert_id == alert_id)).mappings().first()
+    row = row or conn.execute(_ALERT_BY_ALIAS, {"alias": alert_id}).mappings().first()
     return _alert(row) if row else None
 
 
@@ -298,61 +304,87 @@ def save_alert(conn: Connection, alert: Alert) -> None:
 
 
 class BatchAlerts:
-    """SLA alerts of a batch, opened and resolved in memory as batches of one would, written at its end in two
-    statements: the resolutions of alerts open before the batch, then the batch's new alerts, resolved or not."""
+    """SLA alerts of a batch, one per case and clock: the live ones of the batch's cases read in one query, folded
+    in memory as batches of one would, written at its end (new alerts inserted, changed ones updated, and each SLA
+    event held recorded as an alias of its alert)."""
 
     def __init__(self) -> None:
-        self.opened: dict[str, dict[str, Any]] = {}  # alert id: row, in the batch's order
-        self.open: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (case, kind): the batch's rows still open
-        self.resolved: dict[tuple[str, str], dict[str, Any]] = {}  # (case, kind): its first resolution in the batch
-        self.superseded: dict[tuple[str, str], dict[str, Any]] = {}  # (case, kind): warnings a breach made moot
+        self.live: dict[tuple[str, str], Alert | None] = {}  # (case, kind): its live alert (None: none)
+        self.loaded: set[str] = set()  # cases whose live alerts are in `live`
+        self.stored: set[str] = set()  # ids of the alerts read from the table
+        self.new: dict[str, Alert] = {}  # alert id: an alert opened in the batch
+        self.changed: dict[str, Alert] = {}  # alert id: one from before the batch, as the batch left it
+        self.aliases: list[dict[str, str]] = []
+
+    def prefetch(self, conn: Connection, case_ids: Sequence[str]) -> None:
+        wanted = list(dict.fromkeys(c for c in case_ids if c not in self.loaded))
+        for start in range(0, len(wanted), 500):  # keep under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            self.loaded.update(chunk)
+            for row in conn.execute(_LIVE_ALERTS, {"case_ids": chunk}).mappings():
+                alert = _alert(row)
+                self.live[(alert.case_id, alert.kind)] = alert
+                self.stored.add(alert.alert_id)
 
     def add(self, alert: Alert) -> None:
-        if alert.alert_id not in self.opened:  # one already in the table stays as it is (the insert does nothing)
-            row = self.opened[alert.alert_id] = _alert_row(alert)
-            self.open.setdefault((alert.case_id, alert.kind), []).append(row)
+        """An alert opened outside an SLA event (a likely duplicate), unless one with its id is there already."""
+        self.new.setdefault(alert.alert_id, alert)
 
-    def resolve(self, case_id: str, kind: str, at: datetime, resolution: str) -> None:
-        for row in self.open.pop((case_id, kind), []):
-            row["resolved_at"], row["resolution"] = utc(at), resolution
-        # What was open before the batch is resolved by the first resolution; later ones find nothing open.
-        self.resolved.setdefault((case_id, kind), {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
-                                                   "resolution": resolution})
+    def on_sla_event(self, conn: Connection, event_id: str, event_type: str, payload: dict[str, Any],
+                     at: datetime) -> None:
+        """A warning, breach or escalation: folded into its clock's live alert, or opening one."""
+        self.prefetch(conn, [payload["case_id"]])
+        key = (payload["case_id"], payload["clock"])
+        current = self.live.get(key)
+        if current is None:
+            opened = alert_rules.from_sla_event(event_id, event_type, payload, at)
+            if opened is None:
+                return
+            self._keep(key, opened)
+        else:
+            self._keep(key, alert_rules.fold(current, event_type, payload, at))
+            self.aliases.append({"alias": event_id, "alert_id": current.alert_id})
 
-    def supersede_warnings(self, case_id: str, kind: str, at: datetime, resolution: str) -> None:
-        """The clock is overdue: its open warnings ("due soon") are resolved, the breach's alert says what is true
-        (a case that arrives already overdue thus shows its breach only, never a warning first)."""
-        rows = self.open.get((case_id, kind), [])
-        for row in rows:
-            if row["level"] == "warning":
-                row["resolved_at"], row["resolution"] = utc(at), resolution
-        self.open[(case_id, kind)] = [row for row in rows if row["level"] != "warning"]
-        self.superseded.setdefault((case_id, kind), {"k_case_id": case_id, "k_kind": kind, "resolved_at": utc(at),
-                                                     "resolution": resolution})
+    def resolve(self, conn: Connection, case_id: str, kind: str, at: datetime, resolution: str) -> None:
+        self.prefetch(conn, [case_id])
+        current = self.live.get((case_id, kind))
+        if current is not None:
+            self._keep((case_id, kind), alert_rules.resolve(current, utc(at), resolution))
+            self.live[(case_id, kind)] = None
+
+    def _keep(self, key: tuple[str, str], alert: Alert) -> None:
+        self.live[key] = alert
+        (self.changed if alert.alert_id in self.stored else self.new)[alert.alert_id] = alert
 
     def flush(self, conn: Connection) -> None:
-        if self.resolved:
-            conn.execute(_RESOLVE_ALERTS, list(self.resolved.values()))
-        if self.superseded:  # before the inserts: only warnings opened before the batch are left to resolve
-            conn.execute(_SUPERSEDE_WARNINGS, list(self.superseded.values()))
-        if self.opened:
-            conn.execute(_add_alerts_many(conn.dialect.name), list(self.opened.values()))
-        self.opened, self.open, self.resolved, self.superseded = {}, {}, {}, {}
+        if self.changed:
+            rows = [_alert_row(a) for a in self.changed.values()]
+            execute_many(conn, _UPDATE_ALERT, [{"k_alert_id": r["alert_id"], **{n: r[n] for n in _CHANGING}}
+                                               for r in rows])
+        if self.new:
+            conn.execute(_add_alerts_many(conn.dialect.name), [_alert_row(a) for a in self.new.values()])
+        if self.aliases:
+            _add_alerts_many(conn.dialect.name)
+            conn.execute(_ADD_ALIASES_MANY[conn.dialect.name], self.aliases)
+        self.live, self.loaded, self.stored, self.new, self.changed, self.aliases = {}, set(), set(), {}, {}, []
 
 
 def list_alerts(conn: Connection, *, role: str | None = None, office: str | None = None,
                 assignee: str | None = None, open_only: bool = True, limit: int = 200) -> list[Alert]:
-    query = select(alerts).order_by(alerts.c.due_at, alerts.c.alert_id).limit(limit)
+    """Most urgent first: by level, then the longest overdue; `role`: the alerts that have reached it."""
+    query = select(alerts).order_by(alerts.c.rank.desc(), alerts.c.due_at, alerts.c.alert_id).limit(limit)
     if open_only:
         query = query.where(alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None))
-    for column, value in ((alerts.c.recipient_role, role), (alerts.c.office, office), (alerts.c.assignee, assignee)):
+    if role is not None:
+        query = query.where(alerts.c.recipients.contains(role))
+    for column, value in ((alerts.c.office, office), (alerts.c.assignee, assignee)):
         if value is not None:
             query = query.where(column == value)
     return [_alert(r) for r in conn.execute(query).mappings()]
 
 
 def inbox_for(conn: Connection, user: User, open_only: bool = True) -> list[Alert]:
-    """The alerts meant for this person: by role, and by office except for Directors."""
+    """The alerts that have reached this person: by role, and by office except for Directors."""
     if user.role == "director":
         return list_alerts(conn, role="director", open_only=open_only)
     if user.role == "hro":

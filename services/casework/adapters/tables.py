@@ -116,7 +116,25 @@ alerts = Table(
     Column("acknowledged_at", When, nullable=True),
     Column("resolved_at", When, nullable=True),
     Column("resolution", Text, nullable=False, default=""),
-    Index("ix_alerts_inbox", "recipient_role", "office", "resolved_at", "acknowledged_at"),
+    # One alert per case and clock (ADR 0015): the SLA events it holds, the latest's time, the roles reached
+    # ("hro team_leader director", in that order) and its level's rank, what the worklist ranks by.
+    Column("reminders", Integer, nullable=False, default=1, server_default=text("1")),
+    Column("latest_at", When, nullable=True),
+    Column("recipients", String(48), nullable=False, default="", server_default=""),
+    Column("rank", SmallInteger, nullable=False, default=0, server_default=text("0")),
+    Index("ix_alerts_worklist", "office", "resolved_at", "acknowledged_at", "rank", "due_at"),
+    Index("ix_alerts_open", "resolved_at", "acknowledged_at", "rank", "due_at"),
+    Index("ix_alerts_assignee", "assignee", "resolved_at", "acknowledged_at"),
+    Index("ix_alerts_clock", "case_id", "kind", "resolved_at"),
+)
+
+# Ids an alert is also known by: each SLA event folded into it, and the alerts a migration merged into it, so that
+# an AlertAcknowledged naming one (or a link in an e-mail sent before) still reaches the alert that holds it.
+alert_aliases = Table(
+    "alert_aliases",
+    metadata,
+    Column("alias", String(64), primary_key=True),
+    Column("alert_id", String(64), nullable=False, index=True),
 )
 
 # API tokens: only a SHA-256 of the secret part is kept; the token itself is shown once, when issued.
@@ -164,7 +182,8 @@ alert_preferences = Table(
     Column("mode", String(16), nullable=False, default="immediate"),
 )
 
-# One row per (alert, recipient, channel): planned once, then attempted with backoff until sent or given up.
+# One row per (alert, reminders, recipient, channel): planned once for each change of the alert (a new level or
+# reminder), then attempted with backoff until sent or given up; a digest's pending row stands for later changes.
 alert_deliveries = Table(
     "alert_deliveries",
     metadata,
@@ -179,16 +198,18 @@ alert_deliveries = Table(
     Column("next_attempt_at", When, nullable=False),
     Column("delivered_at", When, nullable=True),
     Column("last_error", String(500), nullable=False, default=""),
-    UniqueConstraint("alert_id", "username", "channel", name="uq_alert_deliveries_recipient"),
+    Column("reminders", Integer, nullable=False, default=1, server_default=text("1")),  # the alert's, when planned
+    UniqueConstraint("alert_id", "reminders", "username", "channel", name="uq_alert_deliveries_recipient"),
     Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
 )
 
-# Which alerts have had their deliveries planned, so that each alert is planned exactly once.
+# Which alerts have had their deliveries planned, and up to how many reminders: each change is planned once.
 alert_dispatch = Table(
     "alert_dispatch",
     metadata,
     Column("alert_id", String(64), primary_key=True),
     Column("planned_at", When, nullable=False),
+    Column("reminders", Integer, nullable=False, default=1, server_default=text("1")),
 )
 
 inbox = inbox_table(metadata)

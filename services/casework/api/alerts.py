@@ -9,13 +9,19 @@ from sqlalchemy import Connection
 
 from services.casework.adapters import delivery, schedules
 from services.casework.adapters import repository as repo
-from services.casework.adapters.inbox import inbox_page
+from services.casework.adapters.inbox import inbox_page, worklist_page
 from services.casework.api import present
 from services.casework.api.bodies import Blueprint
 from services.casework.api.common import documented, emitted
 from services.casework.api.errors import ApiError, forbidden, not_found
 from services.casework.api.request import context, now, user
-from services.casework.api.schemas import AcknowledgeResultSchema, AlertListArgs, AlertPageSchema, NoteBody
+from services.casework.api.schemas import (
+    AcknowledgeResultSchema,
+    AlertListArgs,
+    AlertPageSchema,
+    NoteBody,
+    WorklistSchema,
+)
 from services.casework.domain import commands as c
 from services.casework.domain.errors import CommandRefused, NotPermitted
 
@@ -27,12 +33,40 @@ blp = Blueprint("alerts", __name__, description="Alerts addressed to you: SLA wa
 @blp.response(200, AlertPageSchema)
 @documented(blp)
 def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
-    """The alerts meant for you (by role; by office except for Directors; HROs: their own cases), due first."""
+    """The alerts that have reached you (by role; by office except for Directors; HROs: their own cases), one per
+    case and clock, the most urgent first: by level, then the longest overdue."""
     return alert_page(page, page_size, state)
 
 
+@blp.route("/alerts/worklist", methods=["GET"])
+@blp.arguments(AlertListArgs, location="query", as_kwargs=True)
+@blp.response(200, WorklistSchema)
+@documented(blp)
+def my_worklist(page: int, page_size: int, state: str) -> dict[str, Any]:
+    """The cases your alerts are about, one item per case with its clocks' alerts, the most urgent first: by the
+    highest level, then the earliest due (`total` counts cases)."""
+    return worklist(page, page_size, state)
+
+
+def worklist(page: int, page_size: int, state: str) -> dict[str, Any]:
+    """A page of the caller's worklist (`open` or `all`): the API's and the web alert page."""
+    caller, at = user(), now()
+
+    def query(conn: Connection) -> dict[str, Any]:
+        total, found = worklist_page(conn, caller, open_only=state == "open", limit=page_size,
+                                     offset=(page - 1) * page_size)
+        held = [a for item in found for a in item.alerts]
+        sent = delivery.for_alerts(conn, [a.alert_id for a in held], caller.username)
+        clocks = schedules.for_cases(conn, [item.case_id for item in found])
+        items = [{**item.__dict__, "alerts": [present.alert(a, sent, clocks[a.case_id], at) for a in item.alerts]}
+                 for item in found]
+        return present.page(items, total, page, page_size)
+
+    return context().casework.read(query)
+
+
 def alert_page(page: int, page_size: int, state: str) -> dict[str, Any]:
-    """A page of the caller's alerts (`open` or `all`), due first: the API's and the web inbox."""
+    """A page of the caller's alerts (`open` or `all`), one per case and clock, the most urgent first."""
     caller, at = user(), now()
 
     def query(conn: Connection) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def alert(item: Alert, deliveries: list[dict[str, Any]] | None = None, schedules
     mine = [d for d in deliveries or [] if d["alert_id"] == item.alert_id]
     clock = next((s for s in schedules or [] if s.clock == item.kind and s.running), None)
     live = item.is_open and clock is not None and now is not None
-    return {**item.__dict__, "state": state, "deliveries": mine,
+    return {**item.__dict__, "recipients": list(item.reached), "state": state, "deliveries": mine,
             "clock_state": sla_state(clock, now) if live and now is not None else None,
             "clock_due_at": clock.due_at if live and clock is not None else None}
 

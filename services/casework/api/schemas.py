@@ -266,6 +266,12 @@ class AlertSchema(Schema):
     acknowledged_by = Out(required=True, allow_none=True)
     acknowledged_at = fields.AwareDateTime(required=True, allow_none=True)
     resolved_at = fields.AwareDateTime(required=True, allow_none=True)
+    reminders = fields.Integer(required=True, metadata={
+        "description": "the SLA events this alert holds (one per case and clock): its first, each new level and "
+                       "each repeated breach; acknowledging it acknowledges them all"})
+    latest_at = fields.AwareDateTime(required=True, metadata={"description": "when the latest of them came"})
+    recipients = fields.List(Out(), required=True, metadata={
+        "description": "the roles it has reached (hro, team_leader, director): each of them sees it"})
     clock_state = Text(required=True, allow_none=True, validate=validate.OneOf(SLA_STATES), metadata={
         "description": "an open alert's clock now, from the monitor's schedule (`overdue` once its goal has come, "
                        "whatever level opened the alert); null when the alert is closed or its clock stopped"})
@@ -278,6 +284,20 @@ class AlertSchema(Schema):
 
 class AlertPageSchema(PageSchema):
     items = fields.List(fields.Nested(AlertSchema), required=True)
+
+
+class WorkItemSchema(Schema):
+    case_id = Out(required=True)
+    reference = Out(required=True)
+    office = Out(required=True)
+    level = Out(required=True, metadata={"description": "the highest level of the case's alerts"})
+    due_at = fields.AwareDateTime(required=True, metadata={"description": "the earliest due of the case's alerts"})
+    alerts = fields.List(fields.Nested(AlertSchema), required=True)
+
+
+class WorklistSchema(PageSchema):
+    items = fields.List(fields.Nested(WorkItemSchema), required=True, metadata={
+        "description": "one item per case, ranked by level (escalation, breach, review, warning), then due first"})
 
 
 class AcknowledgeResultSchema(Schema):

@@ -1,4 +1,5 @@
-"""The alerts inbox (stall and recording breaches, escalations) and the Director's closure approvals queue."""
+"""The alerts worklist (one line per case, its clocks' alerts folded, the most urgent first) and the Director's
+closure approvals queue."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def alerts() -> str:
     state = request.args.get("state", "open")
     if state not in ("open", "all"):
         abort(400, _("Unknown filter value."))
-    found = api_alerts.alert_page(_page_number(), PAGE_SIZE, state)
+    found = api_alerts.worklist(_page_number(), PAGE_SIZE, state)
     title = _("Escalations and alerts") if me().role == "director" else _("Alerts")
     return page("alerts.html", title=title, result=found, state=state)
 

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from services.casework.adapters.inbox import cases_needing_action
 from services.casework.api.request import context
 from services.casework.web import csrf, signin
 
@@ -77,8 +78,12 @@ def unexpected(error: Exception) -> tuple[str, int]:
 
 
 def page(template: str, **values: Any) -> str:
-    """A page in the frame: navigation for the signed-in user's role, flashed messages, language."""
-    return render_template(template, me=me(), session_lang=session.get("lang"), **values)
+    """A page in the frame: navigation for the signed-in user's role (with how many cases their alerts are about),
+    flashed messages, language."""
+    user = me()
+    waiting = (context().casework.read(lambda conn: cases_needing_action(conn, user))
+               if user is not None and user.role in ("hro", "team_leader", "director") else None)
+    return render_template(template, me=user, session_lang=session.get("lang"), alerts_waiting=waiting, **values)
 
 
 def me() -> Any:
