@@ -18,7 +18,7 @@ from services.messaging.sqlite import sqlite_engine
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-BEFORE = "5d3e9a7c1b20"  # the head before one alert per case and clock
+BEFORE = "7c4e2a9f6b13"  # the head before one alert per case and clock
 SUPERSEDED = "overdue: the breach's alert replaces this warning"
 OLD_COLUMNS = ("alert_id", "case_id", "reference", "office", "kind", "level", "recipient_role", "assignee", "period",
                "due_at", "opened_at", "message", "acknowledged_by", "acknowledged_at", "resolved_at", "resolution")
