@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -22,8 +23,7 @@ from services.sla_monitor.domain.policy import Policy
 from services.sla_monitor.domain.schedules import Schedule, Schedules, batches, changes
 
 PRODUCER = "sla_monitor"
-# The key of schedules a policy change made. A case's case events are on one input partition whose key (above) the
-# monitor cannot compute for a clock it reads from its table: see ADR 13 on the order this leaves.
+# The key of a policy change's schedules of clocks no case event has moved since this version (none is recorded).
 ADOPTION_KEY = "schedules:policy"
 
 
@@ -57,7 +57,9 @@ class CaseEventHandler(Handler):
         before = clocks.load_case(conn, payload["case_id"])
         event = CaseEvent(envelope.type, envelope.occurred_at, payload)
         after, events, schedules = apply_event(before, event, self.policy)
-        clocks.save([(before.get(name), clock) for name, clock in after.items() if before.get(name) is not clock])
+        key = schedules_key(message)
+        clocks.save([(before.get(name), clock if clock.published_under == key else replace(clock, published_under=key))
+                     for name, clock in after.items() if before.get(name) is not clock])
         scheduled(message, envelope, schedules)
         return [outgoing(e, envelope) for e in repository.claim(conn, events)]
 
@@ -81,8 +83,12 @@ class PartitionSchedules:
         if self.last.get(partition) != message.position:
             return []
         made, causes = self.made.pop(partition, []), self.causes.pop(partition, [])
-        key = f"schedules:{message.topic}:{message.partition}"
-        return [outgoing(b, *causes) for b in batches(key, made, MAX_SCHEDULES)]
+        return [outgoing(b, *causes) for b in batches(schedules_key(message), made, MAX_SCHEDULES)]
+
+
+def schedules_key(message: Message) -> str:
+    """The key of the schedules a case event makes: its partition's, the same for every event of the case."""
+    return f"schedules:{message.topic}:{message.partition}"
 
 
 def tick(conn: Connection, policy: Policy, cutoff: datetime, batch_size: int, limit: int) -> tuple[int, list[Outgoing]]:
@@ -110,8 +116,11 @@ def adopt_policy(conn: Connection, policy: Policy, now: datetime, batch_size: in
     while count < limit and (batch := repository.stale(conn, policy.version, min(batch_size, limit - count))):
         pairs = [(clock, reschedule(clock, policy)) for clock in batch]
         repository.save(conn, pairs)
-        made = [s for before, after in pairs for s in changes({after.name: before}, {after.name: after}, now, policy)]
-        out.extend(outgoing(b) for b in batches(ADOPTION_KEY, made, MAX_SCHEDULES))
+        made: dict[str, list[Schedule]] = {}  # under the key of each clock's earlier schedules, behind them
+        for before, after in pairs:
+            made.setdefault(after.published_under or ADOPTION_KEY, []).extend(
+                changes({after.name: before}, {after.name: after}, now, policy))
+        out.extend(outgoing(b) for key, group in made.items() for b in batches(key, group, MAX_SCHEDULES))
         count += len(batch)
     return count, out
 

@@ -201,6 +201,25 @@ def test_a_new_policy_version_reschedules_running_clocks_at_the_next_tick(db: Pa
     assert (breach["payload"]["due_at"], breach["payload"]["policy_version"]) == (day(10).isoformat(), "2")
 
 
+def test_a_new_policy_publishes_a_clock_s_schedule_behind_its_case_events_under_their_partition_s_key(
+        db: Path) -> None:
+    old = monitor(db)
+    on_partition_3 = recorded(1, at=0)
+    old.processor.process([Message(CASE_EVENTS, 3, 1, CASE, on_partition_3.value, on_partition_3.headers)], day(0))
+    old.engine.dispose()
+    stricter = Policy(version="2", stall=StallPolicy({"preliminary": 10, "investigation": 60, "concluded": 30}))
+    new = monitor(db, stricter)
+    new.tick(day(1))
+    published = [(e["key"], [(s["clock"], s["due_at"], s["policy_version"]) for s in e["payload"]["schedules"]])
+                 for _, e in outbox(new, schedules=True, batched=True)]
+    assert published == [
+        ("schedules:case-events:3",
+         [("stall", day(30).isoformat(), "default"), ("review", day(90).isoformat(), "default")]),
+        # Under the same key: casework takes them after the case events' schedules, whatever its lag per partition.
+        ("schedules:case-events:3", [("review", day(90).isoformat(), "2"), ("stall", day(10).isoformat(), "2")]),
+    ]
+
+
 def test_clocks_come_back_from_the_database_exactly_as_the_domain_left_them(db: Path) -> None:
     from services.sla_monitor.adapters import repository
 
