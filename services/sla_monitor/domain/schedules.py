@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from services.sla_monitor.domain.deadlines import met
@@ -65,7 +66,7 @@ class Schedules:
     type = TYPE
     version = VERSION
 
-    @property
+    @cached_property
     def event_id(self) -> str:
         """Fixed by its schedules and their order, so the same batch published again is the same event."""
         return str(uuid.uuid5(uuid.NAMESPACE_URL, "hrcase:schedules:" + ",".join(s.event_id for s in self.items)))
@@ -140,4 +141,6 @@ def _moved(old: Schedule, new: Schedule) -> bool:
 
 def _fresh(clock: Clock) -> Clock:
     """The clock as its episode began: its goal is measured on that, whatever has fired since."""
+    if not (clock.periods_fired or clock.warned or clock.escalated):
+        return clock  # nothing fired yet (every clock a case event starts): a copy would be the same clock
     return replace(clock, periods_fired=0, warned=False, escalated=False)
