@@ -83,3 +83,24 @@ def test_the_outcome_counter_counts_each_stopped_clock_of_either_version_once() 
     counted = {(s.labels["outcome"], s.labels["office"]): s.value for f in text_string_to_metric_families(page)
                for s in f.samples if s.name == "hrcase_sla_outcomes_total" and s.value}
     assert counted == {("met", "Mopti"): 2, ("missed", "Mopti"): 2}
+
+
+class Kept:
+    def __init__(self) -> None:
+        self.records: list = []
+
+    def publish(self, records: list) -> None:
+        self.records.extend(records)
+
+
+def test_a_restore_publishes_only_the_schedules_the_log_does_not_hold_yet() -> None:
+    from services.reporting.rebuild import _NewSchedulesOnly, _schedule_key, _schedules
+
+    old, new = schedule("c-0001"), schedule("c-0001", "stopped", "met", at=2)
+    on_the_log = version_2([old], 1)
+    kept = Kept()
+    publisher = _NewSchedulesOnly(kept, {_schedule_key(s) for s in _schedules(on_the_log.value)})
+    rebatched = outgoing(batches("schedules:case-events:0", [old, new], 500)[0])
+    publisher.publish([rebatched, outgoing(batches("schedules:case-events:0", [old], 500)[0])])
+    [published] = kept.records
+    assert [(s["state"], s["outcome"]) for s in _schedules(published.value)] == [("stopped", "met")]
