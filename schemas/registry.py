@@ -38,6 +38,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("SlaEscalated", 1): sla.SlaEventSchema,
     ("SlaCleared", 1): sla.SlaEventSchema,
     ("SlaScheduled", 1): sla.SlaScheduledSchema,
+    ("SlaScheduled", 2): sla.SlaSchedulesSchema,
 }
 
 _INSTANCES: dict[tuple[str, int], Schema] = {}

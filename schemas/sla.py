@@ -1,6 +1,9 @@
-"""SLA events emitted by sla_monitor on `sla-events`, keyed by case id."""
+"""SLA events emitted by sla_monitor on `sla-events`: crossings keyed by case id, schedules in batches (ADR 16)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -48,3 +51,31 @@ class SlaScheduledSchema(Schema):
     stopped_at = fields.AwareDateTime(load_default=None, allow_none=True)
     outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CLOCK_OUTCOMES), metadata={
         "description": "on stop: met (stopped strictly before due_at) or missed (at or after it)"})
+
+
+# Schedules per SlaScheduled v2: a full one is about 280 KB (560 bytes a schedule with every field set), a quarter of
+# Kafka's default 1 MiB limit on a message and on a producer's request (ADR 16).
+MAX_SCHEDULES = 500
+
+
+class ScheduleSchema(SlaScheduledSchema):
+    """One schedule of a batch: an SlaScheduled v1 payload and its event time (v1 carried it in the envelope)."""
+
+    occurred_at = fields.AwareDateTime(required=True, metadata={
+        "description": "when the clock changed: the case event's time, or the policy's adoption"})
+
+
+class SlaSchedulesSchema(Schema):
+    """SlaScheduled v2: the schedules one batch of the monitor made, in the order it made them (a later schedule of
+    a clock replaces an earlier one)."""
+
+    schedules = fields.List(fields.Nested(ScheduleSchema), required=True,
+                            validate=validate.Length(min=1, max=MAX_SCHEDULES))
+
+
+def schedules_of(version: int, payload: Mapping[str, Any], occurred_at: Any) -> list[dict[str, Any]]:
+    """The schedules an SlaScheduled payload of any version carries, each with its event time (the upcaster: v1
+    is a list of one, timed by its envelope). Works on loaded payloads and on raw JSON alike."""
+    if version == 1:
+        return [{**payload, "occurred_at": occurred_at}]
+    return list(payload["schedules"])

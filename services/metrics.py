@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from schemas.registry import EVENT_TYPES
+from schemas.sla import schedules_of
 from schemas.vocabulary import CLOCKS, SLA_LEVELS
 from services.logs import OutageLog
 from services.messaging.ports import Message, Outgoing, Publisher
@@ -195,13 +196,15 @@ class Metrics:
         try:
             envelope = orjson.loads(message.value)
             payload = envelope["payload"]
+            if type_ == "SlaScheduled":  # no crossing: counted only when it stops a clock, with the monitor's verdict
+                for schedule in schedules_of(int(envelope["version"]), payload, envelope["occurred_at"]):
+                    if schedule.get("state") == "stopped" and schedule.get("outcome"):
+                        self.outcomes.labels(str(schedule.get("clock")), str(schedule["outcome"]),
+                                             self.office(str(schedule["office"]))).inc()
+                return
             office = self.office(str(payload["office"]))
         except (ValueError, KeyError, TypeError):
             return  # malformed: it went to the dead letter, where it is counted
-        if type_ == "SlaScheduled":  # no crossing: counted only when it stops a clock, with the monitor's verdict
-            if payload.get("state") == "stopped" and payload.get("outcome"):
-                self.outcomes.labels(str(payload.get("clock")), str(payload["outcome"]), office).inc()
-            return
         if type_.startswith("Sla"):
             self.sla.labels(str(payload.get("clock")), str(payload.get("level")), office).inc()
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from schemas import Envelope, decode
 from schemas.registry import load_payload
+from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedules_table
@@ -66,7 +67,8 @@ def on_message(conn: Connection, message: Message, now: datetime, vault: Identit
     if envelope.type == "IncidentAccepted":
         return register_case(conn, payload, now, vault, batch)
     if envelope.type == "SlaScheduled":
-        on_schedule(payload, batch)
+        for schedule in schedules_of(envelope.version, payload, envelope.occurred_at):
+            on_schedule(schedule, batch)  # in the monitor's order: a later schedule of a clock replaces an earlier
         return []
     if envelope.type.startswith("Sla"):
         on_sla_event(conn, envelope.event_id, envelope.type, payload, envelope.occurred_at, batch)
@@ -127,7 +129,7 @@ def on_sla_event(conn: Connection, event_id: str, type_: str, payload: dict[str,
     batch.alerts.on_sla_event(conn, event_id, type_, payload, at)
 
 
-def on_schedule(payload: dict[str, Any], batch: repo.BatchCases) -> None:
+def on_schedule(payload: Mapping[str, Any], batch: repo.BatchCases) -> None:
     """Keep the monitor's latest schedule of the clock (what lists show and sort by): written at the batch's end."""
     batch.schedules.add(schedules.from_event(payload))
 

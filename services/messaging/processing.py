@@ -70,14 +70,16 @@ def message_id(message: Message) -> str:
 
 
 def emit(topic: str, type_: str, *, occurred_at: datetime, key: str, producer: str, payload: dict,
-         event_id: str | None = None, causation: Envelope | None = None) -> Outgoing:
-    """Validate a payload against its schema and wrap it in an envelope for the outbox. Without a causation, the
-    event carries on the correlation id of what is being handled (the message, or the API request)."""
-    version = latest_version(type_)
+         event_id: str | None = None, causation: Envelope | None = None, version: int | None = None,
+         correlation_id: str | None = None) -> Outgoing:
+    """Validate a payload against its schema (the type's latest version unless told) and wrap it in an envelope for
+    the outbox. Without a causation or a correlation id, the event carries on the correlation id of what is being
+    handled (the message, or the API request)."""
+    version = version or latest_version(type_)
     dumped = dump_payload(type_, version, payload)
     envelope = new_envelope(
         type_, version, occurred_at=occurred_at, key=key, producer=producer, payload=dumped, event_id=event_id,
-        correlation_id=None if causation else current("correlation_id"), causation=causation,
+        correlation_id=correlation_id or (None if causation else current("correlation_id")), causation=causation,
     )
     # The correlation id rides in a header too, so a consumer's logs name it without decoding the envelope.
     headers = {"event_id": envelope.event_id, "type": type_, "correlation_id": envelope.correlation_id}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -11,13 +13,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from schemas import decode
 from schemas.registry import load_payload
+from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS, INCIDENTS, SITREP_INCIDENTS, SLA_EVENTS
 from services.casework.adapters import repository as repo
 from services.casework.domain.case import Event, apply
 from services.casework.domain.roles import User
 from services.embedded import EmbeddedRuntime
-from services.messaging.ports import Message
+from services.messaging.ports import Message, Outgoing, Publisher
+from services.messaging.processing import emit
 from services.reporting.history.importer import save_users, settle
 
 CHUNK = 500
@@ -62,8 +67,64 @@ def rebuild(runtime: EmbeddedRuntime, messages: Sequence[Message], users: Sequen
             runtime.casework.write(partial(_fold, group=group, envelopes=envelopes))
     _commit(runtime, messages)
     _check(runtime, references)
-    settle(runtime, last)  # sla_monitor replays every case event (event time), then checks up to the last one
+    with _schedules_not_republished(runtime, messages):
+        settle(runtime, last)  # sla_monitor replays every case event (event time), then checks up to the last one
     return len(references)
+
+
+@contextmanager
+def _schedules_not_republished(runtime: EmbeddedRuntime, messages: Sequence[Message]) -> Iterator[None]:
+    """While sla_monitor replays, the schedules it publishes again are kept off the log: they are on it already.
+    Its SLA events need no such care (the log skips an event id it holds), but its schedules travel in batches
+    whose bounds differ from the source's (ADR 16), so a batch of known schedules would be a new record."""
+    known = {_schedule_key(s) for m in messages if m.topic == SLA_EVENTS for s in _schedules(m.value)}
+    [monitor] = [c for c in runtime.pump.consumers if c.processor is runtime.sla.processor]
+    inner = monitor.publisher
+    monitor.publisher = _NewSchedulesOnly(inner, known)
+    try:
+        yield
+    finally:
+        monitor.publisher = inner
+
+
+class _NewSchedulesOnly:
+    """A publisher that passes each record on, but an SlaScheduled only with the schedules not `known` (none: no
+    record); a record that loses some is published again as a new batch of the rest, in their order."""
+
+    def __init__(self, inner: Publisher, known: set[str]):
+        self.inner, self.known = inner, known
+
+    def publish(self, records: list[Outgoing]) -> None:
+        out = []
+        for record in records:
+            if record.headers.get("type") != "SlaScheduled":
+                out.append(record)
+                continue
+            envelope = decode(record.value)
+            schedules = schedules_of(envelope.version, envelope.payload, envelope.occurred_at)
+            new = [s for s in schedules if _schedule_key(s) not in self.known]
+            if len(new) == len(schedules):
+                out.append(record)
+            elif new:
+                ids = ",".join(_schedule_key(s) for s in new)
+                out.append(emit(SLA_EVENTS, "SlaScheduled", occurred_at=envelope.occurred_at, key=envelope.key,
+                                producer=envelope.producer, payload=load_payload("SlaScheduled", 2, {"schedules": new}),
+                                event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:restored-schedules:{ids}")),
+                                version=2, correlation_id=envelope.correlation_id))
+        self.inner.publish(out)
+
+
+def _schedules(value: bytes) -> list[dict[str, Any]]:
+    envelope = json.loads(value)
+    if envelope.get("type") != "SlaScheduled":
+        return []
+    return schedules_of(int(envelope["version"]), envelope["payload"], envelope["occurred_at"])
+
+
+def _schedule_key(schedule: dict[str, Any]) -> str:
+    """A schedule as it travels (its JSON form, keys sorted): the same schedule published twice has the same key."""
+    return json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in schedule.items()},
+                      sort_keys=True)
 
 
 def _runs(messages: Sequence[Message], envelopes: dict[int, Any], registered: dict[str, datetime],

@@ -100,6 +100,7 @@ def test_on_postgresql_the_gauges_count_cases_breaches_and_alerts(schemas: tuple
     assert v("hrcase_open_case_oldest_activity_timestamp_seconds", office="Gao", stage="reported") == R.timestamp()
     assert v("hrcase_open_case_oldest_activity_timestamp_seconds", office="Mopti",
              stage="preliminary") == (R + timedelta(days=1)).timestamp()
-    # Six crossings, and seven schedules: four recording clocks started, one stopped, a stall and a review started.
-    assert before[("hrcase_outbox_backlog", frozenset({("service", "sla_monitor")}))] == 13
+    # Six crossings, and seven schedules in one record (one batch of one partition): four recording clocks started,
+    # one stopped, a stall and a review started.
+    assert before[("hrcase_outbox_backlog", frozenset({("service", "sla_monitor")}))] == 7
     assert v("hrcase_outbox_backlog", service="sla_monitor") == 0

@@ -23,7 +23,7 @@ from services.messaging.sqlite import sqlite_engine
 from services.sla_monitor.domain.clocks import CaseEvent, Clock, apply_event, fire_all
 from services.sla_monitor.domain.events import SlaEvent
 from services.sla_monitor.domain.policy import Policy
-from services.sla_monitor.domain.schedules import Schedule
+from services.sla_monitor.domain.schedules import Schedule, batches
 from services.sla_monitor.handlers import outgoing
 from services.vault import IdentityVault
 from tests.unit.sla_monitor.sla_builders import case_event, day
@@ -105,12 +105,13 @@ def monitor(events: list[CaseEvent], end: datetime) -> tuple[list[Schedule], lis
 _offsets = iter(range(1, 10**9))
 
 
-def through_casework(engine: Engine, schedules: list[Schedule], vault: IdentityVault) -> None:
-    """Each SlaScheduled as the monitor emits it, handled by casework's message handler, one at a time."""
-    for schedule in schedules:
-        out = outgoing(schedule)
+def through_casework(engine: Engine, schedules: list[Schedule], vault: IdentityVault, size: int) -> None:
+    """The schedules as the monitor emits them, `size` to an SlaScheduled, each handled by casework's message
+    handler in a transaction of its own."""
+    for published in batches("schedules:case-events:0", schedules, size):
+        out = outgoing(published)
         message = Message(out.topic, 0, next(_offsets), out.key, out.value, out.headers)
-        with engine.begin() as conn, MessageHandler(vault).batch(conn, [message], schedule.occurred_at) as handle:
+        with engine.begin() as conn, MessageHandler(vault).batch(conn, [message], published.occurred_at) as handle:
             handle(message)
 
 
@@ -119,14 +120,14 @@ VAULT = IdentityVault.generate()
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(histories)
-def test_what_casework_shows_is_what_the_monitor_fires(engine: Engine, history: tuple) -> None:
+@given(histories, st.integers(min_value=1, max_value=6))
+def test_what_casework_shows_is_what_the_monitor_fires(engine: Engine, history: tuple, size: int) -> None:
     late, steps = history
     case_id = f"c-{next(_cases):06d}"
     events = case_history(case_id, late, steps)
     end = events[-1].occurred_at + timedelta(days=400)
     schedules, fired, clocks = monitor(events, end)
-    through_casework(engine, schedules, VAULT)
+    through_casework(engine, schedules, VAULT, size)
     with engine.connect() as conn:
         shown = {s.clock: s for s in schedule_store.for_cases(conn, [case_id])[case_id]}
 

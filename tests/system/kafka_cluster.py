@@ -439,7 +439,7 @@ class Progress:
         """Distinct recording-clock (case, type, period) seen on sla-events."""
         return len({(e["payload"]["case_id"], e["type"], e["payload"]["period"])
                     for e in self.stack.reader(SLA_EVENTS).envelopes()
-                    if e["payload"]["clock"] == "recording" and e["type"] != "SlaScheduled"})
+                    if e["type"] != "SlaScheduled" and e["payload"]["clock"] == "recording"})
 
     def dead_letters(self) -> int:
         return len({source_position(e) for e in self.stack.reader(INTAKE_REJECTED).envelopes()})

@@ -85,7 +85,7 @@ def cases_by_incident(stack: Stack) -> dict[str, tuple[str, str, str]]:
 
 def sla_seen(events: list[dict]) -> set[tuple[str, str, int]]:
     return {(e["payload"]["case_id"], e["type"], e["payload"]["period"]) for e in events
-            if e["payload"]["clock"] == "recording" and e["type"] != "SlaScheduled"}
+            if e["type"] != "SlaScheduled" and e["payload"]["clock"] == "recording"}
 
 
 def assert_cases_per_office(cases: dict[str, tuple[str, str, str]]) -> None:
@@ -114,7 +114,7 @@ def assert_dead_letter(rejected: list[dict], vault: IdentityVault) -> None:
 
 def assert_each_sla_event_once(events: list[dict], cases: dict[str, tuple[str, str, str]],
                                expected: set[tuple[str, str, int]]) -> None:
-    recording = [e for e in events if e["payload"]["clock"] == "recording" and e["type"] != "SlaScheduled"]
+    recording = [e for e in events if e["type"] != "SlaScheduled" and e["payload"]["clock"] == "recording"]
     assert sla_seen(recording) == expected
     per_threshold = Counter((e["payload"]["case_id"], e["type"], e["payload"]["period"]) for e in recording)
     assert set(per_threshold.values()) == {1}, "a recording warning, breach or escalation came twice"

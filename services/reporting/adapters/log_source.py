@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from schemas import decode
+from schemas import Envelope, decode
 from schemas.registry import load_payload
+from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS, INCIDENTS, INTAKE_REJECTED, SLA_EVENTS
 from services.messaging.embedded import EmbeddedLog
 from services.messaging.ports import Message
@@ -30,9 +31,7 @@ def history_of(messages: Iterable[Message]) -> History:
         if message.topic not in by_topic:
             continue
         read[message.topic] += 1
-        event = to_event(message)
-        if event is not None:
-            by_topic[message.topic].append(event)
+        by_topic[message.topic].extend(to_events(message))
     sla = by_topic[SLA_EVENTS]
     return History(
         incidents=tuple(by_topic[INCIDENTS]), case_events=tuple(by_topic[CASE_EVENTS]),
@@ -41,8 +40,21 @@ def history_of(messages: Iterable[Message]) -> History:
     )
 
 
-def to_event(message: Message) -> Event | None:
+def to_events(message: Message) -> list[Event]:
+    """A record's events for reports: one, none (what a report does not read), or each schedule of a batch of
+    schedules (SlaScheduled v2, or v1 as a batch of one), at the record's place in the log and in its order."""
     envelope = decode(message.value)
+    if envelope.type == SCHEDULED:
+        payload = load_payload(envelope.type, envelope.version, envelope.payload)
+        items = schedules_of(envelope.version, payload, envelope.occurred_at)
+        return [Event(SCHEDULED, s["occurred_at"], s["case_id"], s, message.offset,
+                      envelope.event_id if len(items) == 1 else f"{envelope.event_id}:{n}")
+                for n, s in enumerate(items)]
+    event = to_event(message, envelope)
+    return [] if event is None else [event]
+
+
+def to_event(message: Message, envelope: Envelope) -> Event | None:
     raw = envelope.payload
     if envelope.type == "IncidentAccepted":  # never read: sealed since ADR 10, in the clear in older logs
         raw = {k: v for k, v in raw.items() if k != "identities"}

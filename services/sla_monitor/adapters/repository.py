@@ -227,17 +227,18 @@ def _row(c: Clock) -> dict[str, Any]:
         "policy_version": c.policy_version, "periods_fired": c.periods_fired, "warned": c.warned,
         "escalated": c.escalated, "pause_shift_us": c.pause_shift // MICROSECOND,
         "paused_until": as_utc(c.paused_until), "last_due": as_utc(c.last_due), "running": c.running,
-        "next_due": as_utc(c.next_due), "first_due": as_utc(c.first_due),
+        "next_due": as_utc(c.next_due), "first_due": as_utc(c.first_due), "published_under": c.published_under,
     }
 
 
 def _clock(row: Sequence[Any]) -> Clock:
     """A row of `select(clocks)`, its columns in the table's order (unpacked by position: a tick reads thousands)."""
     (case_id, name, reference, office, stage, assignee, started_at, episode, policy_version, periods_fired, warned,
-     escalated, pause_shift_us, paused_until, last_due, running, next_due, first_due) = row
+     escalated, pause_shift_us, paused_until, last_due, running, next_due, first_due, published_under) = row
     return Clock(
         case_id=case_id, name=name, reference=reference, office=office, stage=stage, assignee=assignee,
         started_at=utc(started_at), episode=episode, policy_version=policy_version, periods_fired=periods_fired,
         warned=warned, escalated=escalated, pause_shift=pause_shift_us * MICROSECOND, paused_until=as_utc(paused_until),
         last_due=as_utc(last_due), running=running, next_due=as_utc(next_due), first_due=as_utc(first_due),
+        published_under=published_under,
     )

@@ -41,6 +41,7 @@ clocks = Table(
     Column("running", Boolean, nullable=False),
     Column("next_due", When, nullable=True),
     Column("first_due", When, nullable=True),  # when the episode's first breach fired: its goal, crossed
+    Column("published_under", String(80), nullable=True),  # the key of its schedules (ADR 16)
     # The tick reads only the head of this index: with nothing due it touches no row at all.
     Index("ix_sla_clocks_due", "running", "next_due"),
 )

@@ -38,6 +38,9 @@ class Clock:
     running: bool = True
     next_due: datetime | None = None
     first_due: datetime | None = None  # the first breach, once fired: the goal as it was (a later pause moves it not)
+    # The key its schedules were last published under (its case events' partition): a policy change publishes the
+    # new schedule under it, behind them (ADR 16). None until a case event moves it under this version.
+    published_under: str | None = None
 
 
 @dataclass(frozen=True)

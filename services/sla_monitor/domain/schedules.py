@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from services.sla_monitor.domain.deadlines import met
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from services.sla_monitor.domain.clocks import Clock
 
 TYPE = "SlaScheduled"
+VERSION = 2  # schedules travel in batches (ADR 16); version 1 carried one
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,36 @@ class Schedule:
     def payload(self) -> dict[str, Any]:
         """The SlaScheduledSchema payload (typed values; the schema dumps them)."""
         return {k: v for k, v in self.__dict__.items() if k != "occurred_at"}
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """Schedules published together (SlaScheduled v2), in the order the monitor made them: one batch's of one input
+    partition, under one key so that every schedule of a case stays in one partition of `sla-events`, in order."""
+
+    key: str
+    items: tuple[Schedule, ...]
+
+    type = TYPE
+    version = VERSION
+
+    @cached_property
+    def event_id(self) -> str:
+        """Fixed by its schedules and their order, so the same batch published again is the same event."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, "hrcase:schedules:" + ",".join(s.event_id for s in self.items)))
+
+    @property
+    def occurred_at(self) -> datetime:
+        return max(s.occurred_at for s in self.items)
+
+    def payload(self) -> dict[str, Any]:
+        """The SlaSchedulesSchema payload: each schedule with its own event time."""
+        return {"schedules": [{**s.payload(), "occurred_at": s.occurred_at} for s in self.items]}
+
+
+def batches(key: str, schedules: Sequence[Schedule], most: int) -> list[Schedules]:
+    """`schedules` in order, at most `most` to a message (the broker's message size bounds a batch)."""
+    return [Schedules(key, tuple(schedules[i:i + most])) for i in range(0, len(schedules), most)]
 
 
 def of(clock: Clock, policy: Policy, t: datetime) -> Schedule | None:
@@ -108,4 +141,6 @@ def _moved(old: Schedule, new: Schedule) -> bool:
 
 def _fresh(clock: Clock) -> Clock:
     """The clock as its episode began: its goal is measured on that, whatever has fired since."""
+    if not (clock.periods_fired or clock.warned or clock.escalated):
+        return clock  # nothing fired yet (every clock a case event starts): a copy would be the same clock
     return replace(clock, periods_fired=0, warned=False, escalated=False)
