@@ -203,8 +203,10 @@ def _consent_of(case: Case, cmd: Any, actor: User) -> None:
     _stage(case, (*AMENDABLE_AT, "closure_requested", "closed"), "record consent on")
     if actor.role != "director":
         _updater(case, actor)
+    refs = ", ".join(p["ref"] for p in case.details.get("people") or [])
+    if not refs:
+        raise InvalidValue("person", f"person: case {case.reference} records no people")
     if consent.person(case.details, cmd.person) is None:
-        refs = ", ".join(p["ref"] for p in case.details.get("people") or []) or "none recorded"
         raise InvalidValue("person", f"person: case {case.reference} has no person {cmd.person!r} (people: {refs})")
 
 

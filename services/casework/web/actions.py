@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from schemas.vocabulary import DELAY_REASONS, FOLLOW_UP_KINDS
+from schemas.vocabulary import DELAY_REASONS
 from services.casework.api.commands import COMMANDS, Build
 from services.casework.auth.policy import command_refusal
 from services.casework.domain import commands as c
@@ -40,7 +40,8 @@ def _probe(name: str, case: Case, user: User, now: datetime) -> c.Command:
             cid, me, "concluded" if case.stage == "concluded" else "unsubstantiated", PLACEHOLDER),
         "approve-closure": lambda: c.ApproveClosure(cid, me),
         "reject-closure": lambda: c.RejectClosure(cid, me, PLACEHOLDER),
-        "record-follow-up": lambda: c.RecordFollowUp(cid, me, FOLLOW_UP_KINDS[0]),
+        # A follow-up that shares nobody: whether a handover may share the people is checked when it is sent.
+        "record-follow-up": lambda: c.RecordFollowUp(cid, me, "other"),
         "reopen": lambda: c.ReopenCase(cid, me, PLACEHOLDER),
         "record-consent": lambda: c.RecordConsent(cid, me, _first_person(case), {}),
         "withdraw-consent": lambda: c.WithdrawConsent(cid, me, _first_person(case), ("all",)),
