@@ -73,8 +73,8 @@ def populated() -> str:
         "occurred_at": REPORTED - timedelta(days=1), "office": "Mopti", "location": "Sevare",
         "violation_types": ["killing"], "perpetrator_category": "armed_group", "victims": {"female_adult": 1},
         "source_type": "direct_witness", "summary": "a woman killed at the market", "assignee": "awa",
-        "people": people, "acts": [{"violation_type": "killing", "victims": ["p1"],
-                                    "perpetrator_category": "armed_group"}],
+        "people": people, "acts": [{"violation_type": "killing", "victims": ["p1"],  # a unit casework does not know
+                                    "perpetrator_category": "armed_group", "perpetrator_unit": "ghost-unit"}],
         "identities": installation.casework.vault.seal(identities),
     }
     out = emit(INCIDENTS, "IncidentAccepted", occurred_at=REPORTED, key="SR-9#1", producer="intake", payload=payload,
@@ -119,6 +119,13 @@ def test_a_withdrawal_is_on_the_person_and_in_the_history_and_stops_a_later_hand
     assert consent_of(layout, "p1")["withdrawn_at"] is None
     assert "FollowUpRecorded" in ok("case", "follow-up", layout, "--as", "awa", "--kind",
                                     "handover_national_authorities", "--partner", "cndh")
+
+
+def test_an_act_naming_an_unknown_unit_registers_its_case_flagged(layout: str) -> None:
+    shown = json.loads(ok("case", "show", layout))
+    assert shown["acts"][0]["perpetrator_unit"] == "ghost-unit"
+    assert shown["perpetrator_unit_unknown"] == [
+        "acts.0.perpetrator_unit: 'ghost-unit' is not a unit on the admin's list (`GET /units`)"]
 
 
 def test_consent_of_someone_not_on_the_case_or_by_another_officer_is_refused(layout: str) -> None:
