@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.incident import VictimCountsSchema
-from schemas.people import ActSchema, PersonOpenSchema
+from schemas.people import ActSchema, ConsentSchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import (
     CLOSURE_REASONS,
@@ -109,6 +109,30 @@ class CaseClosedWithoutApprovalSchema(CaseEventSchema):
 
 class FollowUpRecordedSchema(CaseEventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(FOLLOW_UP_KINDS))
+    note = fields.String(load_default="")
+    partner = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120),
+                            metadata={"description": "who the case is handed over or referred to (ADR 0015)"})
+
+
+CONSENT_ITEMS = ("recorded", "contact", "share_with", "referral")
+
+
+class ConsentRecordedSchema(CaseEventSchema):
+    """ConsentRecorded v1: a person's consent as obtained after intake, replacing what the case held for them."""
+
+    person = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    consent = fields.Nested(ConsentSchema, required=True)
+
+
+class ConsentWithdrawnSchema(CaseEventSchema):
+    """ConsentWithdrawn v1: a person withdrew all or part of their consent; every later sharing respects it."""
+
+    person = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    withdrawn = fields.List(fields.String(validate=validate.OneOf(CONSENT_ITEMS)), required=True,
+                            validate=validate.Length(min=1))
+    partners = fields.List(Text(validate=validate.Length(min=1, max=120)), load_default=list,
+                           metadata={"description": "with share_with: only these partners (none: every partner)"})
+    withdrawn_at = fields.AwareDateTime(required=True, metadata={"description": "when the person withdrew it"})
     note = fields.String(load_default="")
 
 

@@ -32,6 +32,8 @@ EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("CaseReopened", 1): case.CaseReopenedSchema,
     ("AlertAcknowledged", 1): case.AlertAcknowledgedSchema,
     ("IncidentAmended", 1): case.IncidentAmendedSchema,
+    ("ConsentRecorded", 1): case.ConsentRecordedSchema,
+    ("ConsentWithdrawn", 1): case.ConsentWithdrawnSchema,
     ("MessageDeadLettered", 1): dead_letter.DeadLetterSchema,
     ("SlaWarning", 1): sla.SlaEventSchema,
     ("SlaBreached", 1): sla.SlaEventSchema,

@@ -88,6 +88,8 @@ class Demo:
             try:
                 for event in self.runtime.casework.execute(step.command(self, case_id), now):
                     self.echo(f"   ok: {event['type']}, stage now '{event['payload']['stage']}'")
+                    for name, change in event["payload"].get("changes", {}).items():  # an amendment, old -> new
+                        self.echo(f"   {name}: {change['old']!r} -> {change['new']!r} (in the case's history)")
             except CommandRefused as exc:
                 self.echo(f"   REFUSED: {exc}")
         self.settle(now)
@@ -109,6 +111,10 @@ class Demo:
 
     def cases(self) -> list:
         return self.runtime.casework.read(lambda conn: repo.list_cases(conn, limit=100_000))
+
+    def details(self, case_id: str) -> dict[str, Any]:
+        found = self.runtime.casework.read(lambda conn: repo.get_case(conn, case_id))
+        return found.details if found else {}
 
     def reference(self, case_id: str) -> str:
         found = self.runtime.casework.read(lambda conn: repo.get_case(conn, case_id))

@@ -63,6 +63,12 @@ def ack(user: str) -> Factory:
     return lambda demo, case_id: c.AcknowledgeAlert(case_id, user, demo.open_alert(user, case_id), "seen")
 
 
+def amend(user: str, field: str, new: Any, reason: str) -> Factory:
+    """Correct one fact of the case's incident, from the value the case holds now."""
+    return lambda demo, case_id: c.AmendIncident(case_id, user, reason,
+                                                 {field: {"old": demo.details(case_id).get(field), "new": new}})
+
+
 def fridays() -> list[Step]:
     first = at("2026-11-06 12:00")
     return [Step(first + timedelta(weeks=n), routine=True) for n in range(5)]
@@ -87,6 +93,8 @@ SCRIPT: tuple[Step, ...] = tuple(sorted([
        lambda d, i: c.RecordCase(i, "ibrahim.hro", "recorded late: office without connectivity")),
     do("2026-11-09 09:10", KORO, "amadou.hro records {case}", lambda d, i: c.RecordCase(i, "amadou.hro")),
     do("2026-11-09 09:20", DOUENTZA, "fatou.hro records {case}", lambda d, i: c.RecordCase(i, "fatou.hro")),
+    do("2026-11-10 10:00", DOUENTZA, "fatou.hro corrects where {case} happened: the village of Boni, not Douentza",
+       amend("fatou.hro", "location", "Boni", "the victim's family placed it at Boni, on the Douentza road")),
     do("2026-11-09 09:30", GOUNDAM, "mariam.hro records {case}", lambda d, i: c.RecordCase(i, "mariam.hro")),
     do("2026-11-09 09:40", BER, "mariam.hro records {case}", lambda d, i: c.RecordCase(i, "mariam.hro")),
     do("2026-11-09 10:00", NIAFUNKE_RADIO, "kadiatou.tl (Team Leader, Timbuktu) reviews the likely duplicate {case}",

@@ -18,12 +18,14 @@ from schemas.topics import CASE_EVENTS
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedules_table
 from services.casework.adapters.command_batch import CommandBatch
+from services.casework.adapters.units import list_units
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain import schedules
 from services.casework.domain.case import Case, Event, apply, registered
-from services.casework.domain.errors import CommandRefused
+from services.casework.domain.errors import CommandRefused, InvalidValue
 from services.casework.domain.reference import case_id_for, reference
+from services.casework.domain.units import act_unit_problems
 from services.casework.domain.workflow import decide
 from services.messaging.ports import Message, Outgoing
 from services.messaging.processing import Handle, Handler, decode_ahead, emit
@@ -98,6 +100,11 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     out = [_emit(event, event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hrcase:registered:{key}")))]
     details = {k: v for k, v in out[0].read_payload().items() if k in DETAIL_FIELDS}
     details["summary"] = incident["summary"]
+    # Intake cannot check casework's list of units: an act naming one not on it is kept, and flagged for the officer.
+    named = [act for act in details.get("acts") or [] if act.get("perpetrator_unit")]
+    unknown = act_unit_problems(details.get("acts") or [], batch.units(conn)) if named else []
+    if unknown:
+        details["perpetrator_unit_unknown"] = [problem for _, problem in unknown]
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
     batch.insert_case(case)
@@ -146,6 +153,10 @@ def execute(conn: Connection, command: c.Command, now: datetime, store: CommandB
     if case is None:
         raise CommandRefused(f"no case {command.case_id!r}")
     assignee = store.get_user(conn, command.assignee) if isinstance(command, c.AssignCase) else None
+    if isinstance(command, c.AmendIncident) and isinstance((command.changes.get("acts") or {}).get("new"), list):
+        for field, problem in act_unit_problems(command.changes["acts"]["new"], list_units(conn),
+                                                case.details.get("acts") or []):
+            raise InvalidValue(field, problem)
     events = decide(case, command, actor, now, assignee, _stall_due(conn, command, case.case_id))
     after = case
     for event in events:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from schemas.case import CONSENT_ITEMS
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES
 from services.casework import handlers
 from services.casework.adapters import repository as repo
@@ -196,7 +197,43 @@ _command("approve-closure", c.ApproveClosure, _note, help_text="Director: approv
 _command("reject-closure", c.RejectClosure, click.option("--note", required=True),
          help_text="Director: reject a closure, with a reason.")
 _command("follow-up", c.RecordFollowUp, click.option("--kind", required=True, type=click.Choice(FOLLOW_UP_KINDS)),
-         _note, help_text="Record a follow-up such as handover to national authorities.")
+         _note, click.option("--partner", default=None, help="Who the case goes to (a handover checks every person's "
+                                                             "consent to sharing with them)."),
+         help_text="Record a follow-up such as handover to national authorities.")
+
+
+@case.command("consent")
+@data_dir_option
+@actor_option
+@click.argument("ref")
+@click.argument("person")
+@click.option("--withdraw", "withdraw", multiple=True, type=click.Choice(("all", *CONSENT_ITEMS)),
+              help="Record a withdrawal of this item (repeat; 'all' for everything) instead of a consent.")
+@click.option("--partner", "partners", multiple=True, help="A partner consented to (or, with --withdraw share_with, "
+                                                           "withdrawn from); repeat for several.")
+@click.option("--recorded/--not-recorded", default=False, help="Consents to their information being recorded.")
+@click.option("--contact/--no-contact", default=False, help="Consents to being contacted again.")
+@click.option("--referral/--no-referral", default=False, help="Consents to being referred to services.")
+@click.option("--obtained-by", default=None, help="Who obtained the consent (default: --as).")
+@click.option("--at", "at", default=None, help="When it was obtained or withdrawn (ISO 8601; default now).")
+@click.option("--note", default="")
+@refusals_are_errors
+def consent(data_dir: str, actor: str, ref: str, person: str, withdraw: tuple[str, ...], partners: tuple[str, ...],
+            recorded: bool, contact: bool, referral: bool, obtained_by: str | None, at: str | None, note: str) -> None:
+    """Record PERSON's consent on case REF, obtained after intake, or (--withdraw) its withdrawal."""
+    runtime = open_runtime(data_dir)
+    found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+    if found is None:
+        raise CommandRefused(f"no case {ref!r}")
+    when, now = (parse_time(at) if at else None), datetime.now(UTC)
+    command: c.Command = c.WithdrawConsent(found.case_id, actor, person, withdraw, partners, when, note) if withdraw \
+        else c.RecordConsent(found.case_id, actor, person, {
+            "recorded": recorded, "contact": contact, "share_with": list(partners), "referral": referral,
+            "obtained_by": obtained_by, "obtained_at": when.isoformat() if when else None})
+    events = runtime.casework.execute(command, max(now, when or now))
+    runtime.relay()
+    for event in events:
+        click.echo(f"{event['type']}: {found.reference} person {person}")
 _command("reopen", c.ReopenCase, click.option("--reason", required=True), help_text="Director: reopen a closed case.")
 
 

@@ -125,6 +125,9 @@ def export_history(data_dir: str, folder: str) -> None:
     except HandoverError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"exported {manifest['records']:,} records to {folder} (manifest.json: counts and SHA-256 checksums)")
+    if manifest["people_withheld"]:
+        click.echo(f"{manifest['people_withheld']:,} people withheld: they withdrew their consent to sharing, so their "
+                   "names, dates of birth and contacts are not in the export (nor restorable from it)")
     click.echo("identities of victims, witnesses and sources are in it sealed with the identity key: restoring it "
                "needs that key; handle it as the database itself")
 

@@ -27,9 +27,10 @@ from services.private_files import open_private, private_file, private_folder, w
 from services.reporting.adapters.log_source import history_of
 from services.reporting.domain.events import History
 from services.reporting.rebuild import RebuildError, rebuild
+from services.reporting.withheld import people_withheld, withdrawals, without
 from services.sealing import is_sealed
 from services.sla_monitor.adapters import policy_file
-from services.vault import WrongKey
+from services.vault import IdentityVault, WrongKey
 
 FORMAT = "hrcase-export/1"
 EVENTS, USERS, POLICY, MANIFEST = "events.jsonl", "users.jsonl", "sla_policy.toml", "manifest.json"
@@ -65,20 +66,23 @@ def export(runtime: EmbeddedRuntime, folder: Path) -> dict[str, Any]:
     """Write events.jsonl (every log record, in order), users.jsonl, sla_policy.toml, vocabularies.json and
     manifest.json."""
     return write_export(folder, _messages(runtime), runtime.casework.read(repo.list_users),
-                        runtime.settings.policy_path, runtime.sla.policy.version)
+                        runtime.settings.policy_path, runtime.sla.policy.version, vault=runtime.vault)
 
 
 def write_export(folder: Path, messages: Iterable[Message], users: Sequence[User], policy_path: Path | None,
-                 policy_version: str, renumber: bool = False) -> dict[str, Any]:
+                 policy_version: str, renumber: bool = False, vault: IdentityVault | None = None) -> dict[str, Any]:
     """The export of either layout: `messages` in the one order it keeps; `renumber` (records read from Kafka) numbers
-    them 1, 2, ... as the embedded log does, each keeping its Kafka position beside."""
+    them 1, 2, ... as the embedded log does, each keeping its Kafka position beside. People who withdrew their
+    consent to sharing leave their identities out (services.reporting.withheld; `vault` re-seals the rest)."""
     if folder.exists() and any(folder.iterdir()):
         raise HandoverError(f"{folder} is not empty")
     private_folder(folder)  # every event of every case, identities sealed: for the operator's account only
     topics: Counter = Counter()
     types: Counter = Counter()
+    messages = list(messages)  # read twice: whose consent was withdrawn, then every record
+    withheld = withdrawals(messages)
     with open_private(folder / EVENTS, "w", encoding="utf-8") as out:
-        for number, message in enumerate(messages, start=1):
+        for number, message in enumerate((without(m, withheld, vault) for m in messages), start=1):
             topics[message.topic] += 1
             types[message.headers.get("type", "(raw record)")] += 1
             out.write(_line(message, number if renumber else None) + "\n")
@@ -90,7 +94,7 @@ def write_export(folder: Path, messages: Iterable[Message], users: Sequence[User
         "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "records": sum(topics.values()), "topics": dict(sorted(topics.items())),
         "event_types": dict(sorted(types.items())), "users": len(users), "policy_version": policy_version,
-        "vocabularies_version": terms.version,
+        "vocabularies_version": terms.version, "people_withheld": people_withheld(withheld),
         "files": {name: _file_facts(folder / name) for name in (EVENTS, USERS, POLICY, VOCABULARIES)},
     }
     write_private(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -65,5 +65,5 @@ def export_production(settings: Settings, folder: Path, read: Callable[[list[str
                             "service's worker if it is stopped, wait until its outbox is empty, and export again")
     version = policy_file.load(settings.policy_path).version
     return write_export(folder, read(topics_in_causal_order(settings)), users, settings.policy_path, version,
-                        renumber=True)
+                        renumber=True, vault=settings.vault())
 

@@ -59,6 +59,8 @@ def incident_message(number: int, office: str = "Mopti", assignee: str | None = 
         "source_type": "ngo", "summary": "a woman abducted on the road", "assignee": assignee,
         # Sealed at the edge, as intake hands them on (ADR 10).
         "identities": KEY.seal({"victims": [{"name": VICTIM, "contact": CONTACT}], "witnesses": [{"name": WITNESS}]}),
+        # Case P (number 2) records its victim as a person, whose consent officers record and withdraw.
+        "people": [{"ref": "p1", "role": "victim", "sex": "female", "age_group": "adult"}] if number == 2 else [],
     }
     out = emit(INCIDENTS, "IncidentAccepted", occurred_at=T0, key=key, producer="intake", payload=payload,
                event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"test:{key}")))

@@ -59,6 +59,10 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("amend the incident", "POST", f"/cases/{REFS['P']}/amendments",
      {"reason": "the sitrep misspelt the town", "changes": {"location": {"old": "Konna", "new": "Mopti"}}},
      readers("awa", "tl_mopti", *DIRECTORS)),
+    ("record consent", "POST", f"/cases/{REFS['P']}/consent", {"person": "p1", "consent": {"recorded": True}},
+     readers("awa", "tl_mopti", *DIRECTORS)),
+    ("withdraw consent", "POST", f"/cases/{REFS['P']}/consent/withdrawals", {"person": "p1", "withdrawn": ["all"]},
+     readers("awa", "tl_mopti", *DIRECTORS)),
     # A Director who may decide Q's closure opens its identities, with a reason (ADR 13); dir_gao proposed it.
     ("open identities to decide", "POST", f"/cases/{REFS['Q']}/identities-for-decision",
      {"reason": "to weigh the witnesses' accounts"}, readers("dir_mopti")),

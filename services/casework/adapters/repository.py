@@ -23,11 +23,13 @@ from services.casework.adapters.tables import (
     office_sequences,
     users,
 )
+from services.casework.adapters.units import list_units
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain.alerts import Alert
 from services.casework.domain.case import Case
 from services.casework.domain.reference import office_code
 from services.casework.domain.roles import User
+from services.casework.domain.units import Unit
 from services.messaging import pg_arrays
 from services.messaging.many import execute_many
 from services.messaging.times import as_utc, utc
@@ -121,6 +123,13 @@ class BatchCases:
         self.history: list[dict[str, Any]] = []
         self.alerts = BatchAlerts()
         self.schedules = BatchSchedules()
+        self._units: list[Unit] | None = None
+
+    def units(self, conn: Connection) -> list[Unit]:
+        """The perpetrator units, read once a batch (and only by a batch with an act naming one)."""
+        if self._units is None:
+            self._units = list_units(conn)
+        return self._units
 
     def prefetch(self, conn: Connection, incident_keys: Sequence[str]) -> None:
         keys = list(dict.fromkeys(k for k in incident_keys if k not in self.checked))

@@ -83,8 +83,10 @@ COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
      lambda cid, actor, b: c.RejectClosure(cid, actor, b["note"]),
      "Director: reject a closure, with a reason; the case goes back to its previous stage."),
     ("record-follow-up", "/cases/<ref>/follow-ups", schemas.FollowUpBody,
-     lambda cid, actor, b: c.RecordFollowUp(cid, actor, b["kind"], b["note"]),
-     "Record a follow-up (for example, handover to national authorities)."),
+     lambda cid, actor, b: c.RecordFollowUp(cid, actor, b["kind"], b["note"], b.get("partner")),
+     "Record a follow-up (for example, handover to national authorities). A handover or a referral of a case with "
+     "people is refused (409, naming each person and the consent missing) unless every victim, witness and source "
+     "consented to sharing with `partner` (a handover) or to referral."),
     ("reopen", "/cases/<ref>/reopen", schemas.ReopenBody,
      lambda cid, actor, b: c.ReopenCase(cid, actor, b["reason"]),
      "Director: reopen a closed case, with a reason."),
@@ -94,6 +96,15 @@ COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
      "closure is requested or the case is closed). `changes` maps each field of the incident as written to its "
      "`old` value (as the case holds it: 409 if it changed since) and its `new` one (400 if invalid). "
      "`reported_at` is never amended: it anchors the recording clock (400). No clock moves."),
+    ("record-consent", "/cases/<ref>/consent", schemas.ConsentBody,
+     lambda cid, actor, b: c.RecordConsent(cid, actor, b["person"], b["consent"]),
+     "Record a person's consent obtained after intake (assigned HRO, Team Leader of the office, or a Director; at "
+     "any stage); 400 naming the field for an unknown person or a bad value."),
+    ("withdraw-consent", "/cases/<ref>/consent/withdrawals", schemas.ConsentWithdrawalBody,
+     lambda cid, actor, b: c.WithdrawConsent(cid, actor, b["person"], tuple(b["withdrawn"]), tuple(b["partners"]),
+                                             b.get("withdrawn_at"), b["note"]),
+     "Record that a person withdrew all or part of their consent: later handovers, referrals and exports leave "
+     "them out (ADR 0015)."),
 )
 
 for _name, _path, _body, _build, _doc in COMMANDS:

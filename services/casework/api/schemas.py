@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from schemas.case import CONSENT_ITEMS
 from schemas.incident import IdentitiesSchema
-from schemas.people import ActSchema, PersonOpenSchema
+from schemas.people import ActSchema, ConsentSchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import (
     CLOSURE_REASONS,
@@ -108,6 +109,28 @@ class RejectBody(Schema):
 
 class FollowUpBody(Schema):
     kind = Text(required=True, validate=validate.OneOf(FOLLOW_UP_KINDS))
+    note = Text(load_default="", validate=optional_text)
+    partner = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120), metadata={
+        "description": "who the case goes to: required for a handover of a case with people, and every person must "
+                       "have consented to sharing with this partner (or to referral, for a referral)"})
+
+
+class ConsentBody(Schema):
+    person = Text(required=True, validate=validate.Length(min=1, max=16),
+                  metadata={"description": "the person's ref in the case's people (e.g. p1)"})
+    consent = fields.Nested(ConsentSchema, required=True, metadata={
+        "description": "recorded, contact, share_with (partners), referral, obtained_by (default: you), obtained_at "
+                       "(default: now); replaces the person's consent and clears an earlier withdrawal"})
+
+
+class ConsentWithdrawalBody(Schema):
+    person = Text(required=True, validate=validate.Length(min=1, max=16))
+    withdrawn = fields.List(Text(validate=validate.OneOf(("all", *CONSENT_ITEMS))), required=True,
+                            validate=validate.Length(min=1), metadata={"description": "all, or some of "
+                                                                                      + ", ".join(CONSENT_ITEMS)})
+    partners = fields.List(Text(validate=validate.Length(min=1, max=120)), load_default=list,
+                           metadata={"description": "with share_with: only these partners (default: every one)"})
+    withdrawn_at = fields.AwareDateTime(load_default=None, metadata={"description": "when (default: now)"})
     note = Text(load_default="", validate=optional_text)
 
 

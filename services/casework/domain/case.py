@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from services.casework.domain import consent
 from services.casework.domain.amendments import amended
 
 # In a case's history but not part of its state: alerts are kept apart, so folding the history must give
@@ -83,6 +84,11 @@ def apply(case: Case, event: Event) -> Case:
         changes |= {"closure": None, "last_activity_at": at}
     elif event.type == "IncidentAmended":  # the details change; no clock moves (see domain.amendments)
         changes["details"] = amended(case.details, p["changes"])
+    elif event.type == "ConsentRecorded":  # the person's consent, as the case shows and sharing reads it
+        changes["details"] = consent.recorded(case.details, p["person"], p["consent"])
+    elif event.type == "ConsentWithdrawn":
+        changes["details"] = consent.withdrawn(case.details, p["person"], p["withdrawn"], p.get("partners") or [],
+                                               p["withdrawn_at"])
     elif event.type == "CaseReopened":
         changes |= {"closure": None, "closed_at": None, "approved_by": None, "last_activity_at": at}
     return replace(case, **changes)

@@ -68,6 +68,26 @@ class RejectClosure(Command):
 class RecordFollowUp(Command):
     kind: str
     note: str = ""
+    partner: str | None = None  # who a handover or referral goes to: every person's consent is checked against it
+
+
+@dataclass(frozen=True)
+class RecordConsent(Command):
+    """A person's consent obtained after intake (replaces what the case held): schemas.people.ConsentSchema's fields."""
+
+    person: str
+    consent: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WithdrawConsent(Command):
+    """A person withdrew `withdrawn` ('all' or items of schemas.case.CONSENT_ITEMS) at `withdrawn_at` (default now)."""
+
+    person: str
+    withdrawn: tuple[str, ...]
+    partners: tuple[str, ...] = ()
+    withdrawn_at: datetime | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ receiving UN support (the UN's Human Rights Due Diligence Policy); the checks on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schemas.vocabulary import offered
 
@@ -64,3 +65,19 @@ def retire(unit: Unit) -> Unit:
         raise ValueError(f"code: {unit.code!r} ({unit.name}) is already retired")
     return Unit(unit.code, unit.name, unit.perpetrator_category, unit.un_supported_security_force, unit.added_at,
                 retired=True)
+
+
+def act_unit_problems(acts: Iterable[Mapping[str, Any]], units: Iterable[Unit],
+                      unchanged: Iterable[Mapping[str, Any]] = ()) -> list[tuple[str, str]]:
+    """(field, problem) for each act whose unit `unit_problem` refuses; an act as the case already held it is not
+    checked again (its unit may have been retired since, and stays named)."""
+    units, kept = list(units), [dict(a) for a in unchanged]
+    out = []
+    for number, act in enumerate(acts):
+        if dict(act) in kept:
+            continue
+        field = f"acts.{number}.perpetrator_unit"
+        problem = unit_problem(act.get("perpetrator_unit"), units, field, act.get("perpetrator_category"))
+        if problem:
+            out.append((field, problem))
+    return out

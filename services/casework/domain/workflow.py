@@ -6,9 +6,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from marshmallow import ValidationError
+
+from schemas.people import ConsentSchema
 from schemas.text import normalised, refusal
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, OPEN_STAGES
-from services.casework.domain import amendments
+from services.casework.domain import amendments, consent
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event
 from services.casework.domain.errors import CommandRefused, InvalidValue
@@ -188,7 +191,51 @@ def _follow_up(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tupl
     if actor.role != "director":
         _updater(case, actor)
     _require(cmd.kind in FOLLOW_UP_KINDS, f"follow-up kind must be one of {', '.join(FOLLOW_UP_KINDS)}")
-    return "FollowUpRecorded", {"kind": cmd.kind, "note": cmd.note}
+    partner = " ".join((cmd.partner or "").split()) or None
+    problem = consent.sharing_refusal(case.details.get("people") or [], cmd.kind, partner)
+    if problem and problem.startswith("partner:"):
+        raise InvalidValue("partner", problem)
+    _require(problem is None, problem or "")
+    return "FollowUpRecorded", {"kind": cmd.kind, "note": cmd.note, "partner": partner}
+
+
+def _consent_of(case: Case, cmd: Any, actor: User) -> None:
+    _stage(case, (*AMENDABLE_AT, "closure_requested", "closed"), "record consent on")
+    if actor.role != "director":
+        _updater(case, actor)
+    refs = ", ".join(p["ref"] for p in case.details.get("people") or [])
+    if not refs:
+        raise InvalidValue("person", f"person: case {case.reference} records no people")
+    if consent.person(case.details, cmd.person) is None:
+        raise InvalidValue("person", f"person: case {case.reference} has no person {cmd.person!r} (people: {refs})")
+
+
+def _record_consent(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _consent_of(case, cmd, actor)
+    try:
+        given = ConsentSchema().load({**cmd.consent, "withdrawn_at": None})
+    except ValidationError as exc:
+        name, problem = next(iter(exc.normalized_messages().items()))
+        raise InvalidValue(name, f"{name}: {problem}") from None
+    if given["obtained_at"] is not None and given["obtained_at"] > now:
+        raise InvalidValue("obtained_at", "obtained_at: is in the future")
+    return "ConsentRecorded", {"person": cmd.person, "consent": {**given, "obtained_by": given["obtained_by"]
+                                                                 or actor.username,
+                                                                 "obtained_at": given["obtained_at"] or now}}
+
+
+def _withdraw_consent(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _consent_of(case, cmd, actor)
+    try:
+        items = consent.check_items(cmd.withdrawn)
+    except ValueError as exc:
+        raise InvalidValue("withdrawn", str(exc)) from None
+    at = cmd.withdrawn_at or now
+    if at > now:
+        raise InvalidValue("withdrawn_at", "withdrawn_at: is in the future")
+    return "ConsentWithdrawn", {"person": cmd.person, "withdrawn": items, "withdrawn_at": at,
+                                "partners": [" ".join(p.split()) for p in cmd.partners if p.strip()],
+                                "note": (cmd.note or "").strip()}
 
 
 def _reopen(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
@@ -225,4 +272,6 @@ _RULES: dict[type, Callable[[Case, Any, User, datetime, User | None], tuple[str,
     c.RecordFollowUp: _follow_up,
     c.ReopenCase: _reopen,
     c.AmendIncident: _amend,
+    c.RecordConsent: _record_consent,
+    c.WithdrawConsent: _withdraw_consent,
 }

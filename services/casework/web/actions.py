@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema
 
-from schemas.vocabulary import DELAY_REASONS, FOLLOW_UP_KINDS
+from schemas.vocabulary import DELAY_REASONS
 from services.casework.api.commands import COMMANDS, Build
 from services.casework.auth.policy import command_refusal
 from services.casework.domain import commands as c
@@ -40,13 +40,21 @@ def _probe(name: str, case: Case, user: User, now: datetime) -> c.Command:
             cid, me, "concluded" if case.stage == "concluded" else "unsubstantiated", PLACEHOLDER),
         "approve-closure": lambda: c.ApproveClosure(cid, me),
         "reject-closure": lambda: c.RejectClosure(cid, me, PLACEHOLDER),
-        "record-follow-up": lambda: c.RecordFollowUp(cid, me, FOLLOW_UP_KINDS[0]),
+        # A follow-up that shares nobody: whether a handover may share the people is checked when it is sent.
+        "record-follow-up": lambda: c.RecordFollowUp(cid, me, "other"),
         "reopen": lambda: c.ReopenCase(cid, me, PLACEHOLDER),
+        "record-consent": lambda: c.RecordConsent(cid, me, _first_person(case), {}),
+        "withdraw-consent": lambda: c.WithdrawConsent(cid, me, _first_person(case), ("all",)),
         # A dry run that changes something valid: the location to another two letters.
         "amend-incident": lambda: c.AmendIncident(cid, me, PLACEHOLDER, {"location": {
             "old": case.details.get("location"), "new": "xx" if case.details.get("location") != "xx" else "yy"}}),
     }
     return probes[name]()
+
+
+def _first_person(case: Case) -> str:
+    people = case.details.get("people") or []
+    return str(people[0]["ref"]) if people else "\x00"
 
 
 def refusal(name: str, case: Case, user: User, now: datetime) -> str | None:
@@ -119,15 +127,29 @@ def amendment_values(details: Mapping[str, Any], locale: str) -> dict[str, Any]:
     return values
 
 
+def consent_from_form(name: str, form: Any) -> dict[str, Any]:
+    """The API body of the consent form: the person, then what they consent to (partners one a line or comma
+    separated) or, to withdraw, the items ticked."""
+    partners = [p.strip() for p in form.get("partners", "").replace("\n", ",").split(",") if p.strip()]
+    body: dict[str, Any] = {"person": form.get("person", "").strip()}
+    if name == "withdraw-consent":
+        return body | {"withdrawn": form.getlist("withdrawn"), "partners": partners,
+                       "note": form.get("note", "").strip()}
+    return body | {"consent": {"recorded": "recorded" in form, "contact": "contact" in form, "share_with": partners,
+                               "referral": "referral" in form}}
+
+
 def body_from_form(name: str, form: Any, locale: str) -> dict[str, Any]:
     """The API body a form stands for (the same schema validates it); empty fields are left out. A date that cannot
     be read raises UnreadableDate."""
     if name == "amend-incident":
         return amendment_from_form(form, locale)
+    if name in ("record-consent", "withdraw-consent"):
+        return consent_from_form(name, form)
     fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description", "at"),
               "advance": ("stage", "note"), "justify-delay": ("reason", "until", "note"), "review": ("note",),
               "request-closure": ("reason", "note"), "approve-closure": ("note",), "reject-closure": ("note",),
-              "record-follow-up": ("kind", "note"), "reopen": ("reason",)}[name]
+              "record-follow-up": ("kind", "note", "partner"), "reopen": ("reason",)}[name]
     body = {f: form.get(f, "").strip() for f in fields if form.get(f, "").strip()}
     try:
         if "until" in body:  # a day typed in the reader's format or ISO: the start of that day, UTC

@@ -146,7 +146,10 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
                 officer_choices=[(u.username, u.display_name or u.username) for u in officers],
                 closure_reasons=choices("closure_reason", CLOSURE_REASONS),
                 delay_reasons=choices("delay_reason", DELAY_REASONS),
-                follow_ups=choices("follow_up", FOLLOW_UP_KINDS), next_stage=actions.NEXT_STAGE.get(found.stage),
+                follow_ups=choices("follow_up", FOLLOW_UP_KINDS),
+                people_refs=[(p["ref"], f"{p['ref']} ({p['role']})")
+                             for p in found.details.get("people") or []],
+                next_stage=actions.NEXT_STAGE.get(found.stage),
                 openings=openings, may_open=may_open, opened=opening_reason is not None)
 
 

@@ -197,6 +197,13 @@ def _value(group: str, value: str) -> str:
 
 def _refusals() -> list[tuple[str, str]]:
     return [
+        (r"person: case (?P<ref>\S+) records no people", _("Case %(ref)s records no people.")),
+        (r"person: case (?P<ref>\S+) has no person '(?P<person>[^']*)' \(people: (?P<people>[^)]*)\)",
+         _("Case %(ref)s has no person %(person)s (people: %(people)s).")),
+        (r"cannot share this case: (?P<who>.*) \(record their consent first\)",
+         _("This case cannot be shared: %(who)s (record their consent first).")),
+        (r"partner: name who the case is handed over to, so that each person's consent can be checked",
+         _("Name the partner the case is handed over to, so that each person's consent can be checked.")),
         (r"you proposed this closure; another Director or Deputy Director must (?P<verb>\w+) (it|on it) \(four eyes\)",
          _("You proposed this closure: another Director or Deputy Director must decide on it (four eyes).")),
         (r"only the Director or a Deputy Director decides on a closure",

@@ -72,6 +72,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "ClosureRejected": _l("Closure rejected"), "CaseClosedWithoutApproval": _l("Closed without approval"),
         "FollowUpRecorded": _l("Follow-up recorded"), "CaseReopened": _l("Reopened"),
         "AlertAcknowledged": _l("Alert acknowledged"), "IncidentAmended": _l("Incident amended"),
+        "ConsentRecorded": _l("Consent recorded"), "ConsentWithdrawn": _l("Consent withdrawn"),
     },
 }
 
