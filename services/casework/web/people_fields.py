@@ -6,11 +6,16 @@ same submission. A row left blank is no person and no act."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 
-from reference.places import picked
+from reference.gazetteer import gazetteer
+from reference.places import describe, picked
 from schemas.people import AGE_GROUPS, PROTECTION_RISKS, ROLES, SEXES
 from schemas.text import normalised
 from services.casework.web import dates
@@ -58,7 +63,7 @@ def people_of_form(form: Any, locale: str) -> tuple[list[dict[str, Any]], dict[s
         consents = form.getlist(f"people.{row}.consent")
         if not any(field.values()) and not consents:
             continue
-        person: dict[str, Any] = {"ref": ref(row), "role": field["role"]}
+        person: dict[str, Any] = {"ref": _get(form, f"people.{row}.ref") or ref(row), "role": field["role"]}
         for name in ("sex", "age_group", "protection_risk", "occupation"):
             if field[name]:
                 person[name] = field[name]
@@ -77,7 +82,7 @@ def people_of_form(form: Any, locale: str) -> tuple[list[dict[str, Any]], dict[s
         if field["contact"]:
             identity["contact"] = field["contact"]
         if identity:
-            identities[ref(row)] = {"names": [], **identity}
+            identities[person["ref"]] = {"names": [], **identity}
     return people, identities
 
 
@@ -162,3 +167,65 @@ def options() -> dict[str, list[tuple[str, str]]]:
     """The choices of a person's row, by their labels in the reader's language."""
     return {"roles": choices("person_role", ROLES), "sexes": choices("sex", SEXES),
             "age_groups": choices("age_group", AGE_GROUPS), "risks": choices("protection_risk", PROTECTION_RISKS)}
+
+
+# The case page: people and acts amended (ADR 10 keeps identities sealed apart, so no identifying field is here; consent
+# has commands of its own, so a person's consent is carried over as it is).
+
+AMEND_BLANK_ROWS = 2
+OPEN_FIELDS = ("role", "sex", "age_group", "age", "occupation", "protection_risk")
+
+
+def case_rows(details: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """The amendment form's rows as the case holds them, plus blank ones, each person row with its ref."""
+    people, acts = details.get("people") or [], details.get("acts") or []
+    values: dict[str, Any] = {"people_rows": len(people) + AMEND_BLANK_ROWS, "acts_rows": len(acts) + AMEND_BLANK_ROWS}
+    taken = {p["ref"] for p in people}
+    free = (f"p{n}" for n in range(1, 10_000) if f"p{n}" not in taken)
+    for row in range(values["people_rows"]):
+        person = people[row] if row < len(people) else {"ref": next(free)}
+        values[f"people.{row}.ref"] = person["ref"]
+        for name in OPEN_FIELDS:
+            if person.get(name) is not None and not (name in ("sex", "age_group", "protection_risk")
+                                                     and person[name] == "unknown" and row >= len(people)):
+                values[f"people.{row}.{name}"] = str(person[name])
+    for row, act in enumerate(acts):
+        values |= {f"acts.{row}.{name}": act.get(name) or "" for name in ("violation_type", "perpetrator_category",
+                                                                          "perpetrator_unit")}
+        values[f"acts.{row}.victims"] = list(act.get("victims") or [])
+        if act.get("occurred_at"):
+            values[f"acts.{row}.occurred_at"] = dates.show(datetime.fromisoformat(act["occurred_at"]), locale)
+        unit = gazetteer().get(act["place_pcode"]) if act.get("place_pcode") else None
+        values[f"acts.{row}.place"] = describe(unit) if unit is not None else act.get("place_pcode") or ""
+    return values
+
+
+def amendment_of_rows(form: Any, locale: str) -> dict[str, Any]:
+    """The API body of the "amend people and acts" form: people and acts as the rows hold them now, beside the
+    values the page showed (sent back as JSON), so that a change made meanwhile is refused."""
+    old_people, old_acts = (_json(form.get(f"old-{name}")) or [] for name in ("people", "acts"))
+    consents = {p.get("ref"): p.get("consent") for p in old_people if isinstance(p, dict)}
+    people, _identities = people_of_form(form, locale)  # the form has no identifying field: none is read
+    for person in people:
+        person.pop("consent", None)
+        if consents.get(person["ref"]) is not None:
+            person["consent"] = consents[person["ref"]]
+    return {"reason": form.get("reason", "").strip(),
+            "changes": {"people": {"old": old_people, "new": people},
+                        "acts": {"old": old_acts, "new": acts_of_form(form, locale)}}}
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text or "null")
+    except ValueError:
+        return None
+
+
+def refused_row(text: str) -> tuple[str, str] | None:
+    """A refused amendment's row field and problem: "acts.0.victims: p9 ..." or "people: 0: age: Must ..."."""
+    found = re.fullmatch(r"(people|acts)(?:\.|: )(\d+)(?:\.|: )(\w+): (.*)", text, re.S)
+    if found is None:
+        return None
+    name = "place" if found[3] == "place_pcode" else found[3]
+    return f"{found[1]}.{found[2]}.{name}", found[4]
