@@ -110,6 +110,19 @@ def test_an_officer_enters_people_and_an_act_on_a_phone_and_the_auditor_sees_no_
     assert page.evaluate(FITS), "the case page is wider than a 390 px screen"
     page.screenshot(path=str(shots / "case-people-acts-phone.png"), full_page=True)
 
+    page.get_by_text("Amend people and acts").first.click()  # the officer adds an act: the violations follow
+    amend = page.locator("#form-amend-people")
+    expect(amend).not_to_contain_text("Mariam")  # names are sealed apart: never in this form
+    amend.locator('[name="acts.1.violation_type"]').select_option("injury")
+    amend.locator('[name="acts.1.perpetrator_category"]').select_option("armed_group")
+    amend.locator("#amend-act-2").get_by_label("p1", exact=True).check()
+    amend.get_by_label("Why these details change").fill("she was also beaten, her statement says")
+    assert page.evaluate(FITS), "the amendment form is wider than a 390 px screen"
+    amend.get_by_role("button", name="Amend people and acts").click()
+    expect(page.locator(".flash.success")).to_contain_text("People and acts amended")
+    expect(page.locator("#acts")).to_contain_text("Injury")
+    expect(page.locator("#details-h + dl")).to_contain_text("Injury")
+
     auditor = browser.new_context(base_url=served[0], viewport=PHONE, locale="en-GB", is_mobile=True)
     try:
         seen = auditor.new_page()
