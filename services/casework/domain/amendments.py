@@ -9,13 +9,15 @@ that are not incident facts or that belong to a rule's owner: so a field a later
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
 
 from schemas.incident import IncidentAsWrittenSchema
+from schemas.people import check_record
 from services.casework.domain.errors import CommandRefused, InvalidValue
+from sitreps.acts import victim_counts, violation_types
 
 MAX_REASON = 500  # as schemas.case.IncidentAmendedSchema.reason
 # Not amendable, and why: each names what an officer should do instead.
@@ -31,6 +33,7 @@ REFUSED = {
 # With acts (incident version 2), these derive from them (sitreps' derivation): an amendment changes the acts.
 DERIVED = ("violation_types", "victims")
 _SCHEMA = IncidentAsWrittenSchema()
+_NO_TIME = datetime.max.replace(tzinfo=UTC)  # derived fields hold no time: the order rule never applies
 
 
 def amendable() -> tuple[str, ...]:
@@ -61,12 +64,12 @@ def checked(current: Mapping[str, Any], changes: Mapping[str, Any], reported_at:
         raise InvalidValue("changes", "an amendment changes at least one field")
     out: dict[str, dict] = {}
     for name, change in changes.items():
+        if name in DERIVED and ("acts" in changes or current.get("acts")):
+            raise InvalidValue(name, f"{name} derives from the incident's acts: amend the acts")
         if name in REFUSED:
             raise InvalidValue(name, f"{name} cannot be amended: {REFUSED[name]}")
         if name not in _SCHEMA.fields:
             raise InvalidValue(name, f"{name} is not a field of an incident (amendable: {', '.join(amendable())})")
-        if name in DERIVED and current.get("acts"):
-            raise InvalidValue(name, f"{name} derives from the incident's acts: amend the acts")
         if not isinstance(change, Mapping) or "new" not in change:
             raise InvalidValue(name, f"{name}: give the old and the new value")
         held, new = current.get(name), written(name, change["new"], reported_at)
@@ -78,7 +81,39 @@ def checked(current: Mapping[str, Any], changes: Mapping[str, Any], reported_at:
         out[name] = {"old": held, "new": new}
     if not out:
         raise CommandRefused("the amendment changes nothing: every new value is the one the case already holds")
+    if "people" in out or "acts" in out:
+        out |= _with_acts(current, out)
     return out
+
+
+def _with_acts(current: Mapping[str, Any], changes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+    """People or acts amended: the incident's rules across them (an act names people of role victim...) hold, as
+    intake holds them; the violation list and victim counts follow the acts (sitreps' one derivation), each shown
+    in the history as a change of its own."""
+    after = amended(current, changes)
+    try:
+        check_record({**after, "acts": after.get("acts") or [], "people": after.get("people") or []})
+    except ValidationError as exc:
+        name, message = _first(exc.normalized_messages())
+        raise InvalidValue(name.split(".")[0], f"{name}: {message}") from None
+    acts = after.get("acts") or []
+    if not acts:
+        return {}
+    counts = victim_counts(after.get("people") or [], acts)
+    derived = {"violation_types": violation_types(acts),
+               "victims": {name.rstrip("_"): n for name, n in counts.items()}}
+    return {name: {"old": current.get(name), "new": value} for name, value in derived.items()
+            if not _same(name, value, current.get(name), _NO_TIME)}
+
+
+def _first(messages: Any, path: str = "") -> tuple[str, str]:
+    """The first problem of marshmallow's nested messages, with its dotted field path (acts.0.victims)."""
+    if isinstance(messages, Mapping):
+        key, value = next(iter(messages.items()))
+        return _first(value, f"{path}.{key}" if path else str(key))
+    if isinstance(messages, list | tuple):
+        return path, " ".join(str(m) for m in messages)
+    return path, str(messages)
 
 
 def amended(details: Mapping[str, Any], changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

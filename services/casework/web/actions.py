@@ -21,9 +21,11 @@ from services.casework.domain.case import Case
 from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 from services.casework.domain.workflow import NEXT_STAGE, decide
-from services.casework.web import dates
+from services.casework.web import dates, people_fields
 
 BY_NAME: dict[str, tuple[type[Schema], Build]] = {name: (body, build) for name, _, body, build, _ in COMMANDS}
+AMEND_PEOPLE = "amend-people"  # a second form of the same command: the case page's people and acts amended
+FORMS = {**BY_NAME, AMEND_PEOPLE: BY_NAME["amend-incident"]}
 PLACEHOLDER = "-"
 
 
@@ -146,6 +148,8 @@ def body_from_form(name: str, form: Any, locale: str) -> dict[str, Any]:
         return amendment_from_form(form, locale)
     if name in ("record-consent", "withdraw-consent"):
         return consent_from_form(name, form)
+    if name == AMEND_PEOPLE:
+        return people_fields.amendment_of_rows(form, locale)
     fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description", "at"),
               "advance": ("stage", "note"), "justify-delay": ("reason", "until", "note"), "review": ("note",),
               "request-closure": ("reason", "note"), "approve-closure": ("note",), "reject-closure": ("note",),

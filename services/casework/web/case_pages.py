@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, STAGES, offered
-from services.casework.adapters import access_log
+from services.casework.adapters import access_log, units
 from services.casework.adapters import repository as repo
 from services.casework.api import cases as api_cases
 from services.casework.api.common import readable_case
@@ -28,7 +28,7 @@ from services.casework.auth.policy import (
 from services.casework.domain.errors import CommandRefused, InvalidValue, NotPermitted
 from services.casework.domain.schedules import SLA_STATES
 from services.casework.domain.workflow import last_change
-from services.casework.web import actions, forms, place_fields
+from services.casework.web import actions, forms, people_fields, place_fields
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 
@@ -42,6 +42,7 @@ DONE = {
     "reject-closure": _l("Closure rejected: the case is back at its previous stage."),
     "record-follow-up": _l("Follow-up recorded."), "reopen": _l("Case reopened at the investigation stage."),
     "amend-incident": _l("Incident details amended: the history shows each change."),
+    "amend-people": _l("People and acts amended: the history shows each change."),
 }
 DATE_FIELDS = {"until": _l("Pause the stall clock until"), "at": _l("When it was done (UTC)"),
                "occurred_at": _l("Occurred at (UTC)")}
@@ -138,6 +139,14 @@ def _case_page(ref: str, failed: str | None = None, errors: dict[str, list[str]]
     return page("case.html", title=detail["reference"], case=detail, offers=offers, failed=failed,
                 place=place_fields.place_line(*where), place_flagged=place_fields.is_free_text(*where),
                 amend_old=_amend_old(found.details, amending), amend_values=amend_values,
+                rows=(people_fields.values_of(request.form) if failed == actions.AMEND_PEOPLE
+                      else people_fields.case_rows(found.details, forms.locale())),
+                rows_old={name: (request.form.get(f"old-{name}", "[]") if failed == actions.AMEND_PEOPLE
+                                 else json.dumps(found.details.get(name) or [])) for name in ("people", "acts")},
+                person_options=people_fields.options(), places=place_fields.options(),
+                occupations=choices("occupation", offered("occupation_categories")),
+                units=[(u.code, f"{u.name} ({u.code})") for u in ctx.casework.read(units.list_units)
+                       if not u.retired],
                 last_change=last_change(found),
                 victim_groups=actions.VICTIM_GROUPS, violations=choices("violation", offered("violation_types")),
                 perpetrators=choices("perpetrator", offered("perpetrator_types")),
@@ -164,9 +173,9 @@ def _amend_old(details: dict[str, Any], amending: bool) -> dict[str, str]:
 @bp.post("/cases/<ref>/<action>")
 def command(ref: str, action: str) -> Any:
     """One workflow command from a form: the API's schema, then casework's unit of work (policy, workflow, outbox)."""
-    if action not in actions.BY_NAME:
+    if action not in actions.FORMS:
         abort(404)
-    schema, build = actions.BY_NAME[action]
+    schema, build = actions.FORMS[action]
     try:
         written = actions.body_from_form(action, request.form, forms.locale())
     except actions.UnreadableDate as exc:  # name the field and the format to type
@@ -185,7 +194,10 @@ def command(ref: str, action: str) -> Any:
         if exc.status == 404:
             abort(404, forms.refusal(exc.message))
         return _case_page(ref, action, refused=forms.refusal(exc.message)), exc.status
-    except InvalidValue as exc:  # a value typed, refused: shown at its field
+    except InvalidValue as exc:  # a value typed, refused: shown at its field (a row's own field for people and acts)
+        row = people_fields.refused_row(str(exc))
+        if row is not None:
+            return _case_page(ref, action, {row[0]: [forms.message(row[1])]}), 422
         return _case_page(ref, action, {exc.field: [forms.value_refusal(exc.field, str(exc))]}), 422
     except CommandRefused as exc:
         return _case_page(ref, action, refused=forms.refusal(str(exc))), 403 if isinstance(exc, NotPermitted) else 409

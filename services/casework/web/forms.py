@@ -50,6 +50,12 @@ def message(text: str) -> str:
     if text.startswith("contains a control character"):
         return _("This text contains a control character (such as a null character): only tab and line breaks "
                  "are allowed. Type the text again rather than pasting it.")
+    found = re.fullmatch(r"p(\d+) is no victim of this incident.*", text)
+    if found:
+        return _("Person %(n)s is no victim of this incident: give them the role victim, or untick them.",
+                 n=found.group(1))
+    if text.startswith("name at least one victim"):
+        return _("Tick at least one victim of this act.")
     if text.startswith("Unknown field"):
         return _("This field is not expected here.")
     return text

@@ -22,13 +22,13 @@ from flask_babel import ngettext
 from schemas.errors import SchemaError
 from schemas.text import normalised
 from schemas.vocabulary import offered
-from services.casework.adapters import read_model
+from services.casework.adapters import read_model, units
 from services.casework.adapters import repository as repo
 from services.casework.api import incidents as api_incidents
 from services.casework.api.errors import ApiError
 from services.casework.api.request import context
 from services.casework.auth.policy import INCIDENT_SUBMITTERS, incident_refusal
-from services.casework.web import dates, forms, place_fields
+from services.casework.web import dates, forms, people_fields, place_fields
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
 from services.messaging.ports import Outgoing
@@ -62,7 +62,12 @@ def _form_page(values: dict[str, Any], errors: dict[str, list[str]], status: int
                 perpetrators=choices("perpetrator", offered("perpetrator_types")),
                 sources=choices("source", offered("source_types")), places=place_fields.options(),
                 place_kinds=place_fields.kinds(),
-                coordinates="latitude" in place_fields.CONTRACT_FIELDS), status
+                coordinates="latitude" in place_fields.CONTRACT_FIELDS,
+                people_rows=people_fields.rows(values, "people"), acts_rows=people_fields.rows(values, "acts"),
+                person_options=people_fields.options(),
+                occupations=choices("occupation", offered("occupation_categories")),
+                units=[(u.code, f"{u.name} ({u.code})") for u in context().casework.read(units.list_units)
+                       if not u.retired]), status
 
 
 @bp.get("/incidents/new")
@@ -106,7 +111,20 @@ def record_from_form(form: Any) -> dict[str, Any]:
     record |= place_fields.place_of_form(form)
     if form.get("assignee"):
         record["assignee"] = form["assignee"]
-    identities = {k: names(f"{k}_names") for k in ("victims", "witnesses", "sources")}
+    people, identified = people_fields.people_of_form(form, forms.locale())
+    acts = people_fields.acts_of_form(form, forms.locale())
+    if people:
+        record["people"] = people
+    if acts:
+        record["acts"] = acts
+        # The acts say what was violated and who the victims are (sitreps.acts): fields left blank take theirs.
+        if not record["violation_types"]:
+            del record["violation_types"]
+        if not any(form.get(f"victims_{g}", "").strip() for g in VICTIM_GROUPS):
+            del record["victims"]
+    identities: dict[str, Any] = {k: names(f"{k}_names") for k in ("victims", "witnesses", "sources")}
+    if identified:
+        identities["people"] = identified
     if any(identities.values()):
         record["identities"] = identities
     return {k: v for k, v in record.items() if v != ""}
@@ -128,9 +146,14 @@ def time_problems(form: Any) -> dict[str, list[str]]:
     return out
 
 
-def _field_errors(error: SchemaError) -> dict[str, list[str]]:
+def _field_errors(error: SchemaError, record: dict[str, Any]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
+    refs = {p.get("ref"): int(p["ref"][1:]) - 1 for p in record.get("people") or []}
     for name, texts in error.fields.items():
+        row = people_fields.row_field(name, refs)
+        if row is not None:
+            out.setdefault(row, []).extend(forms.message(t) for t in texts)
+            continue
         parts = [p for p in name.split(".") if not p.isdigit()]
         field = "victims_" + parts[1] if parts[0] == "victims" and len(parts) > 1 else parts[0]
         if field == "identities":
@@ -143,19 +166,22 @@ def _field_errors(error: SchemaError) -> dict[str, list[str]]:
 def submit_incident() -> Any:
     _submitter()
     ctx = context()
+    if request.form.get("more_rows"):  # more rows asked for: the same form again, longer, nothing checked yet
+        return _form_page(people_fields.values_of(request.form), {})
     record = record_from_form(request.form)
-    unreadable = time_problems(request.form) | place_fields.place_problems(request.form)
+    unreadable = (time_problems(request.form) | place_fields.place_problems(request.form)
+                  | people_fields.row_problems(request.form, forms.locale(), forms.date_problem))
     try:
         validate(dict(record), ctx.clock.now(), ctx.offices)
     except SchemaError as exc:
-        unreadable = _field_errors(exc) | unreadable
+        unreadable = _field_errors(exc, record) | unreadable
     if unreadable:
-        return _form_page(request.form.to_dict(flat=True) | {"violation_types": request.form.getlist(
-            "violation_types")}, unreadable, 422)
+        return _form_page(people_fields.values_of(request.form), unreadable, 422)
     try:
         queued = api_incidents.queue_incident(record["office"], record, source="web")
     except ApiError as exc:
-        return _form_page(request.form.to_dict(), {"office": [forms.refusal(exc.message)]}, exc.status)
+        return _form_page(people_fields.values_of(request.form), {"office": [forms.refusal(exc.message)]},
+                          exc.status)
     place = place_fields.place_note(record.get("place_pcode"), record.get("location", ""))
     flash(_("Incident %(key)s submitted: intake checks it and its case appears in a few seconds.",
             key=queued["incident_key"]) + " " + place, "success")
