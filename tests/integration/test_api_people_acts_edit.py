@@ -14,7 +14,7 @@ from schemas.topics import SITREP_INCIDENTS
 from tests.integration.api_world import REFS, World, build_template, open_world
 from tests.integration.test_api_authorisation_matrix import INCIDENT
 
-P = REFS["P"]  # preliminary, assigned to awa; one abduction, no people or acts yet
+P = REFS["P"]  # preliminary, assigned to awa; one abduction, one victim p1 and no acts yet
 VICTIM = {"ref": "p1", "role": "victim", "sex": "male", "age": 12}
 WITNESS = {"ref": "p2", "role": "witness", "sex": "female", "age_group": "adult",
            "consent": {"recorded": True, "share_with": ["ICRC"]}}
@@ -63,7 +63,12 @@ def test_a_bad_person_or_act_is_a_422_naming_its_field(world: World, changes: di
 
 
 def test_amending_people_and_acts_changes_them_and_the_violations_and_counts_follow(world: World) -> None:
-    response = amend(world, {"people": {"old": [], "new": [VICTIM, WITNESS]}, "acts": {"old": [], "new": [ACT]}})
+    # The `old` is what the case holds now: its people's open attributes as the API shows them, names aside.
+    shown = world.call("GET", f"/cases/{P}", "awa").get_json()
+    held = [{k: v for k, v in p.items() if k not in ("names", "date_of_birth", "contact", "identity_redacted")}
+            for p in shown["people"]]
+    response = amend(world, {"people": {"old": held, "new": [VICTIM, WITNESS]}, "acts": {"old": shown["acts"],
+                                                                                          "new": [ACT]}})
     assert response.status_code == 200, response.get_json()
     case = world.call("GET", f"/cases/{P}", "awa").get_json()
     assert [(p["ref"], p["role"], p["age"]) for p in case["people"]] == [("p1", "victim", 12), ("p2", "witness", None)]
