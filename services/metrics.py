@@ -21,6 +21,7 @@ from schemas.sla import schedules_of
 from schemas.vocabulary import CLOCKS, SLA_LEVELS
 from services.logs import OutageLog
 from services.messaging.ports import Message, Outgoing, Publisher
+from services.messaging.sqlite import reading
 from services.messaging.store import Mailboxes
 
 log = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ def filled(counts: Mapping[tuple[str, ...], float], *axes: Iterable[str]) -> lis
 
 def backlog_source(service: str, engine: Engine, mailboxes: Mailboxes) -> GaugeSource:
     def read() -> list[tuple[tuple[str, ...], float]]:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             return [((service,), float(mailboxes.backlog(conn)))]
 
     return read

@@ -18,6 +18,7 @@ from services.casework.domain import commands
 from services.casework.unit_of_work import UnitOfWork, unit_of_work
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
+from services.messaging.sqlite import reading
 from services.messaging.store import Mailboxes
 from services.vault import IdentityVault
 
@@ -42,10 +43,12 @@ class Casework:
         return [json.loads(o.value) for o in out]
 
     def read(self, query: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn:
+        """A read in a read-only transaction: it holds up no writer (the pipeline, sign-ins, the access log)."""
+        with reading(self.engine) as conn:
             return query(conn)
 
     def write(self, change: Callable[[Connection], T]) -> T:
+        """A change in a transaction of its own, which takes SQLite's write lock first: keep it short."""
         with self.engine.begin() as conn:
             return change(conn)
 

@@ -14,6 +14,7 @@ from services.intake.adapters.tables import inbox, outbox
 from services.intake.handlers import PRODUCER, IntakeHandler
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
+from services.messaging.sqlite import reading
 from services.messaging.store import Mailboxes
 from services.vault import IdentityVault
 
@@ -30,7 +31,7 @@ class Intake:
     offices: tuple[str, ...]
 
     def accepted_by_office(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return repository.accepted_by_office(conn)
 
     def accepted_count(self) -> int:
@@ -38,7 +39,7 @@ class Intake:
 
     def rejected_count(self) -> int:
         """Distinct rejected records (a replayed rejection counts once)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return repository.rejected_count(conn)
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from services.messaging.many import execute_many
 from services.messaging.ports import Message, Outgoing, Publisher
 from services.messaging.processing import BatchProcessor
-from services.messaging.sqlite import sqlite_engine
+from services.messaging.sqlite import reading, sqlite_engine
 from services.messaging.store import Mailboxes, decode_headers, encode_headers
 
 metadata = MetaData()
@@ -84,7 +84,7 @@ class EmbeddedLog:
         return EmbeddedSubscriber(self, group_id, topics)
 
     def committed(self, group_id: str, topic: str) -> int:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             value = conn.scalar(
                 select(offsets.c.committed).where(offsets.c.group_id == group_id, offsets.c.topic == topic)
             )
@@ -92,11 +92,11 @@ class EmbeddedLog:
 
     def end_offset(self) -> int:
         """The log's last offset (one global sequence over every topic); 0 when it is empty."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return int(conn.scalar(select(func.max(records.c.offset))) or 0)
 
     def lag(self, group_id: str, topic: str) -> int:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             done = self.committed(group_id, topic)
             return int(
                 conn.scalar(
@@ -107,7 +107,7 @@ class EmbeddedLog:
 
     def read_topic(self, topic: str) -> list[Message]:
         """Every record of a topic, oldest first: for reports, tests and the demo's printout."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(records).where(records.c.topic == topic).order_by(records.c.offset)).all()
         return [_message(r) for r in rows]
 
@@ -121,7 +121,7 @@ class EmbeddedSubscriber:
         self.topics = topics
 
     def poll(self, max_records: int) -> list[Message]:
-        with self.log.engine.connect() as conn:
+        with reading(self.log.engine) as conn:
             done = dict(conn.execute(_COMMITTED, {"group_id": self.group_id}).all())
             # Each topic's next records by its own index range, merged by global offset so that a group reading two
             # topics sees them in append order. (One query with OR sorted every record past the offsets to return

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from services.messaging.sqlite import reading
+
 # Longer than a healthy answer takes (milliseconds), shorter than a probe's own timeout (manifests: 5 s).
 CHECK_TIMEOUT = 3.0
 
@@ -57,7 +59,7 @@ class Health:
         return (200 if ok else 503), body
 
     def _database(self) -> str:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             conn.execute(text("SELECT 1"))
             behind = self.behind(conn) if self.behind else None
         return f"schema behind: {behind}" if behind else "ok"

@@ -1,15 +1,25 @@
-"""SQLite engines tuned for the embedded runtime: WAL, a busy timeout, foreign keys on."""
+"""SQLite engines tuned for the embedded runtime: WAL, a busy timeout, foreign keys on; reads that take no lock."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from services.private_files import private_file
 
 WAL_PAGES = 16384  # 64 MiB of 4 KiB pages
+READ_ONLY = "hrcase_read_only"  # the execution option `reading` sets; the SQLite begin listener reads it
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection whose transactions only read, on either database: it never takes SQLite's write lock, so a slow
+    read (a large overview, a report) holds up no writer, and WAL gives it a snapshot while writers commit; PostgreSQL
+    runs it READ ONLY. A statement that writes fails on it ("readonly database", "read-only transaction"): a unit
+    that reads then writes must use `engine.begin()`, which takes the write lock first (a deferred SQLite
+    transaction that upgrades to write fails under contention, SQLITE_BUSY_SNAPSHOT, instead of waiting)."""
+    return engine.connect().execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
 
 
 def sqlite_engine(path: Path | str) -> Engine:
@@ -41,7 +51,15 @@ def sqlite_engine(path: Path | str) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(conn: Connection) -> None:
+        # A read (`reading`) begins DEFERRED: it takes no lock until it reads, then only WAL's shared read lock on
+        # its snapshot, which no writer waits for. Every other transaction begins IMMEDIATE, taking the one write
+        # lock before it reads anything: what it reads cannot change under it (no lost update), and the outbox
+        # relay's claim relies on it (services/messaging/store.py). query_only makes the read's promise checked.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY))
+        if conn.info.get(READ_ONLY, False) != read_only:  # set per DBAPI connection, only when it changes
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            conn.info[READ_ONLY] = read_only
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from schemas.topics import CASE_EVENTS, SLA_DEAD_LETTER
 from services.messaging import migrate as migrations
 from services.messaging.processing import BatchProcessor, Observer
+from services.messaging.sqlite import reading
 from services.messaging.store import Mailboxes
 from services.sla_monitor import handlers
 from services.sla_monitor.adapters import policy_file, repository, tables
@@ -68,17 +69,17 @@ class SlaMonitor:
 
     def next_due(self) -> datetime | None:
         """When a tick will next have something to fire: the earliest deadline plus the grace; None if none."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             due = repository.next_due(conn)
         return due + self.policy.grace if due is not None else None
 
     def open_clocks(self) -> int:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return repository.open_clocks(conn)
 
     def open_breaches(self) -> dict[tuple[str, str], int]:
         """Clocks past their goal right now, by (clock, office)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return repository.open_breaches(conn)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.vocabulary import CLOCKS
+from services.messaging.sqlite import reading
 from services.metrics import Metrics, filled, register_backlog
 from services.sla_monitor.adapters import repository
 from services.sla_monitor.bootstrap import SlaMonitor
@@ -21,7 +22,7 @@ def register(metrics: Metrics, monitor: SlaMonitor, offices: Sequence[str]) -> N
         return filled(bounded, CLOCKS, offices)
 
     def running() -> list[tuple[tuple[str, ...], float]]:
-        with monitor.engine.connect() as conn:
+        with reading(monitor.engine) as conn:
             return by_office(repository.running_by_clock(conn))
 
     metrics.gauge("hrcase_sla_open_breaches", "Running SLA clocks past their goal, by clock and office.",
