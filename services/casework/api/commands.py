@@ -94,8 +94,8 @@ COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
      lambda cid, actor, b: c.AmendIncident(cid, actor, b["reason"], b["changes"]),
      "Amend the accepted incident's details (assigned HRO, Team Leader of the office, or a Director; not once a "
      "closure is requested or the case is closed). `changes` maps each field of the incident as written to its "
-     "`old` value (as the case holds it: 409 if it changed since) and its `new` one (400 if invalid). "
-     "`reported_at` is never amended: it anchors the recording clock (400). No clock moves."),
+     "`old` value (as the case holds it: 409 if it changed since) and its `new` one (422 if invalid on its own, "
+     "400 if it breaks a rule across fields). `reported_at` is never amended: it anchors the recording clock."),
     ("record-consent", "/cases/<ref>/consent", schemas.ConsentBody,
      lambda cid, actor, b: c.RecordConsent(cid, actor, b["person"], b["consent"]),
      "Record a person's consent obtained after intake (assigned HRO, Team Leader of the office, or a Director; at "

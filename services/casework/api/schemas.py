@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import copy
+from typing import Any
+
+from marshmallow import Schema, fields, missing, post_load, validate
 
 from schemas.case import CONSENT_ITEMS
-from schemas.incident import IdentitiesSchema
+from schemas.incident import IdentitiesSchema, IncidentAsWrittenSchema
 from schemas.people import ActSchema, ConsentSchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import (
@@ -17,6 +20,7 @@ from schemas.vocabulary import (
     STAGES,
     VIOLATION_TYPES,
 )
+from services.casework.domain.amendments import amendable
 from services.casework.domain.schedules import SLA_STATES
 
 Out = fields.String  # what the API answers; what it is sent is schemas.text's Text (no control characters)
@@ -78,13 +82,39 @@ class FieldChangeBody(Schema):
     new = fields.Raw(required=True, allow_none=True, metadata={"description": "as the incident would be written"})
 
 
+def _incident_changes() -> type[Schema]:
+    """One optional property per field an amendment may change, its `new` held to the incident-as-written field's
+    own rules: the published schema says which fields and which values, and refuses any other field."""
+    written = IncidentAsWrittenSchema._declared_fields
+    properties: dict[str, fields.Field] = {}
+    for name in amendable():
+        new = copy.deepcopy(written[name])
+        new.required, new.load_default, new.data_key = True, missing, None
+        change = Schema.from_dict({"old": fields.Raw(required=True, allow_none=True, metadata={
+            "description": "the value the case holds now"}), "new": new}, name=f"Change_{name}")
+        properties[name] = fields.Nested(change)
+    return Schema.from_dict(properties, name="IncidentChanges")
+
+
+class TypedAmendment(Schema):
+    """An amendment as the web pages' forms give it: each value judged by the workflow, at its field."""
+
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeBody), required=True,
+                          validate=validate.Length(min=1))
+
+
 class AmendmentBody(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
-    # Field names are the workflow's to judge (400 naming the field): JSON Schema could not publish a rule on them.
-    changes = fields.Dict(keys=fields.String(), values=fields.Nested(FieldChangeBody),
-                          required=True, validate=validate.Length(min=1),
-                          metadata={"description": "field of the incident -> {old, new}, e.g. "
-                                                   '{"location": {"old": "Sevare", "new": "Mopti"}}'})
+    changes = fields.Nested(_incident_changes(), required=True, validate=validate.Length(min=1), metadata={
+        "description": "field of the incident -> {old, new}, e.g. {\"location\": {\"old\": \"Sevare\", \"new\": "
+                       "\"Mopti\"}}; a rule across fields or against the case as it stands (occurred before it was "
+                       "reported, acts naming the case's people) is judged by the workflow"})
+
+    @post_load(pass_original=True)
+    def as_written(self, data: dict[str, Any], original: dict[str, Any], **_: object) -> dict[str, Any]:
+        # The schema checked each value; the workflow takes them as written (JSON), as the event will carry them.
+        return {**data, "changes": original["changes"]}
 
 
 class AdvanceBody(Schema):

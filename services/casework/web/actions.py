@@ -15,6 +15,7 @@ from marshmallow import Schema
 
 from schemas.vocabulary import DELAY_REASONS
 from services.casework.api.commands import COMMANDS, Build
+from services.casework.api.schemas import TypedAmendment
 from services.casework.auth.policy import command_refusal
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case
@@ -25,7 +26,10 @@ from services.casework.web import dates, people_fields
 
 BY_NAME: dict[str, tuple[type[Schema], Build]] = {name: (body, build) for name, _, body, build, _ in COMMANDS}
 AMEND_PEOPLE = "amend-people"  # a second form of the same command: the case page's people and acts amended
-FORMS = {**BY_NAME, AMEND_PEOPLE: BY_NAME["amend-incident"]}
+# The amendment forms check their values in the workflow, which words each at its field (a row's own field for people
+# and acts) as the incident form does; the API checks them first against its published schema.
+_AMEND: tuple[type[Schema], Build] = (TypedAmendment, BY_NAME["amend-incident"][1])
+FORMS: dict[str, tuple[type[Schema], Build]] = {**BY_NAME, "amend-incident": _AMEND, AMEND_PEOPLE: _AMEND}
 PLACEHOLDER = "-"
 
 
