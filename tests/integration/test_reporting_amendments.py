@@ -36,9 +36,11 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedRuntime:
     settle(runtime, datetime(2026, 11, 14, tzinfo=UTC))
     runtime.casework.write(lambda conn: repo.save_user(conn, User("tl_bko", "team_leader", "Bamako")))
     [case] = [k for k in runtime.casework.read(lambda conn: repo.list_cases(conn, limit=100)) if k.incident_key == KEY]
+    # The incident is written with acts, so its violations follow them: an act of injury is added to the same victims.
+    acts = case.details["acts"]
     runtime.casework.execute(c.AmendIncident(case.case_id, "tl_bko", "the victims were threatened and beaten", {
         "location": {"old": "Kati", "new": "Kati, Kambila"},
-        "violation_types": {"old": ["threats_and_intimidation"], "new": ["threats_and_intimidation", "injury"]},
+        "acts": {"old": acts, "new": [*acts, {**acts[0], "violation_type": "injury"}]},
     }), AMENDED_AT)
     settle(runtime, AMENDED_AT)
     return runtime
