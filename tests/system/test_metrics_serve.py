@@ -116,7 +116,9 @@ def test_serve_metrics_match_the_run_and_gauges_survive_a_kill(tmp_path: Path) -
     assert total(m, "hrcase_recording_delay_seconds_count") == 3
     assert total(m, "hrcase_recording_delay_seconds_bucket", le=floatToGoString(8 * DAY)) == 0
     assert total(m, "hrcase_recording_delay_seconds_bucket", le=floatToGoString(14 * DAY)) == 3
-    assert total(m, "hrcase_alerts_unacknowledged") == 9 * 3  # the three recorded cases' alerts resolved
+    # One alert per case and clock (ADR 0015): the nine unrecorded cases each hold one, at escalation (its warning
+    # and breach folded into it); the three recorded cases' alerts resolved.
+    assert total(m, "hrcase_alerts_unacknowledged") == 9
     assert total(m, "hrcase_event_processing_seconds_count", service="intake", type="raw") == 13
 
     worker = serve(data, port)
