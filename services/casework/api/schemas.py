@@ -107,7 +107,8 @@ class TypedAmendment(Schema):
 class AmendmentBody(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
     changes = fields.Nested(_incident_changes(), required=True, validate=validate.Length(min=1), metadata={
-        "minProperties": 1, "description": "field of the incident -> {old, new}, e.g. {\"location\": {\"old\": \"Sevare\", \"new\": "
+        "minProperties": 1,
+        "description": "field of the incident -> {old, new}, e.g. {\"location\": {\"old\": \"Sevare\", \"new\": "
                        "\"Mopti\"}}; a rule across fields or against the case as it stands (occurred before it was "
                        "reported, acts naming the case's people) is judged by the workflow"})
 
