@@ -72,7 +72,7 @@ image_name() {  # [repository] [its Containerfile, from the repository's root]
     {
         base_name
         cd "$REPO"
-        find "${2:-Dockerfile}" .dockerignore pyproject.toml README.md schemas services sitreps -type f \
+        find "${2:-Dockerfile}" .dockerignore pyproject.toml README.md schemas services sitreps reference -type f \
             ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '*.sqlite*' -print0 | sort -z | xargs -0 sha256sum
     } | digest | sed "s|^|${1:-$IMAGE}:$version-|"
 }
