@@ -123,6 +123,11 @@ def test_a_backup_taken_mid_run_restored_into_a_fresh_database_loses_nothing_and
             print(f"restored with {restored['casework.cases']} of {len(both.incident_keys)} cases; caught up in "
                   f"{time.monotonic() - began:.1f} s")
             assert_exactly_once(stack, both)
-            # The same state as the run that was never interrupted: no effect missing, none applied twice.
-            assert row_counts(stack) == original
+            # The same state as the run that was never interrupted: no effect missing, none applied twice. But for
+            # casework's inbox: one id a message it took, and the monitor's schedules reach it in one record per
+            # batch and partition (ADR 16), so how many records carried them depends on where the batches fell.
+            # Every effect of those records is in the tables compared here, and assert_exactly_once holds the log.
+            after = row_counts(stack)
+            after.pop("casework.inbox"), original.pop("casework.inbox")
+            assert after == original
             stack.engine.dispose()
