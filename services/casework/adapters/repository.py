@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Insert, Update, bindparam, func, insert, or_,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.casework.adapters import state
+from services.casework.adapters import state, summaries
 from services.casework.adapters.schedules import BatchSchedules
 from services.casework.adapters.tables import (
     alert_aliases,
@@ -119,6 +119,7 @@ class BatchCases:
         self.users: dict[str, User | None] = {}
         self.sequences: dict[tuple[str, int], int] = {}  # (office code, year): the last number given in the batch
         self.cases: list[dict[str, Any]] = []
+        self.new: list[Case] = []
         self.identities: list[dict[str, Any]] = []
         self.history: list[dict[str, Any]] = []
         self.alerts = BatchAlerts()
@@ -166,6 +167,7 @@ class BatchCases:
 
     def insert_case(self, case: Case) -> None:
         self.cases.append(_case_row(case))
+        self.new.append(case)
         self.known.add(case.incident_key)
         self.checked.add(case.incident_key)
 
@@ -182,9 +184,13 @@ class BatchCases:
         if self.sequences:
             execute_many(conn, _SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
                                                for (code, year), last in self.sequences.items()])
-        self.cases, self.identities, self.history = [], [], []
         self.alerts.flush(conn)
-        self.schedules.flush(conn)
+        scheduled = self.schedules.flush(conn)
+        # The read model after the schedules: a new case's row starts from those that came before it.
+        summaries.add(conn, self.new)
+        registered = {case.case_id for case in self.new}
+        summaries.follow_schedules(conn, (case_id for case_id in scheduled if case_id not in registered))
+        self.cases, self.identities, self.history, self.new = [], [], [], []
 
 
 def get_case(conn: Connection, case_ref: str) -> Case | None:
@@ -202,6 +208,7 @@ def update_case(conn: Connection, before: Case, after: Case) -> None:
     result = conn.execute(_update_case(tuple(row)), {**row, "k_case_id": before.case_id, "k_version": before.version})
     if result.rowcount != 1:
         raise StaleCase(before.case_id)
+    summaries.change(conn, [(before, after)])
 
 
 def next_reference_number(conn: Connection, office: str, year: int) -> int:

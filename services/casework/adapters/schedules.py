@@ -70,9 +70,12 @@ class BatchSchedules:
     def add(self, schedule: Schedule) -> None:
         self.latest[schedule.case_id, schedule.clock] = schedule
 
-    def flush(self, conn: Connection) -> None:
-        save(conn, list(self.latest.values()))
+    def flush(self, conn: Connection) -> list[str]:
+        """Write them; returns the cases whose schedules changed."""
+        found = list(self.latest.values())
+        save(conn, found)
         self.latest = {}
+        return list(dict.fromkeys(s.case_id for s in found))
 
 
 def for_cases(conn: Connection, case_ids: Sequence[str]) -> dict[str, list[Schedule]]:

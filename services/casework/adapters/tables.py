@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -274,4 +275,69 @@ case_schedules = Table(
     Column("stopped_at", When, nullable=True),
     Column("outcome", String(8), nullable=True),
     Column("policy_version", String(40), nullable=False),
+)
+
+# The case read model (ADR 0019): one row per case, kept in the transaction that changes the case or its schedules,
+# holding what lists, filters, sorting and counts need, so that no page reads or folds a case's state or history.
+case_summaries = Table(
+    "case_summaries",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("office", String(40), nullable=False),
+    Column("stage", String(24), nullable=False),
+    Column("assignee", String(64), nullable=True),
+    Column("sitrep_id", String(120), nullable=True),
+    Column("reported_at", When, nullable=False),
+    Column("occurred_at", When, nullable=True),
+    Column("registered_at", When, nullable=False),
+    Column("recorded_at", When, nullable=True),
+    Column("last_activity_at", When, nullable=True),
+    Column("closed_at", When, nullable=True),
+    Column("closure_requested_at", When, nullable=True),
+    Column("place", String(200), nullable=False, default=""),
+    Column("place_pcode", String(16), nullable=True),
+    Column("region_pcode", String(16), nullable=True),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("violations", String(400), nullable=False, default=" "),  # " killing torture ": each code whole
+    Column("perpetrator", String(40), nullable=True),
+    Column("victims", Integer, nullable=False, default=0),
+    Column("excerpt", String(240), nullable=False, default=""),  # the summary's first characters, for lists
+    Column("possible_duplicate", Boolean, nullable=False, default=False),
+    Column("consent_withdrawn", Boolean, nullable=False, default=False),
+    Column("free_text_place", Boolean, nullable=False, default=False),
+    Column("unit_unknown", Boolean, nullable=False, default=False),
+    Column("delay_justified", Boolean, nullable=False, default=False),
+    Column("closed_without_approval", Boolean, nullable=False, default=False),
+    Column("next_clock", String(24), nullable=True),
+    Column("next_due_at", When, nullable=True),
+    Column("next_warn_at", When, nullable=True),
+    Column("next_paused_until", When, nullable=True),
+    # next_due_at, or the far future for a case with no running clock: one index serves "most urgent first" on
+    # both databases (which disagree on where NULLs sort).
+    Column("urgency_at", When, nullable=False),
+    Column("recording_due_at", When, nullable=True),
+    Column("recording_outcome", String(8), nullable=True),  # met | missed once the monitor stopped the clock
+    Column("recording_stopped_at", When, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_case_summaries_office_urgency", "office", "urgency_at", "reference"),
+    Index("ix_case_summaries_urgency", "urgency_at", "reference"),
+    Index("ix_case_summaries_assignee_urgency", "assignee", "urgency_at", "reference"),
+    Index("ix_case_summaries_office_stage", "office", "stage"),
+    Index("ix_case_summaries_stage_requested", "stage", "closure_requested_at"),
+    Index("ix_case_summaries_reported", "reported_at"),
+    Index("ix_case_summaries_occurred", "occurred_at"),
+    Index("ix_case_summaries_region", "region_pcode"),
+    Index("ix_case_summaries_place", "place_pcode"),
+    Index("ix_case_summaries_perpetrator", "perpetrator"),
+)
+
+# Each violation a case counts under, for the violation facet and counts without scanning every summary.
+case_violations = Table(
+    "case_violations",
+    metadata,
+    Column("violation", String(40), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Index("ix_case_violations_case", "case_id"),
 )

@@ -1,0 +1,103 @@
+"""The case read model's tables: written with the cases and schedules they come from, rebuilt on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Update, bindparam, delete, func, insert, select, update
+
+from services.casework.adapters import state
+from services.casework.adapters.schedules import for_cases
+from services.casework.adapters.tables import case_summaries, case_violations, cases
+from services.casework.domain.case import Case
+from services.casework.domain.summaries import deadline_of, summary_of, violations_of
+from services.messaging.many import execute_many
+from services.messaging.times import as_utc
+
+FAR = datetime(9999, 12, 31, tzinfo=UTC)  # the urgency of a case with no running clock: after every deadline
+CHUNK = 500
+_TIMES = ("reported_at", "occurred_at", "registered_at", "recorded_at", "last_activity_at", "closed_at",
+          "closure_requested_at", "next_due_at", "next_warn_at", "next_paused_until", "urgency_at",
+          "recording_due_at", "recording_stopped_at")
+DEADLINE_COLUMNS = ("next_clock", "next_due_at", "next_warn_at", "next_paused_until", "urgency_at",
+                    "recording_due_at", "recording_outcome", "recording_stopped_at")
+_CASE_COLUMNS = tuple(c.name for c in case_summaries.columns if c.name not in (*DEADLINE_COLUMNS, "case_id"))
+_INSERT = insert(case_summaries)
+_INSERT_VIOLATIONS = insert(case_violations)
+_UPDATE_CASE: Update = (update(case_summaries).where(case_summaries.c.case_id == bindparam("k_case_id"))
+                        .values({name: bindparam(name) for name in _CASE_COLUMNS}))
+_UPDATE_DEADLINE: Update = (update(case_summaries).where(case_summaries.c.case_id == bindparam("k_case_id"))
+                            .values({name: bindparam(name) for name in DEADLINE_COLUMNS}))
+_FORGET_VIOLATIONS = delete(case_violations).where(case_violations.c.case_id == bindparam("k_case_id"))
+
+
+def _deadline(found: Iterable[Any]) -> dict[str, Any]:
+    row = deadline_of(found)
+    row["urgency_at"] = row["next_due_at"] or FAR
+    return row
+
+
+def _utc(row: dict[str, Any]) -> dict[str, Any]:
+    """In UTC: SQLite keeps no offset, so a time written with one would be read back shifted (and misordered)."""
+    for name in _TIMES:
+        if name in row:
+            row[name] = as_utc(row[name])
+    return row
+
+
+def add(conn: Connection, new: Sequence[Case]) -> None:
+    """The rows of newly registered cases, with whatever schedules of theirs arrived first."""
+    if not new:
+        return
+    clocks = for_cases(conn, [case.case_id for case in new])
+    execute_many(conn, _INSERT, [_utc({**summary_of(case), **_deadline(clocks[case.case_id])}) for case in new])
+    execute_many(conn, _INSERT_VIOLATIONS, [{"violation": v, "case_id": case.case_id}
+                                            for case in new for v in violations_of(case)])
+
+
+def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:
+    """The rows of cases a command changed (before, after): their own columns; the deadline ones follow schedules."""
+    if not changed:
+        return
+    rows = []
+    for _before, after in changed:
+        row = _utc(summary_of(after))
+        rows.append({"k_case_id": row.pop("case_id"), **row})
+    execute_many(conn, _UPDATE_CASE, rows)
+    moved = [after for before, after in changed if violations_of(before) != violations_of(after)]
+    if moved:  # an amendment of the violations: rare, so the rows are simply replaced
+        execute_many(conn, _FORGET_VIOLATIONS, [{"k_case_id": case.case_id} for case in moved])
+        execute_many(conn, _INSERT_VIOLATIONS, [{"violation": v, "case_id": case.case_id}
+                                                for case in moved for v in violations_of(case)])
+
+
+def follow_schedules(conn: Connection, case_ids: Iterable[str]) -> None:
+    """The deadline columns of cases whose schedules changed, from every schedule casework holds of each."""
+    wanted = list(dict.fromkeys(case_ids))
+    if not wanted:
+        return
+    clocks = for_cases(conn, wanted)
+    execute_many(conn, _UPDATE_DEADLINE, [{"k_case_id": case_id, **_utc(_deadline(found))}
+                                          for case_id, found in clocks.items()])
+
+
+def rebuild(conn: Connection) -> int:
+    """Every row again, from casework's cases and the monitor's schedules it holds; returns the number of cases.
+    (Casework's cases are themselves rebuilt from the log by `hrcase restore`, through the same handlers.)"""
+    conn.execute(delete(case_violations))
+    conn.execute(delete(case_summaries))
+    done, after = 0, ""
+    while True:
+        texts = list(conn.scalars(select(cases.c.state).where(cases.c.case_id > after)
+                                  .order_by(cases.c.case_id).limit(CHUNK)))
+        if not texts:
+            return done
+        found = [state.loads(text) for text in texts]
+        add(conn, found)
+        done, after = done + len(found), found[-1].case_id
+
+
+def count(conn: Connection) -> int:
+    return int(conn.scalar(select(func.count()).select_from(case_summaries)) or 0)
