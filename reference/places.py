@@ -4,12 +4,14 @@ units of the gazetteer a place field offers, found by any spelling."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reference.gazetteer import _AFFIXES, AdminUnit, fold, gazetteer
 
 UNKNOWN_REGION = "unknown region"  # the row of incidents whose place names no unit (free text)
 
 
+@lru_cache(maxsize=8192)  # the gazetteer is shipped data, and many incidents share a place: each found once
 def region_of_incident(place_pcode: str | None, location: str | None) -> AdminUnit | None:
     """The region of an incident: that of its P-code when it has a known one, else that of the unit its location
     names unambiguously, else None (free text: counted under "unknown region")."""
