@@ -78,20 +78,27 @@ def case_page(conn: Connection, f: Filters, now: datetime, limit: int, offset: i
               ) -> tuple[list[dict[str, Any]], int]:
     """A page of the cases matching the filters, most urgent first (soonest next deadline; none last), and how many
     match in all (one COUNT over the same filter)."""
-    query = (_filtered(select(*case_summaries.columns, sla_state_sql(now).label("sla_state")), f, now)
-             .order_by(s.urgency_at, s.reference).limit(limit).offset(offset))
     total = conn.scalar(_filtered(select(func.count()).select_from(case_summaries), f, now))
-    return rows(conn.execute(query)), int(total or 0)
+    return rows(conn.execute(page_query(f, now, limit, offset))), int(total or 0)
+
+
+def page_query(f: Filters, now: datetime, limit: int, offset: int) -> Select[Any]:
+    return (_filtered(select(*case_summaries.columns, sla_state_sql(now).label("sla_state")), f, now)
+            .order_by(s.urgency_at, s.reference).limit(limit).offset(offset))
+
+
+def closure_query(office: str | None, now: datetime, limit: int, offset: int) -> Select[Any]:
+    f = Filters(office=office, stage="closure_requested")
+    return (_filtered(select(*case_summaries.columns, sla_state_sql(now).label("sla_state")), f, now)
+            .order_by(s.closure_requested_at, s.reference).limit(limit).offset(offset))
 
 
 def closure_queue(conn: Connection, office: str | None, now: datetime, limit: int, offset: int
                   ) -> tuple[list[dict[str, Any]], int]:
     """A page of the cases awaiting a closure decision (of one office, or all), the oldest request first."""
     f = Filters(office=office, stage="closure_requested")
-    query = (_filtered(select(*case_summaries.columns, sla_state_sql(now).label("sla_state")), f, now)
-             .order_by(s.closure_requested_at, s.reference).limit(limit).offset(offset))
     total = conn.scalar(_filtered(select(func.count()).select_from(case_summaries), f, now))
-    return rows(conn.execute(query)), int(total or 0)
+    return rows(conn.execute(closure_query(office, now, limit, offset))), int(total or 0)
 
 
 def closures_of(conn: Connection, case_ids: list[str]) -> dict[str, dict[str, Any] | None]:
