@@ -320,6 +320,9 @@ case_summaries = Table(
     Column("recording_due_at", When, nullable=True),
     Column("recording_outcome", String(8), nullable=True),  # met | missed once the monitor stopped the clock
     Column("recording_stopped_at", When, nullable=True),
+    Column("follow_ups", Integer, nullable=False, default=0),  # follow-ups recorded (closed cases with one)
+    Column("stall_reason", Boolean, nullable=False, default=False),  # a justified delay since the last activity
+    Column("recording_days", Float, nullable=True),  # days from the report to recording, for the delay figures
     Column("version", Integer, nullable=False),
     Index("ix_case_summaries_office_urgency", "office", "urgency_at", "reference"),
     Index("ix_case_summaries_urgency", "urgency_at", "reference"),
@@ -331,6 +334,11 @@ case_summaries = Table(
     Index("ix_case_summaries_region", "region_pcode"),
     Index("ix_case_summaries_place", "place_pcode"),
     Index("ix_case_summaries_perpetrator", "perpetrator"),
+    # The lists' filters with their order (migration c3e9a7d2f5b1): a stage of an office, or of every office, most
+    # urgent first; the closure queue of an office, oldest request first.
+    Index("ix_case_summaries_office_stage_urgency", "office", "stage", "urgency_at", "reference"),
+    Index("ix_case_summaries_stage_urgency", "stage", "urgency_at", "reference"),
+    Index("ix_case_summaries_office_stage_requested", "office", "stage", "closure_requested_at", "reference"),
 )
 
 # Each violation a case counts under, for the violation facet and counts without scanning every summary.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import g
 from sqlalchemy import Connection
 
 from schemas.incident import IdentitiesSchema
-from services.casework.adapters import access_log, schedules
+from services.casework.adapters import access_log, case_lists, schedules
 from services.casework.adapters import repository as repo
 from services.casework.api import present
 from services.casework.api.bodies import Blueprint
@@ -31,22 +32,25 @@ from services.casework.auth.policy import (
     may_see_openings,
     read_scope,
 )
-from services.casework.domain.case import Case
-from services.casework.domain.schedules import Schedule
 
 blp = Blueprint("cases", __name__, description="Cases: lists by urgency, one case with its history, closures")
-ALL = 10_000_000
 _IDENTITIES = IdentitiesSchema()
 
 
-def _in_scope(conn: Connection, office: str | None, **filters: Any) -> list[tuple[Case, list[Schedule]]]:
-    """The cases the caller may read, each with the monitor's schedules of its clocks."""
+def _scope(office: str | None) -> str | None:
+    """The office the caller may read (None: every office), refusing another one asked for by name."""
     scope = read_scope(user())
     if office is not None and scope is not None and office != scope:
         raise forbidden(f"you may read the cases of {scope} only")
-    found = repo.list_cases(conn, office=office or scope, limit=ALL, **filters)
-    by_case = schedules.for_cases(conn, [case.case_id for case in found])
-    return [(case, by_case[case.case_id]) for case in found]
+    return office or scope
+
+
+def _items(conn: Connection, found: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
+    """A page's items from their read-model rows, with the running clocks and closure requests of those cases only."""
+    ids = [row["case_id"] for row in found]
+    by_case = schedules.for_cases(conn, ids)
+    closures = case_lists.closures_of(conn, [row["case_id"] for row in found if row["closure_requested_at"]])
+    return [present.summary_row(row, at, by_case[row["case_id"]], closures.get(row["case_id"])) for row in found]
 
 
 @blp.route("/cases", methods=["GET"])
@@ -66,13 +70,14 @@ def case_page(page: int, page_size: int, office: str | None = None, stage: str |
               assignee: str | None = None, sla_state: str | None = None) -> dict[str, Any]:
     """A page of the cases the caller may read, most urgent first (the API's list and the web pages')."""
     ctx, at = context(), now()
-    found = ctx.casework.read(lambda conn: _in_scope(conn, office, stage=stage, assignee=assignee))
-    items = [present.summary(case, at, clocks) for case, clocks in found]
-    if sla_state is not None:
-        items = [item for item in items if item["sla_state"] == sla_state]
-    items.sort(key=present.urgency_key)
     _, size, skip = offset({"page": page, "page_size": page_size})
-    return present.page(items[skip:skip + size], len(items), page, size)
+    wanted = case_lists.Filters(office=_scope(office), stage=stage, assignee=assignee, sla_state=sla_state)
+
+    def load(conn: Connection) -> dict[str, Any]:
+        found, total = case_lists.case_page(conn, wanted, at, size, skip)
+        return present.page(_items(conn, found, at), total, page, size)
+
+    return ctx.casework.read(load)
 
 
 @blp.route("/cases/<ref>", methods=["GET"])
@@ -158,10 +163,13 @@ def closure_queue(page: int, page_size: int) -> dict[str, Any]:
 def closure_page(page: int, page_size: int) -> dict[str, Any]:
     """The closure approvals queue, oldest request first, with whether the caller may decide each."""
     ctx, at, caller = context(), now(), user()
-    found = ctx.casework.read(lambda conn: _in_scope(conn, None, stage="closure_requested"))
-    found.sort(key=lambda pair: (pair[0].closure or {}).get("requested_at") or pair[0].reported_at)
-    items = [{**present.summary(case, at, clocks),
-              "you_may_decide": caller.role == "director" and (case.closure or {}).get("proposer") != caller.username}
-             for case, clocks in found]
-    skip = (page - 1) * page_size
-    return present.page(items[skip:skip + page_size], len(items), page, page_size)
+    office, skip = _scope(None), (page - 1) * page_size
+
+    def load(conn: Connection) -> dict[str, Any]:
+        found, total = case_lists.closure_queue(conn, office, at, page_size, skip)
+        items = [{**item, "you_may_decide": caller.role == "director"
+                  and (item["closure"] or {}).get("proposer") != caller.username}
+                 for item in _items(conn, found, at)]
+        return present.page(items, total, page, page_size)
+
+    return ctx.casework.read(load)

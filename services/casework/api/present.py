@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from reference.gazetteer import gazetteer
 from reference.places import region_of_incident
 from schemas import compiled
 from schemas.people import ActSchema, PersonOpenSchema
@@ -27,6 +28,27 @@ def summary(case: Case, now: datetime, schedules: list[Schedule]) -> dict[str, A
         "next_deadline": None if deadline is None else {
             "clock": deadline.clock, "due_at": deadline.due_at, "paused_until": deadline.paused_until,
             "seconds_left": int((deadline.due_at - now).total_seconds())},
+    }
+
+
+def summary_row(row: dict[str, Any], now: datetime, schedules: list[Schedule],
+                closure: dict[str, Any] | None) -> dict[str, Any]:
+    """A list's item from the case's read-model row (its SLA state as the list's SQL computed it, on the next
+    deadline the row holds), the running clocks of the page's cases, and its closure request: as `summary` shows it,
+    and what the web list adds (place, region, violations, perpetrator, an excerpt)."""
+    due = row["next_due_at"]
+    clocks = [{"clock": s.clock, "due_at": s.due_at, "paused_until": s.paused_until, "state": sla_state(s, now),
+               "seconds_left": int((s.due_at - now).total_seconds())} for s in running(schedules)]
+    region = gazetteer().get(row["region_pcode"]) if row["region_pcode"] else None
+    return {
+        "clocks": clocks,
+        **{k: row[k] for k in ("case_id", "reference", "office", "stage", "assignee", "reported_at", "recorded_at",
+                               "last_activity_at", "sla_state", "place", "perpetrator", "excerpt", "victims")},
+        "closure": closure,
+        "next_deadline": None if due is None else {
+            "clock": row["next_clock"], "due_at": due, "paused_until": row["next_paused_until"],
+            "seconds_left": int((due - now).total_seconds())},
+        "region": region.name if region else None, "violations": row["violations"].split(),
     }
 
 

@@ -46,8 +46,22 @@ def summary_of(case: Case) -> dict[str, Any]:
         "unit_unknown": bool(facts.get("perpetrator_unit_unknown")),
         "delay_justified": case.delay is not None,
         "closed_without_approval": case.closed_at is not None and case.approved_by is None,
+        # What the overview counts (ADR 0019): follow-ups of closed cases, the stalled with a reason, the delays.
+        "follow_ups": len(case.follow_ups),
+        "stall_reason": _delay_since_activity(case),
+        "recording_days": (None if case.recorded_at is None
+                           else (case.recorded_at - case.reported_at).total_seconds() / 86400),
         "version": case.version,
     }
+
+
+def _delay_since_activity(case: Case) -> bool:
+    """A justified delay recorded since the case's last activity: the reason a stalled case gives (work after it
+    ends the delay, as the reports fold it: services/reporting/domain/cases.py ACTIVITY)."""
+    if case.delay is None:
+        return False
+    at = _when(case.delay.get("at"))
+    return case.last_activity_at is None or at is None or at >= case.last_activity_at
 
 
 def violations_of(case: Case) -> list[str]:

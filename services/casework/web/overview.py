@@ -1,5 +1,5 @@
-"""The overview: the audit's numbers per office, from the case events and the monitor's schedules, by the reporting
-functions (on time, stalled: as the monitor scheduled each clock; casework holds no copy of the policy)."""
+"""The overview: the audit's numbers per office, by aggregate queries on the case read model (ADR 0019), counted as
+the reports count them (on time, stalled: as the monitor scheduled each clock; casework holds no copy of the policy)."""
 
 from __future__ import annotations
 
@@ -11,56 +11,82 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Connection
 
-from schemas.registry import latest_version, load_payload
-from services.casework.adapters import read_model
-from services.casework.adapters import schedules as schedule_store
+from reference.gazetteer import BOUNDS, gazetteer
+from services.casework.adapters import case_figures
 from services.casework.api.request import context
 from services.casework.auth.policy import read_scope
-from services.casework.domain.roles import User, may_read
+from services.casework.domain.roles import may_read
 from services.casework.web import charts
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import label
-from services.reporting.domain.cases import STAGE_ORDER, CaseFacts, fold
-from services.reporting.domain.compliance import Cohort, key_figures
-from services.reporting.domain.events import Event
-from services.reporting.domain.model import Scope, Targets
-from services.reporting.domain.recording import delay_distribution, overdue_days, overdue_unrecorded
-from services.reporting.domain.regions import RegionFigures, by_region, incident_map
+from services.reporting.domain.cases import STAGE_ORDER
+from services.reporting.domain.model import MapPoint, PointMap
+from services.reporting.domain.recording import DELAY_BUCKETS
+from services.reporting.domain.regions import RegionFigures
+from services.reporting.domain.stats import DAY, share
 
 OVERDUE_SHOWN = 100  # the longest overdue; the case list shows them all (stage "reported", overdue)
 
 
-def schedule_events(conn: Connection, office: str | None) -> list[Event]:
-    """The monitor's latest schedule of each clock of each case casework holds, as reports read SlaScheduled."""
-    ids = None if office is None else read_model.case_ids_of_office(conn, office)
-    return [Event("SlaScheduled", s.stopped_at or s.started_at, s.case_id, s.__dict__)
-            for s in schedule_store.all_schedules(conn, ids)]
+def figures(found: dict[str, int], delays: tuple[float | None, ...], ages: tuple[float | None, ...]
+            ) -> dict[str, Any]:
+    """The figures of one office (or all) as the reports' `key_figures` names them, from the read model's counts."""
+    mean, median, p90 = delays
+    oldest, median_overdue = ages
+    on_time, late, unjudged, overdue = found["v_met"], found["v_missed"], found["v_unjudged"], found["v_overdue"]
+    passed = on_time + late + unjudged + overdue  # the denominator of the share: incidents whose goal has come
+    return {
+        "incidents": found["incidents"], "recorded": found["recorded"],
+        "unrecorded": found["incidents"] - found["recorded"],
+        "mean_delay_days": mean, "median_delay_days": median, "p90_delay_days": p90,
+        "within_goal": on_time, "goal_passed": passed, "within_goal_share": share(on_time, passed),
+        "recorded_late": late + unjudged, "not_yet_due": found["v_pending"], "unscheduled": found["v_unscheduled"],
+        "overdue_unrecorded": overdue, "oldest_overdue_days": oldest, "median_overdue_days": median_overdue,
+        **{stage: found[stage] for stage in case_figures.STAGES},
+        "closed_without_approval": found["closed_without_approval"],
+        "closed_with_follow_up": found["closed_with_follow_up"],
+        "stalled": found["stalled"], "stalled_without_reason": found["stalled_without_reason"],
+    }
 
 
-def recording_goal_days(found: Sequence[Event]) -> float | None:
-    """The recording goal the monitor last scheduled a clock with (the text names it; casework holds no policy)."""
-    recording = [e.payload for e in found if e.payload["clock"] == "recording"]
-    if not recording:
-        return None
-    latest: Any = max(recording, key=lambda p: p["started_at"])
-    return float((latest["due_at"] - latest["started_at"]).total_seconds() / 86400)
+def office_figures(conn: Connection, scope: str | None, now: datetime) -> dict[str, dict[str, Any]]:
+    """The figures of each office with cases (and case_figures.TOTAL), by aggregate queries on the read model:
+    counts grouped by office, then two or three ordered reads per office for the medians and the oldest."""
+    found = case_figures.counts(conn, scope, now)
+    out = {}
+    for office, mine in found.items():
+        where = None if office == case_figures.TOTAL else office
+        out[office] = {**figures(mine, case_figures.delays(conn, where, mine["recorded"]),
+                                 case_figures.overdue_ages(conn, where, now, mine["v_overdue"])),
+                       "buckets": [mine[f"b_{i}"] for i in range(len(case_figures.BUCKETS))]}
+    return out
 
 
-def case_events(conn: Connection, office: str | None) -> list[Event]:
-    """Every case event casework holds (its own history of each case), typed as reports read them."""
-    return [Event(type_, at, case_id, load_payload(type_, latest_version(type_), payload), seq)
-            for seq, type_, at, case_id, payload in read_model.history_of_cases(conn, office)]
+def overdue_list(conn: Connection, scope: str | None, now: datetime) -> list[dict[str, Any]]:
+    """The unrecorded incidents past their goal in the reader's scope, the longest overdue first (the first 100)."""
+    return [{"reference": r["reference"], "office": r["office"], "reported_at": r["reported_at"],
+             "due_at": r["recording_due_at"], "days_past": (now - r["recording_due_at"]) / DAY,
+             "assignee": r["assignee"]}
+            for r in case_figures.overdue_list(conn, scope, now, OVERDUE_SHOWN)]
 
 
-def figures(cases_: Sequence[CaseFacts], now: datetime, targets: Targets) -> dict[str, Any]:
-    return dict(key_figures(Cohort(tuple(cases_), (), 0, ()), Scope(as_of=now), targets))
+def regions_of(found: list[dict[str, Any]]) -> list[RegionFigures]:
+    """One row per region with incidents, the most first; free-text places last (as reporting's `by_region`)."""
+    places = gazetteer()
+    rows = [RegionFigures(places.get(r["region_pcode"]) if r["region_pcode"] else None, int(r["incidents"]),
+                          int(r["recorded"]), int(r["on_time"] or 0), int(r["goal_passed"] or 0),
+                          int(r["overdue_unrecorded"] or 0), int(r["open_cases"] or 0)) for r in found]
+    return sorted(rows, key=lambda r: (r.region is None, -r.incidents, r.name))
 
 
-def overdue_list(facts: Sequence[CaseFacts], now: datetime, user: User) -> list[dict[str, Any]]:
-    """The unrecorded incidents past their goal that this user may open, the longest overdue first."""
-    return [{"reference": c.reference, "office": c.office, "reported_at": c.reported_at,
-             "due_at": c.clocks["recording"]["due_at"], "days_past": overdue_days(c, now), "assignee": c.assignee}
-            for c in overdue_unrecorded(facts, now) if may_read(user, c.office)]
+def incident_map(regions: Sequence[RegionFigures], own: Sequence[tuple[str, float, float]], incidents: int
+                 ) -> PointMap:
+    """The regions at their seats with their counts, and each incident with its own coordinates (as reporting's)."""
+    seats = [MapPoint(r.name, r.region.lat, r.region.lon, r.incidents) for r in regions
+             if r.region is not None and r.region.lat is not None and r.region.lon is not None]
+    points = [MapPoint(ref, lat, lon, 1) for ref, lat, lon in own]
+    return PointMap("map_by_region", "Incidents by region (at each region's seat)", dict(BOUNDS), tuple(seats),
+                    tuple(points), unplaced=incidents - sum(p.count for p in seats))
 
 
 @bp.get("/overview")
@@ -68,14 +94,19 @@ def overview() -> str:
     ctx, user = context(), me()
     now = ctx.clock.now()
     scope = read_scope(user)
-    events, scheduled = ctx.casework.read(lambda conn: (case_events(conn, scope), schedule_events(conn, scope)))
-    facts = list(fold(events, now, scheduled).values())
-    targets = Targets("casework")  # names only: every verdict comes from the schedules
-    with_cases = {c.office for c in facts}  # offices without a single case would only lengthen every table
+
+    def load(conn: Connection) -> tuple[Any, ...]:
+        return (office_figures(conn, scope, now), overdue_list(conn, scope, now),
+                regions_of(case_figures.by_region(conn, scope, now)), case_figures.placed(conn, scope),
+                case_figures.recording_goal_days(conn, scope))
+
+    found, overdue, regions, own, goal_days = ctx.casework.read(load)
+    total = found.pop(case_figures.TOTAL)
+    with_cases = set(found)  # offices without a single case would only lengthen every table
     offices = [o for o in ctx.offices if o in with_cases or o == scope]
     offices += sorted(with_cases - set(offices))
-    rows = [(office, figures([c for c in facts if c.office == office], now, targets)) for office in offices]
-    total = figures(facts, now, targets)
+    empty = figures(case_figures.no_counts(), (None, None, None), (None, None))
+    rows = [(office, found.get(office, empty)) for office in offices]
     names = [o for o, _f in rows]
     reported_chart = charts.stacked_bars("chart-recorded", _("Incidents reported: recorded and not recorded"), names, [
         (_("Recorded on time"), [f["within_goal"] for _o, f in rows], charts.ON_TIME),
@@ -85,14 +116,15 @@ def overview() -> str:
          charts.PENDING)])
     stage_chart = charts.stacked_bars("chart-stages", _("Cases per stage"), names, [
         (label("stage", s), [f[s] if s != "reported" else f["unrecorded"] for _o, f in rows]) for s in STAGE_ORDER])
-    distribution = delay_distribution(facts)
+    counts = list(total["buckets"])
+    distribution = [(label_, n, share(n, total["recorded"])) for (_high, label_), n in zip(DELAY_BUCKETS, counts,
+                                                                                           strict=True)]
     # The recorded by delay, and the unrecorded past their goal beside them (an average never hides them). The
     # first bucket holds 4.0 days too, which the monitor judges late: it is named for its days, not "on time".
-    counts = [int(r[1]) for r in distribution.rows]
     none = [0] * len(counts)
     delay_chart = charts.stacked_bars(
         "chart-delay", _("Recorded cases by recording delay, and the unrecorded past their goal"),
-        [*(_bucket(r[0]) for r in distribution.rows), _("not recorded, past the goal")], [
+        [*(_bucket(r[0]) for r in distribution), _("not recorded, past the goal")], [
             (_bucket("within 4 days"), [counts[0], *none[1:], 0], charts.ON_TIME),
             (_("later"), [0, *counts[1:], 0], charts.LATE),
             (_("Not recorded, past the goal"), [*none, total["overdue_unrecorded"]], charts.OVERDUE)])
@@ -100,19 +132,17 @@ def overview() -> str:
         (_("With a Director's approval"), [f["closed"] - f["closed_without_approval"] for _o, f in rows],
          charts.ON_TIME),
         (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE)])
-    overdue = overdue_list(facts, now, user)
-    regions = by_region(facts, now)
+    shown = incident_map(regions, own, total["incidents"])
     return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now,
-                recording_goal_days=recording_goal_days(scheduled), overdue=overdue[:OVERDUE_SHOWN],
-                stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2].value) for r in distribution.rows],
+                recording_goal_days=goal_days, overdue=[o for o in overdue if may_read(user, o["office"])],
+                stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2]) for r in distribution],
                 charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
-                        "closures": closure_chart, "map": region_map(facts, regions, now)}, scope=scope,
+                        "closures": closure_chart, "map": region_map(shown, regions)}, scope=scope,
                 regions=regions)
 
 
-def region_map(facts: Sequence[CaseFacts], regions: Sequence[RegionFigures], now: datetime) -> Any:
+def region_map(shown: PointMap, regions: Sequence[RegionFigures]) -> Any:
     """The incidents by region as a point map at the regions' seats, with its figures in words."""
-    shown = incident_map(facts, now)
     counted = "; ".join(f"{r.name}: {r.incidents}" for r in regions if r.region is not None)
     desc = _("Incidents per region, drawn at each region's seat: %(counts)s.", counts=counted or _("none"))
     if shown.unplaced:

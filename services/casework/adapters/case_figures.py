@@ -1,0 +1,165 @@
+"""The overview's figures from the case read model: counts by GROUP BY, delays and ages by ordered queries (ADR 0019).
+
+Each figure counts as the reports' fold does (services/reporting/domain: recording_verdict, is_stalled,
+delay_stats, delay_distribution, by_region); tests/integration/test_overview_aggregates.py holds them equal."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, exists, func, select
+
+from services.casework.adapters.case_lists import rows
+from services.casework.adapters.tables import When, case_schedules, case_summaries
+from services.messaging.times import as_utc, utc
+from services.reporting.domain.stats import DAY
+
+s = case_summaries.c
+OPEN_STAGES = ("preliminary", "investigation", "concluded")
+STAGES = ("preliminary", "investigation", "concluded", "closure_requested", "closed")
+# The recording delay's buckets (services/reporting/domain/recording.py DELAY_BUCKETS): upper bounds in days.
+BUCKETS = (4, 30, 60, 90, 180, 365, None)
+TOTAL = "__total__"
+
+
+def _now(now: datetime) -> ColumnElement[Any]:
+    return bindparam("fig_now", as_utc(now), type_=When)
+
+
+def recording_verdict_sql(now: datetime) -> ColumnElement[str]:
+    """Where a case's recording goal stands at `now`: the SQL form of services/reporting/domain/cases.py
+    `CaseFacts.recording_verdict`, on the recording schedule the row holds (met/missed as the monitor judged it)."""
+    at, due = _now(now), s.recording_due_at
+    return case(
+        (due.is_(None), "unscheduled"),
+        (and_(s.recorded_at.is_not(None), s.recording_outcome.is_not(None)), s.recording_outcome),
+        (s.recorded_at.is_not(None), case((at >= due, "unjudged"), else_="pending")),
+        (s.recording_outcome.is_not(None), case((at >= due, "missed"), else_="pending")),
+        (at >= due, "overdue"),
+        else_="pending",
+    )
+
+
+def _stalled(now: datetime) -> ColumnElement[bool]:
+    """In an open stage with its stall clock running and its goal come (reporting's `is_stalled`)."""
+    clock = case_schedules.c
+    return and_(s.stage.in_(OPEN_STAGES), exists().where(
+        clock.case_id == s.case_id, clock.clock == "stall", clock.state != "stopped", clock.due_at <= _now(now)))
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _scoped(query: Select[Any], office: str | None) -> Select[Any]:
+    return query if office is None else query.where(s.office == office)
+
+
+def counts(conn: Connection, office: str | None, now: datetime) -> dict[str, dict[str, int]]:
+    """Per office (and TOTAL), the counts: incidents, recorded, each stage, each recording verdict, closures, the
+    stalled; and the recorded per delay bucket."""
+    verdict = recording_verdict_sql(now)
+    closed = s.stage == "closed"
+    stalled = _stalled(now)
+    columns: dict[str, ColumnElement[Any]] = {
+        "incidents": func.count(), "recorded": func.count(s.recorded_at),
+        **{stage: _count(s.stage == stage) for stage in STAGES},
+        **{f"v_{v}": _count(verdict == v) for v in ("met", "missed", "unjudged", "overdue", "pending", "unscheduled")},
+        "closed_without_approval": _count(and_(closed, s.closed_without_approval.is_(True))),
+        "closed_with_follow_up": _count(and_(closed, s.follow_ups > 0)),
+        "stalled": _count(stalled), "stalled_without_reason": _count(and_(stalled, s.stall_reason.is_(False))),
+    }
+    low: int | None = None
+    for i, high in enumerate(BUCKETS):
+        days = s.recording_days
+        columns[f"b_{i}"] = _count(and_(days.is_not(None), *(() if low is None else (days > low,)),
+                                        *(() if high is None else (days <= high,))))
+        low = high
+    query = _scoped(select(s.office, *(c.label(k) for k, c in columns.items())), office).group_by(s.office)
+    out: dict[str, dict[str, int]] = {}
+    for row in conn.execute(query).mappings():
+        out[row["office"]] = {k: int(row[k] or 0) for k in columns}
+    out[TOTAL] = {k: sum(found[k] for found in out.values()) for k in columns}
+    return out
+
+
+def _nth(conn: Connection, query: Select[Any], n: int) -> Any:
+    return conn.scalar(query.limit(1).offset(n))
+
+
+def delays(conn: Connection, office: str | None, recorded: int) -> tuple[float | None, float | None, float | None]:
+    """Mean, median and 90th percentile (nearest rank) of the recording delays in days, over the `recorded`: the
+    middle and the rank read by ordered queries, one value each (ix_case_summaries_office_delay); the mean by SUM."""
+    if not recorded:
+        return None, None, None
+    base = _scoped(select(s.recording_days).where(s.recording_days.is_not(None)), office).order_by(s.recording_days)
+    total = float(conn.scalar(_scoped(select(func.sum(s.recording_days)), office)) or 0.0)
+    low, high = _nth(conn, base, (recorded - 1) // 2), _nth(conn, base, recorded // 2)
+    median = high if recorded % 2 else (low + high) / 2
+    p90 = _nth(conn, base, max(1, math.ceil(90 / 100 * recorded)) - 1)
+    return total / recorded, median, p90
+
+
+def _overdue(query: Select[Any], now: datetime) -> Select[Any]:
+    return query.where(s.recorded_at.is_(None), s.recording_outcome.is_(None), s.recording_due_at <= _now(now))
+
+
+def overdue_ages(conn: Connection, office: str | None, now: datetime, overdue: int
+                 ) -> tuple[float | None, float | None]:
+    """The oldest and the median days past the recording goal of the unrecorded overdue, by ordered queries."""
+    if not overdue:
+        return None, None
+    base = _overdue(_scoped(select(s.recording_due_at), office), now).order_by(s.recording_due_at.desc())
+
+    def days(n: int) -> float:  # the n-th youngest: days since its due instant
+        return float((utc(now) - utc(_nth(conn, base, n))) / DAY)  # as reporting's days_between
+
+    oldest = days(overdue - 1)
+    low, high = days((overdue - 1) // 2), days(overdue // 2)
+    return oldest, high if overdue % 2 else (low + high) / 2
+
+
+def overdue_list(conn: Connection, office: str | None, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """The unrecorded past their recording goal, the longest overdue first (then by reference), at most `limit`."""
+    query = _overdue(_scoped(select(s.reference, s.office, s.reported_at, s.recording_due_at, s.assignee), office),
+                     now).order_by(s.recording_due_at, s.reference).limit(limit)
+    return rows(conn.execute(query))
+
+
+def by_region(conn: Connection, office: str | None, now: datetime) -> list[dict[str, Any]]:
+    """Per region code (None: a place that names no unit): incidents, recorded, on time, goal passed, overdue, open."""
+    verdict = recording_verdict_sql(now)
+    query = _scoped(select(
+        s.region_pcode, func.count().label("incidents"), func.count(s.recorded_at).label("recorded"),
+        _count(verdict == "met").label("on_time"),
+        _count(verdict.in_(("met", "missed", "unjudged", "overdue"))).label("goal_passed"),
+        _count(verdict == "overdue").label("overdue_unrecorded"),
+        _count(s.stage.not_in(("reported", "closed"))).label("open_cases")), office).group_by(s.region_pcode)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def placed(conn: Connection, office: str | None) -> list[tuple[str, float, float]]:
+    """(reference, latitude, longitude) of the incidents with their own coordinates, by reference."""
+    query = _scoped(select(s.reference, s.latitude, s.longitude)
+                    .where(s.latitude.is_not(None), s.longitude.is_not(None)), office).order_by(s.reference)
+    return [(r, float(la), float(lo)) for r, la, lo in conn.execute(query)]
+
+
+def recording_goal_days(conn: Connection, office: str | None) -> float | None:
+    """The goal the monitor last scheduled a recording clock with (the one most recently started)."""
+    clock = case_schedules.c
+    query = select(clock.started_at, clock.due_at).where(clock.clock == "recording")
+    if office is not None:
+        query = query.where(clock.case_id.in_(select(s.case_id).where(s.office == office)))
+    found = conn.execute(query.order_by(clock.started_at.desc()).limit(1)).first()
+    if found is None:
+        return None
+    return float((utc(found[1]) - utc(found[0])).total_seconds() / 86400)
+
+
+def no_counts() -> dict[str, int]:
+    """The counts of an office without a case: every one of them zero."""
+    return defaultdict(int)

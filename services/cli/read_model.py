@@ -1,0 +1,43 @@
+"""`hrcase read-model ...`: rebuild the case read model from the cases and schedules, or check it against them."""
+
+from __future__ import annotations
+
+import click
+
+from services.casework.adapters import summaries, summary_check
+from services.cli.common import data_dir_option, open_runtime
+
+SHOWN = 50  # differing references printed; the count says how many there are in all
+
+
+@click.group("read-model")
+def read_model() -> None:
+    """The case read model (ADR 0019): one row per case that lists, filters and the overview read."""
+
+
+@read_model.command("rebuild")
+@data_dir_option
+def rebuild(data_dir: str) -> None:
+    """Every row again, from casework's cases and the monitor's schedules it holds, in one transaction."""
+    runtime = open_runtime(data_dir)
+    done = runtime.casework.write(summaries.rebuild)
+    click.echo(f"rebuilt the read model of {done:,} cases")
+
+
+@read_model.command("check")
+@data_dir_option
+def check(data_dir: str) -> None:
+    """Compare every row with a fresh computation; exit 1 naming each case whose row differs."""
+    runtime = open_runtime(data_dir)
+    found = runtime.casework.read(summary_check.differences)
+    count = runtime.casework.read(summaries.count)
+    if not found:
+        click.echo(f"the read model agrees with all {count:,} cases")
+        return
+    for reference, columns in found[:SHOWN]:
+        click.echo(f"{reference}: {', '.join(columns)}", err=True)
+    raise click.ClickException(f"{len(found):,} cases differ from their read-model row; "
+                               "`hrcase read-model rebuild` writes every row again")
+
+
+COMMANDS = (read_model,)

@@ -1,0 +1,107 @@
+"""The lists in SQL: the SLA state SQL computes equals the domain's `sla_state` at every instant around a schedule's
+warn, pause and due; each list's query reads an index for its filter and order; `hrcase read-model` rebuilds and
+checks the rows."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, select, text, update
+
+from services.casework.adapters import case_lists
+from services.casework.adapters.tables import case_summaries
+from services.casework.domain.schedules import Schedule, sla_state
+from services.cli import cli
+from services.messaging.sqlite import sqlite_engine
+from tests.integration.test_read_model_agrees import LIFE, Run
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    with tempfile.TemporaryDirectory() as folder:
+        made = sqlite_engine(Path(folder) / "casework.sqlite")
+        Run(made).play(LIFE)
+        yield made
+        made.dispose()
+
+
+hours = st.integers(-100, 100)
+
+
+@settings(max_examples=150, deadline=None)
+@given(due=hours, warn=hours, pause=st.none() | hours, now=hours)
+def test_the_sql_sla_state_is_the_domains(engine: Engine, due: int, warn: int, pause: int | None, now: int) -> None:
+    at = [T0 + timedelta(hours=h) if h is not None else None for h in (due, warn, pause, now)]
+    schedule = Schedule("c", "stall", "e", "running", T0, at[0], at[1], None, at[2], None, None, "default")  # type: ignore[arg-type]
+    with engine.begin() as conn:
+        case_id = conn.scalar(select(case_summaries.c.case_id).limit(1))
+        conn.execute(update(case_summaries).where(case_summaries.c.case_id == case_id).values(
+            next_due_at=at[0], next_warn_at=at[1], next_paused_until=at[2]))
+        found = conn.scalar(select(case_lists.sla_state_sql(at[3])).where(case_summaries.c.case_id == case_id))
+        conn.rollback()
+    assert found == sla_state(schedule, at[3])
+
+
+def test_a_case_without_a_running_clock_reads_none(engine: Engine) -> None:
+    with engine.connect() as conn:
+        found = conn.execute(select(case_summaries.c.next_due_at, case_lists.sla_state_sql(T0))).all()
+    assert {state for due, state in found if due is None} <= {"none"}
+    assert all(state != "none" for due, state in found if due is not None)
+
+
+PLANS = {
+    "office": case_lists.Filters(office="Mopti"),
+    "office and stage": case_lists.Filters(office="Mopti", stage="investigation"),
+    "stage": case_lists.Filters(stage="reported"),
+    "assignee": case_lists.Filters(assignee="awa"),
+    "overdue": case_lists.Filters(office="Mopti", sla_state="overdue"),
+    "everything": case_lists.Filters(),
+}
+
+
+@pytest.mark.parametrize("name", list(PLANS))
+def test_each_list_reads_an_index_in_its_order_on_sqlite(engine: Engine, name: str) -> None:
+    with engine.connect() as conn:
+        query = case_lists.page_query(PLANS[name], T0, 25, 0)
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "USING INDEX ix_case_summaries_" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
+
+
+def test_the_closure_queue_reads_an_index_in_its_order_on_sqlite(engine: Engine) -> None:
+    with engine.connect() as conn:
+        query = case_lists.closure_query("Mopti", T0, 25, 0)
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "USING INDEX ix_case_summaries_office_stage_requested" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_rebuild_then_check_and_a_wrong_row_named(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade", "--data-dir", str(data)]).exit_code == 0
+    made = sqlite_engine(data / "casework.sqlite")
+    Run(made).play(LIFE)
+    rebuilt = runner.invoke(cli, ["read-model", "rebuild", "--data-dir", str(data)])
+    assert (rebuilt.exit_code, rebuilt.output) == (0, "rebuilt the read model of 2 cases\n")
+    checked = runner.invoke(cli, ["read-model", "check", "--data-dir", str(data)])
+    assert (checked.exit_code, checked.output) == (0, "the read model agrees with all 2 cases\n")
+    with made.begin() as conn:
+        reference = conn.scalar(select(case_summaries.c.reference).order_by(case_summaries.c.reference).limit(1))
+        conn.execute(update(case_summaries).where(case_summaries.c.reference == reference).values(stage="closed"))
+    checked = runner.invoke(cli, ["read-model", "check", "--data-dir", str(data)])
+    assert checked.exit_code == 1
+    assert f"{reference}: stage" in checked.output and "1 cases differ" in checked.output
+    assert runner.invoke(cli, ["read-model", "rebuild", "--data-dir", str(data)]).exit_code == 0
+    assert runner.invoke(cli, ["read-model", "check", "--data-dir", str(data)]).exit_code == 0
+    made.dispose()
