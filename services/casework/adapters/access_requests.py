@@ -103,5 +103,6 @@ def granted_cases(conn: Connection, username: str, case_ids: Sequence[str]) -> s
 
 def references(conn: Connection, case_ids: Sequence[str]) -> list[str]:
     """The references of these cases, in order: shown to the deciding Team Leader, and to a requester once granted."""
-    found = dict(conn.execute(select(cases.c.case_id, cases.c.reference).where(cases.c.case_id.in_(list(case_ids)))))
+    rows = conn.execute(select(cases.c.case_id, cases.c.reference).where(cases.c.case_id.in_(list(case_ids))))
+    found = {case_id: reference for case_id, reference in rows}
     return sorted(found[c] for c in case_ids if c in found)
