@@ -10,6 +10,7 @@ from schemas.topics import INCIDENTS
 from services.casework.bootstrap import Casework
 from services.messaging.ports import Message
 from services.messaging.processing import emit
+from services.vault import IdentityVault
 from sitreps.key import incident_key
 from tests.integration.api_world import KEY, T0
 
@@ -24,13 +25,13 @@ M6 = "MOP-2026-0006"
 SEARCHED_WORDS = ("aminata", "traore", "traoré", "coulibaly", "keita", "keïta", "moussa")
 
 
-def person_incident(office: str, number: int, people: dict[str, Any]) -> Message:
+def person_incident(office: str, number: int, people: dict[str, Any], vault: IdentityVault = KEY) -> Message:
     key = incident_key(f"SR-P-{office}", number)
     payload = {
         "incident_key": key, "sitrep_id": f"SR-P-{office}", "incident_number": number, "reported_at": T0,
         "occurred_at": T0 - timedelta(days=1), "office": office, "location": "Konna", "violation_types": ["abduction"],
         "perpetrator_category": "unidentified", "victims": {"female_adult": 1}, "source_type": "ngo",
-        "summary": "a woman abducted on the road", "assignee": None, "identities": KEY.seal({"people": people}),
+        "summary": "a woman abducted on the road", "assignee": None, "identities": vault.seal({"people": people}),
         "people": [{"ref": ref, "role": "victim", "sex": "female", "age_group": "adult"} for ref in people],
     }
     out = emit(INCIDENTS, "IncidentAccepted", occurred_at=T0, key=key, producer="intake", payload=payload,
@@ -40,5 +41,6 @@ def person_incident(office: str, number: int, people: dict[str, Any]) -> Message
 
 def add_people(casework: Casework) -> None:
     """Register the cases of PEOPLE, in one batch (as the pipeline would)."""
-    casework.processor.process([person_incident(office, n, people) for (office, n), people in PEOPLE.items()],
+    casework.processor.process([person_incident(office, n, people, casework.vault)
+                                for (office, n), people in PEOPLE.items()],
                                T0 + timedelta(hours=3))
