@@ -443,7 +443,7 @@ class LookupBody(Schema):
                             "description": "the person's name, and any spelling variants as further names"})
     birth_year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1880, max=2100))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # named beside a wrong year too
     def _some_word(self, data: dict[str, Any], **_: Any) -> None:
         if not Query(tuple(data.get("names") or ()), data.get("birth_year")).wanted():
             raise ValidationError({"names": ["give at least one word of two letters or more"]})
