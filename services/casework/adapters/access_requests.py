@@ -38,8 +38,8 @@ def _request(row: Any) -> AccessRequest:
 
 
 def create(conn: Connection, requester: str, office: str, case_ids: Sequence[str], reason: str,
-           at: datetime) -> AccessRequest:
-    made = AccessRequest(str(uuid.uuid4()), requester, office, tuple(case_ids), reason, utc(at), PENDING)
+           at: datetime, request_id: str | None = None) -> AccessRequest:
+    made = AccessRequest(request_id or str(uuid.uuid4()), requester, office, tuple(case_ids), reason, utc(at), PENDING)
     conn.execute(insert(access_requests).values(
         request_id=made.request_id, requester=requester, office=office, case_ids=json.dumps(list(case_ids)),
         reason=reason, at=made.at, status=PENDING))
