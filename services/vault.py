@@ -25,6 +25,8 @@ KEY_FILE_VARIABLE = "HRCASE_IDENTITY_KEY_FILE"  # the key read from a file inste
 DEV_KEY_FILE = "identity.key"
 # The digest key is derived from the identity key, never the key itself: a digest reveals nothing of the key.
 DIGEST_INFO = b"hrcase:identities-digest:v1"
+# The blind index of people (ADR 23) has a key of its own, derived the same way: never the identity key, never stored.
+BLIND_INDEX_INFO = b"hrcase:people-blind-index:v1"
 
 
 class MissingKey(RuntimeError):
@@ -52,6 +54,7 @@ class IdentityVault:
             raise MissingKey(f"{KEY_VARIABLE} is not a valid Fernet key (32 url-safe base64 bytes): {exc}") from None
         self._fernet = MultiFernet(fernets)
         self._digest_keys = [_digest_key(k) for k in names]
+        self._blind_index_keys = [_digest_key(k, BLIND_INDEX_INFO) for k in names]
 
     @classmethod
     def generate(cls) -> IdentityVault:
@@ -102,10 +105,15 @@ class IdentityVault:
         whatever the ciphertext, and no guessing of names from it without the key."""
         return [hmac.new(key, data, hashlib.sha256).hexdigest() for key in self._digest_keys]
 
+    def blind_index_keys(self) -> list[bytes]:
+        """The keys of the blind index of people, newest first: the first writes the index, all are asked in a
+        lookup (so a key rotation keeps finding people until `hrcase people reindex` has run)."""
+        return list(self._blind_index_keys)
 
-def _digest_key(name: str) -> bytes:
+
+def _digest_key(name: str, info: bytes = DIGEST_INFO) -> bytes:
     raw = base64.urlsafe_b64decode(name.encode())
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=DIGEST_INFO).derive(raw)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(raw)
 
 
 def _dev_key(directory: Path) -> str:

@@ -15,6 +15,7 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS
+from services.casework.adapters import people_index
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedules_table
 from services.casework.adapters.command_batch import CommandBatch
@@ -108,7 +109,10 @@ def register_case(conn: Connection, incident: dict[str, Any], now: datetime, vau
     details["source_type"] = incident["source_type"]
     case = registered(event, details)
     batch.insert_case(case)
-    batch.save_identities(case.case_id, incident.get("identities") or vault.seal({}))  # sealed at the edge (ADR 10)
+    sealed = incident.get("identities")
+    batch.save_identities(case.case_id, sealed or vault.seal({}))  # sealed at the edge (ADR 10)
+    if sealed:  # opened once, here, for the blind index of people (ADR 23): digests only, no name
+        batch.index_people(people_index.sealed_rows(vault, case.case_id, sealed))
     batch.append_history(_history_rows([event], out))
     if case.possible_duplicates:
         batch.alerts.add(alert_rules.duplicate_alert(

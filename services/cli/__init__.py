@@ -7,7 +7,7 @@ import logging
 import click
 
 from services import vocabulary_file
-from services.cli import api, cases, history, kafka, policy, read_model, runtime, units, users, vocabularies
+from services.cli import api, cases, history, kafka, people, policy, read_model, runtime, units, users, vocabularies
 from services.config import NotReady, Settings
 from services.logs import setup_logging
 
@@ -94,7 +94,7 @@ def _log_format() -> str:
 
 
 runtime.sitrep.add_command(kafka.sitrep_publish)
-for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units, read_model):
+for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units, read_model, people):
     for command in module.COMMANDS:
         cli.add_command(command)
 

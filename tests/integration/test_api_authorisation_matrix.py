@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.api_world import CALLERS, NOW, REFS, World, build_template, open_world
+from services.casework.adapters import access_requests
+from tests.integration.api_world import CALLERS, NOW, REFS, VICTIM, World, build_template, open_world
 
 MOPTI_HROS = {"awa": 202, "bakary": 202}
 DIRECTORS = ("dir_mopti", "dir_gao")
 DIVISION_READERS = ("dir_mopti", "dir_gao", "aud_mopti", "aud_gao", "adm_mopti", "adm_gao")
 MOPTI = ("awa", "bakary", "tl_mopti", "dir_mopti", "aud_mopti", "adm_mopti")
+
+
+LOOKERS = ("awa", "bakary", "tl_mopti", "dir_mopti", "garba", "tl_gao", "dir_gao")
+REQUEST, WHY = "req-garba-1", "the same victim appears in a Gao case"
 
 
 def only(status: int, *callers: str) -> dict[str, int]:
@@ -69,6 +75,14 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("identity openings", "GET", f"/cases/{REFS['Q']}/identity-openings", None,
      readers("tl_mopti", "dir_mopti", "dir_gao", "aud_mopti", "aud_gao")),
     ("acknowledge an alert", "POST", "/alerts/alert-R/acknowledge", {"note": "on it"}, readers("tl_mopti")),
+    # ADR 23: those who see identities in their scope look people up; Gao's ask Mopti for access to its matches
+    # (Mopti's own and the Directors read them already: nothing to ask, 409); Mopti's Team Leader decides.
+    ("look a person up", "POST", "/people/lookup", {"names": [VICTIM]}, readers(*LOOKERS)),
+    ("ask for access", "POST", "/people/access-requests", {"names": [VICTIM], "office": "Mopti", "reason": WHY},
+     {**only(201, "garba", "tl_gao"), **only(409, "awa", "bakary", "tl_mopti", *DIRECTORS)}),
+    ("access requests", "GET", "/people/access-requests", None, readers(*CALLERS)),
+    ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision", {"grant": True},
+     readers("tl_mopti")),
 ]
 
 INCIDENT = {
@@ -87,7 +101,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 @pytest.fixture
 def world(template: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[World]:
-    yield from open_world(*template, tmp_path)
+    for world in open_world(*template, tmp_path):
+        world.casework.write(partial(access_requests.create, requester="garba", office="Mopti",
+                                     case_ids=[world.case_id("R")], reason=WHY, at=NOW, request_id=REQUEST))
+        yield world
 
 
 CASES = [(name, caller) for name, *_ in ENDPOINTS for caller in (*CALLERS, None)]
@@ -104,7 +121,7 @@ def test_every_endpoint_answers_every_caller_with_the_exact_status_and_a_refusal
     if expected >= 400:
         error = response.get_json()
         assert set(error) == {"code", "message", "status"} and error["status"] == expected
-        assert error["code"] == {401: "unauthenticated", 403: "forbidden"}[expected]
+        assert error["code"] == {401: "unauthenticated", 403: "forbidden", 409: "conflict"}[expected]
         assert error["message"]
         assert world.snapshot() == before
 
@@ -121,4 +138,4 @@ def _template(path: str) -> str:
     path = path.split("?")[0]
     for ref in REFS.values():
         path = path.replace(ref, "{ref}")
-    return path.replace("alert-R", "{alert_id}")
+    return path.replace("alert-R", "{alert_id}").replace(REQUEST, "{request_id}")

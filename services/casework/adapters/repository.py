@@ -21,6 +21,7 @@ from services.casework.adapters.tables import (
     case_identities,
     cases,
     office_sequences,
+    person_index,
     users,
 )
 from services.casework.adapters.units import list_units
@@ -49,6 +50,7 @@ _INSERT_CASE = insert(cases)
 _UPDATES: dict[tuple[str, ...], Update] = {}
 _INSERT_HISTORY = insert(case_history)
 _INSERT_IDENTITIES = insert(case_identities)
+_INSERT_PEOPLE = insert(person_index)
 _USER = select(users).where(users.c.username == bindparam("username"))
 _BUMPS: dict[str, Insert] = {}
 _SET_SEQUENCE = (update(office_sequences).where(office_sequences.c.code == bindparam("k_code"),
@@ -121,6 +123,7 @@ class BatchCases:
         self.cases: list[dict[str, Any]] = []
         self.new: list[Case] = []
         self.identities: list[dict[str, Any]] = []
+        self.people: list[dict[str, Any]] = []  # rows of the blind index of people (ADR 23)
         self.history: list[dict[str, Any]] = []
         self.alerts = BatchAlerts()
         self.schedules = BatchSchedules()
@@ -174,12 +177,16 @@ class BatchCases:
     def save_identities(self, case_id: str, data: str) -> None:
         self.identities.append({"case_id": case_id, "data": data})
 
+    def index_people(self, rows: Sequence[dict[str, Any]]) -> None:
+        """A new case's rows of the blind index of people (`adapters.people_index.case_rows`)."""
+        self.people.extend(rows)
+
     def append_history(self, rows: Sequence[dict[str, Any]]) -> None:
         self.history.extend({**r, "occurred_at": utc(r["occurred_at"])} for r in rows)
 
     def flush(self, conn: Connection) -> None:
         for statement, rows in ((_INSERT_CASE, self.cases), (_INSERT_IDENTITIES, self.identities),
-                                (_INSERT_HISTORY, self.history)):
+                                (_INSERT_PEOPLE, self.people), (_INSERT_HISTORY, self.history)):
             execute_many(conn, statement, rows)
         if self.sequences:
             execute_many(conn, _SET_SEQUENCE, [{"k_code": code, "k_year": year, "last": last}
@@ -190,7 +197,7 @@ class BatchCases:
         summaries.add(conn, self.new)
         registered = {case.case_id for case in self.new}
         summaries.follow_schedules(conn, (case_id for case_id in scheduled if case_id not in registered))
-        self.cases, self.identities, self.history, self.new = [], [], [], []
+        self.cases, self.identities, self.people, self.history, self.new = [], [], [], [], []
 
 
 def get_case(conn: Connection, case_ref: str) -> Case | None:

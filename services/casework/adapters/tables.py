@@ -349,3 +349,44 @@ case_violations = Table(
     Column("case_id", String(36), primary_key=True),
     Index("ix_case_violations_case", "case_id"),
 )
+
+# The blind index of people (ADR 23): per case and person, a keyed digest (HMAC-SHA256 under a key derived from the
+# identity key) of each normalised name token and of each name with the birth year. Never a name in the clear.
+person_index = Table(
+    "person_index",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("person", String(16), primary_key=True),  # the person's ref in the case (v1: "victims.0")
+    Column("digest", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),  # token or name_year
+    Index("ix_person_index_digest", "digest"),
+)
+
+# Requests to read cases of another office that a lookup of a person matched (ADR 23): the cases' ids are kept
+# here, never shown to the requester until granted; the office's Team Leader grants or refuses, with a reason.
+access_requests = Table(
+    "access_requests",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("requester", String(64), nullable=False, index=True),
+    Column("office", String(40), nullable=False),
+    Column("case_ids", Text, nullable=False),  # JSON list
+    Column("reason", String(500), nullable=False),
+    Column("at", When, nullable=False),
+    Column("status", String(10), nullable=False),  # pending, granted, refused
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", When, nullable=True),
+    Column("decision_reason", String(500), nullable=True),
+    Index("ix_access_requests_office_status", "office", "status", "at"),
+)
+
+# Who may read a case of another office because its Team Leader granted a request (read only; never identities).
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("request_id", String(36), nullable=False),
+    Column("granted_by", String(64), nullable=False),
+    Column("granted_at", When, nullable=False),
+)

@@ -27,7 +27,7 @@ _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 def create_app(ctx: ApiContext | None) -> Flask:
     """The app over a casework service (None: only to generate the OpenAPI document)."""
-    from services.casework.api import alerts, audit, cases, commands, incidents, me, places, units
+    from services.casework.api import alerts, audit, cases, commands, incidents, me, people, places, units
 
     app = Flask("hrcase.casework.api")
     app.config.update(
@@ -44,7 +44,7 @@ def create_app(ctx: ApiContext | None) -> Flask:
     app.extensions["hrcase"] = ctx
     api = errors.JsonErrorsApi(app)
     app.extensions["hrcase.api"] = api
-    for module in (cases, commands, alerts, incidents, places, audit, me, units):
+    for module in (cases, commands, alerts, incidents, places, audit, me, units, people):
         api.register_blueprint(module.blp)
     errors.install(app)
 
@@ -95,6 +95,7 @@ def _uncorrelate(_error: BaseException | None) -> None:
 
 def _authenticate() -> None:
     g.principal, g.case, g.identities_shown, g.access_reason = None, None, False, None
+    g.access_action = None  # a POST that only reads (a person lookup: names in its body, never in the log)
     if _public(request.path) or errors.is_web(request.path):  # the web blueprint signs its users in itself
         return
     ctx = context()
@@ -117,7 +118,8 @@ def _record_access(response: Response) -> Response:
         office=user.office if user else None, remote_addr=(request.remote_addr or "")[:64] or None,
         method=request.method[:8], endpoint=rule[:120], case_id=case.case_id if case else None,
         reference=case.reference if case else None,
-        action="read" if request.method in ("GET", "HEAD", "OPTIONS") or reason else "change",
+        action=getattr(g, "access_action", None)
+        or ("read" if request.method in ("GET", "HEAD", "OPTIONS") or reason else "change"),
         status=response.status_code, identities_shown=bool(getattr(g, "identities_shown", False)),
         reason=reason[:500] if reason else None)
     try:

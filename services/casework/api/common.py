@@ -11,6 +11,7 @@ from flask import g
 from flask_smorest import Blueprint
 from sqlalchemy import Connection
 
+from services.casework.adapters import access_requests
 from services.casework.adapters import repository as repo
 from services.casework.api.errors import forbidden, not_found
 from services.casework.api.request import user
@@ -30,7 +31,8 @@ def readable_case(conn: Connection, ref: str) -> Case:
         raise not_found(f"no case {ref!r}")
     g.case = case
     bind(case_reference=case.reference)  # for this request's logs; the request's end unbinds it
-    if not may_read_case(user(), case):
+    if not may_read_case(user(), case) and not may_read_case(user(), case, access_requests.granted(
+            conn, user().username, case.case_id)):
         raise forbidden(f"case {case.reference} belongs to {case.office}, outside your office ({user().office})")
     return case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from marshmallow import Schema, fields, missing, post_load, validate
+from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
 
 from schemas.case import CONSENT_ITEMS
 from schemas.incident import IdentitiesSchema, IncidentAsWrittenSchema
@@ -21,6 +21,7 @@ from schemas.vocabulary import (
     VIOLATION_TYPES,
 )
 from services.casework.domain.amendments import amendable
+from services.casework.domain.people_index import STRENGTHS, Query
 from services.casework.domain.schedules import SLA_STATES
 
 Out = fields.String  # what the API answers; what it is sent is schemas.text's Text (no control characters)
@@ -430,3 +431,80 @@ class MeSchema(Schema):
 class HealthSchema(Schema):
     status = Out(required=True)
     service = Out(required=True)
+
+
+# Finding a person across cases (ADR 23) ----------------------------------------------------------------------
+
+class LookupBody(Schema):
+    """Sent in a POST body, never a URL: names do not reach addresses or access logs."""
+
+    names = fields.List(Text(validate=validate.Length(min=1, max=200)), required=True,
+                        validate=validate.Length(min=1, max=10), metadata={
+                            "description": "the person's name, and any spelling variants as further names"})
+    birth_year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1880, max=2100))
+
+    @validates_schema(skip_on_field_errors=False)  # named beside a wrong year too
+    def _some_word(self, data: dict[str, Any], **_: Any) -> None:
+        if not Query(tuple(data.get("names") or ()), data.get("birth_year")).wanted():
+            raise ValidationError({"names": ["give at least one word of two letters or more"]})
+
+
+class AccessRequestBody(LookupBody):
+    office = Text(required=True, validate=validate.Length(min=1, max=40),
+                  metadata={"description": "the office whose matching cases you ask to read"})
+    reason = Text(required=True, validate=[validate.Length(min=10, max=500), A_REASON], metadata={
+        "description": "why you need to read them: shown to that office's Team Leaders"})
+
+
+class DecisionBody(Schema):
+    grant = fields.Boolean(required=True)
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                  metadata={"description": "why: required to refuse"})
+
+    @validates_schema
+    def _refusal_says_why(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("grant") and not (data.get("reason") or "").strip():
+            raise ValidationError({"reason": ["say why you refuse"]})
+
+
+class LookupMatchSchema(Schema):
+    reference = Out(required=True)
+    office = Out(required=True)
+    strength = Out(required=True, validate=validate.OneOf(STRENGTHS), metadata={
+        "description": "name_year: a name with the birth year; all_tokens: every word of a name; some_tokens"})
+    granted = fields.Boolean(required=True, metadata={"description": "readable through a granted access request"})
+
+
+class ElsewhereSchema(Schema):
+    office = Out(required=True)
+    cases = fields.Integer(required=True, metadata={"description": "matching cases of that office you may not read"})
+
+
+class LookupSchema(Schema):
+    matches = fields.List(fields.Nested(LookupMatchSchema), required=True,
+                          metadata={"description": "cases you may read, strongest match first (at most 200)"})
+    matches_total = fields.Integer(required=True)
+    elsewhere = fields.List(fields.Nested(ElsewhereSchema), required=True,
+                            metadata={"description": "counts only: no reference, nothing identifying"})
+    elsewhere_total = fields.Integer(required=True)
+
+
+class AccessRequestSchema(Schema):
+    request_id = Out(required=True)
+    requester = Out(required=True)
+    office = Out(required=True)
+    cases = fields.Integer(required=True)
+    references = fields.List(Out(), required=True, metadata={
+        "description": "for the office's Team Leaders, and for the requester once granted; else empty"})
+    reason = Out(required=True)
+    at = fields.AwareDateTime(required=True)
+    status = Out(required=True, validate=validate.OneOf(("pending", "granted", "refused")))
+    decided_by = Out(required=True, allow_none=True)
+    decided_at = fields.AwareDateTime(required=True, allow_none=True)
+    decision_reason = Out(required=True, allow_none=True)
+
+
+class AccessRequestsSchema(Schema):
+    yours = fields.List(fields.Nested(AccessRequestSchema), required=True)
+    to_decide = fields.List(fields.Nested(AccessRequestSchema), required=True,
+                            metadata={"description": "pending requests for your office (Team Leaders)"})

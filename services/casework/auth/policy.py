@@ -16,8 +16,25 @@ def read_scope(user: User) -> str | None:
     return None if user.role in DIVISION_READERS else user.office
 
 
-def may_read_case(user: User, case: Case) -> bool:
-    return may_read(user, case.office)
+def may_read_case(user: User, case: Case, granted: bool = False) -> bool:
+    """The office's cases (the division's for Directors, auditors, admins), and one of another office that its Team
+    Leader granted this user reading (`granted`: a grant of ADR 23 is held; never identities)."""
+    return may_read(user, case.office) or (granted and user.active)
+
+
+PEOPLE_LOOKERS = ("hro", "team_leader", "director")
+
+
+def people_lookup_refusal(user: User) -> str | None:
+    """Who may look a person up across cases (ADR 23): those who see identities in their scope."""
+    if user.active and user.role in PEOPLE_LOOKERS:
+        return None
+    return "only officers, Team Leaders and Directors look people up across cases"
+
+
+def may_decide_access(user: User, office: str) -> bool:
+    """A request to read an office's cases is granted or refused by that office's Team Leaders."""
+    return user.active and is_team_leader_of(user, office)
 
 
 def may_see_identities(user: User, case: Case) -> bool:

@@ -1,0 +1,108 @@
+"""Requests to read another office's cases a person lookup matched, their Team Leaders' decisions, and the grants."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from services.casework.adapters.tables import access_grants, access_requests, cases
+from services.messaging.times import as_utc, utc
+
+PENDING, GRANTED, REFUSED = "pending", "granted", "refused"
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    request_id: str
+    requester: str
+    office: str
+    case_ids: tuple[str, ...]
+    reason: str
+    at: datetime
+    status: str
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+def _request(row: Any) -> AccessRequest:
+    data = dict(row)
+    return AccessRequest(**{**data, "case_ids": tuple(json.loads(data["case_ids"])), "at": utc(data["at"]),
+                            "decided_at": as_utc(data["decided_at"])})
+
+
+def create(conn: Connection, requester: str, office: str, case_ids: Sequence[str], reason: str,
+           at: datetime, request_id: str | None = None) -> AccessRequest:
+    made = AccessRequest(request_id or str(uuid.uuid4()), requester, office, tuple(case_ids), reason, utc(at), PENDING)
+    conn.execute(insert(access_requests).values(
+        request_id=made.request_id, requester=requester, office=office, case_ids=json.dumps(list(case_ids)),
+        reason=reason, at=made.at, status=PENDING))
+    return made
+
+
+def get(conn: Connection, request_id: str) -> AccessRequest | None:
+    row = conn.execute(select(access_requests).where(access_requests.c.request_id == request_id)).mappings().first()
+    return _request(row) if row else None
+
+
+def made_by(conn: Connection, requester: str, limit: int = 100) -> list[AccessRequest]:
+    """A user's own requests, newest first."""
+    rows = conn.execute(select(access_requests).where(access_requests.c.requester == requester)
+                        .order_by(access_requests.c.at.desc()).limit(limit)).mappings()
+    return [_request(r) for r in rows]
+
+
+def pending_for(conn: Connection, office: str, limit: int = 100) -> list[AccessRequest]:
+    """The requests awaiting a decision of this office's Team Leaders, oldest first."""
+    rows = conn.execute(select(access_requests)
+                        .where(access_requests.c.office == office, access_requests.c.status == PENDING)
+                        .order_by(access_requests.c.at).limit(limit)).mappings()
+    return [_request(r) for r in rows]
+
+
+def decide(conn: Connection, request: AccessRequest, by: str, grant: bool, reason: str | None,
+           at: datetime) -> AccessRequest:
+    """Record the decision (once: only a pending request changes) and, on a grant, let the requester read each case.
+    LookupError when someone decided it in between."""
+    status = GRANTED if grant else REFUSED
+    done = conn.execute(update(access_requests).where(access_requests.c.request_id == request.request_id,
+                                                      access_requests.c.status == PENDING)
+                        .values(status=status, decided_by=by, decided_at=utc(at), decision_reason=reason))
+    if done.rowcount != 1:
+        raise LookupError(f"access request {request.request_id} was decided already")
+    if grant:
+        held = set(conn.scalars(select(access_grants.c.case_id).where(
+            access_grants.c.username == request.requester, access_grants.c.case_id.in_(request.case_ids))))
+        rows = [{"username": request.requester, "case_id": case_id, "request_id": request.request_id,
+                 "granted_by": by, "granted_at": utc(at)} for case_id in request.case_ids if case_id not in held]
+        if rows:
+            conn.execute(insert(access_grants), rows)
+    found = get(conn, request.request_id)
+    assert found is not None
+    return found
+
+
+def granted(conn: Connection, username: str, case_id: str) -> bool:
+    """Whether a Team Leader granted this user reading this case (policy.may_read_case's `granted`)."""
+    return conn.scalar(select(access_grants.c.case_id).where(
+        and_(access_grants.c.username == username, access_grants.c.case_id == case_id))) is not None
+
+
+def granted_cases(conn: Connection, username: str, case_ids: Sequence[str]) -> set[str]:
+    if not case_ids:
+        return set()
+    return set(conn.scalars(select(access_grants.c.case_id).where(
+        access_grants.c.username == username, access_grants.c.case_id.in_(list(case_ids)))))
+
+
+def references(conn: Connection, case_ids: Sequence[str]) -> list[str]:
+    """The references of these cases, in order: shown to the deciding Team Leader, and to a requester once granted."""
+    rows = conn.execute(select(cases.c.case_id, cases.c.reference).where(cases.c.case_id.in_(list(case_ids))))
+    found = {case_id: reference for case_id, reference in rows}
+    return sorted(found[c] for c in case_ids if c in found)
