@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from marshmallow import Schema, fields, missing, post_load, validate
+from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
 
-from schemas.case import CONSENT_ITEMS
+from schemas.case import CONSENT_ITEMS, IDENTIFYING_FIELDS
 from schemas.incident import IdentitiesSchema, IncidentAsWrittenSchema
 from schemas.people import ActSchema, ConsentSchema, PersonOpenSchema
 from schemas.text import Text
@@ -163,6 +163,29 @@ class ConsentWithdrawalBody(Schema):
                            metadata={"description": "with share_with: only these partners (default: every one)"})
     withdrawn_at = fields.AwareDateTime(load_default=None, metadata={"description": "when (default: now)"})
     note = Text(load_default="", validate=optional_text)
+
+
+class IdentityCorrectionBody(Schema):
+    """The identifying fields to correct (each one given replaces the person's; one left out is kept), and why."""
+
+    reason = Text(required=True, validate=validate.Length(min=1, max=500),
+                  metadata={"description": "why (shown in the history, beside the names of the fields corrected)"})
+    names = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(min=1, max=20),
+                        metadata={"sensitive": True, "description": "every name, the main one first, then spelling "
+                                                                    "variants: replaces the list held"})
+    date_of_birth = fields.Date(allow_none=True, metadata={"sensitive": True, "description": "null clears it"})
+    contact = Text(allow_none=True, validate=validate.Length(max=200),
+                   metadata={"sensitive": True, "description": "null clears it"})
+
+    @validates_schema
+    def something_to_correct(self, data: dict[str, Any], **_: object) -> None:
+        if not any(name in data for name in IDENTIFYING_FIELDS):
+            raise ValidationError("give at least one of names, date_of_birth, contact", "names")
+
+    @post_load(pass_original=True)
+    def as_written(self, data: dict[str, Any], original: dict[str, Any], **_: object) -> dict[str, Any]:
+        # Checked here; the workflow takes the values in their JSON form, as the sealed identity keeps them.
+        return {"reason": data["reason"], "given": {k: original[k] for k in IDENTIFYING_FIELDS if k in original}}
 
 
 class ReopenBody(Schema):
