@@ -88,7 +88,7 @@ def check_record(data: Mapping[str, Any]) -> None:
     what JSON Schema cannot say, applied by intake (sitreps.validation)."""
     errors: dict[str, Any] = {}
     if not data.get("acts"):
-        for name in ("violation_types", "victims"):
+        for name in ("violation_types", "victims", "perpetrator_category"):
             if name not in data:
                 errors[name] = ["Missing data for required field."]
     people = data.get("people") or []
