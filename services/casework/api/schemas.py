@@ -185,7 +185,15 @@ class IdentityCorrectionBody(Schema):
     @post_load(pass_original=True)
     def as_written(self, data: dict[str, Any], original: dict[str, Any], **_: object) -> dict[str, Any]:
         # Checked here; the workflow takes the values in their JSON form, as the sealed identity keeps them.
-        return {"reason": data["reason"], "given": {k: original[k] for k in IDENTIFYING_FIELDS if k in original}}
+        person = {"person": data["person"]} if "person" in data else {}
+        return {"reason": data["reason"], "given": {k: original[k] for k in IDENTIFYING_FIELDS if k in original},
+                **person}
+
+
+class PersonIdentityCorrectionBody(IdentityCorrectionBody):
+    """The web page's form of a correction: the person travels in the body, not the path."""
+
+    person = Text(required=True, validate=validate.Length(min=1, max=16))
 
 
 class ReopenBody(Schema):
