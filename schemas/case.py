@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.incident import VictimCountsSchema
+from schemas.incident import SealedIdentities, VictimCountsSchema
 from schemas.people import ActSchema, ConsentSchema, PersonOpenSchema
 from schemas.text import Text
 from schemas.vocabulary import (
@@ -160,3 +160,19 @@ class IncidentAmendedSchema(CaseEventSchema):
     changes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
                           values=fields.Nested(FieldChangeSchema), required=True, validate=validate.Length(min=1),
                           metadata={"description": "field name -> {old, new}"})
+
+
+IDENTIFYING_FIELDS = ("names", "date_of_birth", "contact")  # schemas.people.PersonIdentitySchema's fields
+
+
+class IdentityCorrectedSchema(CaseEventSchema):
+    """IdentityCorrected v1: a person's identifying fields corrected (ADR 20). The event names which fields changed,
+    never their values: the person's whole corrected identity travels sealed (ADR 10); the old one is not kept."""
+
+    person = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    changed = fields.List(fields.String(validate=validate.OneOf(IDENTIFYING_FIELDS)), required=True,
+                          validate=validate.Length(min=1),
+                          metadata={"description": "which identifying fields changed: their names, never values"})
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+    # The person's PersonIdentitySchema after the correction, sealed; `{}` sealed in an export that withholds them.
+    identity = SealedIdentities(required=True)

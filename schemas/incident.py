@@ -120,8 +120,9 @@ FREE_TEXT = "true when `location` names no unit of the gazetteer (free text, fla
 # Rules across fields that JSON Schema cannot state: intake applies them (schemas.people.check_record, via
 # sitreps.validation), the published schema says them in words, and a record that breaks one is refused naming it.
 PEOPLE_RULE = "each `ref` once; an age and an age group that agree; identities.people only for these refs"
-ACTS_RULE = ("each victim a ref of a person of role victim; with acts, `violation_types` and `victims` follow from "
-             "them and may be left out (if given, they must agree)")
+ACTS_RULE = ("each victim a ref of a person of role victim; with acts, `violation_types`, `victims` and "
+             "`perpetrator_category` follow from them and may be left out (if given, they must agree: the perpetrator "
+             "category one an act names, else the first act's is taken)")
 
 
 class _RecordFields(Schema):
@@ -155,6 +156,8 @@ class IncidentAsWrittenSchema(_RecordFields, _IncidentSchema):
     violation_types = fields.List(fields.String(validate=validate.OneOf(VIOLATION_TYPES)),
                                   validate=validate.Length(min=1), metadata={"description": GIVEN_OR_DERIVED})
     victims = fields.Nested(VictimCountsSchema, metadata={"description": GIVEN_OR_DERIVED})
+    perpetrator_category = fields.String(validate=validate.OneOf(PERPETRATOR_CATEGORIES),
+                                         metadata={"description": GIVEN_OR_DERIVED})
 
 
 class IncidentReportedSchema(_IncidentSchema):

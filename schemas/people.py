@@ -83,14 +83,21 @@ def age_group_of(person: Mapping[str, Any]) -> str:
     return str(group)
 
 
+GIVEN_BY_ACTS = ("violation_types", "victims", "perpetrator_category")  # required only without acts (sitreps.acts)
+
+
+def required_without_acts(data: Any) -> dict[str, list[str]]:
+    """The fields that acts would give, missing from a record without acts: one error each, also for a record whose
+    other fields fail to load (so that every missing field is named at once)."""
+    if not isinstance(data, Mapping) or data.get("acts"):
+        return {}
+    return {name: ["Missing data for required field."] for name in GIVEN_BY_ACTS if name not in data}
+
+
 def check_record(data: Mapping[str, Any]) -> None:
     """The rules across fields of a loaded record as written, each error naming its field (`acts.0.victims`, ...):
     what JSON Schema cannot say, applied by intake (sitreps.validation)."""
-    errors: dict[str, Any] = {}
-    if not data.get("acts"):
-        for name in ("violation_types", "victims"):
-            if name not in data:
-                errors[name] = ["Missing data for required field."]
+    errors: dict[str, Any] = required_without_acts(data)
     people = data.get("people") or []
     refs: dict[str, str] = {}
     for number, person in enumerate(people):

@@ -34,6 +34,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Schema]] = {
     ("IncidentAmended", 1): case.IncidentAmendedSchema,
     ("ConsentRecorded", 1): case.ConsentRecordedSchema,
     ("ConsentWithdrawn", 1): case.ConsentWithdrawnSchema,
+    ("IdentityCorrected", 1): case.IdentityCorrectedSchema,
     ("MessageDeadLettered", 1): dead_letter.DeadLetterSchema,
     ("SlaWarning", 1): sla.SlaEventSchema,
     ("SlaBreached", 1): sla.SlaEventSchema,

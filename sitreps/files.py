@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,14 +53,19 @@ def read_sitrep(path: Path | str) -> list[SitrepRecord]:
     return reader(path.read_bytes(), path.name)
 
 
-def scan_sitrep(path: Path | str) -> Iterator[SitrepRecord]:
+BadCell = Callable[[int, str], None]  # told the line and the problem ("column acts: ...") of a CSV cell
+
+
+def scan_sitrep(path: Path | str, bad_cell: BadCell | None = None) -> Iterator[SitrepRecord]:
     """The records of `read_sitrep`, one at a time, without holding the file: a history's may be gigabytes.
 
     Raises SitrepFileError when the file as a whole cannot be read: an unknown format at once, an unreadable CSV or
-    a CSV that is not UTF-8 when it is met (possibly after some records).
+    a CSV that is not UTF-8 when it is met (possibly after some records). A CSV cell of the people columns that does
+    not follow its syntax raises it too, unless `bad_cell` is given: then it is told the row's line and the problem
+    (naming the column), the row is left out, and the scan goes on (the history import lists every such row).
     """
     path = Path(path)
-    return _scan_jsonl(path) if _format(path) == ".jsonl" else _scan_csv(path)
+    return _scan_jsonl(path) if _format(path) == ".jsonl" else _scan_csv(path, bad_cell)
 
 
 def read_jsonl(data: bytes, name: str) -> list[SitrepRecord]:
@@ -89,10 +94,10 @@ def _scan_jsonl(path: Path) -> Iterator[SitrepRecord]:
         yield from _jsonl_records(file, path.name)
 
 
-def _scan_csv(path: Path) -> Iterator[SitrepRecord]:
+def _scan_csv(path: Path, bad_cell: BadCell | None = None) -> Iterator[SitrepRecord]:
     with path.open(encoding="utf-8-sig", newline="") as file:  # spreadsheets often write a byte-order mark
         try:
-            yield from _csv_records(file, path.name)
+            yield from _csv_records(file, path.name, bad_cell)
         except UnicodeDecodeError:
             # The decoder's position counts from the start of its chunk, not of the file: find the line again.
             with path.open("rb") as lines:
@@ -120,7 +125,7 @@ def _jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[SitrepRecord]:
             yield _record(line, _key_of_line(line), name, number, "jsonl")
 
 
-def _csv_records(text: Iterable[str], name: str) -> Iterator[SitrepRecord]:
+def _csv_records(text: Iterable[str], name: str, bad_cell: BadCell | None = None) -> Iterator[SitrepRecord]:
     reader = csv.reader(text)
     header = _header(reader, name)
     start = reader.line_num + 1
@@ -129,6 +134,10 @@ def _csv_records(text: Iterable[str], name: str) -> Iterator[SitrepRecord]:
             try:
                 record = _nest(header, row)
             except csv_people.CellError as exc:  # the syntax of a people, consent or acts cell: fix and reload
+                if bad_cell is not None:
+                    bad_cell(start, str(exc))
+                    start = reader.line_num + 1
+                    continue
                 raise SitrepFileError(f"{name}: line {start}, {exc}", "bad_cell", name=name, line=str(start),
                                       problem=str(exc)) from None
             value = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()

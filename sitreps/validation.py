@@ -12,7 +12,7 @@ from reference.gazetteer import gazetteer
 from schemas import compiled
 from schemas.errors import Problem, SchemaError, from_marshmallow
 from schemas.incident import IncidentAsWrittenSchema
-from schemas.people import check_record
+from schemas.people import check_record, required_without_acts
 from sitreps.acts import derive
 
 # Field laptops and phones drift; a report stamped a few minutes ahead of our clock is not "from the future".
@@ -33,7 +33,8 @@ def validate(record: Any, now: datetime, offices: Collection[str]) -> dict[str, 
         loaded = compiled.load(_AS_WRITTEN, record)
         check_record(loaded)
     except ValidationError as exc:
-        raise _with_times(from_marshmallow(exc.normalized_messages()), record) from None
+        messages = {**required_without_acts(record), **exc.normalized_messages()}  # every missing field at once
+        raise _with_times(from_marshmallow(messages), record) from None
     # One time zone for everything we store and hash: the same instant written two ways is the same content.
     for name in ("reported_at", "occurred_at"):
         loaded[name] = loaded[name].astimezone(UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +20,14 @@ from services.casework.adapters import people_index
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedules_table
 from services.casework.adapters.command_batch import CommandBatch
+from services.casework.adapters.identity_store import replace_identities
 from services.casework.adapters.units import list_units
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain import schedules
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused, InvalidValue
+from services.casework.domain.identity_corrections import with_identity
 from services.casework.domain.reference import case_id_for, reference
 from services.casework.domain.units import act_unit_problems
 from services.casework.domain.workflow import decide
@@ -145,9 +148,11 @@ def on_schedule(payload: Mapping[str, Any], batch: repo.BatchCases) -> None:
     batch.schedules.add(schedules.from_event(payload))
 
 
-def execute(conn: Connection, command: c.Command, now: datetime, store: CommandBatch) -> list[Outgoing]:
+def execute(conn: Connection, command: c.Command, now: datetime, store: CommandBatch,
+            vault: IdentityVault | None = None) -> list[Outgoing]:
     """Run one officer's command in the caller's transaction, its cases read and written through a unit of work's
-    `store`; refusals raise CommandRefused and change nothing. Only `unit_of_work.UnitOfWork` calls it."""
+    `store`; refusals raise CommandRefused and change nothing. Only `unit_of_work.UnitOfWork` calls it. `vault`:
+    for a command on identities (CorrectIdentity), which the handler opens and seals again."""
     actor = store.get_user(conn, command.actor)
     if actor is None:
         raise CommandRefused(f"unknown user {command.actor!r}")
@@ -161,12 +166,40 @@ def execute(conn: Connection, command: c.Command, now: datetime, store: CommandB
         for field, problem in act_unit_problems(command.changes["acts"]["new"], list_units(conn),
                                                 case.details.get("acts") or []):
             raise InvalidValue(field, problem)
+    identities: dict[str, Any] | None = None
+    if isinstance(command, c.CorrectIdentity):
+        if vault is None:
+            raise CommandRefused("correcting an identity needs the identity key (HRCASE_IDENTITY_KEY)")
+        identities = vault.open(repo.load_identities(conn, case.case_id))
+        command = replace(command, current=(identities.get("people") or {}).get(command.person))
     events = decide(case, command, actor, now, assignee, _stall_due(conn, command, case.case_id))
+    if identities is not None:
+        assert vault is not None
+        events = [_identity_stored(conn, case.case_id, identities, e, vault) for e in events]
     after = case
     for event in events:
         after = apply(after, event)
     store.update_case(conn, case, after)
     return record_events(conn, events, store)
+
+
+def _identity_stored(conn: Connection, case_id: str, identities: dict[str, Any], event: Event,
+                     vault: IdentityVault) -> Event:
+    """A correction's event with the corrected identity sealed (it left the rule in the clear), once the case's
+    identities are stored with it."""
+    identity = event.payload["identity"]
+    store_corrected_identity(conn, case_id, identities, event.payload["person"], identity, vault)
+    return replace(event, payload={**event.payload, "identity": vault.seal(identity)})
+
+
+def store_corrected_identity(conn: Connection, case_id: str, identities: dict[str, Any], person: str,
+                             identity: dict[str, Any], vault: IdentityVault) -> None:
+    """The one place a case's identities are written again after registration: a live correction, and its replay
+    when a log is restored (services.reporting.rebuild). Old values are not kept (ADR 20); the blind index of
+    people (ADR 23) follows in the same transaction, so a corrected name is found and the old one no longer is."""
+    corrected = with_identity(identities, person, identity)
+    replace_identities(conn, case_id, vault.seal(corrected))
+    people_index.index_case(conn, vault, case_id, corrected)
 
 
 def _stall_due(conn: Connection, command: c.Command, case_id: str) -> datetime | None:

@@ -52,7 +52,7 @@ class UnitOfWork:
         if isinstance(command, legacy.RecordHistoricalClosure):
             out = legacy.execute(self.conn, command, now, self.cases)
         else:
-            out = handlers.execute(self.conn, command, now, self.cases)
+            out = handlers.execute(self.conn, command, now, self.cases, self.vault)
         self._outbox.extend(out)
         return out
 

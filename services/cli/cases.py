@@ -69,6 +69,9 @@ def history(data_dir: str, ref: str) -> None:
         detail = row["payload"].get("note") or row["payload"].get("description") or row["payload"].get("reason") or ""
         for name, change in row["payload"].get("changes", {}).items():  # an amendment: each field, old -> new
             detail += f"; {name}: {json.dumps(change['old'])} -> {json.dumps(change['new'])}"
+        if row["type"] == "IdentityCorrected":  # the fields corrected, never their values (ADR 20)
+            detail = (f"identity of person {row['payload']['person']} corrected (fields: "
+                      f"{', '.join(row['payload']['changed'])}), reason: {detail}")
         click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M} {row['type']:18} {row['actor']:16} {detail}")
 
 
@@ -234,6 +237,37 @@ def consent(data_dir: str, actor: str, ref: str, person: str, withdraw: tuple[st
     runtime.relay()
     for event in events:
         click.echo(f"{event['type']}: {found.reference} person {person}")
+
+
+@case.command("correct-identity")
+@data_dir_option
+@actor_option
+@click.argument("ref")
+@click.argument("person")
+@click.option("--reason", required=True, help="Why the identity is corrected (at most 500 characters).")
+@click.option("--name", "names", multiple=True, help="A name, the main one first; repeat for each spelling variant. "
+                                                     "Replaces every name held.")
+@click.option("--date-of-birth", default=None, help="Date of birth, YYYY-MM-DD ('' clears it).")
+@click.option("--contact", default=None, help="Contact ('' clears it).")
+@refusals_are_errors
+def correct_identity(data_dir: str, actor: str, ref: str, person: str, reason: str, names: tuple[str, ...],
+                     date_of_birth: str | None, contact: str | None) -> None:
+    """Correct PERSON's identifying fields on case REF: the history names the fields and the reason, never a value."""
+    runtime = open_runtime(data_dir)
+    found = runtime.casework.read(lambda conn: repo.get_case(conn, ref))
+    if found is None:
+        raise CommandRefused(f"no case {ref!r}")
+    given: dict[str, Any] = {"names": list(names)} if names else {}
+    for name, value in (("date_of_birth", date_of_birth), ("contact", contact)):
+        if value is not None:
+            given[name] = value or None
+    events = runtime.casework.execute(c.CorrectIdentity(found.case_id, actor, person, given, reason),
+                                      datetime.now(UTC))
+    runtime.relay()
+    for event in events:
+        click.echo(f"{found.reference} person {person}: corrected {', '.join(event['payload']['changed'])}")
+
+
 _command("reopen", c.ReopenCase, click.option("--reason", required=True), help_text="Director: reopen a closed case.")
 
 

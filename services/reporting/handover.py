@@ -27,7 +27,7 @@ from services.private_files import open_private, private_file, private_folder, w
 from services.reporting.adapters.log_source import history_of
 from services.reporting.domain.events import History
 from services.reporting.rebuild import RebuildError, rebuild
-from services.reporting.withheld import people_withheld, withdrawals, without
+from services.reporting.withheld import corrections, people_withheld, withdrawals, without
 from services.sealing import is_sealed
 from services.sla_monitor.adapters import policy_file
 from services.vault import IdentityVault, WrongKey
@@ -73,16 +73,17 @@ def write_export(folder: Path, messages: Iterable[Message], users: Sequence[User
                  policy_version: str, renumber: bool = False, vault: IdentityVault | None = None) -> dict[str, Any]:
     """The export of either layout: `messages` in the one order it keeps; `renumber` (records read from Kafka) numbers
     them 1, 2, ... as the embedded log does, each keeping its Kafka position beside. People who withdrew their
-    consent to sharing leave their identities out (services.reporting.withheld; `vault` re-seals the rest)."""
+    consent to sharing leave their identities out, and corrected identities replace the old
+    (services.reporting.withheld; `vault` opens and re-seals them)."""
     if folder.exists() and any(folder.iterdir()):
         raise HandoverError(f"{folder} is not empty")
     private_folder(folder)  # every event of every case, identities sealed: for the operator's account only
     topics: Counter = Counter()
     types: Counter = Counter()
     messages = list(messages)  # read twice: whose consent was withdrawn, then every record
-    withheld = withdrawals(messages)
+    withheld, corrected = withdrawals(messages), corrections(messages, vault)
     with open_private(folder / EVENTS, "w", encoding="utf-8") as out:
-        for number, message in enumerate((without(m, withheld, vault) for m in messages), start=1):
+        for number, message in enumerate((without(m, withheld, vault, corrected) for m in messages), start=1):
             topics[message.topic] += 1
             types[message.headers.get("type", "(raw record)")] += 1
             out.write(_line(message, number if renumber else None) + "\n")

@@ -20,10 +20,12 @@ from schemas.topics import CASE_EVENTS, INCIDENTS, SITREP_INCIDENTS, SLA_EVENTS
 from services.casework.adapters import repository as repo
 from services.casework.domain.case import Event, apply
 from services.casework.domain.roles import User
+from services.casework.handlers import store_corrected_identity
 from services.embedded import EmbeddedRuntime
 from services.messaging.ports import Message, Outgoing, Publisher
 from services.messaging.processing import emit
 from services.reporting.history.importer import save_users, settle
+from services.vault import IdentityVault
 
 CHUNK = 500
 
@@ -64,7 +66,7 @@ def rebuild(runtime: EmbeddedRuntime, messages: Sequence[Message], users: Sequen
         elif lane == "casework":
             runtime.casework.processor.process(group, now)
         else:
-            runtime.casework.write(partial(_fold, group=group, envelopes=envelopes))
+            runtime.casework.write(partial(_fold, group=group, envelopes=envelopes, vault=runtime.vault))
     _commit(runtime, messages)
     _check(runtime, references)
     with _schedules_not_republished(runtime, messages):
@@ -158,8 +160,9 @@ def _runs(messages: Sequence[Message], envelopes: dict[int, Any], registered: di
         yield current[0], current[1], group
 
 
-def _fold(conn: Connection, group: Sequence[Message], envelopes: dict[int, Any]) -> None:
-    """Officers' case events into cases, history and alerts, as casework's command handler left them."""
+def _fold(conn: Connection, group: Sequence[Message], envelopes: dict[int, Any], vault: IdentityVault) -> None:
+    """Officers' case events into cases, history and alerts, as casework's command handler left them (a corrected
+    identity into the case's identities, through the handler's one function that stores them)."""
     for message in group:
         env = envelopes[message.offset]
         if env["type"] == "CaseRegistered":
@@ -173,6 +176,10 @@ def _fold(conn: Connection, group: Sequence[Message], envelopes: dict[int, Any])
             alert = repo.get_alert(conn, payload["alert_id"])
             if alert is not None:
                 repo.save_alert(conn, replace(alert, acknowledged_by=payload["actor"], acknowledged_at=at))
+        if env["type"] == "IdentityCorrected":
+            identities = vault.open(repo.load_identities(conn, case.case_id))
+            store_corrected_identity(conn, case.case_id, identities, payload["person"], vault.open(payload["identity"]),
+                                     vault)
         after = apply(case, Event(env["type"], payload, at))
         if after != case:
             repo.update_case(conn, case, after)

@@ -123,6 +123,20 @@ def test_an_officer_enters_people_and_an_act_on_a_phone_and_the_auditor_sees_no_
     expect(page.locator("#acts")).to_contain_text("Injury")
     expect(page.locator("#details-h + dl")).to_contain_text("Injury")
 
+    page.get_by_text("Correct the identity of p1").click()  # a spelling fixed: sealed, the history names the field
+    correct = page.locator("#form-correct-identity-p1")
+    expect(correct.locator('[name="names"]')).to_have_value("Mariam Invented-Traoré\nMariam Traore")
+    correct.locator('[name="names"]').fill("Mariam Invented-Traoré\nMariam Traoré")
+    correct.get_by_label("Reason for the correction").fill("her press card spells it so")
+    assert page.evaluate(FITS), "the identity form is wider than a 390 px screen"
+    correct.get_by_role("button", name="Correct the identity").click()
+    expect(page.locator(".flash.success")).to_contain_text("Identity corrected")
+    expect(page.locator("#people")).to_contain_text("Mariam Invented-Traoré / Mariam Traoré")
+    history = page.locator("section[aria-labelledby=history-h]")
+    expect(history).to_contain_text("identity of person p1 corrected (fields: names)")
+    expect(history).to_contain_text("her press card spells it so")
+    expect(history).not_to_contain_text("Mariam")
+
     auditor = browser.new_context(base_url=served[0], viewport=PHONE, locale="en-GB", is_mobile=True)
     try:
         seen = auditor.new_page()
@@ -133,6 +147,7 @@ def test_an_officer_enters_people_and_an_act_on_a_phone_and_the_auditor_sees_no_
         expect(seen.locator("main")).not_to_contain_text("Mariam")
         expect(seen.locator("main")).not_to_contain_text("Oumar")
         expect(seen.locator("main")).not_to_contain_text("+223")
+        expect(seen.locator("#form-correct-identity-p1")).to_have_count(0)  # no identities seen, none corrected
     finally:
         auditor.close()
 
@@ -174,5 +189,14 @@ def test_a_french_officer_enters_people_and_an_act_on_a_phone(french_phone: Page
     expect(page.locator("#people")).to_contain_text("Journaliste")
     expect(page.locator("#people")).to_contain_text("ICRC")
     expect(page.locator("#people")).to_contain_text("1991-04-05")
+    page.get_by_text("Corriger l'identité de p1").click()  # a date of birth corrected, typed the French way
+    correct = page.locator("#form-correct-identity-p1")
+    correct.locator('[name="date_of_birth"]').fill("6/4/1991")
+    correct.get_by_label("Motif de la correction").fill("sa carte d'identité")
+    correct.get_by_role("button", name="Corriger l'identité").click()
+    expect(page.locator(".flash.success")).to_contain_text("Identité corrigée")
+    expect(page.locator("#people")).to_contain_text("1991-04-06")
+    expect(page.locator("section[aria-labelledby=history-h]")).to_contain_text(
+        "identité de la personne p1 corrigée (champs : date de naissance)")
     assert page.evaluate(FITS), "la page du dossier dépasse un écran de 390 px"
     page.screenshot(path=str(shots / "case-people-acts-phone-fr.png"), full_page=True)

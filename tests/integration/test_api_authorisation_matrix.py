@@ -69,6 +69,8 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
      readers("awa", "tl_mopti", *DIRECTORS)),
     ("withdraw consent", "POST", f"/cases/{REFS['P']}/consent/withdrawals", {"person": "p1", "withdrawn": ["all"]},
      readers("awa", "tl_mopti", *DIRECTORS)),
+    ("correct an identity", "POST", f"/cases/{REFS['P']}/people/p1/identity",
+     {"reason": "spelling checked", "names": ["Fatoumata Traoré"]}, readers("awa", "tl_mopti", *DIRECTORS)),
     # A Director who may decide Q's closure opens its identities, with a reason (ADR 13); dir_gao proposed it.
     ("open identities to decide", "POST", f"/cases/{REFS['Q']}/identities-for-decision",
      {"reason": "to weigh the witnesses' accounts"}, readers("dir_mopti")),
@@ -138,4 +140,5 @@ def _template(path: str) -> str:
     path = path.split("?")[0]
     for ref in REFS.values():
         path = path.replace(ref, "{ref}")
-    return path.replace("alert-R", "{alert_id}").replace(REQUEST, "{request_id}")
+    return (path.replace("alert-R", "{alert_id}").replace(REQUEST, "{request_id}")
+            .replace("/people/p1/", "/people/{person}/"))

@@ -129,3 +129,23 @@ def test_a_cell_off_its_syntax_is_refused_naming_the_line_and_the_column(column:
         read_csv(text.encode(), "week.csv")
     assert str(caught.value).startswith(f"week.csv: line 3, {problem}")
     assert caught.value.code == "bad_cell" and caught.value.params["line"] == "3"
+
+
+def test_with_acts_the_perpetrator_may_be_left_out_and_follows_the_first_act() -> None:
+    base = {k: v for k, v in tessit().items() if k != "perpetrator_category"}
+    second = {**base["acts"][0], "perpetrator_category": "state_armed_forces"}
+    loaded = validate({**base, "acts": [*base["acts"], second]}, NOW, DEFAULT_OFFICES)
+    assert loaded["perpetrator_category"] == base["acts"][0]["perpetrator_category"]
+    chosen = validate({**base, "acts": [*base["acts"], second], "perpetrator_category": "state_armed_forces"}, NOW,
+                      DEFAULT_OFFICES)
+    assert chosen["perpetrator_category"] == "state_armed_forces"  # one an act names: the officer's main one
+
+
+def test_a_perpetrator_no_act_names_is_refused_and_without_acts_it_is_required() -> None:
+    base = tessit()
+    assert refusal({**base, "perpetrator_category": "community_militia"}) == (
+        f"perpetrator_category: community_militia is none of the acts' perpetrators "
+        f"({base['acts'][0]['perpetrator_category']}); leave it out to take the first act's")
+    record = {k: v for k, v in base.items() if k not in ("acts", "perpetrator_category")}
+    record = {**record, "violation_types": ["killing"], "victims": {"male_adult": 1}}
+    assert refusal(record) == "perpetrator_category: Missing data for required field."

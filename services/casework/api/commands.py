@@ -109,3 +109,15 @@ COMMANDS: tuple[tuple[str, str, type[Schema], Build, str], ...] = (
 
 for _name, _path, _body, _build, _doc in COMMANDS:
     endpoint(_name, _path, _body, _build, _doc)
+
+
+@blp.route("/cases/<ref>/people/<person>/identity", methods=["POST"], endpoint="correct-identity")
+@blp.arguments(schemas.IdentityCorrectionBody)
+@blp.response(200, schemas.CommandResultSchema)
+@documented(blp, 400, 403, 404, 409)
+def correct_identity(payload: dict[str, Any], ref: str, person: str) -> dict[str, Any]:
+    """Correct a person's identifying fields: names (with spelling variants), date of birth, contact (assigned HRO,
+    Team Leader of the office, or a Director; at any stage). The fields given replace the person's, those left out
+    are kept. The history names the fields corrected and the reason, never a value; the corrected identity is
+    sealed (ADR 20). 400 naming the field for an unknown person or a bad value, 409 when nothing changes."""
+    return run(ref, lambda cid, actor, b: c.CorrectIdentity(cid, actor, person, b["given"], b["reason"]), payload)

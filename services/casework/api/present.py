@@ -75,8 +75,16 @@ def detail(case: Case, now: datetime, schedules: list[Schedule], history: list[d
         "closed_at": case.closed_at, "approved_by": case.approved_by, "version": case.version,
         "details": details(case), "identities": identities, "identities_redacted": identities is None,
         **record(case, identities),
-        "history": [{k: row[k] for k in ("event_id", "type", "occurred_at", "actor", "payload")} for row in history],
+        "history": [{k: row[k] for k in ("event_id", "type", "occurred_at", "actor")} | {"payload": shown(row)}
+                    for row in history],
     }
+
+
+def shown(row: dict[str, Any]) -> dict[str, Any]:
+    """An event's payload as the history shows it: a correction's sealed identity left out (it names the fields
+    corrected, ADR 20), so nobody, allowed to open identities or not, reads ciphertext in a history."""
+    payload: dict[str, Any] = row["payload"]
+    return {k: v for k, v in payload.items() if k != "identity"} if row["type"] == "IdentityCorrected" else payload
 
 
 _PERSON, _ACT = PersonOpenSchema(), ActSchema()

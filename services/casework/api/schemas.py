@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
 
-from schemas.case import CONSENT_ITEMS
+from schemas.case import CONSENT_ITEMS, IDENTIFYING_FIELDS
 from schemas.incident import IdentitiesSchema, IncidentAsWrittenSchema
 from schemas.people import ActSchema, ConsentSchema, PersonOpenSchema
 from schemas.text import Text
@@ -164,6 +164,35 @@ class ConsentWithdrawalBody(Schema):
                            metadata={"description": "with share_with: only these partners (default: every one)"})
     withdrawn_at = fields.AwareDateTime(load_default=None, metadata={"description": "when (default: now)"})
     note = Text(load_default="", validate=optional_text)
+
+
+class IdentityCorrectionBody(Schema):
+    """The identifying fields to correct (each one given replaces the person's; one left out is kept), and why."""
+
+    reason = Text(required=True, validate=validate.Length(min=1, max=500),
+                  metadata={"description": "why (shown in the history, beside the names of the fields corrected)"})
+    names = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(min=1, max=20),
+                        metadata={"sensitive": True, "description": "every name, the main one first, then spelling "
+                                                                    "variants: replaces the list held"})
+    date_of_birth = fields.Date(allow_none=True, metadata={"sensitive": True, "description": "null clears it"})
+    contact = Text(allow_none=True, validate=validate.Length(max=200),
+                   metadata={"sensitive": True, "description": "null clears it"})
+
+    # None of the three given is schema-valid JSON that the workflow refuses (400 naming `names`): JSON Schema cannot
+    # say "at least one of" these properties without an anyOf the published schema does not carry.
+
+    @post_load(pass_original=True)
+    def as_written(self, data: dict[str, Any], original: dict[str, Any], **_: object) -> dict[str, Any]:
+        # Checked here; the workflow takes the values in their JSON form, as the sealed identity keeps them.
+        person = {"person": data["person"]} if "person" in data else {}
+        return {"reason": data["reason"], "given": {k: original[k] for k in IDENTIFYING_FIELDS if k in original},
+                **person}
+
+
+class PersonIdentityCorrectionBody(IdentityCorrectionBody):
+    """The web page's form of a correction: the person travels in the body, not the path."""
+
+    person = Text(required=True, validate=validate.Length(min=1, max=16))
 
 
 class ReopenBody(Schema):

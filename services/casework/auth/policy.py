@@ -89,8 +89,11 @@ def command_refusal(user: User, command: c.Command, case: Case) -> str | None:
     if isinstance(command, c.AssignCase | c.ReviewCase):
         verb = "assigns" if isinstance(command, c.AssignCase) else "reviews"
         return None if is_team_leader_of(user, case.office) else f"only a Team Leader of {case.office} {verb} its cases"
+    if isinstance(command, c.CorrectIdentity) and not may_see_identities(user, case):
+        # Correcting what one may not see would be blind: only those who see the case's identities correct them.
+        return f"only those who see the identities of case {case.reference} may correct them"
     if isinstance(command, c.RequestClosure | c.RecordFollowUp | c.AmendIncident | c.RecordConsent
-                  | c.WithdrawConsent):
+                  | c.WithdrawConsent | c.CorrectIdentity):
         return None if updater or user.role == "director" else not_updater
     if isinstance(command, c.ApproveClosure | c.RejectClosure):
         if user.role != "director":

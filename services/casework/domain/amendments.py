@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from schemas.incident import IncidentAsWrittenSchema
 from schemas.people import check_record
 from services.casework.domain.errors import CommandRefused, InvalidValue
-from sitreps.acts import victim_counts, violation_types
+from sitreps.acts import perpetrator_categories, perpetrator_category, victim_counts, violation_types
 
 MAX_REASON = 500  # as schemas.case.IncidentAmendedSchema.reason
 # Not amendable, and why: each names what an officer should do instead.
@@ -81,7 +81,7 @@ def checked(current: Mapping[str, Any], changes: Mapping[str, Any], reported_at:
         out[name] = {"old": held, "new": new}
     if not out:
         raise CommandRefused("the amendment changes nothing: every new value is the one the case already holds")
-    if "people" in out or "acts" in out:
+    if "people" in out or "acts" in out or ("perpetrator_category" in out and current.get("acts")):
         out |= _with_acts(current, out)
     return out
 
@@ -99,11 +99,16 @@ def _with_acts(current: Mapping[str, Any], changes: Mapping[str, Mapping[str, An
     acts = after.get("acts") or []
     if not acts:
         return {}
+    given, categories = after.get("perpetrator_category"), perpetrator_categories(acts)
+    if "perpetrator_category" in changes and given not in categories:
+        raise InvalidValue("perpetrator_category", f"perpetrator_category: {given} is none of the acts' perpetrators "
+                                                   f"({', '.join(categories)}); amend the acts")
     counts = victim_counts(after.get("people") or [], acts)
     derived = {"violation_types": violation_types(acts),
-               "victims": {name.rstrip("_"): n for name, n in counts.items()}}
+               "victims": {name.rstrip("_"): n for name, n in counts.items()},
+               "perpetrator_category": perpetrator_category(acts, given)}
     return {name: {"old": current.get(name), "new": value} for name, value in derived.items()
-            if not _same(name, value, current.get(name), _NO_TIME)}
+            if name not in changes and not _same(name, value, current.get(name), _NO_TIME)}
 
 
 def _first(messages: Any, path: str = "") -> tuple[str, str]:

@@ -104,6 +104,18 @@ class AmendIncident(Command):
 
 
 @dataclass(frozen=True)
+class CorrectIdentity(Command):
+    """Correct a person's identifying fields: `given` holds the ones to set (names, date_of_birth, contact; JSON
+    values, in the clear). `current` is their identity as the case holds it, opened by the handler (never by the
+    caller) so that the rule can say what changes (domain.identity_corrections)."""
+
+    person: str
+    given: Mapping[str, Any]
+    reason: str
+    current: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class AcknowledgeAlert(Command):
     alert_id: str
     note: str = ""

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from schemas.people import ConsentSchema
 from schemas.text import normalised, refusal
 from schemas.vocabulary import CLOSURE_REASONS, DELAY_REASONS, FOLLOW_UP_KINDS, OPEN_STAGES
-from services.casework.domain import amendments, consent
+from services.casework.domain import amendments, consent, identity_corrections
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, Event
 from services.casework.domain.errors import CommandRefused, InvalidValue
@@ -199,8 +199,10 @@ def _follow_up(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tupl
     return "FollowUpRecorded", {"kind": cmd.kind, "note": cmd.note, "partner": partner}
 
 
-def _consent_of(case: Case, cmd: Any, actor: User) -> None:
-    _stage(case, (*AMENDABLE_AT, "closure_requested", "closed"), "record consent on")
+def _consent_of(case: Case, cmd: Any, actor: User, action: str = "record consent on") -> None:
+    """A person's consent or identity: at any stage, closed included (a person may withdraw, or have their data
+    corrected, whenever they ask); by those who update the case, or a Director."""
+    _stage(case, (*AMENDABLE_AT, "closure_requested", "closed"), action)
     if actor.role != "director":
         _updater(case, actor)
     refs = ", ".join(p["ref"] for p in case.details.get("people") or [])
@@ -236,6 +238,16 @@ def _withdraw_consent(case: Case, cmd: Any, actor: User, now: datetime, _: Any) 
     return "ConsentWithdrawn", {"person": cmd.person, "withdrawn": items, "withdrawn_at": at,
                                 "partners": [" ".join(p.split()) for p in cmd.partners if p.strip()],
                                 "note": (cmd.note or "").strip()}
+
+
+def _correct_identity(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
+    _consent_of(case, cmd, actor, "correct an identity on")
+    reason = identity_corrections.reason_of(normalised(cmd.reason or ""))
+    if refusal(reason):
+        raise InvalidValue("reason", f"reason: {refusal(reason)}")
+    changed, after = identity_corrections.corrected(cmd.current, cmd.given)
+    # `identity` is in the clear here: the handler seals it before the event leaves (ADR 20).
+    return "IdentityCorrected", {"person": cmd.person, "changed": changed, "reason": reason, "identity": after}
 
 
 def _reopen(case: Case, cmd: Any, actor: User, now: datetime, _: Any) -> tuple[str, dict]:
@@ -274,4 +286,5 @@ _RULES: dict[type, Callable[[Case, Any, User, datetime, User | None], tuple[str,
     c.AmendIncident: _amend,
     c.RecordConsent: _record_consent,
     c.WithdrawConsent: _withdraw_consent,
+    c.CorrectIdentity: _correct_identity,
 }

@@ -15,7 +15,7 @@ from marshmallow import Schema
 
 from schemas.vocabulary import DELAY_REASONS
 from services.casework.api.commands import COMMANDS, Build
-from services.casework.api.schemas import TypedAmendment
+from services.casework.api.schemas import PersonIdentityCorrectionBody, TypedAmendment
 from services.casework.auth.policy import command_refusal
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case
@@ -29,7 +29,12 @@ AMEND_PEOPLE = "amend-people"  # a second form of the same command: the case pag
 # The amendment forms check their values in the workflow, which words each at its field (a row's own field for people
 # and acts) as the incident form does; the API checks them first against its published schema.
 _AMEND: tuple[type[Schema], Build] = (TypedAmendment, BY_NAME["amend-incident"][1])
-FORMS: dict[str, tuple[type[Schema], Build]] = {**BY_NAME, "amend-incident": _AMEND, AMEND_PEOPLE: _AMEND}
+CORRECT_IDENTITY = "correct-identity"  # a person's identifying fields, a form per person (only beside identities)
+_CORRECT: tuple[type[Schema], Build] = (
+    PersonIdentityCorrectionBody, lambda cid, actor, b: c.CorrectIdentity(cid, actor, b["person"], b["given"],
+                                                                          b["reason"]))
+FORMS: dict[str, tuple[type[Schema], Build]] = {**BY_NAME, "amend-incident": _AMEND, AMEND_PEOPLE: _AMEND,
+                                                CORRECT_IDENTITY: _CORRECT}
 PLACEHOLDER = "-"
 
 
@@ -51,6 +56,8 @@ def _probe(name: str, case: Case, user: User, now: datetime) -> c.Command:
         "reopen": lambda: c.ReopenCase(cid, me, PLACEHOLDER),
         "record-consent": lambda: c.RecordConsent(cid, me, _first_person(case), {}),
         "withdraw-consent": lambda: c.WithdrawConsent(cid, me, _first_person(case), ("all",)),
+        CORRECT_IDENTITY: lambda: c.CorrectIdentity(cid, me, _first_person(case), {"names": [PLACEHOLDER]},
+                                                    PLACEHOLDER),
         # A dry run that changes something valid: the location to another two letters.
         "amend-incident": lambda: c.AmendIncident(cid, me, PLACEHOLDER, {"location": {
             "old": case.details.get("location"), "new": "xx" if case.details.get("location") != "xx" else "yy"}}),
@@ -79,7 +86,7 @@ def refusal(name: str, case: Case, user: User, now: datetime) -> str | None:
 
 def offered(case: Case, user: User, now: datetime) -> dict[str, str | None]:
     """Every command with the reason it is refused (None: the form is offered)."""
-    return {name: refusal(name, case, user, now) for name in BY_NAME}
+    return {name: refusal(name, case, user, now) for name in (*BY_NAME, CORRECT_IDENTITY)}
 
 
 class UnreadableDate(ValueError):
@@ -145,6 +152,19 @@ def consent_from_form(name: str, form: Any) -> dict[str, Any]:
                                "referral": "referral" in form}}
 
 
+def correction_from_form(form: Any, locale: str) -> dict[str, Any]:
+    """The body of a person's identity form: names one a line (the main one first), the date of birth in the reader's
+    format or ISO, the contact; an empty date or contact clears it. The workflow keeps what did not change."""
+    names = [line.strip() for line in form.get("names", "").split("\n") if line.strip()]
+    born = form.get("date_of_birth", "").strip()
+    try:
+        day = f"{dates.parse_date(born, locale):%Y-%m-%d}" if born else None
+    except ValueError:
+        raise UnreadableDate("date_of_birth", False) from None
+    return {"person": form.get("person", "").strip(), "reason": form.get("reason", "").strip(), "names": names,
+            "date_of_birth": day, "contact": form.get("contact", "").strip() or None}
+
+
 def body_from_form(name: str, form: Any, locale: str) -> dict[str, Any]:
     """The API body a form stands for (the same schema validates it); empty fields are left out. A date that cannot
     be read raises UnreadableDate."""
@@ -154,6 +174,8 @@ def body_from_form(name: str, form: Any, locale: str) -> dict[str, Any]:
         return consent_from_form(name, form)
     if name == AMEND_PEOPLE:
         return people_fields.amendment_of_rows(form, locale)
+    if name == CORRECT_IDENTITY:
+        return correction_from_form(form, locale)
     fields = {"record": ("note",), "assign": ("assignee",), "log-activity": ("description", "at"),
               "advance": ("stage", "note"), "justify-delay": ("reason", "until", "note"), "review": ("note",),
               "request-closure": ("reason", "note"), "approve-closure": ("note",), "reject-closure": ("note",),

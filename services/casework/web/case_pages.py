@@ -43,9 +43,10 @@ DONE = {
     "record-follow-up": _l("Follow-up recorded."), "reopen": _l("Case reopened at the investigation stage."),
     "amend-incident": _l("Incident details amended: the history shows each change."),
     "amend-people": _l("People and acts amended: the history shows each change."),
+    "correct-identity": _l("Identity corrected: the history names the fields, never their values."),
 }
 DATE_FIELDS = {"until": _l("Pause the stall clock until"), "at": _l("When it was done (UTC)"),
-               "occurred_at": _l("Occurred at (UTC)")}
+               "occurred_at": _l("Occurred at (UTC)"), "date_of_birth": _l("Date of birth")}
 
 
 @bp.get("/")

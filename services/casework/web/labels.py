@@ -73,7 +73,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "FollowUpRecorded": _l("Follow-up recorded"), "CaseReopened": _l("Reopened"),
         "AlertAcknowledged": _l("Alert acknowledged"), "IncidentAmended": _l("Incident amended"),
         "ConsentRecorded": _l("Consent recorded"), "ConsentWithdrawn": _l("Consent withdrawn"),
+        "IdentityCorrected": _l("Identity corrected"),
     },
+    "identity_field": {"names": _l("names"), "date_of_birth": _l("date of birth"), "contact": _l("contact")},
 }
 
 

@@ -139,10 +139,18 @@ def import_files(runtime: EmbeddedRuntime, incidents: Path, actions: Path, now: 
 
 
 def _sitrep(path: Path) -> Iterator[Outgoing | RowError]:
-    """The incidents file's records; a file that cannot be read as a whole ends with that error."""
+    """The incidents file's records, read as a situation report is (its people and acts columns too: sitreps'
+    csv_people); a row whose people, consent or acts cell breaks its syntax is an error naming its line and column,
+    and the rest is read on; a file that cannot be read as a whole ends with that error."""
+    bad: list[RowError] = []
     try:
-        yield from map(sitrep_outgoing, scan_sitrep(path))
+        for record in scan_sitrep(path, lambda line, problem: bad.append(RowError(path.name, line, problem))):
+            yield from bad
+            bad.clear()
+            yield sitrep_outgoing(record)
+        yield from bad
     except ValueError as exc:
+        yield from bad
         yield RowError(path.name, 0, str(exc))
 
 
