@@ -70,7 +70,8 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("withdraw consent", "POST", f"/cases/{REFS['P']}/consent/withdrawals", {"person": "p1", "withdrawn": ["all"]},
      readers("awa", "tl_mopti", *DIRECTORS)),
     ("correct an identity", "POST", f"/cases/{REFS['P']}/people/p1/identity",
-     {"reason": "spelling checked", "names": ["Fatoumata Traoré"]}, readers("awa", "tl_mopti", *DIRECTORS)),
+     # Only those who see the case's identities correct them: Gao's Director may amend, not correct them blind.
+     {"reason": "spelling checked", "names": ["Fatoumata Traoré"]}, readers("awa", "tl_mopti", "dir_mopti")),
     # A Director who may decide Q's closure opens its identities, with a reason (ADR 13); dir_gao proposed it.
     ("open identities to decide", "POST", f"/cases/{REFS['Q']}/identities-for-decision",
      {"reason": "to weigh the witnesses' accounts"}, readers("dir_mopti")),
@@ -83,7 +84,7 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("ask for access", "POST", "/people/access-requests", {"names": [VICTIM], "office": "Mopti", "reason": WHY},
      {**only(201, "garba", "tl_gao"), **only(409, "awa", "bakary", "tl_mopti", *DIRECTORS)}),
     ("access requests", "GET", "/people/access-requests", None, readers(*CALLERS)),
-    ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision", {"grant": True},
+    ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision", {"grant": True, "reason": "to compare the cases"},
      readers("tl_mopti")),
 ]
 

@@ -102,8 +102,8 @@ def test_access_asked_of_gao_granted_by_its_team_leader_lets_the_officer_read_th
     assert [(p["requester"], p["references"], p["reason"]) for p in pending] == [
         ("awa", sorted(GAO_REFS.values()), WHY)]
     decide = f"/people/access-requests/{request_id}/decision"
-    assert world.call("POST", decide, "tl_mopti", {"grant": True}).status_code == 403
-    assert world.call("POST", decide, "garba", {"grant": True}).status_code == 403
+    assert world.call("POST", decide, "tl_mopti", {"grant": True, "reason": "to compare"}).status_code == 403
+    assert world.call("POST", decide, "garba", {"grant": True, "reason": "to compare"}).status_code == 403
     granted = world.call("POST", decide, "tl_gao", {"grant": True, "reason": "compare them"})
     assert granted.status_code == 200 and granted.get_json()["status"] == "granted"
     assert world.call("POST", decide, "tl_gao", {"grant": False, "reason": "changed my mind"}).status_code == 409

@@ -47,7 +47,7 @@ def test_an_officer_finds_a_case_of_her_office_asks_gao_and_reads_its_cases_once
     assert WHY in tl.text() and GAO_REFS[1] in tl.text() and GAO_REFS[2] in tl.text()
     action = re.search(r'action="(/web/people/requests/[^"]+/decision)"', tl.text())
     assert action is not None
-    assert tl.post(action.group(1), {"decision": "grant"}).status_code == 303
+    assert tl.post(action.group(1), {"decision": "grant", "reason": "to compare the cases"}).status_code == 303
     tl.get("/web/people/requests")
     assert "Access granted to awa." in tl.text() and "No request awaits your decision." in tl.text()
 

@@ -219,6 +219,8 @@ def _refusals() -> list[tuple[str, str]]:
         (r"only the assigned officer \((?P<who>[^)]*)\) or a Team Leader of (?P<office>\S+) may update case "
          r"(?P<ref>\S+)",
          _("Only the assigned officer (%(who)s) or a Team Leader of %(office)s may update case %(ref)s.")),
+        (r"only those who see the identities of case (?P<ref>\S+) may correct them",
+         _("Only those who see the identities of case %(ref)s may correct them.")),
         (r"only a Team Leader of (?P<office>\S+) (assigns|reviews) its cases",
          _("Only a Team Leader of %(office)s does this on its cases.")),
         (r"case (?P<ref>\S+) belongs to (?P<office>\S+), outside your office \((?P<mine>[^)]*)\)",

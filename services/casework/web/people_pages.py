@@ -111,7 +111,7 @@ def people_decide(request_id: str) -> Response:
         DecisionBody().load({"grant": grant, "reason": reason})
         decided = api_people.decide(request_id, grant, reason)
     except ValidationError:
-        flash(_("Say why you refuse."), "error")
+        flash(_("Say why you grant or refuse access."), "error")
     except ApiError as exc:
         if exc.status == 403:
             abort(403, _("Only a Team Leader of the office decides on access to its cases."))
