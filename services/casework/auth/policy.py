@@ -16,6 +16,12 @@ def read_scope(user: User) -> str | None:
     return None if user.role in DIVISION_READERS else user.office
 
 
+def may_export_cases(user: User) -> bool:
+    """A CSV of search results (no identities, but case by case): those who work or oversee cases. Not admins: they
+    manage users and settings, and case information is shared narrowly (design: users and roles)."""
+    return user.active and user.role in ("hro", "team_leader", "director", "auditor")
+
+
 def may_read_case(user: User, case: Case) -> bool:
     return may_read(user, case.office)
 
