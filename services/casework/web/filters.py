@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from markupsafe import Markup, escape
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from services.casework.web import dates
 from services.casework.web.forms import field_label, locale, refusal
