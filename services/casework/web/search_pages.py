@@ -51,8 +51,9 @@ def _args() -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
     try:
         loaded = dict(SearchArgs().load(raw))
     except ValidationError as exc:
+        messages: dict[str, Any] = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
         errors |= {k: [forms.message(str(m)) for m in v] if isinstance(v, list) else [str(v)]
-                   for k, v in dict(exc.messages).items()}
+                   for k, v in messages.items()}
         loaded = {}
     return typed, loaded, errors
 
