@@ -96,6 +96,11 @@ def rebuild(conn: Connection) -> int:
     if _sqlite(conn):
         conn.execute(text("DELETE FROM case_search_fts"))
     conn.execute(delete(case_search))
+    return fill(conn)
+
+
+def fill(conn: Connection) -> int:
+    """The documents of every case into an empty index (what the migration that makes it runs)."""
     done, after = 0, ""
     while True:
         texts = list(conn.scalars(select(cases.c.state).where(cases.c.case_id > after)

@@ -69,8 +69,8 @@ def upgrade() -> None:
         op.execute("CREATE VIRTUAL TABLE case_search_fts USING fts5(stems, "
                    "tokenize = 'unicode61 remove_diacritics 2')")
     # Imported here, not at the top: the rebuild's code is read only when this revision runs.
-    from services.casework.adapters.search_index import rebuild
-    rebuild(bind)
+    from services.casework.adapters.search_index import fill
+    fill(bind)
 
 
 def downgrade() -> None:
