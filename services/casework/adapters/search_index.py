@@ -29,13 +29,16 @@ def _sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def _refresh_stems(conn: Connection, case_ids: Sequence[str]) -> None:
+def _refresh_stems(conn: Connection, case_ids: Sequence[str], fresh: bool = False) -> None:
     """SQLite: the FTS5 row of each document, from its texts as they now stand (PostgreSQL computes its columns)."""
     for start in range(0, len(case_ids), CHUNK):
         rows = conn.execute(select(case_search.c.doc, case_search.c.summary, case_search.c.place,
                                    case_search.c.notes)
                             .where(case_search.c.case_id.in_(case_ids[start:start + CHUNK]))).all()
-        conn.execute(_FTS_FORGET, [{"doc": doc} for doc, *_ in rows])
+        if not rows:
+            continue
+        if not fresh:  # a new document has no row to forget
+            conn.execute(_FTS_FORGET, [{"doc": doc} for doc, *_ in rows])
         conn.execute(_FTS_ADD, [{"doc": doc, "stems": stemmed(f"{summary}\n{place}\n{notes}")}
                                 for doc, summary, place, notes in rows])
 
@@ -47,7 +50,7 @@ def add(conn: Connection, new: Sequence[Case], notes: dict[str, str] | None = No
     execute_many(conn, _INSERT, [{**document_of(case), "notes": (notes or {}).get(case.case_id, "")}
                                  for case in new])
     if _sqlite(conn):
-        _refresh_stems(conn, [case.case_id for case in new])
+        _refresh_stems(conn, [case.case_id for case in new], fresh=True)
 
 
 def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:
