@@ -203,3 +203,14 @@ def test_a_rebuild_gives_the_same_results(engine: Engine, world: World) -> None:
         assert search_index.rebuild(conn) == 4
     assert world.found(q="sevare") == before == [world.refs[4]]
     assert world.found(q="menaka") == [world.refs[1]]
+
+
+def test_an_amended_summary_is_searched_as_amended_with_its_reason(world: World) -> None:
+    case = world.casework.read(lambda conn: repo.get_case(conn, world.refs[2]))
+    assert case is not None
+    old = "Soldiers killed three herders near the well."
+    world.casework.execute(c.AmendIncident(case.case_id, "tl_mopti", "the sitrep misnamed the village of Gossi", {
+        "summary": {"old": old, "new": "Soldiers shot three herders near the Gossi well."}}), T0 + timedelta(days=6))
+    assert world.found(q="gossi shot") == [world.refs[2]]
+    assert world.found(q="killings") == []  # the summary as it was is no longer searched
+    assert world.found(q="misnamed") == [world.refs[2]]  # the amendment's reason is
