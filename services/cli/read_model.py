@@ -1,10 +1,13 @@
-"""`hrcase read-model ...`: rebuild the case read model from the cases and schedules, or check it against them."""
+"""`hrcase read-model ...`: rebuild the case read model (and search index) from the cases, or check the model."""
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
-from services.casework.adapters import summaries, summary_check
+import click
+from sqlalchemy import Connection
+
+from services.casework.adapters import search_index, summaries, summary_check
 from services.cli.common import data_dir_option, open_runtime
 
 SHOWN = 50  # differing references printed; the count says how many there are in all
@@ -18,10 +21,16 @@ def read_model() -> None:
 @read_model.command("rebuild")
 @data_dir_option
 def rebuild(data_dir: str) -> None:
-    """Every row again, from casework's cases and the monitor's schedules it holds, in one transaction."""
+    """Every row again, from casework's cases and the monitor's schedules it holds, and every search document from
+    the cases and their history (ADR 0021), in one transaction."""
     runtime = open_runtime(data_dir)
-    done = runtime.casework.write(summaries.rebuild)
-    click.echo(f"rebuilt the read model of {done:,} cases")
+    done = runtime.casework.write(_rebuild)
+    click.echo(f"rebuilt the read model and the search index of {done:,} cases")
+
+
+def _rebuild(conn: Connection) -> Any:
+    search_index.rebuild(conn)
+    return summaries.rebuild(conn)
 
 
 @read_model.command("check")

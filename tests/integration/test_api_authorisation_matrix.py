@@ -35,6 +35,12 @@ def readers(*callers: str) -> dict[str, int]:
 ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("list cases", "GET", "/cases", None, readers(*CALLERS)),
     ("list cases of the case's office", "GET", "/cases?office=Mopti", None, readers(*MOPTI, *DIVISION_READERS)),
+    ("search cases", "GET", "/cases/search?q=road", None, readers(*CALLERS)),
+    ("search cases of the case's office", "GET", "/cases/search?office=Mopti", None,
+     readers(*MOPTI, *DIVISION_READERS)),
+    # A CSV of cases leaves the system: not for admins (policy.may_export_cases).
+    ("export searched cases", "GET", "/cases/search.csv?q=road", None,
+     readers(*(c for c in CALLERS if not c.startswith("adm_")))),
     ("read a case", "GET", f"/cases/{REFS['R']}", None, readers(*MOPTI, *DIVISION_READERS)),
     ("closure queue", "GET", "/closures/pending", None, readers(*CALLERS)),
     ("my alerts", "GET", "/alerts/mine", None, readers(*CALLERS)),
@@ -84,7 +90,8 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("ask for access", "POST", "/people/access-requests", {"names": [VICTIM], "office": "Mopti", "reason": WHY},
      {**only(201, "garba", "tl_gao"), **only(409, "awa", "bakary", "tl_mopti", *DIRECTORS)}),
     ("access requests", "GET", "/people/access-requests", None, readers(*CALLERS)),
-    ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision", {"grant": True, "reason": "to compare the cases"},
+    ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision",
+     {"grant": True, "reason": "to compare the cases"},
      readers("tl_mopti")),
 ]
 

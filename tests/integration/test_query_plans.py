@@ -57,6 +57,9 @@ def test_the_pipeline_reads_its_growing_tables_by_index_only(tmp_path: Path) -> 
     plans = plans_of_a_pipeline_run(tmp_path)
     assert len(plans) > 20  # intake, casework, sla_monitor and the log were all seen
     scans = {shape: steps for shape, steps in plans.items()
-             for step in steps if (m := re.match(r"SCAN (\w+)(?! USING (COVERING )?INDEX)", step))
+             # A virtual table (the search index's FTS5, ADR 21) is read by its own index when its plan names a
+             # constraint (":=" a rowid, "M" a MATCH); "INDEX 0:" alone reads it whole.
+             for step in steps if not re.search(r" VIRTUAL TABLE INDEX \d+:\S", step)
+             and (m := re.match(r"SCAN (\w+)(?! USING (COVERING )?INDEX)", step))
              and m.group(1) not in SMALL and "CONSTANT ROW" not in step}
     assert scans == {}

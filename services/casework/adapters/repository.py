@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Insert, Update, bindparam, func, insert, or_,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.casework.adapters import state, summaries
+from services.casework.adapters import search_index, state, summaries
 from services.casework.adapters.schedules import BatchSchedules
 from services.casework.adapters.tables import (
     alert_aliases,
@@ -195,6 +195,7 @@ class BatchCases:
         scheduled = self.schedules.flush(conn)
         # The read model after the schedules: a new case's row starts from those that came before it.
         summaries.add(conn, self.new)
+        search_index.add(conn, self.new)
         registered = {case.case_id for case in self.new}
         summaries.follow_schedules(conn, (case_id for case_id in scheduled if case_id not in registered))
         self.cases, self.identities, self.people, self.history, self.new = [], [], [], [], []
@@ -216,6 +217,7 @@ def update_case(conn: Connection, before: Case, after: Case) -> None:
     if result.rowcount != 1:
         raise StaleCase(before.case_id)
     summaries.change(conn, [(before, after)])
+    search_index.change(conn, [(before, after)])
 
 
 def next_reference_number(conn: Connection, office: str, year: int) -> int:
@@ -226,6 +228,7 @@ def next_reference_number(conn: Connection, office: str, year: int) -> int:
 def append_history(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         conn.execute(_INSERT_HISTORY, [{**r, "occurred_at": utc(r["occurred_at"])} for r in rows])
+        search_index.note(conn, rows)  # officers' notes and reasons are searched (ADR 0021)
 
 
 def history(conn: Connection, case_id: str) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -390,3 +392,28 @@ access_grants = Table(
     Column("granted_by", String(64), nullable=False),
     Column("granted_at", When, nullable=False),
 )
+
+# The search documents (ADR 0021): per case its summary, its place by name and its officers' notes and reasons, never
+# an identity. PostgreSQL adds French and English tsvector columns computed from them (GIN-indexed, migration
+# c3f9a2d7e5b1); SQLite keeps their stems in the FTS5 table case_search_fts, whose rowid is `doc`.
+case_search = Table(
+    "case_search",
+    metadata,
+    Column("doc", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), nullable=False, unique=True),
+    Column("summary", Text, nullable=False, default=""),
+    Column("place", Text, nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),
+)
+
+
+def kept_by_metadata(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """For Alembic's comparison (include_object): False for what migration c3f9a2d7e5b1 keeps outside the metadata
+    above: PostgreSQL's generated tsvector columns of case_search and their GIN indexes, SQLite's FTS5 table and the
+    shadow tables it makes."""
+    if type_ == "table" and name and name.startswith("case_search_fts"):
+        return False
+    table = getattr(getattr(obj, "table", None), "name", None)
+    if type_ == "column" and table == "case_search" and name in ("french", "english"):
+        return False
+    return not (type_ == "index" and name in ("ix_case_search_french", "ix_case_search_english"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, missing, post_load, validate, validates_schema
+from marshmallow import Schema, fields, missing, post_load, validate
 
 from schemas.case import CONSENT_ITEMS, IDENTIFYING_FIELDS
 from schemas.incident import IdentitiesSchema, IncidentAsWrittenSchema
@@ -23,6 +23,7 @@ from schemas.vocabulary import (
 from services.casework.domain.amendments import amendable
 from services.casework.domain.people_index import STRENGTHS
 from services.casework.domain.schedules import SLA_STATES
+from services.casework.domain.summaries import FLAGS as SUMMARY_FLAGS
 
 Out = fields.String  # what the API answers; what it is sent is schemas.text's Text (no control characters)
 MAX_TEXT = 4000
@@ -532,3 +533,67 @@ class AccessRequestsSchema(Schema):
     yours = fields.List(fields.Nested(AccessRequestSchema), required=True)
     to_decide = fields.List(fields.Nested(AccessRequestSchema), required=True,
                             metadata={"description": "pending requests for your office (Team Leaders)"})
+
+# Search (ADR 0021) -----------------------------------------------------------------------------------------
+
+class SearchFilterArgs(Schema):
+    q = Text(validate=validate.Length(min=1, max=200), metadata={
+        "description": "words searched in summaries, places, activity notes and closure reasons (never identities), "
+                       "without regard to accents or case, by their French and English stems; every word must match"})
+    office = Text(validate=validate.Length(min=1, max=40))
+    stage = Text(validate=validate.OneOf(STAGES))
+    sla_state = Text(validate=validate.OneOf(SLA_STATES))
+    violation = Text(validate=validate.OneOf(VIOLATION_TYPES))
+    perpetrator = Text(validate=validate.OneOf(PERPETRATOR_CATEGORIES))
+    place_pcode = Text(validate=validate.Length(min=1, max=16))
+    region_pcode = Text(validate=validate.Length(min=1, max=16))
+    reported_from = fields.Date(metadata={"description": "reported on or after this day (UTC)"})
+    reported_to = fields.Date(metadata={"description": "reported on or before this day (UTC)"})
+    occurred_from = fields.Date()
+    occurred_to = fields.Date()
+    assignee = Text(validate=validate.Length(min=1, max=64))
+    flag = fields.List(Text(validate=validate.OneOf(SUMMARY_FLAGS)), load_default=list, metadata={
+        "description": "cases with every flag named (repeat the parameter)"})
+
+
+class SearchArgs(PageArgs, SearchFilterArgs):
+    pass
+
+
+class HighlightSchema(Schema):
+    start = fields.Integer(required=True)
+    end = fields.Integer(required=True, metadata={"description": "exclusive, in characters of the excerpt"})
+
+
+class ExcerptSchema(Schema):
+    text = Out(required=True, metadata={"description": "plain text: escape it before showing it"})
+    source = Out(required=True, validate=validate.OneOf(("summary", "place", "notes")))
+    highlights = fields.List(fields.Nested(HighlightSchema), required=True, metadata={
+        "description": "where the searched words are in `text`"})
+
+
+class SearchHitSchema(Schema):
+    case_id = Out(required=True)
+    reference = Out(required=True)
+    office = Out(required=True)
+    stage = Out(required=True, validate=validate.OneOf(STAGES))
+    assignee = Out(required=True, allow_none=True)
+    reported_at = fields.AwareDateTime(required=True)
+    occurred_at = fields.AwareDateTime(required=True, allow_none=True)
+    place = Out(required=True)
+    place_pcode = Out(required=True, allow_none=True)
+    region_pcode = Out(required=True, allow_none=True)
+    region = Out(required=True, allow_none=True, metadata={"description": "the region's name"})
+    violations = fields.List(Out(), required=True)
+    perpetrator = Out(required=True, allow_none=True)
+    sla_state = Out(required=True, validate=validate.OneOf(SLA_STATES))
+    next_due_at = fields.AwareDateTime(required=True, allow_none=True)
+    flags = fields.List(Out(), required=True)
+    excerpt = fields.Nested(ExcerptSchema, required=True)
+
+
+class SearchPageSchema(PageSchema):
+    items = fields.List(fields.Nested(SearchHitSchema), required=True)
+    facets = fields.Dict(keys=Out(), values=fields.Dict(keys=Out(), values=fields.Integer()), required=True,
+                         metadata={"description": "per facet (office, stage, sla_state, violation, perpetrator, "
+                                                  "region), how many matching cases have each value"})

@@ -37,6 +37,13 @@ def may_decide_access(user: User, office: str) -> bool:
     return user.active and is_team_leader_of(user, office)
 
 
+def may_export_cases(user: User) -> bool:
+    """A CSV of search results (no identities, but case by case): those who work or oversee cases. Not admins: they
+    manage users and settings, and case information is shared narrowly (design: users and roles)."""
+    return user.active and user.role in ("hro", "team_leader", "director", "auditor")
+
+
+
 def may_see_identities(user: User, case: Case) -> bool:
     """Names and contacts of victims, witnesses and sources: the assigned HRO, their Team Leader, the
     Directors of that office. Everyone else, and every export, alert and log, gets them redacted."""

@@ -7,9 +7,10 @@ from services.casework.web import (
     incident_pages,
     overview,
     people_pages,
+    search_pages,
     unit_pages,
 )
 from services.casework.web.blueprint import bp
 
 __all__ = ["account_pages", "alert_pages", "bp", "case_pages", "incident_pages", "overview", "people_pages",
-           "unit_pages"]
+           "search_pages", "unit_pages"]

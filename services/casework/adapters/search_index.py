@@ -1,0 +1,115 @@
+"""The search documents (ADR 0021), written in the transaction that registers or changes the case: its summary and
+place when it is registered or amended, each officer's note or reason as its event enters the history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Update, bindparam, delete, insert, select, text, update
+
+from services.casework.adapters import state
+from services.casework.adapters.tables import case_history, case_search, cases
+from services.casework.domain.case import Case
+from services.casework.domain.search import NOTE_FIELDS, document_of, notes_of, stemmed
+from services.messaging.many import execute_many
+
+CHUNK = 500  # ids per IN (...) list: under SQLite's bound-parameter limit
+_INSERT = insert(case_search)
+_SET_TEXTS: Update = (update(case_search).where(case_search.c.case_id == bindparam("k_case_id"))
+                      .values(summary=bindparam("summary"), place=bindparam("place")))
+_ADD_NOTE: Update = (update(case_search).where(case_search.c.case_id == bindparam("k_case_id"))
+                     .values(notes=case_search.c.notes + bindparam("note")))
+_FTS_FORGET = text("DELETE FROM case_search_fts WHERE rowid = :doc")
+_FTS_ADD = text("INSERT INTO case_search_fts (rowid, stems) VALUES (:doc, :stems)")
+
+
+def _sqlite(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def _refresh_stems(conn: Connection, case_ids: Sequence[str], fresh: bool = False) -> None:
+    """SQLite: the FTS5 row of each document, from its texts as they now stand (PostgreSQL computes its columns)."""
+    for start in range(0, len(case_ids), CHUNK):
+        rows = conn.execute(select(case_search.c.doc, case_search.c.summary, case_search.c.place,
+                                   case_search.c.notes)
+                            .where(case_search.c.case_id.in_(case_ids[start:start + CHUNK]))).all()
+        if not rows:
+            continue
+        if not fresh:  # a new document has no row to forget
+            conn.execute(_FTS_FORGET, [{"doc": doc} for doc, *_ in rows])
+        conn.execute(_FTS_ADD, [{"doc": doc, "stems": stemmed(f"{summary}\n{place}\n{notes}")}
+                                for doc, summary, place, notes in rows])
+
+
+def add(conn: Connection, new: Sequence[Case], notes: dict[str, str] | None = None) -> None:
+    """The documents of newly registered cases (with notes already theirs, when rebuilding)."""
+    if not new:
+        return
+    execute_many(conn, _INSERT, [{**document_of(case), "notes": (notes or {}).get(case.case_id, "")}
+                                 for case in new])
+    if _sqlite(conn):
+        _refresh_stems(conn, [case.case_id for case in new], fresh=True)
+
+
+def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:
+    """The summary and place of cases a command changed, when an amendment changed them (rare)."""
+    moved = []
+    for before, after in changed:
+        then, now = document_of(before), document_of(after)
+        if then != now:
+            moved.append({"k_case_id": now.pop("case_id"), **now})
+    if moved:
+        execute_many(conn, _SET_TEXTS, moved)
+        if _sqlite(conn):
+            _refresh_stems(conn, [row["k_case_id"] for row in moved])
+
+
+def note(conn: Connection, history: Sequence[dict[str, Any]]) -> None:
+    """Each officer's note or reason among new history rows, appended to its case's document."""
+    found = []
+    for row in history:
+        if row["type"] in NOTE_FIELDS:
+            payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+            said = notes_of(row["type"], payload)
+            if said:
+                found.append({"k_case_id": row["case_id"], "note": "\n" + said})
+    if found:
+        execute_many(conn, _ADD_NOTE, found)
+        if _sqlite(conn):
+            _refresh_stems(conn, list(dict.fromkeys(row["k_case_id"] for row in found)))
+
+
+def _notes_of_cases(conn: Connection, case_ids: Sequence[str]) -> dict[str, str]:
+    rows = conn.execute(select(case_history.c.case_id, case_history.c.type, case_history.c.payload)
+                        .where(case_history.c.case_id.in_(case_ids), case_history.c.type.in_(tuple(NOTE_FIELDS)))
+                        .order_by(case_history.c.seq))
+    notes: dict[str, str] = {}
+    for case_id, type_, payload in rows:
+        said = notes_of(type_, json.loads(payload))
+        if said:
+            notes[case_id] = notes.get(case_id, "") + "\n" + said
+    return notes
+
+
+def rebuild(conn: Connection) -> int:
+    """Every document again, from casework's cases and their history; returns the number of cases. Call it in one
+    transaction (`with engine.begin() as conn: search_index.rebuild(conn)`), after or beside summaries.rebuild."""
+    if _sqlite(conn):
+        conn.execute(text("DELETE FROM case_search_fts"))
+    conn.execute(delete(case_search))
+    return fill(conn)
+
+
+def fill(conn: Connection) -> int:
+    """The documents of every case into an empty index (what the migration that makes it runs)."""
+    done, after = 0, ""
+    while True:
+        texts = list(conn.scalars(select(cases.c.state).where(cases.c.case_id > after)
+                                  .order_by(cases.c.case_id).limit(CHUNK)))
+        if not texts:
+            return done
+        found = [state.loads(one) for one in texts]
+        add(conn, found, _notes_of_cases(conn, [case.case_id for case in found]))
+        done, after = done + len(found), found[-1].case_id

@@ -1,0 +1,80 @@
+"""case search
+
+Revision ID: c3f9a2d7e5b1
+Revises: b8d41f6e2c07
+Create Date: 2026-12-07 02:50:00.000000
+
+The search documents (ADR 0021): per case its summary, place and officers' notes. PostgreSQL: French and English
+tsvector columns computed from them without accents (the `unaccent` extension behind an immutable wrapper, as an
+index expression needs), each GIN-indexed. SQLite: an FTS5 table of their French and English stems. Filled from the
+cases and history casework holds, by the same code as a read-model rebuild.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'c3f9a2d7e5b1'
+down_revision = 'b8d41f6e2c07'
+branch_labels = None
+depends_on = None
+
+# In `public`, whatever schema the tables are in: one per database, as the extension is (test schemas share it).
+UNACCENT = "public.hrcase_unaccent"
+
+
+def _vector(config: str) -> str:
+    parts = (("summary", "A"), ("place", "A"), ("notes", "B"))
+    return " || ".join(f"setweight(to_tsvector('{config}'::regconfig, {UNACCENT}(coalesce({column}, ''))), '{w}')"
+                       for column, w in parts)
+
+
+def _unaccent(bind: sa.Connection) -> None:
+    """The extension (trusted since PostgreSQL 13: the database's owner creates it) and an immutable wrapper: the
+    extension's own function is only stable, and a generated column needs an immutable one."""
+    present = bind.scalar(sa.text("SELECT to_regprocedure('public.hrcase_unaccent(text)') IS NOT NULL"))
+    if present:
+        return
+    bind.execute(sa.text("SELECT pg_advisory_xact_lock(2021)"))  # two migrations at once create them once
+    if bind.scalar(sa.text("SELECT to_regprocedure('public.hrcase_unaccent(text)') IS NOT NULL")):
+        return
+    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public"))
+    home = bind.scalar(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                               "WHERE e.extname = 'unaccent'"))
+    bind.execute(sa.text(
+        f"CREATE FUNCTION {UNACCENT}(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT "
+        f"AS $$ SELECT \"{home}\".unaccent('\"{home}\".unaccent'::regdictionary, $1) $$"))
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    op.create_table(
+        'case_search',
+        sa.Column('doc', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('case_id', sa.String(36), nullable=False),
+        sa.Column('summary', sa.Text(), nullable=False),
+        sa.Column('place', sa.Text(), nullable=False),
+        sa.Column('notes', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('doc'),
+        sa.UniqueConstraint('case_id'),
+    )
+    if bind.dialect.name == "postgresql":
+        _unaccent(bind)
+        for config in ("french", "english"):
+            op.execute(f"ALTER TABLE case_search ADD COLUMN {config} tsvector "
+                       f"GENERATED ALWAYS AS ({_vector(config)}) STORED")
+            op.execute(f"CREATE INDEX ix_case_search_{config} ON case_search USING gin ({config})")
+    else:
+        # The stems are the tokens (domain.search.stemmed); the tokenizer only splits them and drops diacritics.
+        op.execute("CREATE VIRTUAL TABLE case_search_fts USING fts5(stems, "
+                   "tokenize = 'unicode61 remove_diacritics 2')")
+    # Imported here, not at the top: the rebuild's code is read only when this revision runs.
+    from services.casework.adapters.search_index import fill
+    fill(bind)
+
+
+def downgrade() -> None:
+    # The extension and its wrapper stay: other schemas of the database may use them.
+    if op.get_bind().dialect.name != "postgresql":
+        op.execute("DROP TABLE case_search_fts")
+    op.drop_table('case_search')

@@ -1,0 +1,216 @@
+"""Search of cases on both databases (ADR 0021): accents, case and stems; notes and reasons found, identities never;
+facets and their counts; the caller's read scope; the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, select, update
+
+from schemas.topics import INCIDENTS
+from services.casework import bootstrap
+from services.casework.adapters import case_lists, search_index, token_store
+from services.casework.adapters import repository as repo
+from services.casework.adapters.tables import case_summaries
+from services.casework.api.app import create_app
+from services.casework.api.server import context_for
+from services.casework.bootstrap import Casework
+from services.casework.domain import commands as c
+from services.casework.domain.roles import User
+from services.casework.domain.schedules import Schedule, sla_state
+from services.clock import SimulatedClock
+from services.messaging.ports import Message
+from services.messaging.processing import emit
+from services.vault import IdentityVault
+from sitreps.key import incident_key
+from tests.integration.backends import BACKENDS, migrated
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+KEY = IdentityVault.generate()
+VICTIM = "Fatoumata Zerbo-Kanouté"
+USERS = (User("awa", "hro", "Mopti"), User("tl_mopti", "team_leader", "Mopti"), User("garba", "hro", "Gao"),
+         User("dir", "director", "Bamako"), User("aud", "auditor", "Bamako"), User("adm", "admin", "Bamako"))
+# number: office, location, summary, violation, perpetrator
+INCIDENTS_OF = {
+    1: ("Mopti", "Konna", "Une attaque contre le marché de Ménaka a fait deux morts.", "killing", "armed_group"),
+    2: ("Mopti", "Tombouctou", "Soldiers killed three herders near the well.", "killing", "state_armed_forces"),
+    3: ("Gao", "Gao", "Les attaques répétées contre les écoles du cercle.", "abduction", "armed_group"),
+    4: ("Mopti", "Konna", "A shop was looted at night.", "destruction_of_property", "unidentified"),
+}
+
+
+def incident(number: int) -> Message:
+    office, location, summary, violation, perpetrator = INCIDENTS_OF[number]
+    key = incident_key("SR-9", number)
+    payload = {
+        "incident_key": key, "sitrep_id": "SR-9", "incident_number": number, "reported_at": T0 + timedelta(days=number),
+        "occurred_at": T0, "office": office, "location": location, "violation_types": [violation],
+        "perpetrator_category": perpetrator, "victims": {"female_adult": 1}, "source_type": "ngo", "summary": summary,
+        "assignee": "awa" if office == "Mopti" else "garba",
+        "identities": KEY.seal({"victims": [{"name": VICTIM, "contact": "+223 7000 9999"}]}), "people": [],
+    }
+    out = emit(INCIDENTS, "IncidentAccepted", occurred_at=T0, key=key, producer="intake", payload=payload,
+               event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"search-test:{key}")))
+    return Message(INCIDENTS, 0, number, key, out.value, {"event_id": out.headers["event_id"]})
+
+
+@dataclass
+class World:
+    casework: Casework
+    client: FlaskClient
+    tokens: dict[str, str]
+    refs: dict[int, str]
+
+    def get(self, path: str, caller: str, **query: Any) -> Any:
+        return self.client.get(path, query_string=query, headers={"Authorization": f"Bearer {self.tokens[caller]}"})
+
+    def found(self, caller: str = "dir", **query: Any) -> list[str]:
+        answer = self.get("/cases/search", caller, **query)
+        assert answer.status_code == 200, answer.get_json()
+        return [item["reference"] for item in answer.get_json()["items"]]
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    yield from migrated(request, tmp_path, bootstrap.migrate)
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    casework = bootstrap.build(engine, vault=KEY)
+
+    def enrol(conn: Connection) -> dict[str, str]:
+        for user in USERS:
+            repo.save_user(conn, user)
+        return {u.username: token_store.create(conn, u.username, T0).value for u in USERS}
+
+    tokens = casework.write(enrol)
+    casework.processor.process([incident(n) for n in INCIDENTS_OF], T0 + timedelta(days=5))
+    # Incident n was reported on day n: listed by report time, the cases come in their numbers' order.
+    refs = {n: case.reference for n, case in enumerate(casework.read(repo.list_cases), start=1)}
+    at = T0 + timedelta(days=6)
+    case4 = casework.read(lambda conn: repo.get_case(conn, refs[4]))
+    assert case4 is not None
+    casework.execute(c.RecordCase(case4.case_id, "awa"), at)
+    casework.execute(c.LogActivity(case4.case_id, "awa", "Entretien avec le témoin à la clinique de Sévaré"), at)
+    casework.execute(c.RequestClosure(case4.case_id, "awa", "duplicate", "Already reported by the prefecture"), at)
+    app = create_app(context_for(casework, clock=SimulatedClock(at + timedelta(hours=1))))
+    app.config["TESTING"] = True
+    return World(casework, app.test_client(), tokens, refs)
+
+
+def test_words_are_found_whatever_their_accents_and_case(world: World) -> None:
+    assert world.found(q="tombouctou") == [world.refs[2]]
+    assert world.found(q="menaka") == [world.refs[1]]
+    assert world.found(q="MÉNAKA") == [world.refs[1]]
+
+
+def test_words_are_found_by_their_french_and_english_stems(world: World) -> None:
+    assert sorted(world.found(q="attaques")) == sorted([world.refs[1], world.refs[3]])
+    assert world.found(q="killings") == [world.refs[2]]
+    assert world.found(q="attaque menaka") == [world.refs[1]]  # every word must match
+
+
+def test_activity_notes_and_closure_reasons_are_found_with_the_hit_marked(world: World) -> None:
+    answer = world.get("/cases/search", "dir", q="sevare").get_json()
+    assert [item["reference"] for item in answer["items"]] == [world.refs[4]]
+    shown = answer["items"][0]["excerpt"]
+    assert shown["source"] == "notes"
+    assert [shown["text"][h["start"]:h["end"]] for h in shown["highlights"]] == ["Sévaré"]
+    assert world.found(q="prefecture") == [world.refs[4]]
+
+
+def test_identities_are_never_found(world: World) -> None:
+    for words in ("Fatoumata", "Zerbo", "Kanouté", "7000"):
+        assert world.found(q=words) == []
+
+
+def test_facets_combine_and_their_counts_cover_the_whole_search(world: World) -> None:
+    answer = world.get("/cases/search", "dir", q="attaques").get_json()
+    assert answer["facets"]["office"] == {"Gao": 1, "Mopti": 1}
+    assert answer["facets"]["violation"] == {"abduction": 1, "killing": 1}
+    assert answer["facets"]["perpetrator"] == {"armed_group": 2}
+    assert answer["facets"]["region"] == {"ML05": 1, "ML07": 1}
+    assert world.found(q="attaques", violation="killing") == [world.refs[1]]
+    assert world.found(q="attaques", region_pcode="ML07") == [world.refs[3]]
+    assert world.found(perpetrator="armed_group", office="Gao") == [world.refs[3]]
+    assert world.found(stage="closure_requested") == [world.refs[4]]
+    everyone = world.get("/cases/search", "dir").get_json()
+    assert everyone["total"] == 4
+    assert everyone["facets"]["stage"] == {"reported": 3, "closure_requested": 1}
+    assert sum(everyone["facets"]["sla_state"].values()) == 4
+    assert world.found(reported_from="2026-03-03", reported_to="2026-03-04") == [world.refs[1], world.refs[2]]
+
+
+def test_an_officer_searches_their_own_office_only(world: World) -> None:
+    assert world.found("garba", q="attaques") == [world.refs[3]]
+    assert world.found("awa", q="attaques") == [world.refs[1]]
+    refused = world.get("/cases/search", "awa", office="Gao")
+    assert refused.status_code == 403
+
+
+def test_bad_filters_are_refused_naming_the_field(world: World) -> None:
+    for query, field in (({"q": "?!"}, "q"), ({"stage": "nowhere"}, "stage"), ({"reported_from": "soon"},
+                                                                                 "reported_from")):
+        answer = world.get("/cases/search", "dir", **query)
+        assert answer.status_code == 422
+        assert field in answer.get_json()["errors"]
+
+
+def test_the_export_is_a_csv_of_the_results_without_identities(world: World) -> None:
+    answer = world.get("/cases/search.csv", "aud", q="attaques")
+    assert answer.status_code == 200
+    assert "q=attaques" in answer.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert sorted(r["reference"] for r in rows) == sorted([world.refs[1], world.refs[3]])
+    assert {r["office"] for r in rows} == {"Mopti", "Gao"}
+    assert VICTIM not in answer.get_data(as_text=True)
+    assert world.get("/cases/search.csv", "adm").status_code == 403
+    mine = list(csv.DictReader(io.StringIO(world.get("/cases/search.csv", "awa").get_data(as_text=True))))
+    assert {r["office"] for r in mine} == {"Mopti"} and len(mine) == 3
+
+
+def test_the_sql_sla_state_says_what_the_domain_rule_says(engine: Engine, world: World) -> None:
+    due, warn = T0 + timedelta(days=10), T0 + timedelta(days=8)
+    schedule = Schedule("x", "stall", "1", "running", T0, due, warn, None, T0 + timedelta(days=2), None, None, "p")
+    moments = (T0, T0 + timedelta(days=2), T0 + timedelta(days=3), warn, due - timedelta(seconds=1), due,
+               due + timedelta(days=1))
+    with engine.connect() as conn:
+        conn.execute(update(case_summaries).values(next_due_at=due, next_warn_at=warn,
+                                                   next_paused_until=schedule.paused_until))
+        said = [conn.scalar(select(case_lists.sla_state_sql(now)).select_from(case_summaries).limit(1))
+                for now in moments]
+        conn.execute(update(case_summaries).values(next_due_at=None))
+        none = conn.scalar(select(case_lists.sla_state_sql(T0)).select_from(case_summaries).limit(1))
+        conn.rollback()
+    assert said == [sla_state(schedule, now) for now in moments]
+    assert said == ["paused", "on_track", "on_track", "due_soon", "due_soon", "overdue", "overdue"]
+    assert none == sla_state(None, T0) == "none"
+
+
+def test_a_rebuild_gives_the_same_results(engine: Engine, world: World) -> None:
+    before = world.found(q="sevare")
+    with engine.begin() as conn:
+        assert search_index.rebuild(conn) == 4
+    assert world.found(q="sevare") == before == [world.refs[4]]
+    assert world.found(q="menaka") == [world.refs[1]]
+
+
+def test_an_amended_summary_is_searched_as_amended_with_its_reason(world: World) -> None:
+    case = world.casework.read(lambda conn: repo.get_case(conn, world.refs[2]))
+    assert case is not None
+    old = "Soldiers killed three herders near the well."
+    world.casework.execute(c.AmendIncident(case.case_id, "tl_mopti", "the sitrep misnamed the village of Gossi", {
+        "summary": {"old": old, "new": "Soldiers shot three herders near the Gossi well."}}), T0 + timedelta(days=6))
+    assert world.found(q="gossi shot") == [world.refs[2]]
+    assert world.found(q="killings") == []  # the summary as it was is no longer searched
+    assert world.found(q="misnamed") == [world.refs[2]]  # the amendment's reason is
