@@ -1,8 +1,9 @@
-"""Events as reports read them: type, event time, typed payload and position in the log."""
+"""Events as reports read them: type, event time, typed payload and position in the log; and what a report keeps of
+each SLA event (a crossing) and of each schedule (a verdict) once it has read them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,3 +29,51 @@ class History:
     schedules: tuple[Event, ...] = ()  # SlaScheduled: each clock's due instants and, once stopped, its outcome
     rejected: tuple[Event, ...] = ()
     sources: Mapping[str, int] = field(default_factory=dict)  # records read per topic, for the report's header
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """What the report keeps of one SLA event: its row of the event list, and what tables count it by."""
+
+    occurred_at: datetime
+    case_id: str
+    reference: str
+    office: str
+    clock: str
+    level: str
+    period: int
+    recipient_role: str
+    assignee: str | None
+    reason: str | None
+    policy_version: str
+
+    @classmethod
+    def of(cls, occurred_at: datetime, p: Mapping[str, Any]) -> Crossing:
+        return cls(occurred_at, p["case_id"], p["reference"], p["office"], p["clock"], p["level"], p["period"],
+                   p["recipient_role"], p.get("assignee"), p.get("reason"), p["policy_version"])
+
+
+class Verdict(Mapping[str, Any]):
+    """What the report keeps of a clock's latest schedule (its state, due instant and outcome), read as the
+    schedule's payload is: a few slots instead of the payload's dozen keys, for every clock of every case."""
+
+    __slots__ = ("due_at", "outcome", "state")
+    KEYS = ("state", "due_at", "outcome")
+
+    def __init__(self, state: str, due_at: datetime, outcome: str | None) -> None:
+        self.state, self.due_at, self.outcome = state, due_at, outcome
+
+    @classmethod
+    def of(cls, schedule: Mapping[str, Any]) -> Verdict:
+        return cls(schedule["state"], schedule["due_at"], schedule.get("outcome"))
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
