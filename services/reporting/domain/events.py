@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 
@@ -49,8 +50,14 @@ class Crossing:
 
     @classmethod
     def of(cls, occurred_at: datetime, p: Mapping[str, Any]) -> Crossing:
-        return cls(occurred_at, p["case_id"], p["reference"], p["office"], p["clock"], p["level"], p["period"],
-                   p["recipient_role"], p.get("assignee"), p.get("reason"), p["policy_version"])
+        # Cases, offices, officers, clocks and levels repeat over millions of SLA events: one string each.
+        return cls(occurred_at, intern(p["case_id"]), intern(p["reference"]), intern(p["office"]), intern(p["clock"]),
+                   intern(p["level"]), p["period"], intern(p["recipient_role"]), _interned(p.get("assignee")),
+                   _interned(p.get("reason")), intern(p["policy_version"]))
+
+
+def _interned(value: str | None) -> str | None:
+    return None if value is None else intern(value)
 
 
 class Verdict(Mapping[str, Any]):
@@ -65,7 +72,7 @@ class Verdict(Mapping[str, Any]):
 
     @classmethod
     def of(cls, schedule: Mapping[str, Any]) -> Verdict:
-        return cls(schedule["state"], schedule["due_at"], schedule.get("outcome"))
+        return cls(intern(schedule["state"]), schedule["due_at"], _interned(schedule.get("outcome")))
 
     def __getitem__(self, key: str) -> Any:
         if key not in self.KEYS:
