@@ -3,7 +3,8 @@ bench/replay.py builds it (simulated, then imported up to 30 June 2020), reporte
 
 Each history is built once into `--histories` (kept: an import of x100 takes a quarter of an hour) and reported
 `runs` times, each run `hrcase report` in a fresh process under `/usr/bin/time -v` (wall time, peak resident memory).
-`--hrcase` reports with another checkout's command (the code before a change, on the same histories).
+`--before CMD` also times another checkout's `hrcase` (the code before a change) on the same histories, its runs
+taking turns with this one's, so that both see the same load.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO, Figure, Result, at_most, machine, median, spawn
+from bench.common import REPO, Figure, Result, at_most, machine, spawn
 
 NAME = "report_scale"
 TITLE = "7. `hrcase report` at scale"
@@ -59,37 +60,44 @@ def report_once(hrcase: str, data: Path) -> dict[str, Any]:
             "summary": done.stdout.splitlines()[0] if done.stdout else ""}
 
 
-def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str = "", log: Any = print) -> Result:
+def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str = "", log: Any = print,
+        before: str | None = None) -> Result:
     result = Result(NAME, TITLE, {"scales": scales, "runs": runs, "hrcase": hrcase, "as_of": AS_OF,
-                                  "label": label})
+                                  "label": label, "before": before or ""})
     rows, figures, sizes = [], [], []
     for scale in scales:
         folder = build(scale, histories, log)
         built = json.loads((folder / "built.json").read_text())
         cases = built["imported"]["incidents"]
         records = sum(built["imported"]["records"].values())
-        got = []
+        got: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
         for n in range(runs):
-            one = report_once(hrcase, folder / "data")
-            got.append(one)
-            log(f"  x{scale:g} ({cases:,} cases, {records:,} records), run {n + 1}/{runs}: {one['seconds']:.1f} s, "
-                f"peak RSS {one['peak_rss_mib']:.0f} MiB")
-        result.raw.append({"scale": scale, "cases": cases, "records": records, "runs": got})
+            for which, command in (("before", before), ("after", hrcase)):
+                if command is None:
+                    continue
+                one = report_once(command, folder / "data")
+                got[which].append(one)
+                log(f"  x{scale:g} ({cases:,} cases, {records:,} records), {which} run {n + 1}/{runs}: "
+                    f"{one['seconds']:.1f} s, peak RSS {one['peak_rss_mib']:.0f} MiB")
+        result.raw.append({"scale": scale, "cases": cases, "records": records, **got})
         name = "oios-2021-011" if scale == 1 else f"oios-2021-011 x{scale:g}"
-        seconds = Figure(f"{name}: seconds to report", "s", [g["seconds"] for g in got])
-        memory = Figure(f"{name}: peak resident memory", "MiB", [g["peak_rss_mib"] for g in got])
-        figures += [seconds, memory]
-        sizes.append((cases, seconds.value, memory.value))
-        rows.append([name, cases, records, *[round(g["seconds"], 1) for g in got], round(seconds.value, 1),
-                     round(memory.value)])
+        for which in ("before", "after") if before else ("after",):
+            tag = f" ({which})" if before else ""
+            seconds = Figure(f"{name}{tag}: seconds to report", "s", [g["seconds"] for g in got[which]])
+            memory = Figure(f"{name}{tag}: peak resident memory", "MiB", [g["peak_rss_mib"] for g in got[which]])
+            figures += [seconds, memory]
+            if which == "after":
+                sizes.append((cases, seconds.value, memory.value))
+            rows.append([name + tag, cases, records, *[round(g["seconds"], 1) for g in got[which]],
+                         round(seconds.value, 1), round(memory.value)])
     if len(sizes) >= 2:
         # Per case from the two largest: what a million cases would take if it grows as it did between them.
         (c1, s1, m1), (c2, s2, m2) = sizes[-2], sizes[-1]
         slope_s, slope_m = (s2 - s1) / (c2 - c1), (m2 - m1) / (c2 - c1)
-        million = Figure("1,000,000 cases, extrapolated linearly from the two largest: seconds", "s",
+        million = Figure("1,000,000 cases, extrapolated linearly from the two largest (after): seconds", "s",
                          [s2 + slope_s * (MILLION - c2)])
         figures.append(at_most(million, TARGET_S, f"< {TARGET_S} s"))
-        figures.append(Figure("1,000,000 cases, extrapolated linearly from the two largest: peak resident memory",
+        figures.append(Figure("1,000,000 cases, extrapolated linearly from the two largest (after): peak RSS",
                               "MiB", [m2 + slope_m * (MILLION - c2)]))
     result.figures = figures
     result.tables.append({"title": "Each history: `hrcase report` runs and their median",
@@ -108,11 +116,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--histories", default="/tmp/hrcase-report-scale", help="where histories are built and kept")
     parser.add_argument("--hrcase", default=str(REPO / ".venv/bin/hrcase"), help="the hrcase command to time")
-    parser.add_argument("--label", default="", help="what the run measures (before, after)")
+    parser.add_argument("--before", default=None, help="another hrcase command to time in turns (the code before)")
+    parser.add_argument("--label", default="", help="what the run measures")
     parser.add_argument("--out", default=str(REPO / "bench/results/report_scale.json"))
     args = parser.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
-    result = run(scales, args.runs, Path(args.histories), args.hrcase, args.label)
+    result = run(scales, args.runs, Path(args.histories), args.hrcase, args.label, before=args.before)
     record = {"machine": machine(), **result.as_dict()}
     out = Path(args.out)
     previous = json.loads(out.read_text()) if out.exists() else {}
@@ -121,7 +130,6 @@ def main() -> None:
     for figure in result.figures:
         print(f"{figure.name}: {figure.value:,.1f} {figure.unit} (runs: "
               + ", ".join(f"{v:,.1f}" for v in figure.values) + ")")
-    print(f"median of {args.runs}: " + ", ".join(f"{v:.1f}" for v in [median(f.values) for f in result.figures]))
 
 
 if __name__ == "__main__":

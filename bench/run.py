@@ -86,7 +86,8 @@ def runner(name: str, sizes: dict[str, Any], runs: int, log: Callable[[str], Non
         from bench import report_scale
 
         return report_scale.run(sizes["scales"], runs, Path(sizes["histories"]),
-                                sizes.get("hrcase", str(REPO / ".venv/bin/hrcase")), sizes.get("label", ""), log)
+                                sizes.get("hrcase", str(REPO / ".venv/bin/hrcase")), sizes.get("label", ""), log,
+                                sizes.get("before"))
     from bench import scaling
 
     return scaling.run(kafka_bootstrap(), postgres_url(), sizes["incidents"], sizes["clocks"], runs, log,
