@@ -28,6 +28,7 @@ TITLE = "7. `hrcase report` at scale"
 AS_OF = "2020-07-01"
 TARGET_S = 60  # at 1,000,000 cases
 MILLION = 1_000_000
+EXTRAPOLATE_FROM = 10_000  # cases in the largest history: below, a start-up of seconds drowns the growth
 
 
 def build(scale: float, histories: Path, log: Any = print) -> Path:
@@ -90,7 +91,7 @@ def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str
                 sizes.append((cases, seconds.value, memory.value))
             rows.append([name + tag, cases, records, *[round(g["seconds"], 1) for g in got[which]],
                          round(seconds.value, 1), round(memory.value)])
-    if len(sizes) >= 2:
+    if len(sizes) >= 2 and sizes[-1][0] >= EXTRAPOLATE_FROM:
         # Per case from the two largest: what a million cases would take if it grows as it did between them.
         (c1, s1, m1), (c2, s2, m2) = sizes[-2], sizes[-1]
         slope_s, slope_m = (s2 - s1) / (c2 - c1), (m2 - m1) / (c2 - c1)

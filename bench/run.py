@@ -13,6 +13,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +43,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "sla": {"clocks": 2_000, "burst": 100},
     "replay": {"scales": [0.05]},
     "scaling": {"incidents": 200, "clocks": [500, 2_000]},
-    "report_scale": {"scales": [0.05, 0.1], "histories": "/tmp/hrcase-report-scale-smoke"},
+    "report_scale": {"scales": [0.05, 0.1]},  # histories built in a temporary folder, removed after
 }
 
 
@@ -85,9 +86,10 @@ def runner(name: str, sizes: dict[str, Any], runs: int, log: Callable[[str], Non
     if name == "report_scale":
         from bench import report_scale
 
-        return report_scale.run(sizes["scales"], runs, Path(sizes["histories"]),
-                                sizes.get("hrcase", str(REPO / ".venv/bin/hrcase")), sizes.get("label", ""), log,
-                                sizes.get("before"))
+        with tempfile.TemporaryDirectory(prefix="hrcase-report-scale-") as scratch:
+            return report_scale.run(sizes["scales"], runs, Path(sizes.get("histories") or scratch),
+                                    sizes.get("hrcase", str(REPO / ".venv/bin/hrcase")), sizes.get("label", ""), log,
+                                    sizes.get("before"))
     from bench import scaling
 
     return scaling.run(kafka_bootstrap(), postgres_url(), sizes["incidents"], sizes["clocks"], runs, log,
