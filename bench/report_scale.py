@@ -122,12 +122,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "bench/results/report_scale.json"))
     args = parser.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
+    started = time.perf_counter()
     result = run(scales, args.runs, Path(args.histories), args.hrcase, args.label, before=args.before)
-    record = {"machine": machine(), **result.as_dict()}
-    out = Path(args.out)
-    previous = json.loads(out.read_text()) if out.exists() else {}
-    runs = previous.get("runs", []) if isinstance(previous, dict) else []
-    out.write_text(json.dumps({"runs": [*runs, record]}, indent=1, default=str) + "\n")
+    # As bench/run.py records a benchmark (its --docs-only renders this file too).
+    record = {**result.as_dict(), "command": "bench/report_scale.py " + " ".join(sys.argv[1:]), "machine": machine(),
+              "smoke": False, "seconds": time.perf_counter() - started}
+    Path(args.out).write_text(json.dumps(record, indent=2, default=str) + "\n")
     for figure in result.figures:
         print(f"{figure.name}: {figure.value:,.1f} {figure.unit} (runs: "
               + ", ".join(f"{v:,.1f}" for v in figure.values) + ")")
