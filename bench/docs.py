@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.common import REPO
 
-ORDER = ("embedded", "kafka", "latency", "sla", "replay", "scaling")
+ORDER = ("embedded", "kafka", "latency", "sla", "replay", "scaling", "report_scale")
 
 
 def number(value: Any) -> str:

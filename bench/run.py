@@ -13,6 +13,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import docs
 from bench.common import REPO, Result, machine
 
-NAMES = ("embedded", "kafka", "latency", "sla", "replay", "scaling")
+NAMES = ("embedded", "kafka", "latency", "sla", "replay", "scaling", "report_scale")
 
 # The sizes, and tiny ones for the smoke test that keeps every benchmark working.
 FULL: dict[str, dict[str, Any]] = {
@@ -33,6 +34,7 @@ FULL: dict[str, dict[str, Any]] = {
     "sla": {"clocks": 1_000_000, "burst": 10_000},
     "replay": {"scales": [1, 1000]},
     "scaling": {"incidents": 100_000, "clocks": [10_000, 100_000, 1_000_000]},
+    "report_scale": {"scales": [1, 10, 100], "histories": "/tmp/hrcase-report-scale"},
 }
 SMOKE: dict[str, dict[str, Any]] = {
     "embedded": {"incidents": 200},
@@ -41,6 +43,7 @@ SMOKE: dict[str, dict[str, Any]] = {
     "sla": {"clocks": 2_000, "burst": 100},
     "replay": {"scales": [0.05]},
     "scaling": {"incidents": 200, "clocks": [500, 2_000]},
+    "report_scale": {"scales": [0.05, 0.1]},  # histories built in a temporary folder, removed after
 }
 
 
@@ -80,6 +83,13 @@ def runner(name: str, sizes: dict[str, Any], runs: int, log: Callable[[str], Non
         from bench import replay
 
         return replay.run(sizes["scales"], runs, log, sizes.get("large_runs"), sizes.get("limit"))
+    if name == "report_scale":
+        from bench import report_scale
+
+        with tempfile.TemporaryDirectory(prefix="hrcase-report-scale-") as scratch:
+            return report_scale.run(sizes["scales"], runs, Path(sizes.get("histories") or scratch),
+                                    sizes.get("hrcase", str(REPO / ".venv/bin/hrcase")), sizes.get("label", ""), log,
+                                    sizes.get("before"))
     from bench import scaling
 
     return scaling.run(kafka_bootstrap(), postgres_url(), sizes["incidents"], sizes["clocks"], runs, log,

@@ -77,9 +77,10 @@ class EmbeddedRuntime:
         return self.pump.relay()
 
     def messages(self, topics: Iterable[str]) -> Iterator[Message]:
-        """The log's records of `topics`, topic by topic, each in order (what `hrcase report` and `rejected` read)."""
+        """The log's records of `topics`, topic by topic, each in order (what `hrcase report` and `rejected` read),
+        read a chunk at a time."""
         for topic in topics:
-            yield from self.log.read_topic(topic)
+            yield from self.log.stream_topic(topic)
 
     def step(self, now: datetime) -> int:
         """One pass: every consumer takes a batch, then outboxes are relayed. Returns records moved."""

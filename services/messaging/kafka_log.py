@@ -25,7 +25,10 @@ def read_topics(bootstrap: str, topics: Iterable[str], stall: float = 60.0, **cl
     gives nothing for `stall` seconds short of the end. `client` goes to the consumer (security settings)."""
     consumer = _reader(bootstrap, client)
     try:
-        yield from _first_of_each_id(m for topic in topics for part in _read(consumer, topic, stall) for _t, m in part)
+        # A partition at a time, each record handed on as it is polled: a report over tens of millions of records
+        # holds one poll of them, not a topic.
+        yield from _first_of_each_id(m for topic in topics for tp, end in _partitions(consumer, topic)
+                                     for _t, m in _stream(consumer, tp, end, stall))
     finally:
         consumer.close()
 
@@ -64,21 +67,31 @@ def _first_of_each_id(messages: Iterable[Message]) -> Iterator[Message]:
 
 def _read(consumer: KafkaConsumer, topic: str, stall: float) -> list[list[tuple[int, Message]]]:
     """The topic's partitions in partition order, each its records in order with their timestamps (ms)."""
+    return [list(_stream(consumer, tp, end, stall)) for tp, end in _partitions(consumer, topic)]
+
+
+def _partitions(consumer: KafkaConsumer, topic: str) -> list[tuple[TopicPartition, int]]:
+    """The topic's partitions in order, each with its end offset now."""
     partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         raise TopicsUnreadable(f"topic {topic} does not exist on the broker (run `hrcase topics create`)")
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer.assign(assigned)
-    consumer.seek_to_beginning(*assigned)
     ends = {tp: int(n) for tp, n in consumer.end_offsets(assigned).items()}
-    by_partition: dict[int, list[tuple[int, Message]]] = {tp.partition: [] for tp in assigned}
-    last_progress = time.monotonic()
-    while any(consumer.position(tp) < ends[tp] for tp in assigned):
+    return [(tp, ends[tp]) for tp in assigned]
+
+
+def _stream(consumer: KafkaConsumer, tp: TopicPartition, end: int, stall: float) -> Iterator[tuple[int, Message]]:
+    """One partition's records up to `end`, in order with their timestamps (ms), as they are polled."""
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    read, last_progress = 0, time.monotonic()
+    while consumer.position(tp) < end:
         if time.monotonic() - last_progress >= stall:
-            read = sum(len(m) for m in by_partition.values())
-            raise TopicsUnreadable(f"the broker gave nothing of {topic} for {stall:.0f} s, {read:,} records read "
+            raise TopicsUnreadable(f"the broker gave nothing of {tp.topic} for {stall:.0f} s, {read:,} records read "
                                    f"short of its end offsets")
-        for tp, records in consumer.poll(timeout_ms=500, max_records=10_000).items():
-            by_partition[tp.partition].extend((r.timestamp, to_message(r)) for r in records if r.offset < ends[tp])
+        for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+            for r in records:
+                if r.offset < end:
+                    read += 1
+                    yield r.timestamp, to_message(r)
             last_progress = time.monotonic()
-    return [by_partition[p] for p in sorted(by_partition)]

@@ -148,8 +148,13 @@ def read_positions(folder: Path) -> dict[int, tuple[int, int]]:
 
 def read_export(folder: Path) -> History:
     """The events of an export, for a report, once the manifest checks out."""
+    return history_of(export_messages(folder))
+
+
+def export_messages(folder: Path) -> Iterator[Message]:
+    """The records of an export, one at a time, once the manifest checks out."""
     verify(folder)
-    return history_of(read_messages(folder))
+    return read_messages(folder)
 
 
 def read_users(folder: Path) -> list[User]:

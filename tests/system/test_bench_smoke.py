@@ -13,7 +13,7 @@ import pytest
 
 from tests.system.kafka_cluster import REPO
 
-BENCHMARKS = ("embedded", "kafka", "latency", "sla", "replay", "scaling")
+BENCHMARKS = ("embedded", "kafka", "latency", "sla", "replay", "scaling", "report_scale")
 
 
 @pytest.mark.kafka

@@ -1,9 +1,10 @@
-"""Events for reports, read from the embedded log or from an export; identities are dropped on reading."""
+"""Events for reports, read from the embedded log, Kafka or an export, one record at a time; identities are dropped
+on reading, and each payload is decoded once and kept only as long as the report's reading takes to fold it."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping
 
 from schemas import Envelope, decode
 from schemas.registry import load_payload
@@ -11,17 +12,37 @@ from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS, INCIDENTS, INTAKE_REJECTED, SLA_EVENTS
 from services.messaging.embedded import EmbeddedLog
 from services.messaging.ports import Message
+from services.reporting.domain import reading
 from services.reporting.domain.events import Event, History
 
 SCHEDULED = "SlaScheduled"
 TOPICS = (INCIDENTS, CASE_EVENTS, SLA_EVENTS, INTAKE_REJECTED)
+# The order a report reads them in: the monitor's schedules first, so that a log which has them is known to have them
+# before its case events arrive (a log without them has its clocks replayed from the case events as they come).
+REPORT_ORDER = (SLA_EVENTS, CASE_EVENTS, INCIDENTS, INTAKE_REJECTED)
+KINDS = {INCIDENTS: reading.INCIDENTS, CASE_EVENTS: reading.CASES, SLA_EVENTS: reading.SLA,
+         INTAKE_REJECTED: reading.REJECTED}
 # What a report needs of an incident or a rejection; the rest (identities, summaries, originals) is not kept.
 INCIDENT_FIELDS = ("incident_key", "sitrep_id", "reported_at", "office", "location", "violation_types", "assignee")
 REJECTION_FIELDS = ("incident_key", "reason")
 
 
 def read_log(log: EmbeddedLog) -> History:
+    """The whole history in memory (tests and small logs); `hrcase report` streams it with `events_of`."""
     return history_of(m for topic in TOPICS for m in log.read_topic(topic))
+
+
+def events_of(messages: Iterable[Message], read: MutableMapping[str, int] | None = None) -> Iterator[tuple[str, Event]]:
+    """Each record's events for reports as it is read, with the kind of topic it came from; records read are
+    counted by topic into `read` (the report's header names them)."""
+    for message in messages:
+        kind = KINDS.get(message.topic)
+        if kind is None:
+            continue
+        if read is not None:
+            read[message.topic] = read.get(message.topic, 0) + 1
+        for event in to_events(message):
+            yield kind, event
 
 
 def history_of(messages: Iterable[Message]) -> History:

@@ -3,12 +3,13 @@ monitor's schedules of its clocks (when each is due, and whether it met its goal
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from services.reporting.domain.events import Event
+from services.reporting.domain.events import Event, Verdict
 
 # As casework's Case.last_activity_at: what counts as work on a case (a fact the report shows: "no work since").
 ACTIVITY = frozenset({"CaseRecorded", "ActivityLogged", "StageChanged", "FollowUpRecorded", "ClosureRejected",
@@ -18,7 +19,7 @@ OPEN_STAGES = ("preliminary", "investigation", "concluded")
 STAGE_ORDER = ("reported", "preliminary", "investigation", "concluded", "closure_requested", "closed")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseFacts:
     case_id: str
     reference: str
@@ -100,70 +101,143 @@ def goal_come(schedule: Mapping[str, Any], as_of: datetime) -> bool:
 
 def fold(events: Iterable[Event], as_of: datetime, schedules: Iterable[Event] = ()) -> dict[str, CaseFacts]:
     """Cases as at `as_of` from case events and SlaScheduled events in log order; events after `as_of` are ignored."""
-    return with_clocks(_fold_events(events, as_of), schedules, as_of)
+    folding = Folding(as_of)
+    for event in sorted(events, key=lambda e: e.offset):
+        folding.add(event)
+    return with_clocks(folding.facts(), schedules, as_of)
 
 
 def with_clocks(cases: dict[str, CaseFacts], schedules: Iterable[Event], as_of: datetime) -> dict[str, CaseFacts]:
     """The cases with the latest schedule of each clock published by `as_of` (a later one replaces an earlier)."""
-    latest: dict[str, dict[str, Mapping[str, Any]]] = {}
+    latest = Latest(as_of)
     for event in sorted(schedules, key=lambda e: e.offset):
-        if event.occurred_at <= as_of:
-            latest.setdefault(event.payload["case_id"], {})[event.payload["clock"]] = event.payload
-    return {case_id: replace(case, clocks=latest.get(case_id, {})) for case_id, case in cases.items()}
+        latest.add(event.occurred_at, event.payload)
+    return {case_id: replace(case, clocks=latest.of(case_id)) for case_id, case in cases.items()}
 
 
-def _fold_events(events: Iterable[Event], as_of: datetime) -> dict[str, CaseFacts]:
-    cases: dict[str, CaseFacts] = {}
-    for event in sorted(events, key=lambda e: e.offset):
-        if event.occurred_at > as_of:
-            continue
+class Latest:
+    """The latest schedule of each clock of each case published by `as_of`, kept as its verdict, as they arrive."""
+
+    def __init__(self, as_of: datetime) -> None:
+        self.as_of = as_of
+        self.by_case: dict[str, dict[str, Verdict]] = {}
+
+    def add(self, occurred_at: datetime, schedule: Mapping[str, Any]) -> None:
+        if occurred_at <= self.as_of:
+            self.by_case.setdefault(schedule["case_id"], {})[sys.intern(schedule["clock"])] = Verdict.of(schedule)
+
+    def of(self, case_id: str) -> Mapping[str, Mapping[str, Any]]:
+        return self.by_case.get(case_id, {})
+
+
+_FIELDS = tuple(f.name for f in fields(CaseFacts) if f.name != "clocks")
+
+
+class _Case:
+    """A case's facts while its events arrive: changed in place (a frozen copy per event cost more than the fold).
+    Its attributes are CaseFacts' fields but its clocks (a test holds them equal)."""
+
+    __slots__ = _FIELDS
+    case_id: str
+    reference: str
+    office: str
+    incident_key: str
+    sitrep_id: str
+    location: str
+    violation_types: tuple[str, ...]
+    reported_at: datetime
+    registered_at: datetime
+    stage: str
+    stage_since: datetime
+    assignee: str | None
+    recorded_at: datetime | None
+    recorded_by: str | None
+    last_activity_at: datetime | None
+    review_since: datetime | None
+    delay_reason: str | None
+    delay_until: datetime | None
+    closed_at: datetime | None
+    closed_by: str | None
+    closure: str | None
+    closure_requested_at: datetime | None
+    follow_ups: int
+    place_pcode: str | None
+    latitude: float | None
+    longitude: float | None
+
+    def facts(self, clocks: Mapping[str, Mapping[str, Any]]) -> CaseFacts:
+        return CaseFacts(**{name: getattr(self, name) for name in _FIELDS}, clocks=clocks)
+
+
+class Folding:
+    """Case events folded one at a time, in log order, into each case's facts; only the facts are kept."""
+
+    def __init__(self, as_of: datetime) -> None:
+        self.as_of = as_of
+        self.cases: dict[str, _Case] = {}
+
+    def add(self, event: Event) -> None:
+        if event.occurred_at > self.as_of:
+            return
         p = event.payload
         if event.type == "CaseRegistered":
-            if p["case_id"] not in cases:
-                cases[p["case_id"]] = _registered(event)
-            continue
-        case = cases.get(p["case_id"])
+            if p["case_id"] not in self.cases:
+                self.cases[sys.intern(p["case_id"])] = _registered(event)
+            return
+        case = self.cases.get(p["case_id"])
         if case is not None:
-            cases[case.case_id] = _apply(case, event)
-    return cases
+            _apply(case, event)
+
+    def facts(self, clocks: Latest | None = None) -> dict[str, CaseFacts]:
+        return {case_id: case.facts(clocks.of(case_id) if clocks else {}) for case_id, case in self.cases.items()}
 
 
-def _registered(event: Event) -> CaseFacts:
+def _registered(event: Event) -> _Case:
     p = event.payload
-    return CaseFacts(
-        case_id=p["case_id"], reference=p["reference"], office=p["office"], incident_key=p["incident_key"],
-        sitrep_id=p["sitrep_id"], location=p["location"], violation_types=tuple(p["violation_types"]),
-        reported_at=p["reported_at"], registered_at=event.occurred_at, stage=p["stage"],
-        stage_since=p["reported_at"], assignee=p.get("assignee"), place_pcode=p.get("place_pcode"),
-        latitude=p.get("latitude"), longitude=p.get("longitude"),
-    )
+    case = _Case()
+    for name in _FIELDS:  # the defaults of CaseFacts' optional fields
+        default = CaseFacts.__dataclass_fields__[name].default
+        setattr(case, name, None if default is MISSING else default)
+    case.case_id, case.reference, case.office = p["case_id"], p["reference"], sys.intern(p["office"])
+    case.incident_key, case.sitrep_id, case.location = p["incident_key"], p["sitrep_id"], p["location"]
+    case.violation_types, case.reported_at = tuple(p["violation_types"]), p["reported_at"]
+    case.registered_at, case.stage, case.stage_since = event.occurred_at, p["stage"], p["reported_at"]
+    case.assignee, case.place_pcode = _name(p.get("assignee")), p.get("place_pcode")
+    case.latitude, case.longitude = p.get("latitude"), p.get("longitude")
+    return case
 
 
-def _apply(case: CaseFacts, event: Event) -> CaseFacts:
+def _name(value: str | None) -> str | None:
+    """Officers, offices and stages repeat over a million cases: one string each."""
+    return None if value is None else sys.intern(value)
+
+
+def _apply(case: _Case, event: Event) -> None:
     p, at, kind = event.payload, event.occurred_at, event.type
-    changes: dict = {"assignee": p.get("assignee"), "reference": p["reference"], "office": p["office"]}
+    case.assignee, case.reference, case.office = _name(p.get("assignee")), p["reference"], sys.intern(p["office"])
     if p["stage"] != case.stage:
-        changes |= {"stage": p["stage"], "stage_since": at}
+        case.stage, case.stage_since = sys.intern(p["stage"]), at
     if kind in ACTIVITY:
-        changes |= {"last_activity_at": at, "delay_reason": None, "delay_until": None}
+        case.last_activity_at, case.delay_reason, case.delay_until = at, None, None
     if kind in REVIEW_RESTARTS:
-        changes["review_since"] = at
+        case.review_since = at
     if kind == "CaseRecorded":
-        changes |= {"recorded_at": at, "recorded_by": p["actor"]}
+        case.recorded_at, case.recorded_by = at, p["actor"]
     elif kind == "DelayJustified":
-        changes |= {"delay_reason": p["reason"], "delay_until": p["until"]}
+        case.delay_reason, case.delay_until = p["reason"], p["until"]
     elif kind == "FollowUpRecorded":
-        changes["follow_ups"] = case.follow_ups + 1
+        case.follow_ups += 1
     elif kind == "ClosureRequested":
-        changes["closure_requested_at"] = at
+        case.closure_requested_at = at
     elif kind in ("ClosureApproved", "CaseClosedWithoutApproval"):
         approved = kind == "ClosureApproved"
-        changes |= {"closed_at": at, "closed_by": p["actor"], "closure": "approved" if approved else "without_approval"}
+        case.closed_at, case.closed_by = at, p["actor"]
+        case.closure = "approved" if approved else "without_approval"
     elif kind in ("CaseReopened", "ClosureRejected"):
-        changes |= {"closed_at": None, "closed_by": None, "closure": None, "closure_requested_at": None}
+        case.closed_at = case.closed_by = case.closure = case.closure_requested_at = None
     elif kind == "IncidentAmended":  # figures count the incident as amended, from the amendment's time on
-        changes |= _amended(p["changes"])
-    return replace(case, **changes)
+        for name, value in _amended(p["changes"]).items():
+            setattr(case, name, value)
 
 
 def _amended(fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

@@ -3,50 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from schemas import vocabulary
 from services.reporting.domain import performance, recording, regions, sdg, sla, stages
-from services.reporting.domain.cases import CaseFacts, fold
-from services.reporting.domain.events import Event, History
+from services.reporting.domain.events import History
 from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
+from services.reporting.domain.reading import Digest, Reading, history_events, read
 from services.reporting.domain.whatif import WhatIf, what_if_section
 
-
-@dataclass(frozen=True)
-class Cohort:
-    cases: tuple[CaseFacts, ...]
-    sla_events: tuple[Event, ...]  # those on the cohort's cases, up to the report date
-    rejected: int  # situation report records intake refused within the period
-    without_case: tuple[str, ...]  # accepted incidents casework has not (yet) opened a case for
+Cohort = Digest  # the period's cases and their SLA events: what key_figures counts (the web overview builds one)
 
 
-def cohort(history: History, scope: Scope) -> Cohort:
-    folded = fold(history.case_events, scope.as_of, history.schedules)
-    cases = tuple(c for c in folded.values() if scope.covers(c.reported_at, c.office))
-    ids = {c.case_id for c in cases}
-    events = tuple(e for e in history.sla_events if e.payload["case_id"] in ids and e.occurred_at <= scope.as_of)
-    keys = {c.incident_key for c in cases}
-    without = tuple(sorted(e.key for e in history.incidents if e.key not in keys
-                           and scope.covers(e.payload["reported_at"], e.payload["office"])
-                           and e.occurred_at <= scope.as_of))
-    rejected = sum(1 for e in history.rejected if _rejected_within(e.occurred_at, scope))
-    return Cohort(cases, events, rejected, without)
+def cohort(history: History | Digest, scope: Scope) -> Digest:
+    """The period's cases and what was read with them: a history held in memory is read as the log is."""
+    if isinstance(history, Digest):
+        return history
+    return read(history_events(history), Reading(scope, vocabulary.current()), history.sources)
 
 
-def incidents_within(history: History, scope: Scope) -> list[Any]:
-    """The accepted incidents' payloads of the period and office, as at the report date."""
-    return [e.payload for e in history.incidents
-            if e.occurred_at <= scope.as_of and scope.covers(e.payload["reported_at"], e.payload["office"])]
-
-
-def _rejected_within(at: datetime, scope: Scope) -> bool:
-    return at <= scope.as_of and (scope.start is None or at >= scope.start)
-
-
-def build_report(history: History, scope: Scope, targets: Targets, what_if: WhatIf | None = None) -> Report:
+def build_report(history: History | Digest, scope: Scope, targets: Targets, what_if: WhatIf | None = None) -> Report:
     c = cohort(history, scope)
     cases, events = list(c.cases), list(c.sla_events)
     offices = recording.offices_of(cases)
@@ -54,7 +30,9 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     distribution = recording.delay_distribution(cases)
     figures = key_figures(c, scope, targets)
     region_map = regions.incident_map(cases, scope.as_of)
-    terms = vocabulary.current()  # the installation's vocabularies: which types and occupations the SDG counts
+    # The SDG counts were kept as the incidents were read, over the installation's vocabularies (which types and
+    # occupations it counts): the same ones are named here.
+    terms = vocabulary.current()
     sections = [
         Section("1. Situation reports against recorded cases", _reconciliation_text(c),
                 (recording.reconciliation(cases, targets, scope.as_of), recording.unrecorded(cases, scope.as_of))),
@@ -75,7 +53,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
                 (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
         Section("8. Incidents by region", _region_text(region_map),
                 (regions.region_table(cases, targets, scope.as_of),), maps=(region_map,)),
-        sdg.section(sdg.count(incidents_within(history, scope), terms), terms, 9),
+        sdg.section(c.sdg, terms, 9),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
@@ -85,7 +63,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
     )
 
 
-def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | int | None]:
+def key_figures(c: Digest, scope: Scope, targets: Targets) -> dict[str, float | int | None]:
     cases = c.cases
     stats = recording.delay_stats(cases, targets)
     goal = recording.recording_goal(cases, scope.as_of)
@@ -116,7 +94,7 @@ def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | 
     }
 
 
-def describe(scope: Scope, targets: Targets, c: Cohort) -> tuple[tuple[str, str], ...]:
+def describe(scope: Scope, targets: Targets, c: Digest) -> tuple[tuple[str, str], ...]:
     start = f"{scope.start:%d %B %Y}" if scope.start else "the first report"
     end = f"{scope.end:%d %B %Y}" if scope.end else f"{scope.as_of:%d %B %Y}"
     return (
@@ -164,7 +142,7 @@ def overdue_text(f: Mapping[str, Any]) -> str:
             f"{f['oldest_overdue_days']:.1f} days (median {f['median_overdue_days']:.1f}).")
 
 
-def _reconciliation_text(c: Cohort) -> tuple[str, ...]:
+def _reconciliation_text(c: Digest) -> tuple[str, ...]:
     out = []
     if c.rejected:
         out.append(f"{c.rejected:,} situation report records were rejected by intake in the period and opened no "

@@ -1,10 +1,12 @@
-"""Events as reports read them: type, event time, typed payload and position in the log."""
+"""Events as reports read them: type, event time, typed payload and position in the log; and what a report keeps of
+each SLA event (a crossing) and of each schedule (a verdict) once it has read them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 
@@ -28,3 +30,57 @@ class History:
     schedules: tuple[Event, ...] = ()  # SlaScheduled: each clock's due instants and, once stopped, its outcome
     rejected: tuple[Event, ...] = ()
     sources: Mapping[str, int] = field(default_factory=dict)  # records read per topic, for the report's header
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """What the report keeps of one SLA event: its row of the event list, and what tables count it by."""
+
+    occurred_at: datetime
+    case_id: str
+    reference: str
+    office: str
+    clock: str
+    level: str
+    period: int
+    recipient_role: str
+    assignee: str | None
+    reason: str | None
+    policy_version: str
+
+    @classmethod
+    def of(cls, occurred_at: datetime, p: Mapping[str, Any]) -> Crossing:
+        # Cases, offices, officers, clocks and levels repeat over millions of SLA events: one string each.
+        return cls(occurred_at, intern(p["case_id"]), intern(p["reference"]), intern(p["office"]), intern(p["clock"]),
+                   intern(p["level"]), p["period"], intern(p["recipient_role"]), _interned(p.get("assignee")),
+                   _interned(p.get("reason")), intern(p["policy_version"]))
+
+
+def _interned(value: str | None) -> str | None:
+    return None if value is None else intern(value)
+
+
+class Verdict(Mapping[str, Any]):
+    """What the report keeps of a clock's latest schedule (its state, due instant and outcome), read as the
+    schedule's payload is: a few slots instead of the payload's dozen keys, for every clock of every case."""
+
+    __slots__ = ("due_at", "outcome", "state")
+    KEYS = ("state", "due_at", "outcome")
+
+    def __init__(self, state: str, due_at: datetime, outcome: str | None) -> None:
+        self.state, self.due_at, self.outcome = state, due_at, outcome
+
+    @classmethod
+    def of(cls, schedule: Mapping[str, Any]) -> Verdict:
+        return cls(intern(schedule["state"]), schedule["due_at"], _interned(schedule.get("outcome")))
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)

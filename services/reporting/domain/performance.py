@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from services.reporting.domain.cases import CaseFacts
-from services.reporting.domain.events import Event
+from services.reporting.domain.events import Crossing
 from services.reporting.domain.model import Pct, Table, Targets
 from services.reporting.domain.recording import delay_stats, offices_of, recording_goal
 from services.reporting.domain.stages import stalled
@@ -23,10 +23,9 @@ def closure_overdue(case: CaseFacts, as_of: datetime) -> bool:
     return case.stage == "closure_requested" and case.overdue("closure_approval", as_of)
 
 
-def _measures(mine: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> tuple:
+def _measures(mine: Sequence[CaseFacts], levels: Counter, targets: Targets, as_of: datetime) -> tuple:
     stats, goal = delay_stats(mine, targets), recording_goal(mine, as_of)
     stuck = stalled(mine, as_of)
-    levels = Counter(e.payload["level"] for e in sla)
     return (
         len(mine), stats.recorded, len(mine) - stats.recorded, goal.on_time, goal.goal_passed, Pct(goal.share),
         goal.overdue, None if stats.mean is None else round(stats.mean, 1), sum(1 for c in mine if c.is_open),
@@ -45,14 +44,24 @@ MEASURES = ("Cases", "Recorded", "Never recorded", "Recorded on time", "Whose re
 
 
 def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable[[CaseFacts], str],
-             cases: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime,
+             cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime,
              extra: Callable[[str], tuple] = lambda _: ()) -> Table:
-    by_case = {c.case_id: key_of(c) for c in cases}
+    # One pass over the cases and one over the SLA events, grouped by key: never a pass per office or officer.
+    by_case: dict[str, str] = {}
+    groups: dict[str, list[CaseFacts]] = {key: [] for key in keys}
+    for c in cases:
+        group = by_case[c.case_id] = key_of(c)
+        groups.setdefault(group, []).append(c)
+    levels: dict[str | None, Counter] = {key: Counter() for key in [*keys, None]}
+    for e in sla:
+        levels[None][e.level] += 1
+        owner = by_case.get(e.case_id)
+        if owner is not None and owner in levels:
+            levels[owner][e.level] += 1
     rows = []
     for key in [*keys, None]:
-        mine = [c for c in cases if key is None or key_of(c) == key]
-        events = [e for e in sla if key is None or by_case.get(e.payload["case_id"]) == key]
-        rows.append((key or "Total", *extra(key or ""), *_measures(mine, events, targets, as_of)))
+        mine = cases if key is None else groups[key]
+        rows.append((key or "Total", *extra(key or ""), *_measures(mine, levels[key], targets, as_of)))
     goals = (f"Goals ({targets.policy_version}): recorded within {targets.recording_days:g} days; activity at least "
              f"every {', '.join(f'{v:g}' for v in targets.stall_days.values())} days at preliminary, investigation, "
              f"concluded; a Team Leader review every {targets.review_days:g} days; a closure decided within "
@@ -62,12 +71,12 @@ def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable
     return Table(slug, title, (*columns, *MEASURES), tuple(rows), goals)
 
 
-def by_office(cases: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> Table:
+def by_office(cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime) -> Table:
     return _grouped("Office", "performance_by_office", "Performance by office against the targets",
                     offices_of(cases), lambda c: c.office, cases, sla, targets, as_of)
 
 
-def by_officer(cases: Sequence[CaseFacts], sla: Sequence[Event], targets: Targets, as_of: datetime) -> Table:
+def by_officer(cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime) -> Table:
     """Officers are the cases' current assignees: who is responsible for each case now."""
     office_of: dict[str, Counter] = {}
     for c in cases:

@@ -31,17 +31,29 @@ def count(incidents: Iterable[Mapping[str, Any]], vocabularies: Vocabularies) ->
 
     A victim counts under a violation when an act of a type mapped to it names them; an act's victims are refs of
     the incident's people with role victim. Version 1 incidents record no people, and so count nothing."""
-    occupations = vocabularies["occupation_categories"]
-    groups = tuple(t.code for t in occupations.terms if t.sdg_16_10_1)
-    mapped = {t.code: t.sdg_16_10_1_violation for t in vocabularies["violation_types"].terms
-              if t.sdg_16_10_1_violation}
-    by_violation: dict[tuple[str, str], int] = {}
-    victims = dict.fromkeys(groups, 0)
-    n = with_people = unnamed = 0
+    tally = Tally(vocabularies)
     for payload in incidents:
-        n += 1
+        tally.add(payload)
+    return tally.counts()
+
+
+class Tally:
+    """The counts of `count`, kept one incident at a time as the log is read."""
+
+    def __init__(self, vocabularies: Vocabularies) -> None:
+        occupations = vocabularies["occupation_categories"]
+        self.groups = tuple(t.code for t in occupations.terms if t.sdg_16_10_1)
+        self.mapped = {t.code: t.sdg_16_10_1_violation for t in vocabularies["violation_types"].terms
+                       if t.sdg_16_10_1_violation}
+        self.by_violation: dict[tuple[str, str], int] = {}
+        self.victims = dict.fromkeys(self.groups, 0)
+        self.n = self.with_people = self.unnamed = 0
+
+    def add(self, payload: Mapping[str, Any]) -> None:
+        groups, mapped, by_violation = self.groups, self.mapped, self.by_violation
+        self.n += 1
         people = payload.get("people") or []
-        with_people += bool(people)
+        self.with_people += bool(people)
         group_of = {p["ref"]: p.get("occupation") for p in people
                     if p.get("role") == "victim" and p.get("occupation") in groups}
         suffered: dict[str, set[str]] = {ref: set() for ref in group_of}
@@ -51,13 +63,16 @@ def count(incidents: Iterable[Mapping[str, Any]], vocabularies: Vocabularies) ->
                 if ref in suffered and violation is not None:
                     suffered[ref].add(violation)
         named = {ref for act in payload.get("acts") or [] for ref in act.get("victims") or []}
-        unnamed += sum(1 for ref in group_of if ref not in named)
+        self.unnamed += sum(1 for ref in group_of if ref not in named)
         for ref, violations in suffered.items():
             group = str(group_of[ref])
             for violation in violations:
                 by_violation[group, violation] = by_violation.get((group, violation), 0) + 1
-            victims[group] += bool(violations)
-    return SdgCounts(groups, by_violation, victims, n, with_people, unnamed)
+            self.victims[group] += bool(violations)
+
+    def counts(self) -> SdgCounts:
+        return SdgCounts(self.groups, dict(self.by_violation), dict(self.victims), self.n, self.with_people,
+                         self.unnamed)
 
 
 def section(counts: SdgCounts, vocabularies: Vocabularies, number: int) -> Section:

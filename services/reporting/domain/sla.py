@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from schemas import vocabulary
-from services.reporting.domain.events import Event
+from services.reporting.domain.events import Crossing
 from services.reporting.domain.model import Table
 
 CLOCKS = vocabulary.CLOCKS  # the wire vocabulary, which the monitor's clock registry is tested against
@@ -17,21 +16,21 @@ CLOCK_LABELS = {"recording": "Recording (4-day rule)", "stall": "Stall (no activ
 ROLE_LABELS = {"hro": "assigned officer", "team_leader": "Team Leader", "director": "Director"}
 
 
-def recipient(payload: Mapping[str, Any]) -> str:
+def recipient(event: Crossing) -> str:
     """Who an SLA event went to: the Director, an office's Team Leader, or the named officer."""
-    role = payload["recipient_role"]
+    role = event.recipient_role
     if role == "director":
         return "Director"
     if role == "hro":
-        return f"officer {payload.get('assignee') or '(unassigned)'}"
-    return f"Team Leader, {payload['office']}"
+        return f"officer {event.assignee or '(unassigned)'}"
+    return f"Team Leader, {event.office}"
 
 
-def counts(events: Iterable[Event]) -> Counter:
-    return Counter((e.payload["clock"], e.payload["level"]) for e in events)
+def counts(events: Iterable[Crossing]) -> Counter:
+    return Counter((e.clock, e.level) for e in events)
 
 
-def by_clock(events: Sequence[Event]) -> Table:
+def by_clock(events: Sequence[Crossing]) -> Table:
     n = counts(events)
     rows = [(CLOCK_LABELS[c], *[n[(c, lv)] for lv in LEVELS]) for c in CLOCKS]
     rows.append(("Total", *[sum(n[(c, lv)] for c in CLOCKS) for lv in LEVELS]))
@@ -41,16 +40,25 @@ def by_clock(events: Sequence[Event]) -> Table:
                  "office's Team Leader (closure decisions: the Director); escalations to the Director.")
 
 
-def recording_by_month(events: Sequence[Event], offices: Sequence[str]) -> Table:
+def recording_by_month(events: Sequence[Crossing], offices: Sequence[str]) -> Table:
     """Recording breaches per month and office (each went to that office's Team Leader), and escalations."""
-    recording = [e for e in events if e.payload["clock"] == "recording"]
-    months = sorted({e.occurred_at.strftime("%Y-%m") for e in recording if e.payload["level"] != "cleared"})
+    shown: set[str] = set()  # months with a warning, breach or escalation (a month of clears only is not a row)
+    breaches: dict[str, Counter] = {}
+    escalations: Counter = Counter()
+    for e in events:  # one pass, grouped by month
+        if e.clock != "recording":
+            continue
+        month = f"{e.occurred_at.year:04d}-{e.occurred_at.month:02d}"
+        if e.level != "cleared":
+            shown.add(month)
+        if e.level == "breach":
+            breaches.setdefault(month, Counter())[e.office] += 1
+        elif e.level == "escalation":
+            escalations[month] += 1
     rows = []
-    for month in months:
-        mine = [e for e in recording if e.occurred_at.strftime("%Y-%m") == month]
-        breaches = Counter(e.payload["office"] for e in mine if e.payload["level"] == "breach")
-        escalations = sum(1 for e in mine if e.payload["level"] == "escalation")
-        rows.append((month, *[breaches[o] for o in offices], sum(breaches.values()), escalations))
+    for month in sorted(shown):
+        mine = breaches.get(month, Counter())
+        rows.append((month, *[mine[o] for o in offices], sum(mine.values()), escalations[month]))
     return Table("recording_breaches_by_month",
                  "Recording breaches by month: to each office's Team Leader, and escalations to the Director",
                  ("Month", *[f"Team Leader, {o}" for o in offices], "Breaches", "Escalations to the Director"),
@@ -58,11 +66,10 @@ def recording_by_month(events: Sequence[Event], offices: Sequence[str]) -> Table
                  "escalation days), and counted in that month.")
 
 
-def event_list(events: Sequence[Event]) -> Table:
+def event_list(events: Sequence[Crossing]) -> Table:
     rows = tuple(
-        (e.occurred_at.isoformat(timespec="minutes"), e.payload["reference"], e.payload["office"], e.payload["clock"],
-         e.payload["level"], e.payload["period"], recipient(e.payload) if e.payload["level"] != "cleared" else "",
-         e.payload.get("reason") or "", e.payload["policy_version"])
+        (e.occurred_at.isoformat(timespec="minutes"), e.reference, e.office, e.clock, e.level, e.period,
+         recipient(e) if e.level != "cleared" else "", e.reason or "", e.policy_version)
         for e in sorted(events, key=_order)
     )
     return Table("sla_events", "Every SLA event, in time order",
@@ -70,7 +77,6 @@ def event_list(events: Sequence[Event]) -> Table:
                  preview=50)
 
 
-def _order(e: Event) -> tuple:
+def _order(e: Crossing) -> tuple:
     """Time, then case, clock and level: the same events list the same way however the monitor was run."""
-    p = e.payload
-    return e.occurred_at, p["reference"], CLOCKS.index(p["clock"]), LEVELS.index(p["level"]), p["period"]
+    return e.occurred_at, e.reference, CLOCKS.index(e.clock), LEVELS.index(e.level), e.period

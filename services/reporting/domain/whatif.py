@@ -2,42 +2,47 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from services.reporting.domain.cases import OPEN_STAGES, CaseFacts, with_clocks
-from services.reporting.domain.events import Event
+from services.reporting.domain.cases import OPEN_STAGES, CaseFacts, Latest
+from services.reporting.domain.events import Crossing
 from services.reporting.domain.model import Scope, Section, Table, Targets
+from services.reporting.domain.reading import Monitor
 from services.reporting.domain.sla import CLOCK_LABELS, CLOCKS, counts
 from services.reporting.domain.stages import STAGE_LABELS, stalled
 
 
 @dataclass(frozen=True)
 class WhatIf:
-    """Another policy's targets, and the SLA events its monitor would have emitted on the same case events."""
+    """Another policy's targets, and its monitor run over the same case events: the SLA events it would have emitted
+    (counted by case, clock and level) and the schedules it would have published (each clock's latest)."""
 
     targets: Targets
-    sla_events: tuple[Event, ...]
+    monitor: Monitor
     source: str = ""  # the policy file, for the report's text
-    schedules: tuple[Event, ...] = ()  # the SlaScheduled events that monitor would have published
 
 
-def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequence[Event], targets: Targets,
+def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequence[Crossing], targets: Targets,
                     scope: Scope) -> Section:
     ids = {c.case_id for c in cases}
-    other = [e for e in what_if.sla_events if e.payload["case_id"] in ids and e.occurred_at <= scope.as_of]
+    other: Counter = Counter()  # the SLA events it would have emitted on these cases, up to the report date
+    for (case_id, clock, level), n in what_if.monitor.counts().items():
+        if case_id in ids:
+            other[clock, level] += n
     a, b = targets.policy_version, what_if.targets.policy_version
     text = (f"The same case events, judged again under policy {b}"
             + (f" ({what_if.source})" if what_if.source else "")
             + f" instead of {a}. 'Under {a}' is what the monitor emitted; 'under {b}' is what a monitor running "
             f"policy {b} over the same history would have emitted, on event time, up to the report date.",)
     return Section(f"10. What-if: SLA policy {b} instead of {a}", text,
-                   (sla_difference(emitted, other, a, b), stalled_difference(cases, targets, what_if.targets, scope,
-                                                                     what_if.schedules)))
+                   (sla_difference(counts(emitted), other, a, b),
+                    stalled_difference(cases, targets, what_if.targets, scope, what_if.monitor.latest())))
 
 
-def sla_difference(emitted: Sequence[Event], other: Sequence[Event], a: str, b: str) -> Table:
-    before, after = counts(emitted), counts(other)
+def sla_difference(before: Counter, after: Counter, a: str, b: str) -> Table:
+    """SLA events by clock and level (counted) as the monitor emitted them, and as another policy's would have."""
     rows = []
     for clock in CLOCKS:
         for level in ("warning", "breach", "escalation"):
@@ -52,13 +57,13 @@ def sla_difference(emitted: Sequence[Event], other: Sequence[Event], a: str, b: 
 
 
 def stalled_difference(cases: Sequence[CaseFacts], targets: Targets, other: Targets, scope: Scope,
-                       schedules: Sequence[Event] = ()) -> Table:
+                       schedules: Latest) -> Table:
     """Stalled under each policy: as the monitor scheduled the stall clocks, and as one running `other` would have."""
     rows = []
     for stage in OPEN_STAGES:
         mine = [c for c in cases if c.stage == stage]
         x = stalled(mine, scope.as_of)
-        y = stalled(list(with_clocks({c.case_id: c for c in mine}, schedules, scope.as_of).values()), scope.as_of)
+        y = stalled([replace(c, clocks=schedules.of(c.case_id)) for c in mine], scope.as_of)
         rows.append((STAGE_LABELS[stage], f"{targets.stall_days[stage]:g}", f"{other.stall_days[stage]:g}", len(x),
                      len(y), len(y) - len(x), sum(1 for c in y if not c.delay_reason)))
     return Table("what_if_stalled", "Stalled cases under each policy's stall goals",
