@@ -121,7 +121,8 @@ def run_report(template: str, folder: Path | None, url: str | None, as_of: str, 
     log(f"  report: exit {child.returncode} in {seconds:.1f} s, peak RSS {max((m for _, m in samples), default=0):,.0f}"
         " MiB (sampled)")
     return {"command": command, "exit": child.returncode, "seconds": seconds,
-            "peak_rss_mib": max((m for _, m in samples), default=None), "rss_samples": samples[:: max(1, len(samples) // 50)],
+            "peak_rss_mib": max((m for _, m in samples), default=None),
+            "rss_samples": samples[:: max(1, len(samples) // 50)],
             "stdout_tail": stdout[-600:], "stderr_tail": stderr[-600:]}
 
 
@@ -140,8 +141,8 @@ def summarise(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
         out.append({"page": first["page"], "path": first["path"], "p50_1": med("one", "p50_ms"),
                     "p95_1": med("one", "p95_ms"), "p95_20": med("many", "p95_ms"), "max_20": med("many", "max_ms"),
-                    "errors": sum(r["one"]["errors"] + r["many"]["errors"] for r in rows),
-                    "samples": sum(r["one"]["samples"] + r["many"]["samples"] for r in rows),
+                    "errors": sum(r["one"]["errors"] + (r["many"] or {}).get("errors", 0) for r in rows),
+                    "samples": sum(r["one"]["samples"] + (r["many"] or {}).get("samples", 0) for r in rows),
                     "baseline_p50": med("baseline", "p50_ms"), "baseline_p95": med("baseline", "p95_ms")})
     return out
 
@@ -160,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
                         or "postgresql+psycopg://hrcase:hrcase@127.0.0.1:55432/hrcase")
     parser.add_argument("--database", default="hrcase_bench", help="PostgreSQL: the benchmark's own database")
     parser.add_argument("--generate-only", action="store_true")
-    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=20, help="the concurrent clients (0: one client only)")
     parser.add_argument("--requests", type=int, default=20, help="requests of the single client, per page")
     parser.add_argument("--concurrent-requests", type=int, default=5, help="requests of each concurrent client")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per page and load at most")
     parser.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds a request may take (then an error)")
+    parser.add_argument("--pages", action="append", default=[], help="only the pages whose name holds this")
     parser.add_argument("--report-cmd", default=None, help="e.g. '{python} -m services.cli report --data-dir "
                         "{data_dir} --as-of {as_of} --no-charts --out {out}' (timed, peak memory sampled)")
     args = parser.parse_args(argv)
@@ -190,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                               "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                               "command": "python -m bench.readpath " + " ".join(
                                   shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-                              "threads": args.threads, "clients": args.clients}
+                              "threads": args.threads, "clients": args.clients, "timeout_s": args.timeout,
+                              "requests": args.requests, "concurrent_requests": args.concurrent_requests}
     from bench.readgen import NOW
 
     try:
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"driver run {run + 1} of {args.runs}")
                 runs.append(drive(engine, args.cases, NOW, concurrency=args.clients, requests=args.requests,
                                   concurrent_requests=args.concurrent_requests, budget=args.budget,
-                                  threads=args.threads, log=log))
+                                  threads=args.threads, timeout=args.timeout, only=args.pages, log=log))
             record["runs"], record["pages"] = runs, summarise(runs)
         if args.report_cmd:
             record["report"] = run_report(args.report_cmd, folder, url, NOW.date().isoformat(), log)
