@@ -263,8 +263,9 @@ class Generator:
             size = min(CHUNK, self.cases - done)
             with engine.begin() as conn:
                 batch = _Batch()
-                for n in range(done, done + size):
-                    incident = self.incident(n)
+                drawn = [self.incident(n) for n in range(done, done + size)]
+                batch.prefetch(conn, [i["incident_key"] for i in drawn])  # as casework's handler reads ahead
+                for incident in drawn:
                     handlers.register_case(conn, incident, incident["reported_at"] + timedelta(minutes=2),
                                            self.vault, batch)
                     assert batch.pending is not None
