@@ -200,7 +200,7 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
     tokens = enrol(engine, list(names.values()), now)
     casework = bootstrap.build(engine)
     server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0, threads=threads).start()
-    results = []
+    results: list[dict[str, Any]] = []
     try:
         for page in pages(cases, names["hro"]):
             if only and not any(part.lower() in page.name.lower() for part in only):

@@ -66,7 +66,7 @@ def size_of(engine: Engine, folder: Path | None) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
                                      "join pg_namespace n on n.oid = c.relnamespace where n.nspname = :s "
-                                     "and c.relkind = 'r'"), {"s": SCHEMA}).scalar())
+                                     "and c.relkind = 'r'"), {"s": SCHEMA}).scalar() or 0)
 
 
 def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any) -> dict[str, Any]:
@@ -179,16 +179,18 @@ def main(argv: list[str] | None = None) -> int:
     folder = None
     if args.backend == "sqlite":
         folder = args.folder or Path(tempfile.mkdtemp(prefix=f"hrcase-readpath-{args.cases}-"))
-        engine = (sqlite_target(folder) if not args.reuse else __import__("services.messaging.sqlite", fromlist=["x"])
-                  .sqlite_engine(folder / "data" / "casework.sqlite"))
+        from services.messaging.sqlite import sqlite_engine
+
+        engine = sqlite_target(folder) if not args.reuse else sqlite_engine(folder / "data" / "casework.sqlite")
         url = None
     else:
-        engine = postgres_target(args.database_url, args.database) if not args.reuse else None  # type: ignore[assignment]
         url = make_url(args.database_url).set(database=args.database).render_as_string(hide_password=False)
-        if engine is None:
+        if args.reuse:
             from services.messaging.postgres import postgres_engine
 
             engine = postgres_engine(url).execution_options(schema_translate_map={None: SCHEMA})
+        else:
+            engine = postgres_target(args.database_url, args.database)
     record: dict[str, Any] = {"benchmark": "readpath", "backend": args.backend, "cases": args.cases,
                               "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                               "command": "python -m bench.readpath " + " ".join(
