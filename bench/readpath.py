@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from bench.common import REPO, machine, rss_mib
+from services.messaging.postgres import PLANNER_OPTIONS
 
 SCHEMA = "casework"  # the schema production gives casework on PostgreSQL (services.config)
 
@@ -44,6 +45,15 @@ def sqlite_target(folder: Path) -> Engine:
     return sqlite_engine(path)
 
 
+def own_url(url: str, database: str) -> str:
+    """The benchmark's database, its connections' search path on casework's schema: the baselines' bare SQL names
+    tables as they are (the services' statements are translated to the schema by SQLAlchemy), planner costs as
+    production's (services.messaging.postgres)."""
+    options = f"-c search_path={SCHEMA} {PLANNER_OPTIONS}"
+    return make_url(url).set(database=database).update_query_dict({"options": options}).render_as_string(
+        hide_password=False)
+
+
 def postgres_target(url: str, database: str) -> Engine:
     """A database of the benchmark's own on the server, its `casework` schema made afresh."""
     from services.messaging.postgres import postgres_engine
@@ -53,8 +63,7 @@ def postgres_target(url: str, database: str) -> Engine:
         if not conn.execute(text("select 1 from pg_database where datname = :d"), {"d": database}).scalar():
             conn.execute(text(f'create database "{database}"'))
     admin.dispose()
-    own = make_url(url).set(database=database).render_as_string(hide_password=False)
-    engine = postgres_engine(own)
+    engine = postgres_engine(own_url(url, database))
     with engine.begin() as conn:
         conn.execute(text(f'drop schema if exists "{SCHEMA}" cascade'))
     return engine.execution_options(schema_translate_map={None: SCHEMA})
@@ -184,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = sqlite_target(folder) if not args.reuse else sqlite_engine(folder / "data" / "casework.sqlite")
         url = None
     else:
-        url = make_url(args.database_url).set(database=args.database).render_as_string(hide_password=False)
+        url = own_url(args.database_url, args.database)
         if args.reuse:
             from services.messaging.postgres import postgres_engine
 
