@@ -4,11 +4,12 @@ driver runs end to end at a tiny size (timings are not judged here)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from bench import readpath
 from bench.readgen import NOW, Generator
@@ -69,3 +70,25 @@ def test_the_driver_serves_every_page_and_records_each_beside_its_baseline(tmp_p
         assert page["errors"] == 0, page
         assert page["samples"] >= 3 and page["p95_1"] > 0 and page["p95_20"] > 0
         assert page["baseline_p50"] is not None and page["baseline_p50"] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(600)
+def test_the_driver_runs_on_postgresql_in_casework_s_schema(postgres_url: str, tmp_path: Path) -> None:
+    database = f"hrcase_bench_{uuid.uuid4().hex[:8]}"
+    out = tmp_path / "readpath.json"
+    try:
+        assert readpath.main(["--cases", "200", "--backend", "postgresql", "--database-url", postgres_url,
+                              "--database", database, "--requests", "2", "--concurrent-requests", "1",
+                              "--clients", "2", "--pages", "cases, page 1", "--pages", "worklist",
+                              "--out", str(out)]) == 0
+    finally:
+        admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{database}"'))
+        admin.dispose()
+    record = json.loads(out.read_text())
+    assert record["backend"] == "postgresql" and record["generation"]["cases"] == 200
+    assert [p["page"] for p in record["pages"]] == ["API GET /cases, page 1", "alert worklist (web, Team Leader)",
+                                                    "API GET /alerts/worklist"]
+    assert all(p["errors"] == 0 and p["baseline_p50"] is not None for p in record["pages"])
