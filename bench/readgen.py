@@ -14,12 +14,12 @@ from __future__ import annotations
 import random
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from reference.gazetteer import AdminUnit, gazetteer
 from services.casework import handlers
@@ -49,6 +49,10 @@ PHRASES = ("Witnesses describe the attack at dawn near the market.", "The victim
            "Local leaders reported the events to the office.", "Shops and granaries were burned.",
            "Several families fled towards the town.", "A convoy was stopped on the road.")
 PASSWORD = "bench-readpath-password-1"
+# What else casework keeps of a case that `BatchCases.flush` does not write: an index fed from `summaries.change` or
+# a command's history rather than from registration (search over activity notes, say) is filled here, by calling the
+# same adapter function casework calls, with each chunk's cases as their whole history left them and its history rows.
+AFTER_CHUNK: list[Callable[[Connection, Sequence[Case], Sequence[dict[str, Any]]], None]] = []
 
 
 def _plain(text: str) -> str:
@@ -279,7 +283,10 @@ class Generator:
                         batch.alerts.add(alert)
                         alerts += 1
                     events += 1 + len(later)
+                written, rows = list(batch.new), list(batch.history)
                 batch.flush(conn)
+                for hook in AFTER_CHUNK:
+                    hook(conn, written, rows)
             done += size
             if progress:
                 progress(done)

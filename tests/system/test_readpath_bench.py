@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from bench import readpath
+from bench import readgen, readpath
 from bench.readgen import NOW, Generator
 from services.casework.adapters import state, summaries
 from services.casework.adapters.schedules import for_cases
@@ -20,7 +20,10 @@ from services.casework.domain.summaries import summary_of, violations_of
 from services.messaging.times import as_utc
 
 
-def test_the_generated_read_model_is_the_one_casework_keeps(tmp_path: Path) -> None:
+def test_the_generated_read_model_is_the_one_casework_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fed: list[tuple[str, int]] = []  # what an index kept beside the read model would be given, chunk by chunk
+    monkeypatch.setattr(readgen, "AFTER_CHUNK", [lambda _conn, found, rows: fed.extend(
+        (case.case_id, sum(1 for r in rows if r["case_id"] == case.case_id)) for case in found)])
     engine = readpath.sqlite_target(tmp_path)
     readpath.generate(engine, "sqlite", 200, 21, lambda _line: None)
     with engine.begin() as conn:
@@ -29,6 +32,7 @@ def test_the_generated_read_model_is_the_one_casework_keeps(tmp_path: Path) -> N
         found = [state.loads(text) for text in conn.scalars(select(cases.c.state))]
         clocks = for_cases(conn, [case.case_id for case in found])
         events = Counter(conn.scalars(select(case_history.c.type)))
+        history_cases = list(conn.scalars(select(case_history.c.case_id)))
         open_alerts = conn.execute(select(alerts.c.case_id, alerts.c.level)).all()
         for case in found:  # each row is the domain's summary of the stored case, with its schedules' deadline
             row = stored[case.case_id]
@@ -39,6 +43,7 @@ def test_the_generated_read_model_is_the_one_casework_keeps(tmp_path: Path) -> N
         summaries.rebuild(conn)  # the services' own rebuild, from the cases and schedules, gives the same rows
         assert {row.case_id: row._asdict() for row in conn.execute(select(case_summaries))} == stored
     assert len(found) == 200 and events["CaseRegistered"] == 200
+    assert sorted(fed) == sorted(Counter(history_cases).items())
     stages = Counter(case.stage for case in found)
     assert {"reported", "preliminary", "investigation", "closed"} <= set(stages), stages
     overdue = [row for row in stored.values() if row["next_due_at"] is not None and as_utc(row["next_due_at"]) <= NOW]
