@@ -176,6 +176,14 @@ def baseline(conn: Connection, statements: tuple[str, ...], now: datetime, runs:
     return {"p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000, "runs": runs}
 
 
+def settle(server: Any, limit: float) -> None:
+    """Wait until the server has finished every request given up on (timed out): the next page is measured alone."""
+    dispatcher = server._server.task_dispatcher  # waitress's: its queue and its busy threads
+    deadline = time.perf_counter() + limit
+    while (dispatcher.queue or dispatcher.active_count) and time.perf_counter() < deadline:
+        time.sleep(0.2)
+
+
 def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, requests: int = 20,
           concurrent_requests: int = 5, budget: float = 60.0, timeout: float = 120.0, threads: int = 8,
           only: list[str] | None = None, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
@@ -218,10 +226,11 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
                 log(f"  {page.name}: 404, no search endpoint in this code: skipped")
                 results.append({"page": page.name, "path": page.path, "skipped": "404: no such endpoint"})
                 continue
+            with reading(engine) as conn:  # first, on an idle server: nothing else holds the interpreter
+                base = baseline(conn, page.baseline, now, max(5, requests // 2))
             one = measure(make, page, 1, requests, budget)
             many = measure(make, page, concurrency, concurrent_requests, budget) if concurrency > 1 else None
-            with reading(engine) as conn:
-                base = baseline(conn, page.baseline, now, max(5, requests // 2))
+            settle(server, timeout * concurrency)
             row = {"page": page.name, "path": page.path, "who": who, "one": one, "many": many, "baseline": base}
             results.append(row)
             log(f"  {page.name}: 1 client p50 {one['p50_ms'] or 0:,.0f} ms p95 {one['p95_ms'] or 0:,.0f} ms; "
