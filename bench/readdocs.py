@@ -31,7 +31,7 @@ def _verdict(value: float | None, target: float) -> str:
     return f"{number(value)}" + ("" if value < target else " **(over)**")
 
 
-def render(records: list[dict[str, Any]], docs: Path) -> str:
+def render(records: list[dict[str, Any]], docs: Path, notes: list[str] | None = None) -> str:
     lines = [HEADING, "",
              "Written by `python -m bench.readdocs` from the runs of `python -m bench.readpath` (bench/readpath.py): "
              "N cases with their history generated straight into a casework database by casework's own code "
@@ -39,7 +39,9 @@ def render(records: list[dict[str, Any]], docs: Path) -> str:
              "server (waitress) asked for each page with its clock at the history's now. Baseline: the bare SQL "
              "behind the page (its rows and its count, on `case_summaries` or `alerts`), timed on the same database "
              "in the same run. Targets (issue 21): p95 under 200 ms for one client, under 500 ms with 20; "
-             "**(over)** marks a figure above its target. A run with 0 concurrent clients measured one client only.",
+             "**(over)** marks a figure above its target. Errors: answers 4xx/5xx, and requests left unanswered after "
+             "the run's timeout (`timeout_s` in its JSON), counted, not timed. Samples: the requests timed, one client "
+             "and concurrent together. A run with 0 concurrent clients measured one client only.",
              "", "Data generated:", "",
              "| backend | cases | events | open alerts | generation | cases/s | database size |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -72,6 +74,8 @@ def render(records: list[dict[str, Any]], docs: Path) -> str:
         lines.append(f"- `{r['command']}` on {m['date']}: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python "
                      f"{m['python']}; {runs} driver run(s), {r.get('clients', 0)} concurrent clients, "
                      f"{r.get('threads')} server threads{extra}: readpath-{r['backend']}-{r['cases']}.json")
+    for note in notes or []:
+        lines += ["", note]
     chart = docs.parent / CHART
     if draw(records, chart):
         lines += ["", f"![p95 of each page with one client, by cases]({CHART})"]
@@ -121,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--note", action="append", default=[], help="a paragraph after the tables (repeatable)")
     args = parser.parse_args(argv)
     records = load(args.results)
     if not records:
         raise SystemExit(f"no readpath-*.json in {args.results}: run python -m bench.readpath first")
-    update(args.docs, render(records, args.docs))
+    update(args.docs, render(records, args.docs, args.note))
     print(f"{args.docs}: the read side at scale, from {len(records)} run(s)")
     return 0
 
