@@ -49,16 +49,23 @@ def fold(word: str) -> str:
 @lru_cache(maxsize=100_000)
 def stems(word: str) -> frozenset[str]:
     """The French and English stems of one folded word: a query word matches a document word sharing one. Cached: a
-    Snowball stem costs about a hundred microseconds in Python, and the words of case texts repeat."""
+    Snowball stem costs about a hundred microseconds in Python, and the words of case texts repeat. A number is its
+    own stem (and numbers rarely repeat: no stemmer, no cache entry worth keeping)."""
+    if word.isdigit():
+        return frozenset((word,))
     return frozenset((_stemmer("french").stemWord(word), _stemmer("english").stemWord(word)))
+
+
+@lru_cache(maxsize=100_000)
+def _indexed(word: str) -> str:
+    """A word as written, as the SQLite index holds it: its stems, space-separated. Cached on the word as written,
+    so that a word met again costs one lookup (folding it is most of what a new word costs after its stems)."""
+    return " ".join(sorted(stems(fold(word))))
 
 
 def stemmed(text: str) -> str:
     """A text as the SQLite index holds it: each word's stems, space-separated (the order is kept for nearness)."""
-    out: list[str] = []
-    for match in _WORD.finditer(text):
-        out.extend(sorted(stems(fold(match.group()))))
-    return " ".join(out)
+    return " ".join(_indexed(word) for word in _WORD.findall(text))
 
 
 def query_words(q: str) -> list[str]:
