@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 from reference.gazetteer import AdminUnit, gazetteer
 from services.casework import handlers
 from services.casework.adapters import repository as repo
+from services.casework.adapters import search_index
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case, apply
@@ -285,6 +286,7 @@ class Generator:
                     events += 1 + len(later)
                 written, rows = list(batch.new), list(batch.history)
                 batch.flush(conn)
+                search_index.note(conn, rows)  # the officers' notes, as repository.append_history indexes them
                 for hook in AFTER_CHUNK:
                     hook(conn, written, rows)
             done += size
