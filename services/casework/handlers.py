@@ -15,13 +15,14 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS
+from services.casework.adapters import duplicates as pairs
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedules_table
 from services.casework.adapters.command_batch import CommandBatch
 from services.casework.adapters.units import list_units
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
-from services.casework.domain import schedules
+from services.casework.domain import duplicates, schedules
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused, InvalidValue
 from services.casework.domain.reference import case_id_for, reference
@@ -162,6 +163,36 @@ def execute(conn: Connection, command: c.Command, now: datetime, store: CommandB
     for event in events:
         after = apply(after, event)
     store.update_case(conn, case, after)
+    return record_events(conn, events, store)
+
+
+def decide_duplicate(conn: Connection, command: c.DecideDuplicate, now: datetime,
+                     store: CommandBatch) -> list[Outgoing]:
+    """A decision on a likely duplicate pair (ADR 0022): events on both cases, and the pair marked decided, in the
+    caller's transaction. Only `unit_of_work.UnitOfWork` calls it, after the role policy."""
+    actor = store.get_user(conn, command.actor)
+    if actor is None:
+        raise CommandRefused(f"unknown user {command.actor!r}")
+    if not actor.active:
+        raise CommandRefused(f"user {actor.username} is deactivated")
+    pair = pairs.get(conn, command.pair_id)
+    if pair is None:
+        raise CommandRefused(f"no pair {command.pair_id!r}")
+    first, second = store.get_case(conn, pair["first_case_id"]), store.get_case(conn, pair["second_case_id"])
+    if first is None or second is None:
+        raise CommandRefused(f"pair {command.pair_id!r} names a case casework does not hold")
+    events = duplicates.decide(pair, first, second, command.decision, command.survivor, command.note, actor, now)
+    by_id = {first.case_id: first, second.case_id: second}
+    for event in events:
+        before = by_id[event.payload["case_id"]]
+        after = apply(before, event)
+        if after is not before:
+            store.update_case(conn, before, after)
+            by_id[after.case_id] = after
+    survivor = next((e.payload["case_id"] for e in events if e.type == "DuplicateAbsorbed"), None)
+    status = "merged" if survivor else "distinct"
+    if not pairs.decided(conn, command.pair_id, status, survivor, actor.username, now, command.note.strip()):
+        raise CommandRefused("this pair was decided meanwhile")
     return record_events(conn, events, store)
 
 
