@@ -22,6 +22,10 @@ from services.clock import SimulatedClock
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
 from services.messaging.ports import Outgoing
+from services.reporting.adapters.log_source import TOPICS, history_of
+from services.reporting.domain.model import Scope
+from services.reporting.whatif import make_report
+from services.sla_monitor.domain.policy import Policy
 from sitreps.key import incident_key
 from tests.factories import incident
 
@@ -137,3 +141,26 @@ def test_both_team_leaders_decide_a_third_office_is_refused_and_a_merge_stops_th
     still = api.get("/duplicates", headers={"Authorization": auth["tl_gao"]}).json["items"]
     assert [refs(p) for p in still] == [refs(next(p for p in pairs if set(refs(p)) == {"MOP-2026-0002",
                                                                                     "GAO-2026-0001"}))]
+
+
+def test_the_report_counts_the_decisions_and_sets_merged_cases_apart_from_approved_closures(
+        runtime: EmbeddedRuntime) -> None:
+    api, auth = client(runtime, REPORTED + timedelta(hours=2))
+    pairs = api.get("/duplicates", headers={"Authorization": auth["dir"]}).json["items"]
+    assert len(pairs) == 3  # a Director sees every office's
+    across = next(p for p in pairs if set(refs(p)) == {"MOP-2026-0001", "GAO-2026-0001"})
+    within = next(p for p in pairs if set(refs(p)) == {"MOP-2026-0001", "MOP-2026-0002"})
+    for pair, body in ((across, {"decision": "distinct", "note": "two markets"}),
+                       (within, {"decision": "same", "survivor": "MOP-2026-0001"})):
+        assert api.post(f"/duplicates/{pair['pair_id']}/decision", headers={"Authorization": auth["dir"]},
+                        json=body).status_code == 200
+    runtime.run_until_idle(REPORTED + timedelta(hours=3))
+
+    report = make_report(history_of(runtime.messages(TOPICS)), Scope(as_of=REPORTED + timedelta(days=1)), Policy())
+    section = next(s for s in report.sections if s.title == "10. Duplicate review")
+    assert section.tables[0].rows == (("Gao", 1, 0), ("Mopti", 1, 1), ("Total", 1, 1))
+    closures = next(t for s in report.sections for t in s.tables if t.slug == "closures")
+    assert [(row[0], row[1]) for row in closures.rows] == [
+        ("With the Director's or Deputy Director's approval", 0), ("Without it (imported history)", 0),
+        ("Merged into another case as the same incident (a Team Leader's decision)", 1), ("Total", 1)]
+    assert report.figures["closed_merged"] == 1 and report.figures["closed_without_approval"] == 0

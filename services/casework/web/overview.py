@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from sqlalchemy import Connection
 
 from schemas.registry import latest_version, load_payload
+from services.casework.adapters import duplicates as pairs
 from services.casework.adapters import read_model
 from services.casework.adapters import schedules as schedule_store
 from services.casework.api.request import context
@@ -68,7 +69,8 @@ def overview() -> str:
     ctx, user = context(), me()
     now = ctx.clock.now()
     scope = read_scope(user)
-    events, scheduled = ctx.casework.read(lambda conn: (case_events(conn, scope), schedule_events(conn, scope)))
+    events, scheduled, duplicates = ctx.casework.read(
+        lambda conn: (case_events(conn, scope), schedule_events(conn, scope), pairs.counts(conn, scope)))
     facts = list(fold(events, now, scheduled).values())
     targets = Targets("casework")  # names only: every verdict comes from the schedules
     with_cases = {c.office for c in facts}  # offices without a single case would only lengthen every table
@@ -97,9 +99,10 @@ def overview() -> str:
             (_("later"), [0, *counts[1:], 0], charts.LATE),
             (_("Not recorded, past the goal"), [*none, total["overdue_unrecorded"]], charts.OVERDUE)])
     closure_chart = charts.stacked_bars("chart-closures", _("Closures with and without a Director's review"), names, [
-        (_("With a Director's approval"), [f["closed"] - f["closed_without_approval"] for _o, f in rows],
-         charts.ON_TIME),
-        (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE)])
+        (_("With a Director's approval"),
+         [f["closed"] - f["closed_without_approval"] - f["closed_merged"] for _o, f in rows], charts.ON_TIME),
+        (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE),
+        (_("Merged into another case"), [f["closed_merged"] for _o, f in rows], charts.PENDING)])
     overdue = overdue_list(facts, now, user)
     regions = by_region(facts, now)
     return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now,
@@ -107,7 +110,7 @@ def overview() -> str:
                 stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2].value) for r in distribution.rows],
                 charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
                         "closures": closure_chart, "map": region_map(facts, regions, now)}, scope=scope,
-                regions=regions)
+                regions=regions, duplicates=duplicates)
 
 
 def region_map(facts: Sequence[CaseFacts], regions: Sequence[RegionFigures], now: datetime) -> Any:

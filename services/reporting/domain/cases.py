@@ -40,7 +40,7 @@ class CaseFacts:
     delay_until: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
-    closure: str | None = None  # "approved" (a Director's decision) or "without_approval" (historical)
+    closure: str | None = None  # "approved" (a Director's decision), "without_approval" (historical) or "merged"
     closure_requested_at: datetime | None = None
     follow_ups: int = 0
     place_pcode: str | None = None  # the gazetteer's unit, when the incident names one (issue 20); else `location`
@@ -159,6 +159,8 @@ def _apply(case: CaseFacts, event: Event) -> CaseFacts:
     elif kind in ("ClosureApproved", "CaseClosedWithoutApproval"):
         approved = kind == "ClosureApproved"
         changes |= {"closed_at": at, "closed_by": p["actor"], "closure": "approved" if approved else "without_approval"}
+    elif kind == "CaseMerged":  # closed as the same incident as another case, by a Team Leader (ADR 0022)
+        changes |= {"closed_at": at, "closed_by": p["actor"], "closure": "merged"}
     elif kind in ("CaseReopened", "ClosureRejected"):
         changes |= {"closed_at": None, "closed_by": None, "closure": None, "closure_requested_at": None}
     elif kind == "IncidentAmended":  # figures count the incident as amended, from the amendment's time on

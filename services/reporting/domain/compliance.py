@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas import vocabulary
-from services.reporting.domain import performance, recording, regions, sdg, sla, stages
+from services.reporting.domain import duplicates, performance, recording, regions, sdg, sla, stages
 from services.reporting.domain.cases import CaseFacts, fold
 from services.reporting.domain.events import Event, History
 from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
@@ -76,6 +76,7 @@ def build_report(history: History, scope: Scope, targets: Targets, what_if: What
         Section("8. Incidents by region", _region_text(region_map),
                 (regions.region_table(cases, targets, scope.as_of),), maps=(region_map,)),
         sdg.section(sdg.count(incidents_within(history, scope), terms), terms, 9),
+        duplicates.section(duplicates.decisions(history.case_events, cases, scope.as_of), 10),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
@@ -107,6 +108,7 @@ def key_figures(c: Cohort, scope: Scope, targets: Targets) -> dict[str, float | 
         "investigation_idle_since_cut": sum(1 for k in at["investigation"] if k.work_since <= scope.cut_end),
         "concluded": len(at["concluded"]), "closure_requested": len(at["closure_requested"]), "closed": len(closed),
         "closed_without_approval": sum(1 for k in closed if k.closure == "without_approval"),
+        "closed_merged": sum(1 for k in closed if k.closure == "merged"),  # duplicates merged into another case
         "closed_with_follow_up": sum(1 for k in closed if k.follow_ups),
         "stalled": len(stuck), "stalled_without_reason": sum(1 for k in stuck if not k.delay_reason),
         "rejected_records": c.rejected, "incidents_without_case": len(c.without_case),

@@ -114,7 +114,9 @@ def closures(cases: Sequence[CaseFacts]) -> Table:
     closed = [c for c in cases if c.stage == "closed"]
     rows = []
     for label, kind in (("With the Director's or Deputy Director's approval", "approved"),
-                        ("Without it (imported history)", "without_approval"), ("Total", None)):
+                        ("Without it (imported history)", "without_approval"),
+                        ("Merged into another case as the same incident (a Team Leader's decision)", "merged"),
+                        ("Total", None)):
         mine = [c for c in closed if kind is None or c.closure == kind]
         followed = sum(1 for c in mine if c.follow_ups)
         rows.append((label, len(mine), followed, len(mine) - followed))
