@@ -193,6 +193,10 @@ def decide_duplicate(conn: Connection, command: c.DecideDuplicate, now: datetime
     status = "merged" if survivor else "distinct"
     if not pairs.decided(conn, command.pair_id, status, survivor, actor.username, now, command.note.strip()):
         raise CommandRefused("this pair was decided meanwhile")
+    for event in events:
+        if event.type == "CaseMerged":
+            pairs.supersede(conn, event.payload["case_id"], command.pair_id, actor.username, now,
+                            f"{event.payload['reference']} merged into {event.payload['into_reference']}")
     return record_events(conn, events, store)
 
 

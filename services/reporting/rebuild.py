@@ -178,6 +178,9 @@ def _fold(conn: Connection, group: Sequence[Message], envelopes: dict[int, Any])
             merged = env["type"] == "CaseMerged"
             pairs.decided(conn, payload["pair_id"], "merged" if merged else "distinct",
                           payload["into_case_id"] if merged else None, payload["actor"], at, payload["note"])
+            if merged:
+                pairs.supersede(conn, payload["case_id"], payload["pair_id"], payload["actor"], at,
+                                f"{payload['reference']} merged into {payload['into_reference']}")
         after = apply(case, Event(env["type"], payload, at))
         if after != case:
             repo.update_case(conn, case, after)

@@ -138,9 +138,11 @@ def test_both_team_leaders_decide_a_third_office_is_refused_and_a_merge_stops_th
     assert summary.next_clock is None and summary.stage == "closed" and not summary.closed_without_approval
     recording = next(a for a in alerts if a.kind == "recording")
     assert recording.resolved_at is not None and recording.resolution == "merged"  # the monitor's SlaCleared
-    still = api.get("/duplicates", headers={"Authorization": auth["tl_gao"]}).json["items"]
-    assert [refs(p) for p in still] == [refs(next(p for p in pairs if set(refs(p)) == {"MOP-2026-0002",
-                                                                                    "GAO-2026-0001"}))]
+    # The merged case's other pair has nothing left to decide: superseded, with why.
+    assert api.get("/duplicates", headers={"Authorization": auth["tl_gao"]}).json["total"] == 0
+    left = api.get("/duplicates?status=superseded", headers={"Authorization": auth["tl_gao"]}).json["items"]
+    assert [set(refs(p)) for p in left] == [{"MOP-2026-0002", "GAO-2026-0001"}]
+    assert left[0]["note"] == "MOP-2026-0002 merged into MOP-2026-0001"
 
 
 def test_the_report_counts_the_decisions_and_sets_merged_cases_apart_from_approved_closures(

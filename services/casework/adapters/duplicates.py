@@ -105,6 +105,16 @@ def _joined(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     return rows
 
 
+def supersede(conn: Connection, merged: str, pair: str, actor: str, at: datetime, note: str) -> int:
+    """The other open pairs of a case just merged into another: nothing is left to decide on them (the merged case is
+    closed; a pair of the survivor and the same third case is looked at on its own). Returns how many."""
+    result = conn.execute(update(duplicate_pairs).where(
+        duplicate_pairs.c.status == "open", duplicate_pairs.c.pair_id != pair,
+        or_(duplicate_pairs.c.first_case_id == merged, duplicate_pairs.c.second_case_id == merged),
+    ).values(status="superseded", decided_by=actor, decided_at=at, note=note))
+    return int(result.rowcount or 0)
+
+
 def page(conn: Connection, office: str | None, status: str, limit: int, offset: int) -> tuple[int, list[dict]]:
     """Pairs of this status with a case of `office` (None: every office), the most recently found first, each with
     both cases' read-model rows (`first`, `second`): the total, and the page."""
@@ -120,10 +130,10 @@ def page(conn: Connection, office: str | None, status: str, limit: int, offset: 
 
 
 def counts(conn: Connection, office: str | None = None) -> dict[str, int]:
-    """Pairs by status (open, distinct, merged), of one office's cases or every office's."""
+    """Pairs by status (open, distinct, merged, superseded), of one office's cases or every office's."""
     query = select(duplicate_pairs.c.status, func.count()).group_by(duplicate_pairs.c.status)
     if office is not None:
         query = query.where(or_(duplicate_pairs.c.first_office == office, duplicate_pairs.c.second_office == office))
-    found = {"open": 0, "distinct": 0, "merged": 0}
+    found = {"open": 0, "distinct": 0, "merged": 0, "superseded": 0}
     found.update({status: int(n) for status, n in conn.execute(query)})
     return found

@@ -21,7 +21,7 @@ from services.casework.domain.errors import CommandRefused, InvalidValue, NotPer
 from services.casework.domain.roles import User
 
 blp = Blueprint("duplicates", __name__, description="Likely duplicates: two cases that may be one incident")
-STATUSES = ("open", "distinct", "merged")
+STATUSES = ("open", "distinct", "merged", "superseded")  # superseded: a case of it was merged by another decision
 # What a reviewer sees of each case: nothing that identifies anyone (no names, contacts or people's details).
 SHOWN = ("case_id", "reference", "office", "stage", "reported_at", "occurred_at", "place", "place_pcode",
          "region_pcode", "violations", "perpetrator", "victims", "excerpt")

@@ -81,7 +81,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "violation": _l("same violation"), "similar_summary": _l("similar summaries"),
         "same_report": _l("same report"),
     },
-    "pair_status": {"open": _l("To decide"), "distinct": _l("Distinct incidents"), "merged": _l("Merged")},
+    "pair_status": {"open": _l("To decide"), "distinct": _l("Distinct incidents"), "merged": _l("Merged"),
+                    "superseded": _l("Left by a merge")},
 }
 
 
