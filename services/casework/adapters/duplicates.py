@@ -10,63 +10,76 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.casework.adapters.tables import case_summaries, duplicate_pairs
-from services.casework.domain.duplicates import WINDOW, Likely, facts_of, likely, pair_id
+from services.casework.adapters.tables import case_summaries, case_violations, duplicate_pairs
+from services.casework.domain.duplicates import WINDOW, Facts, Likely, facts_of, likely, pair_id
 from services.messaging.many import execute_many
 from services.messaging.times import as_utc
 
 CHUNK = 500  # new cases per query: under SQLite's bound-parameter limit
-# The query's window is a day wider than the rule's: SQLite's datetime() drops the fraction of a second, and the
+# The query's window is a second wider than the rule's: SQLite's datetime() drops the fraction of a second, and the
 # domain rule decides the exact bound.
-_MARGIN = WINDOW + timedelta(days=1)
+_MARGIN = WINDOW + timedelta(seconds=1)
 _FACTS = ("case_id", "sitrep_id", "occurred_at", "place", "place_pcode", "region_pcode", "violations", "excerpt",
-          "office", "registered_at")
+          "office")
 
 
 def _candidates(conn: Connection, ids: Sequence[str]) -> Any:
-    """Each new case beside every case not closed that occurred within the window in its region (or, for cases of no
-    known region, of the same place name); on PostgreSQL with pg_trgm's similarity of their summaries."""
+    """Each new case's id beside every case not closed that occurred within the window in its region (or, for cases
+    of no known region, of the same place name) and shares a violation with it; on PostgreSQL with pg_trgm's
+    similarity of their summaries (`score`)."""
     new, old = case_summaries.alias("n"), case_summaries.alias("o")
     if conn.dialect.name == "postgresql":
         low, high = new.c.occurred_at - _MARGIN, new.c.occurred_at + _MARGIN
         score = func.public.similarity(new.c.excerpt, old.c.excerpt).label("score")
     else:
-        days = f"{_MARGIN.days} days"
-        low, high = func.datetime(new.c.occurred_at, f"-{days}"), func.datetime(new.c.occurred_at, f"+{days}")
+        days, seconds = f"{_MARGIN.days} days", f"{_MARGIN.seconds} seconds"
+        low = func.datetime(new.c.occurred_at, f"-{days}", f"-{seconds}")
+        high = func.datetime(new.c.occurred_at, f"+{days}", f"+{seconds}")
         score = None
     near = or_(old.c.region_pcode == new.c.region_pcode,
                and_(new.c.region_pcode.is_(None), old.c.region_pcode.is_(None), old.c.place == new.c.place))
-    columns = [*(new.c[n].label(f"n_{n}") for n in _FACTS), *(old.c[n].label(f"o_{n}") for n in _FACTS)]
-    query = (select(*columns, *([score] if score is not None else []))
+    # A shared violation, by the read model's violation index: most cases of a region and week share none.
+    mine, theirs = case_violations.alias("vn"), case_violations.alias("vo")
+    shared = (select(mine.c.case_id).join(theirs, theirs.c.violation == mine.c.violation)
+              .where(mine.c.case_id == new.c.case_id, theirs.c.case_id == old.c.case_id).exists())
+    query = (select(new.c.case_id.label("new_id"), *(old.c[n] for n in _FACTS), *([score] if score is not None else []))
              .where(new.c.case_id.in_(ids), old.c.case_id != new.c.case_id, old.c.stage != "closed",
-                    new.c.occurred_at.is_not(None), old.c.occurred_at >= low, old.c.occurred_at <= high, near))
+                    new.c.occurred_at.is_not(None), old.c.occurred_at >= low, old.c.occurred_at <= high, near,
+                    shared))
     return conn.execute(query).mappings()
 
 
-def _side(row: Any, prefix: str) -> dict[str, Any]:
-    found = {name: row[f"{prefix}_{name}"] for name in _FACTS}
+def _facts(row: Any) -> tuple[Facts, str]:
+    found = {name: row[name] for name in _FACTS}
     found["occurred_at"] = as_utc(found["occurred_at"])
-    found["registered_at"] = as_utc(found["registered_at"])
-    return found
+    return facts_of(found), row["office"]
 
 
 def find(conn: Connection, case_ids: Sequence[str]) -> list[Likely]:
     """Record the likely duplicates of newly registered cases (already in the read model), among themselves (one
     report, or one batch) and against every case not closed; returns the pairs found (a pair found again is kept
-    once)."""
+    once). One candidate query per 500 new cases; each case's facts are read once however often it is a candidate."""
     kept: dict[tuple[str, str], dict[str, Any]] = {}
+    measured = conn.dialect.name == "postgresql"  # the candidate query gives pg_trgm's score
     for start in range(0, len(case_ids), CHUNK):
-        for row in _candidates(conn, list(case_ids[start:start + CHUNK])):
-            a, b = _side(row, "n"), _side(row, "o")
-            pair = likely(facts_of(a), facts_of(b), row.get("score"))
+        chunk = list(case_ids[start:start + CHUNK])
+        rows = conn.execute(select(*(case_summaries.c[n] for n in _FACTS), case_summaries.c.registered_at)
+                            .where(case_summaries.c.case_id.in_(chunk))).mappings()
+        seen = {row["case_id"]: (*_facts(row), as_utc(row["registered_at"])) for row in rows}
+        for row in _candidates(conn, chunk):
+            mine, office, registered = seen[row["new_id"]]
+            if row["case_id"] not in seen:
+                seen[row["case_id"]] = (*_facts(row), registered)
+            theirs, other_office, _ = seen[row["case_id"]]
+            pair = likely(mine, theirs, row["score"] if measured else None)
             if pair is None or (pair.first, pair.second) in kept:
                 continue
-            offices = {a["case_id"]: a["office"], b["case_id"]: b["office"]}
+            offices = {mine.case_id: office, theirs.case_id: other_office}
             kept[pair.first, pair.second] = {
                 "pair_id": pair_id(pair.first, pair.second), "first_case_id": pair.first,
                 "second_case_id": pair.second, "first_office": offices[pair.first],
                 "second_office": offices[pair.second], "score": pair.score, "reasons": " ".join(pair.reasons),
-                "found_at": max(a["registered_at"], b["registered_at"]), "status": "open", "note": ""}
+                "found_at": registered, "status": "open", "note": ""}
     if kept:
         dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         execute_many(conn, dialect_insert(duplicate_pairs).on_conflict_do_nothing(index_elements=["pair_id"]),

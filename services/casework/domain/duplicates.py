@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from services.casework.domain.case import Case, Event
@@ -62,20 +63,18 @@ def _plain(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
-def trigrams(text: str) -> set[str]:
+@lru_cache(maxsize=2048)  # a case is compared with many in a batch: its trigrams are made once
+def trigrams(text: str) -> frozenset[str]:
     """pg_trgm's trigrams: each word lower-cased, padded with two spaces before and one after."""
-    found: set[str] = set()
-    for word in _WORD.findall(text.lower()):
-        padded = f"  {word} "
-        found.update(padded[i:i + 3] for i in range(len(padded) - 2))
-    return found
+    return frozenset(p[i:i + 3] for p in (f"  {w} " for w in _WORD.findall(text.lower())) for i in range(len(p) - 2))
 
 
 def similarity(a: str, b: str) -> float:
     """pg_trgm's similarity(): the trigrams both share over the trigrams of either (0 when neither has any)."""
     first, second = trigrams(a), trigrams(b)
-    either = first | second
-    return len(first & second) / len(either) if either else 0.0
+    shared = len(first & second)
+    either = len(first) + len(second) - shared
+    return shared / either if either else 0.0
 
 
 def likely(a: Facts, b: Facts, score: float | None = None) -> Likely | None:
@@ -86,10 +85,12 @@ def likely(a: Facts, b: Facts, score: float | None = None) -> Likely | None:
         return None
     if abs(a.occurred_at - b.occurred_at) > WINDOW or not a.violations & b.violations:
         return None
-    score = similarity(a.summary, b.summary) if score is None else score
     same_place = (a.place_pcode is not None and a.place_pcode == b.place_pcode) or (
         not a.place_pcode and not b.place_pcode and bool(_plain(a.place)) and _plain(a.place) == _plain(b.place))
     same_region = a.region_pcode is not None and a.region_pcode == b.region_pcode
+    if not same_place and not same_region:
+        return None
+    score = similarity(a.summary, b.summary) if score is None else score
     similar = score >= SIMILAR
     if not same_place and not (same_region and similar):
         return None
