@@ -109,13 +109,21 @@ def with_cases(conn: Connection, pair: str) -> dict[str, Any] | None:
     return _joined(conn, [row])[0] if row else None
 
 
+def _utc(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    """In UTC: SQLite gives back times without their offset."""
+    return {**row, **{name: as_utc(row[name]) for name in names if row.get(name) is not None}}
+
+
 def _joined(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = {r[side] for r in rows for side in ("first_case_id", "second_case_id")}
-    summaries = {s["case_id"]: dict(s) for s in conn.execute(
+    summaries = {s["case_id"]: _utc(dict(s), "reported_at", "occurred_at") for s in conn.execute(
         select(case_summaries).where(case_summaries.c.case_id.in_(ids))).mappings()} if ids else {}
+    out = []
     for r in rows:
+        r = _utc(r, "found_at", "decided_at")
         r["first"], r["second"] = summaries.get(r["first_case_id"]), summaries.get(r["second_case_id"])
-    return rows
+        out.append(r)
+    return out
 
 
 def supersede(conn: Connection, merged: str, pair: str, actor: str, at: datetime, note: str) -> int:
