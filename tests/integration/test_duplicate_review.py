@@ -108,7 +108,7 @@ def test_both_team_leaders_decide_a_third_office_is_refused_and_a_merge_stops_th
                                        "cases are one incident")
     no_note = api.post(f"/duplicates/{across['pair_id']}/decision", headers={"Authorization": auth["tl_gao"]},
                        json={"decision": "distinct"})
-    assert no_note.status_code == 400 and "note" in no_note.json["message"]
+    assert no_note.status_code == 409 and no_note.json["message"] == "note: say why these are distinct incidents"
 
     distinct = api.post(f"/duplicates/{across['pair_id']}/decision", headers={"Authorization": auth["tl_gao"]},
                         json={"decision": "distinct", "note": "the Gao report is of the Boni market"})

@@ -9,7 +9,7 @@ import pytest
 
 from services.casework.domain.case import Case, apply
 from services.casework.domain.duplicates import SIMILAR, WINDOW, Facts, decide, likely, similarity
-from services.casework.domain.errors import CommandRefused, InvalidValue
+from services.casework.domain.errors import CommandRefused
 from services.casework.domain.roles import User
 from services.casework.domain.summaries import summary_of
 
@@ -75,7 +75,7 @@ PAIR = {"pair_id": "p1", "status": "open"}
 
 
 def test_distinct_needs_a_note_and_notes_both_cases() -> None:
-    with pytest.raises(InvalidValue, match="note"):
+    with pytest.raises(CommandRefused, match="note"):
         decide(PAIR, case("a", "MOP-1"), case("b", "MOP-2"), "distinct", None, " ", TL, T)
     events = decide(PAIR, case("a", "MOP-1"), case("b", "MOP-2"), "distinct", None, "two markets", TL, T)
     assert [(e.type, e.payload["case_id"], e.payload["other_reference"]) for e in events] == [
@@ -95,7 +95,7 @@ def test_the_same_incident_closes_the_other_case_as_merged_into_the_survivor() -
 
 
 def test_a_merge_names_a_case_of_the_pair_and_neither_may_be_closed() -> None:
-    with pytest.raises(InvalidValue, match="survivor"):
+    with pytest.raises(CommandRefused, match="survivor"):
         decide(PAIR, case("a", "MOP-1"), case("b", "MOP-2"), "same", "MOP-3", "", TL, T)
     with pytest.raises(CommandRefused, match="closed"):
         decide(PAIR, case("a", "MOP-1"), case("b", "MOP-2", "closed"), "same", "a", "", TL, T)

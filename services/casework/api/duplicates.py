@@ -34,7 +34,7 @@ class DuplicateArgs(PageArgs):
 class DecisionBody(Schema):
     decision = Text(required=True, validate=validate.OneOf(DECISIONS),
                     metadata={"description": "distinct: two incidents; same: one incident, the other case merged"})
-    survivor = Text(load_default=None, validate=validate.Length(min=1, max=64),
+    survivor = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
                     metadata={"description": "with `same`: the case (id or reference) that carries the incident on"})
     note = Text(load_default="", validate=validate.Length(max=MAX_TEXT),
                 metadata={"description": "required with `distinct`: why they are two incidents"})

@@ -122,15 +122,15 @@ def decide(pair: Mapping[str, Any], first: Case, second: Case, decision: str, su
         raise InvalidValue("note", f"note: at most {MAX_NOTE} characters")
     base = {"pair_id": pair["pair_id"], "note": note}
     if decision == "distinct":
-        if not note:
-            raise InvalidValue("note", "note: say why these are distinct incidents")
+        if not note:  # a refusal of the decision as given (409), as a closure without its reason is
+            raise CommandRefused("note: say why these are distinct incidents")
         return [Event("DuplicateDismissed", {**case.common(actor.username), **base, "other_case_id": other.case_id,
                                              "other_reference": other.reference}, now)
                 for case, other in ((first, second), (second, first))]
     by_ref = {first.case_id: (first, second), first.reference: (first, second),
               second.case_id: (second, first), second.reference: (second, first)}
     if survivor not in by_ref:
-        raise InvalidValue("survivor", f"survivor: {first.reference} or {second.reference}")
+        raise CommandRefused(f"survivor: {first.reference} or {second.reference}")
     kept, merged = by_ref[survivor]
     for case in (kept, merged):
         if case.stage not in MERGEABLE:
