@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from schemas import encode, new_envelope
 from schemas.topics import SITREP_INCIDENTS
+from services.casework.adapters import case_figures, tables, token_store
 from services.casework.adapters import repository as repo
-from services.casework.adapters import tables, token_store
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
 from services.casework.domain.roles import User
+from services.casework.web import overview
 from services.clock import SimulatedClock
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
@@ -166,3 +167,19 @@ def test_the_report_counts_the_decisions_and_sets_merged_cases_apart_from_approv
         ("With the Director's or Deputy Director's approval", 0), ("Without it (imported history)", 0),
         ("Merged into another case as the same incident (a Team Leader's decision)", 1), ("Total", 1)]
     assert report.figures["closed_merged"] == 1 and report.figures["closed_without_approval"] == 0
+    # The overview counts from the read model what the report folds from the log: the merged case set apart.
+    as_of = REPORTED + timedelta(days=1)
+    closures = ("closed", "closed_merged", "closed_without_approval")
+
+    def counted() -> dict[str, Any]:
+        total = runtime.casework.read(lambda conn: overview.office_figures(conn, None, as_of))[case_figures.TOTAL]
+        return {k: total[k] for k in closures}
+
+    assert counted() == {k: report.figures[k] for k in closures} == {
+        "closed": 1, "closed_merged": 1, "closed_without_approval": 0}
+    # Reopened, the merged case is no longer closed as merged, nor counted so.
+    reopened = api.post("/cases/MOP-2026-0002/reopen", headers={"Authorization": auth["dir"]},
+                        json={"reason": "not the same killing after all"})
+    assert reopened.status_code == 200, reopened.json
+    runtime.run_until_idle(REPORTED + timedelta(hours=4))
+    assert counted() == {"closed": 0, "closed_merged": 0, "closed_without_approval": 0}
