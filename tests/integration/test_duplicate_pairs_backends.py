@@ -13,8 +13,11 @@ from sqlalchemy import Engine, select, text
 
 from schemas.topics import INCIDENTS
 from services.casework import bootstrap
-from services.casework.adapters import tables
+from services.casework.adapters import case_figures, tables
+from services.casework.adapters import repository as repo
+from services.casework.domain import commands as c
 from services.casework.domain.duplicates import similarity
+from services.casework.domain.roles import User
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.vault import IdentityVault
@@ -61,3 +64,20 @@ def test_pairs_of_one_region_are_scored_by_their_summaries_alike_on_both_databas
     assert len(pairs) == 1 and offices <= {("Mopti", "Gao"), ("Gao", "Mopti")}
     assert pairs[0]["status"] == "open" and pairs[0]["reasons"] == "window same_region violation similar_summary"
     assert pairs[0]["score"] == pytest.approx(similarity(SUMMARIES[0], SUMMARIES[1]), abs=1e-3)
+
+
+def test_the_overview_counts_a_merged_case_apart_on_both_databases(engine: Engine) -> None:
+    """The overview's closures come from aggregate queries: a merged case counts as merged, not as a closure without
+    a Director's approval nor with one, on PostgreSQL as on SQLite."""
+    casework = bootstrap.build(engine, vault=KEY)
+    casework.processor.process([accepted(1, "Mopti", "ML1801", SUMMARIES[0], 1)], T0)
+    casework.processor.process([accepted(2, "Mopti", "ML1801", SUMMARIES[0], 1)], T0 + timedelta(hours=1))
+    with engine.begin() as conn:
+        repo.save_user(conn, User("tl_mopti", "team_leader", "Mopti"))
+        pair = conn.execute(select(tables.duplicate_pairs)).mappings().one()
+    with casework.unit_of_work() as work:
+        work.execute(c.DecideDuplicate(pair["first_case_id"], "tl_mopti", pair["pair_id"], "same",
+                                       pair["second_case_id"], "one killing"), T0 + timedelta(hours=2))
+    with engine.connect() as conn:
+        total = case_figures.counts(conn, None, T0 + timedelta(hours=3))[case_figures.TOTAL]
+    assert (total["closed"], total["closed_merged"], total["closed_without_approval"]) == (1, 1, 0)
