@@ -176,3 +176,33 @@ class IdentityCorrectedSchema(CaseEventSchema):
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
     # The person's PersonIdentitySchema after the correction, sealed; `{}` sealed in an export that withholds them.
     identity = SealedIdentities(required=True)
+
+
+class DuplicateDismissedSchema(CaseEventSchema):
+    """DuplicateDismissed v1: a Team Leader found this case and another, flagged as likely duplicates, to be distinct
+    incidents (one event on each case of the pair)."""
+
+    pair_id = fields.String(required=True)
+    other_case_id = fields.String(required=True)
+    other_reference = fields.String(required=True)
+    note = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class CaseMergedSchema(CaseEventSchema):
+    """CaseMerged v1: this case is the same incident as `into_reference` and closes as merged into it (stage closed);
+    every clock of it stops (ADR 0022)."""
+
+    pair_id = fields.String(required=True)
+    previous_stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    into_case_id = fields.String(required=True)
+    into_reference = fields.String(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class DuplicateAbsorbedSchema(CaseEventSchema):
+    """DuplicateAbsorbed v1: `from_reference` was merged into this case, which carries the incident on."""
+
+    pair_id = fields.String(required=True)
+    from_case_id = fields.String(required=True)
+    from_reference = fields.String(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=4000))

@@ -16,6 +16,7 @@ from schemas import Envelope, decode
 from schemas.registry import load_payload
 from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS
+from services.casework.adapters import duplicates as pairs
 from services.casework.adapters import people_index
 from services.casework.adapters import repository as repo
 from services.casework.adapters import schedules as schedules_table
@@ -24,7 +25,7 @@ from services.casework.adapters.identity_store import replace_identities
 from services.casework.adapters.units import list_units
 from services.casework.domain import alerts as alert_rules
 from services.casework.domain import commands as c
-from services.casework.domain import schedules
+from services.casework.domain import duplicates, schedules
 from services.casework.domain.case import Case, Event, apply, registered
 from services.casework.domain.errors import CommandRefused, InvalidValue
 from services.casework.domain.identity_corrections import with_identity
@@ -200,6 +201,40 @@ def store_corrected_identity(conn: Connection, case_id: str, identities: dict[st
     corrected = with_identity(identities, person, identity)
     replace_identities(conn, case_id, vault.seal(corrected))
     people_index.index_case(conn, vault, case_id, corrected)
+
+
+def decide_duplicate(conn: Connection, command: c.DecideDuplicate, now: datetime,
+                     store: CommandBatch) -> list[Outgoing]:
+    """A decision on a likely duplicate pair (ADR 0022): events on both cases, and the pair marked decided, in the
+    caller's transaction. Only `unit_of_work.UnitOfWork` calls it, after the role policy."""
+    actor = store.get_user(conn, command.actor)
+    if actor is None:
+        raise CommandRefused(f"unknown user {command.actor!r}")
+    if not actor.active:
+        raise CommandRefused(f"user {actor.username} is deactivated")
+    pair = pairs.get(conn, command.pair_id)
+    if pair is None:
+        raise CommandRefused(f"no pair {command.pair_id!r}")
+    first, second = store.get_case(conn, pair["first_case_id"]), store.get_case(conn, pair["second_case_id"])
+    if first is None or second is None:
+        raise CommandRefused(f"pair {command.pair_id!r} names a case casework does not hold")
+    events = duplicates.decide(pair, first, second, command.decision, command.survivor, command.note, actor, now)
+    by_id = {first.case_id: first, second.case_id: second}
+    for event in events:
+        before = by_id[event.payload["case_id"]]
+        after = apply(before, event)
+        if after is not before:
+            store.update_case(conn, before, after)
+            by_id[after.case_id] = after
+    survivor = next((e.payload["case_id"] for e in events if e.type == "DuplicateAbsorbed"), None)
+    status = "merged" if survivor else "distinct"
+    if not pairs.decided(conn, command.pair_id, status, survivor, actor.username, now, command.note.strip()):
+        raise CommandRefused("this pair was decided meanwhile")
+    for event in events:
+        if event.type == "CaseMerged":
+            pairs.supersede(conn, event.payload["case_id"], command.pair_id, actor.username, now,
+                            f"{event.payload['reference']} merged into {event.payload['into_reference']}")
+    return record_events(conn, events, store)
 
 
 def _stall_due(conn: Connection, command: c.Command, case_id: str) -> datetime | None:

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from services.casework import handlers, legacy
+from services.casework.adapters import duplicates as pairs
 from services.casework.adapters import repository as repo
 from services.casework.adapters.command_batch import CommandBatch
-from services.casework.auth.policy import acknowledge_refusal, command_refusal
+from services.casework.auth.policy import acknowledge_refusal, command_refusal, duplicate_refusal
 from services.casework.domain import commands as c
 from services.casework.domain.case import Case
 from services.casework.domain.errors import NotPermitted
@@ -49,7 +50,9 @@ class UnitOfWork:
         Without one (the history import, the demo, the command line's named actor) only the workflow checks."""
         if caller is not None:
             self._authorise(command, caller)
-        if isinstance(command, legacy.RecordHistoricalClosure):
+        if isinstance(command, c.DecideDuplicate):
+            out = handlers.decide_duplicate(self.conn, command, now, self.cases)
+        elif isinstance(command, legacy.RecordHistoricalClosure):
             out = legacy.execute(self.conn, command, now, self.cases)
         else:
             out = handlers.execute(self.conn, command, now, self.cases, self.vault)
@@ -70,6 +73,9 @@ class UnitOfWork:
         if isinstance(command, c.AcknowledgeAlert):
             alert = repo.get_alert(self.conn, command.alert_id)
             refusal = acknowledge_refusal(caller, alert) if alert is not None else None
+        elif isinstance(command, c.DecideDuplicate):
+            pair = pairs.get(self.conn, command.pair_id)
+            refusal = duplicate_refusal(caller, (pair["first_office"], pair["second_office"])) if pair else None
         else:
             case = self.case(command.case_id)
             refusal = command_refusal(caller, command, case) if case is not None else None

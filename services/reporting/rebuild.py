@@ -17,6 +17,7 @@ from schemas import decode
 from schemas.registry import load_payload
 from schemas.sla import schedules_of
 from schemas.topics import CASE_EVENTS, INCIDENTS, SITREP_INCIDENTS, SLA_EVENTS
+from services.casework.adapters import duplicates as pairs
 from services.casework.adapters import repository as repo
 from services.casework.domain.case import Event, apply
 from services.casework.domain.roles import User
@@ -180,6 +181,13 @@ def _fold(conn: Connection, group: Sequence[Message], envelopes: dict[int, Any],
             identities = vault.open(repo.load_identities(conn, case.case_id))
             store_corrected_identity(conn, case.case_id, identities, payload["person"], vault.open(payload["identity"]),
                                      vault)
+        if env["type"] in ("DuplicateDismissed", "CaseMerged"):  # the pair as its decision left it (ADR 0022)
+            merged = env["type"] == "CaseMerged"
+            pairs.decided(conn, payload["pair_id"], "merged" if merged else "distinct",
+                          payload["into_case_id"] if merged else None, payload["actor"], at, payload["note"])
+            if merged:
+                pairs.supersede(conn, payload["case_id"], payload["pair_id"], payload["actor"], at,
+                                f"{payload['reference']} merged into {payload['into_reference']}")
         after = apply(case, Event(env["type"], payload, at))
         if after != case:
             repo.update_case(conn, case, after)

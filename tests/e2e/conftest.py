@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, worl
     """The data set built at past times, then `hrcase serve` on it; yields its URL and the cases' references."""
     data = tmp_path_factory.mktemp("e2e-data")
     refs = world.build(data)
+    with serve(data) as url:
+        yield url, refs
+
+
+@contextmanager
+def serve(data: Path) -> Iterator[str]:
+    """`hrcase serve` on a data folder, on a free port, until the block ends; yields its URL."""
     port = free_port()
     log = (data / "serve.log").open("wb")
     env = {**os.environ, "HRCASE_DATA_DIR": str(data)}
@@ -48,7 +56,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, worl
                 process.kill()
                 pytest.fail(f"hrcase serve did not start: {(data / 'serve.log').read_text()[-3000:]}")
             time.sleep(0.2)
-    yield url, refs
+    yield url
     process.terminate()
     try:
         process.wait(timeout=10)

@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 
 from services.casework.adapters import access_requests
+from services.casework.domain.duplicates import pair_id
+from services.casework.domain.reference import case_id_for
+from sitreps.key import incident_key
 from tests.integration.api_world import CALLERS, NOW, REFS, VICTIM, World, build_template, open_world
 
 MOPTI_HROS = {"awa": 202, "bakary": 202}
 DIRECTORS = ("dir_mopti", "dir_gao")
 DIVISION_READERS = ("dir_mopti", "dir_gao", "aud_mopti", "aud_gao", "adm_mopti", "adm_gao")
 MOPTI = ("awa", "bakary", "tl_mopti", "dir_mopti", "aud_mopti", "adm_mopti")
+# The world's cases R and P (same place, day and violation) are a likely duplicate pair of Mopti's (ADR 22).
+PAIR = pair_id(*sorted(case_id_for(incident_key("SR-1", n)) for n in (1, 2)))
 
 
 LOOKERS = ("awa", "bakary", "tl_mopti", "dir_mopti", "garba", "tl_gao", "dir_gao")
@@ -93,6 +98,10 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision",
      {"grant": True, "reason": "to compare the cases"},
      readers("tl_mopti")),
+    # Every Team Leader lists the pairs of their office (Gao's: none); only Mopti's, or a Director, decides Mopti's.
+    ("likely duplicates", "GET", "/duplicates", None, readers("tl_mopti", "tl_gao", *DIRECTORS)),
+    ("decide a likely duplicate", "POST", f"/duplicates/{PAIR}/decision", {"decision": "distinct", "note": "two"},
+     readers("tl_mopti", *DIRECTORS)),
 ]
 
 INCIDENT = {
@@ -148,5 +157,5 @@ def _template(path: str) -> str:
     path = path.split("?")[0]
     for ref in REFS.values():
         path = path.replace(ref, "{ref}")
-    return (path.replace("alert-R", "{alert_id}").replace(REQUEST, "{request_id}")
+    return (path.replace("alert-R", "{alert_id}").replace(REQUEST, "{request_id}").replace(PAIR, "{pair_id}")
             .replace("/people/p1/", "/people/{person}/"))

@@ -33,8 +33,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "history"
 SHOWN = ("incidents", "recorded", "unrecorded", "median_delay_days", "p90_delay_days", "within_goal", "goal_passed",
          "within_goal_share", "recorded_late", "not_yet_due", "unscheduled", "overdue_unrecorded",
          "oldest_overdue_days", "median_overdue_days", "preliminary", "investigation", "concluded",
-         "closure_requested", "closed", "closed_without_approval", "closed_with_follow_up", "stalled",
-         "stalled_without_reason")
+         "closure_requested", "closed", "closed_without_approval", "closed_merged", "closed_with_follow_up",
+         "stalled", "stalled_without_reason")
 
 
 @pytest.fixture(scope="module")

@@ -65,9 +65,11 @@ def test_activity_after_a_justified_delay_clears_the_reason() -> None:
 
 def test_closures_are_told_apart_by_who_decided_and_whether_a_follow_up_was_recorded() -> None:
     log = Log()
-    for case in ("0001", "0002", "0003"):
+    for case in ("0001", "0002", "0003", "0004"):
         log.register(case)
         log.add("CaseRecorded", 1, case, "preliminary")
+    log.add("CaseMerged", 4, "0004", "closed", "tl1", pair_id="p1", previous_stage="preliminary",
+            into_case_id="0001", into_reference="MOP-2024-0001")
     log.add("ClosureRequested", 5, "0001", "closure_requested", reason="unsubstantiated", note="n")
     log.add("ClosureApproved", 6, "0001", "closed", "director1", proposer="hro1")
     log.add("CaseClosedWithoutApproval", 6, "0002", "closed", "tl1", previous_stage="preliminary",
@@ -81,7 +83,8 @@ def test_closures_are_told_apart_by_who_decided_and_whether_a_follow_up_was_reco
     assert table_named(report, "closures").rows == (
         ("With the Director's or Deputy Director's approval", 2, 1, 1),
         ("Without it (imported history)", 1, 0, 1),
-        ("Total", 3, 1, 2),
+        ("Merged into another case as the same incident (a Team Leader's decision)", 1, 0, 1),
+        ("Total", 4, 1, 3),
     )
     unapproved = table_named(report, "closures_without_approval").rows
     assert unapproved == (("MOP-2018-0002", "Mopti", "2018-03-08", "tl1", 0),)

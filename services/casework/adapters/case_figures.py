@@ -10,10 +10,10 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, exists, func, or_, select
 
 from services.casework.adapters.case_lists import rows
-from services.casework.adapters.tables import When, case_schedules, case_summaries
+from services.casework.adapters.tables import When, case_schedules, case_summaries, duplicate_pairs
 from services.messaging.times import as_utc, utc
 from services.reporting.domain.stats import DAY
 
@@ -50,6 +50,16 @@ def _stalled(now: datetime) -> ColumnElement[bool]:
         clock.case_id == s.case_id, clock.clock == "stall", clock.state != "stopped", clock.due_at <= _now(now)))
 
 
+def _merged() -> ColumnElement[bool]:
+    """Closed by a merge into another case (reporting's closure "merged", ADR 0022): the read model keeps no such flag,
+    so the decided pair says it: merged, this case not its survivor, and the case closed at that decision's instant
+    (a case reopened and closed again since was closed otherwise)."""
+    pair = duplicate_pairs.c
+    return exists().where(
+        pair.status == "merged", or_(pair.first_case_id == s.case_id, pair.second_case_id == s.case_id),
+        pair.survivor_case_id != s.case_id, pair.decided_at == s.closed_at)
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
@@ -69,6 +79,7 @@ def counts(conn: Connection, office: str | None, now: datetime) -> dict[str, dic
         **{stage: _count(s.stage == stage) for stage in STAGES},
         **{f"v_{v}": _count(verdict == v) for v in ("met", "missed", "unjudged", "overdue", "pending", "unscheduled")},
         "closed_without_approval": _count(and_(closed, s.closed_without_approval.is_(True))),
+        "closed_merged": _count(and_(closed, _merged())),
         "closed_with_follow_up": _count(and_(closed, s.follow_ups > 0)),
         "stalled": _count(stalled), "stalled_without_reason": _count(and_(stalled, s.stall_reason.is_(False))),
     }

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Insert, Update, bindparam, func, insert, or_,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.casework.adapters import search_index, state, summaries
+from services.casework.adapters import duplicates, search_index, state, summaries
 from services.casework.adapters.schedules import BatchSchedules
 from services.casework.adapters.tables import (
     alert_aliases,
@@ -196,6 +196,7 @@ class BatchCases:
         # The read model after the schedules: a new case's row starts from those that came before it.
         summaries.add(conn, self.new)
         search_index.add(conn, self.new)
+        duplicates.find(conn, [case.case_id for case in self.new])  # against the rows just written, too
         registered = {case.case_id for case in self.new}
         summaries.follow_schedules(conn, (case_id for case_id in scheduled if case_id not in registered))
         self.cases, self.identities, self.people, self.history, self.new = [], [], [], [], []

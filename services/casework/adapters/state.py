@@ -44,6 +44,8 @@ class CaseStateSchema(Schema):
     possible_duplicates = fields.List(fields.String(), load_default=list)
     closed_at = fields.AwareDateTime(allow_none=True, load_default=None)
     approved_by = fields.String(allow_none=True, load_default=None)
+    merged_into = fields.String(allow_none=True, load_default=None)
+    merged_from = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True)
     details = fields.Dict(load_default=dict)
 
@@ -51,6 +53,7 @@ class CaseStateSchema(Schema):
     def make(self, data: dict[str, Any], **_: Any) -> Case:
         data["follow_ups"] = tuple(data["follow_ups"])
         data["possible_duplicates"] = tuple(data["possible_duplicates"])
+        data["merged_from"] = tuple(data["merged_from"])
         return Case(**data)
 
 

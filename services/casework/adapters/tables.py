@@ -341,6 +341,8 @@ case_summaries = Table(
     Index("ix_case_summaries_office_stage_urgency", "office", "stage", "urgency_at", "reference"),
     Index("ix_case_summaries_stage_urgency", "stage", "urgency_at", "reference"),
     Index("ix_case_summaries_office_stage_requested", "office", "stage", "closure_requested_at", "reference"),
+    # Likely duplicates of a new case are looked for in its region within days of it (ADR 0022).
+    Index("ix_case_summaries_region_occurred", "region_pcode", "occurred_at"),
 )
 
 # Each violation a case counts under, for the violation facet and counts without scanning every summary.
@@ -417,3 +419,28 @@ def kept_by_metadata(obj: Any, name: str | None, type_: str, reflected: bool, co
     if type_ == "column" and table == "case_search" and name in ("french", "english"):
         return False
     return not (type_ == "index" and name in ("ix_case_search_french", "ix_case_search_english"))
+
+
+# Likely duplicates (ADR 0022): two cases that may be one incident, found when the later one is registered, for the
+# Team Leaders of their offices to decide on. The cases in case-id order; each office kept for scoping the list.
+duplicate_pairs = Table(
+    "duplicate_pairs",
+    metadata,
+    Column("pair_id", String(36), primary_key=True),
+    Column("first_case_id", String(36), nullable=False),
+    Column("second_case_id", String(36), nullable=False),
+    Column("first_office", String(40), nullable=False),
+    Column("second_office", String(40), nullable=False),
+    Column("score", Float, nullable=False),  # the summaries' similarity, 0 to 1
+    Column("reasons", String(200), nullable=False),  # space-separated codes: window same_place violation ...
+    Column("found_at", When, nullable=False),
+    Column("status", String(12), nullable=False, default="open"),  # open | distinct | merged
+    Column("survivor_case_id", String(36), nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", When, nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    UniqueConstraint("first_case_id", "second_case_id", name="uq_duplicate_pairs_cases"),
+    Index("ix_duplicate_pairs_status", "status", "found_at"),
+    Index("ix_duplicate_pairs_first_office", "first_office", "status"),
+    Index("ix_duplicate_pairs_second_office", "second_office", "status"),
+)

@@ -27,7 +27,19 @@ _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 def create_app(ctx: ApiContext | None) -> Flask:
     """The app over a casework service (None: only to generate the OpenAPI document)."""
-    from services.casework.api import alerts, audit, cases, commands, incidents, me, people, places, search, units
+    from services.casework.api import (
+        alerts,
+        audit,
+        cases,
+        commands,
+        duplicates,
+        incidents,
+        me,
+        people,
+        places,
+        search,
+        units,
+    )
 
     app = Flask("hrcase.casework.api")
     app.config.update(
@@ -44,7 +56,7 @@ def create_app(ctx: ApiContext | None) -> Flask:
     app.extensions["hrcase"] = ctx
     api = errors.JsonErrorsApi(app)
     app.extensions["hrcase.api"] = api
-    for module in (search, cases, commands, alerts, incidents, places, audit, me, units, people):
+    for module in (search, cases, commands, alerts, duplicates, incidents, places, audit, me, units, people):
         api.register_blueprint(module.blp)
     errors.install(app)
 

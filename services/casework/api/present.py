@@ -73,6 +73,7 @@ def detail(case: Case, now: datetime, schedules: list[Schedule], history: list[d
         **summary(case, now, schedules), "incident_key": case.incident_key, "last_review_at": case.last_review_at,
         "delay": case.delay, "follow_ups": list(case.follow_ups), "possible_duplicates": list(case.possible_duplicates),
         "closed_at": case.closed_at, "approved_by": case.approved_by, "version": case.version,
+        "merged_into": case.merged_into, "merged_from": list(case.merged_from),
         "details": details(case), "identities": identities, "identities_redacted": identities is None,
         **record(case, identities),
         "history": [{k: row[k] for k in ("event_id", "type", "occurred_at", "actor")} | {"payload": shown(row)}

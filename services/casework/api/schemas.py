@@ -294,6 +294,9 @@ class CaseDetailSchema(CaseSummarySchema):
     closed_at = fields.AwareDateTime(required=True, allow_none=True)
     approved_by = Out(required=True, allow_none=True)
     version = fields.Integer(required=True)
+    merged_into = Out(required=True, allow_none=True, metadata={
+        "description": "the reference of the case this one was merged into, as the same incident (ADR 0022)"})
+    merged_from = fields.List(Out(), required=True, metadata={"description": "references of cases merged into it"})
     details = fields.Nested(DetailsSchema, required=True)
     identities = fields.Nested(IdentitiesSchema, required=True, allow_none=True, metadata={
         "description": "victims, witnesses, sources: only for the assigned HRO, their Team Leader and the "

@@ -125,3 +125,19 @@ def incident_refusal(user: User, office: str) -> str | None:
     if user.role != "director" and user.office != office:
         return f"you may submit incidents for your own office ({user.office}) only"
     return None
+
+
+def duplicate_reviewer(user: User) -> bool:
+    """Who reviews likely duplicates at all: Team Leaders (pairs with a case of their office) and Directors."""
+    return user.active and user.role in ("team_leader", "director")
+
+
+def duplicate_refusal(user: User, offices: tuple[str, str]) -> str | None:
+    """Why this user may not decide on a pair of cases of these offices (a 403), or None: a Team Leader of either
+    office, or a Director (ADR 0022). They see both cases side by side, by fields that identify nobody."""
+    if not user.active:
+        return f"user {user.username} is deactivated"
+    if user.role == "director" or (user.role == "team_leader" and user.office in offices):
+        return None
+    named = " or ".join(dict.fromkeys(offices))
+    return f"only a Team Leader of {named}, or a Director, decides whether these cases are one incident"

@@ -11,7 +11,7 @@ from services.casework.domain.amendments import amended
 
 # In a case's history but not part of its state: alerts are kept apart, so folding the history must give
 # the case exactly as stored (same version), which the live path never bumped for these.
-NOT_CASE_STATE = frozenset({"AlertAcknowledged"})
+NOT_CASE_STATE = frozenset({"AlertAcknowledged", "DuplicateDismissed"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Case:
     possible_duplicates: tuple[str, ...] = ()
     closed_at: datetime | None = None
     approved_by: str | None = None
+    merged_into: str | None = None  # the reference of the case this one was merged into (closed as a duplicate)
+    merged_from: tuple[str, ...] = ()  # the references of the cases merged into this one
     version: int = 0
     details: dict[str, Any] = field(default_factory=dict)  # incident facts shown on the case page
 
@@ -90,7 +92,12 @@ def apply(case: Case, event: Event) -> Case:
         changes["details"] = consent.withdrawn(case.details, p["person"], p["withdrawn"], p.get("partners") or [],
                                                p["withdrawn_at"])
     elif event.type == "CaseReopened":
-        changes |= {"closure": None, "closed_at": None, "approved_by": None, "last_activity_at": at}
+        changes |= {"closure": None, "closed_at": None, "approved_by": None, "merged_into": None,
+                    "last_activity_at": at}
+    elif event.type == "CaseMerged":  # closed as the same incident as another case (ADR 0022): no Director's approval
+        changes |= {"closed_at": at, "closure": None, "approved_by": None, "merged_into": p["into_reference"]}
+    elif event.type == "DuplicateAbsorbed":
+        changes["merged_from"] = (*case.merged_from, p["from_reference"])
     return replace(case, **changes)
 
 

@@ -119,3 +119,14 @@ class CorrectIdentity(Command):
 class AcknowledgeAlert(Command):
     alert_id: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class DecideDuplicate(Command):
+    """A decision on a pair of likely duplicates (`case_id`: the pair's first case): `distinct`, or `same` with the
+    case that carries the incident on (`survivor`, by id or reference)."""
+
+    pair_id: str
+    decision: str
+    survivor: str | None = None
+    note: str = ""

@@ -45,7 +45,8 @@ def summary_of(case: Case) -> dict[str, Any]:
         "free_text_place": bool(facts.get("place_free_text")) or not facts.get("place_pcode"),
         "unit_unknown": bool(facts.get("perpetrator_unit_unknown")),
         "delay_justified": case.delay is not None,
-        "closed_without_approval": case.closed_at is not None and case.approved_by is None,
+        # A merge closes a case without a Director's approval by design (ADR 0022): not a closure that skipped one.
+        "closed_without_approval": case.closed_at is not None and case.approved_by is None and not case.merged_into,
         # What the overview counts (ADR 0019): follow-ups of closed cases, the stalled with a reason, the delays.
         "follow_ups": len(case.follow_ups),
         "stall_reason": _delay_since_activity(case),

@@ -74,8 +74,17 @@ LABELS: dict[str, dict[str, Any]] = {
         "AlertAcknowledged": _l("Alert acknowledged"), "IncidentAmended": _l("Incident amended"),
         "ConsentRecorded": _l("Consent recorded"), "ConsentWithdrawn": _l("Consent withdrawn"),
         "IdentityCorrected": _l("Identity corrected"),
+        "DuplicateDismissed": _l("Not a duplicate"), "CaseMerged": _l("Merged into another case"),
+        "DuplicateAbsorbed": _l("Duplicate merged in"),
     },
     "identity_field": {"names": _l("names"), "date_of_birth": _l("date of birth"), "contact": _l("contact")},
+    "duplicate_reason": {
+        "window": _l("occurred within 3 days"), "same_place": _l("same place"), "same_region": _l("same region"),
+        "violation": _l("same violation"), "similar_summary": _l("similar summaries"),
+        "same_report": _l("same report"),
+    },
+    "pair_status": {"open": _l("To decide"), "distinct": _l("Distinct incidents"), "merged": _l("Merged"),
+                    "superseded": _l("Left by a merge")},
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from reference.gazetteer import BOUNDS, gazetteer
 from services.casework.adapters import case_figures
+from services.casework.adapters import duplicates as pairs
 from services.casework.api.request import context
 from services.casework.auth.policy import read_scope
 from services.casework.domain.roles import may_read
@@ -43,7 +44,7 @@ def figures(found: dict[str, int], delays: tuple[float | None, ...], ages: tuple
         "recorded_late": late + unjudged, "not_yet_due": found["v_pending"], "unscheduled": found["v_unscheduled"],
         "overdue_unrecorded": overdue, "oldest_overdue_days": oldest, "median_overdue_days": median_overdue,
         **{stage: found[stage] for stage in case_figures.STAGES},
-        "closed_without_approval": found["closed_without_approval"],
+        "closed_without_approval": found["closed_without_approval"], "closed_merged": found["closed_merged"],
         "closed_with_follow_up": found["closed_with_follow_up"],
         "stalled": found["stalled"], "stalled_without_reason": found["stalled_without_reason"],
     }
@@ -98,9 +99,9 @@ def overview() -> str:
     def load(conn: Connection) -> tuple[Any, ...]:
         return (office_figures(conn, scope, now), overdue_list(conn, scope, now),
                 regions_of(case_figures.by_region(conn, scope, now)), case_figures.placed(conn, scope),
-                case_figures.recording_goal_days(conn, scope))
+                case_figures.recording_goal_days(conn, scope), pairs.counts(conn, scope))
 
-    found, overdue, regions, own, goal_days = ctx.casework.read(load)
+    found, overdue, regions, own, goal_days, duplicates = ctx.casework.read(load)
     total = found.pop(case_figures.TOTAL)
     with_cases = set(found)  # offices without a single case would only lengthen every table
     offices = [o for o in ctx.offices if o in with_cases or o == scope]
@@ -129,16 +130,17 @@ def overview() -> str:
             (_("later"), [0, *counts[1:], 0], charts.LATE),
             (_("Not recorded, past the goal"), [*none, total["overdue_unrecorded"]], charts.OVERDUE)])
     closure_chart = charts.stacked_bars("chart-closures", _("Closures with and without a Director's review"), names, [
-        (_("With a Director's approval"), [f["closed"] - f["closed_without_approval"] for _o, f in rows],
-         charts.ON_TIME),
-        (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE)])
+        (_("With a Director's approval"),
+         [f["closed"] - f["closed_without_approval"] - f["closed_merged"] for _o, f in rows], charts.ON_TIME),
+        (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE),
+        (_("Merged into another case"), [f["closed_merged"] for _o, f in rows], charts.PENDING)])
     shown = incident_map(regions, own, total["incidents"])
     return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now,
                 recording_goal_days=goal_days, overdue=[o for o in overdue if may_read(user, o["office"])],
                 stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2]) for r in distribution],
                 charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
                         "closures": closure_chart, "map": region_map(shown, regions)}, scope=scope,
-                regions=regions)
+                regions=regions, duplicates=duplicates)
 
 
 def region_map(shown: PointMap, regions: Sequence[RegionFigures]) -> Any:

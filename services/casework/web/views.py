@@ -4,6 +4,7 @@ from services.casework.web import (
     account_pages,
     alert_pages,
     case_pages,
+    duplicate_pages,
     incident_pages,
     overview,
     people_pages,
@@ -12,5 +13,5 @@ from services.casework.web import (
 )
 from services.casework.web.blueprint import bp
 
-__all__ = ["account_pages", "alert_pages", "bp", "case_pages", "incident_pages", "overview", "people_pages",
-           "search_pages", "unit_pages"]
+__all__ = ["account_pages", "alert_pages", "bp", "case_pages", "duplicate_pages", "incident_pages", "overview",
+           "people_pages", "search_pages", "unit_pages"]

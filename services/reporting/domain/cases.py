@@ -41,7 +41,7 @@ class CaseFacts:
     delay_until: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
-    closure: str | None = None  # "approved" (a Director's decision) or "without_approval" (historical)
+    closure: str | None = None  # "approved" (a Director's decision), "without_approval" (historical) or "merged"
     closure_requested_at: datetime | None = None
     follow_ups: int = 0
     place_pcode: str | None = None  # the gazetteer's unit, when the incident names one (issue 20); else `location`
@@ -233,6 +233,8 @@ def _apply(case: _Case, event: Event) -> None:
         approved = kind == "ClosureApproved"
         case.closed_at, case.closed_by = at, p["actor"]
         case.closure = "approved" if approved else "without_approval"
+    elif kind == "CaseMerged":  # closed as the same incident as another case, by a Team Leader (ADR 0022)
+        case.closed_at, case.closed_by, case.closure = at, p["actor"], "merged"
     elif kind in ("CaseReopened", "ClosureRejected"):
         case.closed_at = case.closed_by = case.closure = case.closure_requested_at = None
     elif kind == "IncidentAmended":  # figures count the incident as amended, from the amendment's time on

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas import vocabulary
-from services.reporting.domain import performance, recording, regions, sdg, sla, stages
+from services.reporting.domain import duplicates, performance, recording, regions, sdg, sla, stages
 from services.reporting.domain.events import History
 from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
 from services.reporting.domain.reading import Digest, Reading, history_events, read
@@ -54,6 +54,7 @@ def build_report(history: History | Digest, scope: Scope, targets: Targets, what
         Section("8. Incidents by region", _region_text(region_map),
                 (regions.region_table(cases, targets, scope.as_of),), maps=(region_map,)),
         sdg.section(c.sdg, terms, 9),
+        duplicates.section(c.duplicates, 10),
     ]
     if what_if is not None:
         sections.append(what_if_section(what_if, cases, events, targets, scope))
@@ -85,6 +86,7 @@ def key_figures(c: Digest, scope: Scope, targets: Targets) -> dict[str, float | 
         "investigation_idle_since_cut": sum(1 for k in at["investigation"] if k.work_since <= scope.cut_end),
         "concluded": len(at["concluded"]), "closure_requested": len(at["closure_requested"]), "closed": len(closed),
         "closed_without_approval": sum(1 for k in closed if k.closure == "without_approval"),
+        "closed_merged": sum(1 for k in closed if k.closure == "merged"),  # duplicates merged into another case
         "closed_with_follow_up": sum(1 for k in closed if k.follow_ups),
         "stalled": len(stuck), "stalled_without_reason": sum(1 for k in stuck if not k.delay_reason),
         "rejected_records": c.rejected, "incidents_without_case": len(c.without_case),

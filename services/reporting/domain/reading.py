@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from reference.vocabularies import Vocabularies
 from services.reporting.domain.cases import CaseFacts, Folding, Latest
+from services.reporting.domain.duplicates import Decided, Decisions, decisions
 from services.reporting.domain.events import Crossing, Event, History
 from services.reporting.domain.model import Scope
 from services.reporting.domain.sdg import SdgCounts, Tally
@@ -41,6 +42,7 @@ class Digest:
     registered: int = 0  # cases registered on the log, in scope or not (to check the log is complete)
     other: Monitor | None = None  # the what-if's monitor, run over the same case events
     sources: Mapping[str, int] = field(default_factory=dict)
+    duplicates: Decisions = field(default_factory=lambda: Decisions({}, {}))  # decisions on the cohort's cases
 
 
 class Reading:
@@ -51,6 +53,7 @@ class Reading:
         self.scope = scope
         self.folding = Folding(scope.as_of)
         self.clocks = Latest(scope.as_of)
+        self.decided = Decided(scope.as_of)
         self.crossings: list[Crossing] = []
         self.incidents: list[str] = []  # keys of the period's accepted incidents
         self.sdg = Tally(vocabularies)
@@ -66,6 +69,7 @@ class Reading:
         scope = self.scope
         if kind == CASES:
             self.folding.add(event)
+            self.decided.add(event)
             if event.type == "CaseRegistered" and event.occurred_at > scope.as_of:
                 self.later.add(event.payload["case_id"])
             if self.fallback is not None:
@@ -98,7 +102,7 @@ class Reading:
         without = tuple(sorted(k for k in self.incidents if k not in keys))
         registered = len(self.folding.cases) + len(self.later.difference(self.folding.cases))
         return Digest(cases, events, self.rejected, without, self.sdg.counts(), registered, self.other,
-                      dict(sources or {}))
+                      dict(sources or {}), decisions(self.decided, cases))
 
 
 def history_events(history: History) -> Iterable[tuple[str, Event]]:

@@ -115,8 +115,10 @@ def stalled_list(cases: Sequence[CaseFacts], as_of: datetime) -> Table:
 def closures(cases: Sequence[CaseFacts]) -> Table:
     closed = [c for c in cases if c.stage == "closed"]
     rows = []
+    merged = ((("Merged into another case as the same incident (a Team Leader's decision)", "merged"),)
+              if any(c.closure == "merged" for c in closed) else ())  # a row only where a merge happened (ADR 22)
     for label, kind in (("With the Director's or Deputy Director's approval", "approved"),
-                        ("Without it (imported history)", "without_approval"), ("Total", None)):
+                        ("Without it (imported history)", "without_approval"), *merged, ("Total", None)):
         mine = [c for c in closed if kind is None or c.closure == kind]
         followed = sum(1 for c in mine if c.follow_ups)
         rows.append((label, len(mine), followed, len(mine) - followed))

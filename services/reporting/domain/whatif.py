@@ -36,7 +36,7 @@ def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequen
             + (f" ({what_if.source})" if what_if.source else "")
             + f" instead of {a}. 'Under {a}' is what the monitor emitted; 'under {b}' is what a monitor running "
             f"policy {b} over the same history would have emitted, on event time, up to the report date.",)
-    return Section(f"10. What-if: SLA policy {b} instead of {a}", text,
+    return Section(f"11. What-if: SLA policy {b} instead of {a}", text,
                    (sla_difference(counts(emitted), other, a, b),
                     stalled_difference(cases, targets, what_if.targets, scope, what_if.monitor.latest())))
 

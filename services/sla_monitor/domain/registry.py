@@ -41,7 +41,8 @@ class ClockSpec:
 
 
 def _every_clock_stops_at_closure() -> dict[str, str]:
-    return {"ClosureApproved": CLOSED, "CaseClosedWithoutApproval": CLOSED}  # the latter historical (ADR 0006)
+    # CaseClosedWithoutApproval is historical (ADR 0006); CaseMerged closes a duplicate into another case (ADR 0022).
+    return {"ClosureApproved": CLOSED, "CaseClosedWithoutApproval": CLOSED, "CaseMerged": "merged"}
 
 
 def _open_work(**more: str) -> dict[str, str]:
@@ -70,4 +71,4 @@ DECLARED = (
 CLOCKS: dict[str, ClockSpec] = {spec.name: spec for spec in DECLARED}
 ORDER = {name: i for i, name in enumerate(CLOCKS)}
 # Case event types that move no clock but carry where the case stands (reference, office, stage, assignee).
-CONTEXT_ONLY = ("CaseAssigned", "AlertAcknowledged")
+CONTEXT_ONLY = ("CaseAssigned", "AlertAcknowledged", "DuplicateDismissed", "DuplicateAbsorbed")

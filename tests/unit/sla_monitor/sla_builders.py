@@ -21,7 +21,7 @@ USEC = timedelta(microseconds=1)
 
 STAGE_AFTER = {"CaseRegistered": "reported", "StageChanged": "investigation", "ClosureRequested": "closure_requested",
                "ClosureApproved": "closed", "CaseClosedWithoutApproval": "closed", "ClosureRejected": "investigation",
-               "CaseReopened": "investigation"}
+               "CaseReopened": "investigation", "CaseMerged": "closed"}
 EXTRA: dict[str, dict[str, Any]] = {
     "CaseRegistered": {"incident_key": "sitrep-1#1", "sitrep_id": "sitrep-1", "location": "Sévaré",
                        "violation_types": ["killing"], "perpetrator_category": "armed_group", "victims": {}},
@@ -35,6 +35,11 @@ EXTRA: dict[str, dict[str, Any]] = {
     "FollowUpRecorded": {"kind": "advocacy"},
     "CaseReopened": {"reason": "new information"},
     "AlertAcknowledged": {"alert_id": "a-1"},
+    "CaseMerged": {"pair_id": "p-1", "previous_stage": "investigation", "into_case_id": "c-0009",
+                   "into_reference": "MOP-2024-0009"},
+    "DuplicateAbsorbed": {"pair_id": "p-1", "from_case_id": "c-0008", "from_reference": "MOP-2024-0008"},
+    "DuplicateDismissed": {"pair_id": "p-1", "other_case_id": "c-0008", "other_reference": "MOP-2024-0008",
+                           "note": "two incidents"},
 }
 
 
