@@ -33,7 +33,7 @@ class Page:
     baseline: tuple[str, ...]  # statements (SQL) whose summed time is the baseline; () when there is none yet
 
 
-def pages(cases: int, hro: str) -> list[Page]:
+def pages(cases: int, hro: str, dialect: str = "sqlite") -> list[Page]:
     deep = max(1, cases // 2 // 50)  # the middle of the division's list, 50 a page
     order = "order by urgency_at, reference"
     count_all = "select count(*) from case_summaries"
@@ -63,8 +63,18 @@ def pages(cases: int, hro: str) -> list[Page]:
               "select office, count(*) from case_summaries where next_due_at <= :now group by office")),
         Page("alert worklist (web, Team Leader)", "team_leader", "/web/alerts", True, (worklist,)),
         Page("API GET /alerts/worklist", "team_leader", "/alerts/worklist", False, (worklist,)),
-        Page("search 'tombouctou' (API)", "director", "/cases/search?q=tombouctou", False, ()),
+        Page("search 'tombouctou' (API)", "director", "/cases/search?q=tombouctou", False, _search(dialect)),
     ]
+
+
+def _search(dialect: str) -> tuple[str, ...]:
+    """The bare full-text query behind a search for one word: the index's matches, ranked, a page of them, counted."""
+    if dialect == "postgresql":
+        match = ("from case_search where french @@ plainto_tsquery('french', public.hrcase_unaccent('tombouctou')) "
+                 "or english @@ plainto_tsquery('english', public.hrcase_unaccent('tombouctou'))")
+        return (f"select case_id {match} limit 50", f"select count(*) {match}")
+    match = "from case_search_fts where case_search_fts match 'tombouctou'"
+    return (f"select rowid {match} order by rank limit 50", f"select count(*) {match}")
 
 
 class Client:
@@ -210,7 +220,7 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
     server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0, threads=threads).start()
     results: list[dict[str, Any]] = []
     try:
-        for page in pages(cases, names["hro"]):
+        for page in pages(cases, names["hro"], engine.dialect.name):
             if only and not any(part.lower() in page.name.lower() for part in only):
                 continue
             who = names[page.who]

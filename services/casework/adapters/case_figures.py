@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, func, select
 
 from services.casework.adapters.case_lists import rows
 from services.casework.adapters.tables import When, case_schedules, case_summaries, duplicate_pairs
@@ -44,20 +44,21 @@ def recording_verdict_sql(now: datetime) -> ColumnElement[str]:
 
 
 def _stalled(now: datetime) -> ColumnElement[bool]:
-    """In an open stage with its stall clock running and its goal come (reporting's `is_stalled`)."""
-    clock = case_schedules.c
-    return and_(s.stage.in_(OPEN_STAGES), exists().where(
-        clock.case_id == s.case_id, clock.clock == "stall", clock.state != "stopped", clock.due_at <= _now(now)))
+    """In an open stage with its stall clock running and its goal come (reporting's `is_stalled`): the row holds the
+    running stall clock's goal, so no schedule is read per case."""
+    return and_(s.stage.in_(OPEN_STAGES), s.stall_due_at <= _now(now))
 
 
-def _merged() -> ColumnElement[bool]:
-    """Closed by a merge into another case (reporting's closure "merged", ADR 0022): the read model keeps no such flag,
-    so the decided pair says it: merged, this case not its survivor, and the case closed at that decision's instant
-    (a case reopened and closed again since was closed otherwise)."""
+def merged_by_office(conn: Connection, office: str | None) -> dict[str, int]:
+    """Per office, the cases closed by a merge into another (reporting's closure "merged", ADR 0022): the read model
+    keeps no such flag, so the decided pairs say it: merged, the case not its survivor, and closed at that decision's
+    instant (a case reopened and closed again since was closed otherwise). Pairs are few: read from their side."""
     pair = duplicate_pairs.c
-    return exists().where(
-        pair.status == "merged", or_(pair.first_case_id == s.case_id, pair.second_case_id == s.case_id),
-        pair.survivor_case_id != s.case_id, pair.decided_at == s.closed_at)
+    merged = case((pair.survivor_case_id == pair.first_case_id, pair.second_case_id), else_=pair.first_case_id)
+    query = _scoped(select(s.office, func.count()).select_from(duplicate_pairs)
+                    .join(case_summaries, s.case_id == merged)
+                    .where(pair.status == "merged", s.stage == "closed", pair.decided_at == s.closed_at), office)
+    return {found: int(n) for found, n in conn.execute(query.group_by(s.office))}
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -79,7 +80,6 @@ def counts(conn: Connection, office: str | None, now: datetime) -> dict[str, dic
         **{stage: _count(s.stage == stage) for stage in STAGES},
         **{f"v_{v}": _count(verdict == v) for v in ("met", "missed", "unjudged", "overdue", "pending", "unscheduled")},
         "closed_without_approval": _count(and_(closed, s.closed_without_approval.is_(True))),
-        "closed_merged": _count(and_(closed, _merged())),
         "closed_with_follow_up": _count(and_(closed, s.follow_ups > 0)),
         "stalled": _count(stalled), "stalled_without_reason": _count(and_(stalled, s.stall_reason.is_(False))),
     }
@@ -91,9 +91,10 @@ def counts(conn: Connection, office: str | None, now: datetime) -> dict[str, dic
         low = high
     query = _scoped(select(s.office, *(c.label(k) for k, c in columns.items())), office).group_by(s.office)
     out: dict[str, dict[str, int]] = {}
+    merged = merged_by_office(conn, office)
     for row in conn.execute(query).mappings():
-        out[row["office"]] = {k: int(row[k] or 0) for k in columns}
-    out[TOTAL] = {k: sum(found[k] for found in out.values()) for k in columns}
+        out[row["office"]] = {**{k: int(row[k] or 0) for k in columns}, "closed_merged": merged.get(row["office"], 0)}
+    out[TOTAL] = {k: sum(found[k] for found in out.values()) for k in (*columns, "closed_merged")}
     return out
 
 

@@ -9,15 +9,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case, func, select
 
 from services.casework.adapters import state
-from services.casework.adapters.summaries import FAR
+from services.casework.adapters.summaries import FAR, TIMES
 from services.casework.adapters.tables import When as WhenType
 from services.casework.adapters.tables import case_summaries, cases
 from services.messaging.times import as_utc
 
 s = case_summaries.c
-_TIMES = ("reported_at", "occurred_at", "registered_at", "recorded_at", "last_activity_at", "closed_at",
-          "closure_requested_at", "next_due_at", "next_warn_at", "next_paused_until", "urgency_at",
-          "recording_due_at", "recording_stopped_at")
 
 
 def sla_state_sql(now: datetime) -> ColumnElement[str]:
@@ -67,7 +64,7 @@ def rows(found: Any) -> list[dict[str, Any]]:
     out = []
     for row in found.mappings():
         item = dict(row)
-        for name in _TIMES:
+        for name in TIMES:
             if name in item:
                 item[name] = as_utc(item[name])
         out.append(item)

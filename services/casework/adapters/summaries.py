@@ -18,11 +18,11 @@ from services.messaging.times import as_utc
 
 FAR = datetime(9999, 12, 31, tzinfo=UTC)  # the urgency of a case with no running clock: after every deadline
 CHUNK = 500
-_TIMES = ("reported_at", "occurred_at", "registered_at", "recorded_at", "last_activity_at", "closed_at",
+TIMES = ("reported_at", "occurred_at", "registered_at", "recorded_at", "last_activity_at", "closed_at",
           "closure_requested_at", "next_due_at", "next_warn_at", "next_paused_until", "urgency_at",
-          "recording_due_at", "recording_stopped_at")
+          "recording_due_at", "recording_stopped_at", "stall_due_at")
 DEADLINE_COLUMNS = ("next_clock", "next_due_at", "next_warn_at", "next_paused_until", "urgency_at",
-                    "recording_due_at", "recording_outcome", "recording_stopped_at")
+                    "recording_due_at", "recording_outcome", "recording_stopped_at", "stall_due_at")
 _CASE_COLUMNS = tuple(c.name for c in case_summaries.columns if c.name not in (*DEADLINE_COLUMNS, "case_id"))
 _INSERT = insert(case_summaries)
 _INSERT_VIOLATIONS = insert(case_violations)
@@ -56,14 +56,15 @@ _FOLLOW = (update(case_summaries).where(case_summaries.c.case_id.in_(bindparam("
                              bindparam("far", FAR, type_=When)),
     recording_due_at=_recording(_S.c.due_at),
     recording_outcome=_recording(when_then((_S.c.state == "stopped", func.coalesce(_S.c.outcome, "missed")))),
-    recording_stopped_at=_recording(_S.c.stopped_at)))
+    recording_stopped_at=_recording(_S.c.stopped_at),
+    stall_due_at=select(_S.c.due_at).where(*_RUNNING, _S.c.clock == "stall").scalar_subquery()))
 _NO_DEADLINE = {name: None for name in DEADLINE_COLUMNS} | {"urgency_at": FAR}  # until follow_schedules runs
 _FORGET_VIOLATIONS = delete(case_violations).where(case_violations.c.case_id == bindparam("k_case_id"))
 
 
 def _utc(row: dict[str, Any]) -> dict[str, Any]:
     """In UTC: SQLite keeps no offset, so a time written with one would be read back shifted (and misordered)."""
-    for name in _TIMES:
+    for name in TIMES:
         if name in row:
             row[name] = as_utc(row[name])
     return row

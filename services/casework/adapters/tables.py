@@ -322,6 +322,7 @@ case_summaries = Table(
     Column("recording_due_at", When, nullable=True),
     Column("recording_outcome", String(8), nullable=True),  # met | missed once the monitor stopped the clock
     Column("recording_stopped_at", When, nullable=True),
+    Column("stall_due_at", When, nullable=True),  # the running stall clock's goal: stalled once it has come
     Column("follow_ups", Integer, nullable=False, default=0),  # follow-ups recorded (closed cases with one)
     Column("stall_reason", Boolean, nullable=False, default=False),  # a justified delay since the last activity
     Column("recording_days", Float, nullable=True),  # days from the report to recording, for the delay figures
@@ -341,6 +342,7 @@ case_summaries = Table(
     Index("ix_case_summaries_office_stage_urgency", "office", "stage", "urgency_at", "reference"),
     Index("ix_case_summaries_stage_urgency", "stage", "urgency_at", "reference"),
     Index("ix_case_summaries_office_stage_requested", "office", "stage", "closure_requested_at", "reference"),
+    Index("ix_case_summaries_stall", "stall_due_at"),
     # Likely duplicates of a new case are looked for in its region within days of it (ADR 0022).
     Index("ix_case_summaries_region_occurred", "region_pcode", "occurred_at"),
 )

@@ -72,10 +72,12 @@ def violations_of(case: Case) -> list[str]:
 
 def deadline_of(schedules: Iterable[Schedule]) -> dict[str, Any]:
     """The read model's deadline columns: the next running clock (what lists sort by and SLA states read) and the
-    recording clock as the monitor last scheduled it (what the overview's recording figures count)."""
+    recording clock as the monitor last scheduled it (what the overview's recording figures count), and the running
+    stall clock's goal (what its stalled count reads)."""
     found = list(schedules)
     deadline = next_deadline(found)
     recording = next((s for s in found if s.clock == "recording"), None)
+    stall = next((s for s in found if s.clock == "stall" and s.running), None)
     return {
         "next_clock": deadline.clock if deadline else None,
         "next_due_at": deadline.due_at if deadline else None,
@@ -84,4 +86,5 @@ def deadline_of(schedules: Iterable[Schedule]) -> dict[str, Any]:
         "recording_due_at": recording.due_at if recording else None,
         "recording_outcome": (recording.outcome or "missed") if recording and not recording.running else None,
         "recording_stopped_at": recording.stopped_at if recording else None,
+        "stall_due_at": stall.due_at if stall else None,  # a case is stalled once its running stall goal has come
     }

@@ -5,8 +5,7 @@ Revises: b8d4f1a6c2e0
 Create Date: 2026-12-07 03:00:00.000000
 
 What the overview counts without folding history (follow-ups, a delay reason since the last activity, the
-recording delay), the indexes each list's filter and order use (ADR 0019), then every row filled from the cases
-and schedules casework holds by the same code as `hrcase read-model rebuild`.
+recording delay), and the indexes each list's filter and order use (ADR 0019).
 """
 from __future__ import annotations
 
@@ -32,9 +31,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('recording_days', sa.Float(), nullable=True))
     for name, columns in INDEXES.items():
         op.create_index(name, 'case_summaries', columns)
-    # Imported here, not at the top: the rebuild's code is read only when this revision runs.
-    from services.casework.adapters.summaries import rebuild
-    rebuild(op.get_bind())
+    # The rows are filled by the latest migration that changes the read model's columns (d2b7e5c9a4f1 now): the
+    # rebuild writes every column of the code's table, which exist only once every such migration has run.
 
 
 def downgrade() -> None:
