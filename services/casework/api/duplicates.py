@@ -31,7 +31,7 @@ class DuplicateArgs(PageArgs):
     status = Text(load_default="open", validate=validate.OneOf(STATUSES))
 
 
-class DecisionBody(Schema):
+class PairDecisionBody(Schema):
     decision = Text(required=True, validate=validate.OneOf(DECISIONS),
                     metadata={"description": "distinct: two incidents; same: one incident, the other case merged"})
     survivor = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
@@ -150,7 +150,7 @@ def list_pairs(status: str, page: int, page_size: int) -> dict[str, Any]:
 
 
 @blp.route("/duplicates/<pair_id>/decision", methods=["POST"])
-@blp.arguments(DecisionBody)
+@blp.arguments(PairDecisionBody)
 @blp.response(200, DecisionResultSchema)
 @documented(blp, 400, 403, 404, 409)
 def decide_pair(body: dict[str, Any], pair_id: str) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from services.casework.api.common import documented
 from services.casework.api.errors import ApiError, forbidden, not_found
 from services.casework.api.request import context, now, user
 from services.casework.api.schemas import (
+    AccessDecisionBody,
     AccessRequestBody,
     AccessRequestSchema,
     AccessRequestsSchema,
-    DecisionBody,
     LookupBody,
     LookupSchema,
 )
@@ -167,7 +167,7 @@ def decide(request_id: str, grant: bool, reason: str | None) -> dict[str, Any]:
 
 
 @blp.route("/people/access-requests/<request_id>/decision", methods=["POST"])
-@blp.arguments(DecisionBody)
+@blp.arguments(AccessDecisionBody)
 @blp.response(200, AccessRequestSchema)
 @documented(blp, 403, 404, 409)
 def decision(body: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -487,7 +487,7 @@ class AccessRequestBody(LookupBody):
         "description": "why you need to read them: shown to that office's Team Leaders"})
 
 
-class DecisionBody(Schema):
+class AccessDecisionBody(Schema):
     grant = fields.Boolean(required=True)
     # Every decision on another office's access says why, a grant as much as a refusal: both are read in audits.
     reason = Text(required=True, validate=[validate.Length(min=1, max=500),

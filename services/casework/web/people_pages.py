@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.casework.api import people as api_people
 from services.casework.api.errors import ApiError
-from services.casework.api.schemas import AccessRequestBody, DecisionBody, LookupBody
+from services.casework.api.schemas import AccessDecisionBody, AccessRequestBody, LookupBody
 from services.casework.auth.policy import people_lookup_refusal
 from services.casework.web.blueprint import bp, me, page
 
@@ -108,7 +108,7 @@ def people_decide(request_id: str) -> Response:
     grant = request.form.get("decision") == "grant"
     reason = request.form.get("reason", "").strip()[:500] or None
     try:
-        DecisionBody().load({"grant": grant, "reason": reason})
+        AccessDecisionBody().load({"grant": grant, "reason": reason})
         decided = api_people.decide(request_id, grant, reason)
     except ValidationError:
         flash(_("Say why you grant or refuse access."), "error")
