@@ -279,6 +279,8 @@ case_schedules = Table(
     Column("policy_version", String(40), nullable=False),
 )
 
+_UNJUDGED = text("recorded_at IS NULL AND recording_outcome IS NULL")
+
 # The case read model (ADR 0019): one row per case, kept in the transaction that changes the case or its schedules,
 # holding what lists, filters, sorting and counts need, so that no page reads or folds a case's state or history.
 case_summaries = Table(
@@ -343,6 +345,13 @@ case_summaries = Table(
     Index("ix_case_summaries_stage_urgency", "stage", "urgency_at", "reference"),
     Index("ix_case_summaries_office_stage_requested", "office", "stage", "closure_requested_at", "reference"),
     Index("ix_case_summaries_stall", "stall_due_at"),
+    # The overview's medians and ranks walk these in order (LIMIT 1 OFFSET k) instead of sorting every case: the
+    # recording delays, and the recording goals of the unrecorded not yet judged (migration d2b7e5c9a4f1).
+    Index("ix_case_summaries_office_delay", "office", "recording_days"),
+    Index("ix_case_summaries_delay", "recording_days"),
+    Index("ix_case_summaries_office_unrecorded_due", "office", "recording_due_at", sqlite_where=_UNJUDGED,
+          postgresql_where=_UNJUDGED),
+    Index("ix_case_summaries_unrecorded_due", "recording_due_at", sqlite_where=_UNJUDGED, postgresql_where=_UNJUDGED),
     # Likely duplicates of a new case are looked for in its region within days of it (ADR 0022).
     Index("ix_case_summaries_region_occurred", "region_pcode", "occurred_at"),
 )
