@@ -7,7 +7,20 @@ import logging
 import click
 
 from services import vocabulary_file
-from services.cli import api, cases, history, kafka, people, policy, read_model, runtime, units, users, vocabularies
+from services.cli import (
+    api,
+    cases,
+    database,
+    history,
+    kafka,
+    people,
+    policy,
+    read_model,
+    runtime,
+    units,
+    users,
+    vocabularies,
+)
 from services.config import NotReady, Settings
 from services.logs import setup_logging
 
@@ -19,6 +32,7 @@ NEEDS: dict[tuple[str, ...], tuple[bool, bool]] = {
     # The vocabulary file is a file the settings name, the same for both layouts: no database, no key.
     ("vocabulary", "list"): (False, False), ("vocabulary", "add"): (False, False),
     ("vocabulary", "retire"): (False, False),
+    ("database", "prepare"): (True, False),  # extensions and a function: the database, never an identity
 }
 WORDS = "hrcase.words"
 DEMO_IN_PRODUCTION = ("HRCASE_ENV=production: `hrcase demo` is a throwaway installation on a development key and "
@@ -94,7 +108,7 @@ def _log_format() -> str:
 
 
 runtime.sitrep.add_command(kafka.sitrep_publish)
-for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units, read_model, people):
+for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units, read_model, people, database):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -50,7 +50,8 @@ def test_an_officer_submits_an_incident_and_records_its_case(page: Page, shots: 
     expect(page.locator(".flash.success")).to_contain_text(f"{sitrep}#7")
     expect(page.locator(".flash.success")).to_contain_text("Place: Boni (Douentza) — ML1806, region of Douentza.")
 
-    link = page.locator("table.cases tbody tr").filter(has_text="Reported").first
+    # The list shows each case's place: the row of this incident, whatever other cases the server holds.
+    link = page.locator("table.cases tbody tr").filter(has_text="Reported").filter(has_text="Boni").first
     deadline = time.monotonic() + 20
     while not link.count() and time.monotonic() < deadline:  # intake, then casework: it appears within seconds
         time.sleep(0.3)

@@ -73,6 +73,9 @@ def tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         for name, table in sorted(metadata.tables.items()):
             if name in ("outbox", "alembic_version") or name.startswith("api_"):
                 continue
+            if name in ("case_search_fts_data", "case_search_fts_idx"):
+                continue  # FTS5's segments, laid out by how many rows each insert brought: its rows are compared
+
             columns = [c for c in table.columns if c.name not in SKIP.get(name, ())]
             if not columns:
                 continue

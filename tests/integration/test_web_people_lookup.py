@@ -65,7 +65,7 @@ def test_a_refusal_needs_a_reason_and_is_shown_to_the_requester(world: World) ->
     assert action is not None
     tl.post(action.group(1), {"decision": "refuse"})
     tl.get("/web/people/requests")
-    assert "Say why you refuse." in tl.text() and WHY in tl.text()
+    assert "Say why you grant or refuse access." in tl.text() and WHY in tl.text()
     tl.post(action.group(1), {"decision": "refuse", "reason": "another woman"})
     garba.get("/web/people/requests")
     assert "Refused" in garba.text() and "tl_mopti: another woman" in garba.text()

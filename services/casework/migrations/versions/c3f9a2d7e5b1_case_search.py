@@ -30,20 +30,10 @@ def _vector(config: str) -> str:
 
 
 def _unaccent(bind: sa.Connection) -> None:
-    """The extension (trusted since PostgreSQL 13: the database's owner creates it) and an immutable wrapper: the
-    extension's own function is only stable, and a generated column needs an immutable one."""
-    present = bind.scalar(sa.text("SELECT to_regprocedure('public.hrcase_unaccent(text)') IS NOT NULL"))
-    if present:
-        return
-    bind.execute(sa.text("SELECT pg_advisory_xact_lock(2021)"))  # two migrations at once create them once
-    if bind.scalar(sa.text("SELECT to_regprocedure('public.hrcase_unaccent(text)') IS NOT NULL")):
-        return
-    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public"))
-    home = bind.scalar(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                               "WHERE e.extname = 'unaccent'"))
-    bind.execute(sa.text(
-        f"CREATE FUNCTION {UNACCENT}(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT "
-        f"AS $$ SELECT \"{home}\".unaccent('\"{home}\".unaccent'::regdictionary, $1) $$"))
+    """The extension and its immutable wrapper (a generated column needs an immutable function): what a restored
+    database gets too, so it is written once, in the adapter. Imported here: read only when this revision runs."""
+    from services.casework.adapters.database_extensions import prepare
+    prepare(bind)
 
 
 def upgrade() -> None:
