@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,16 +36,20 @@ def _candidates(conn: Connection, ids: Sequence[str]) -> Any:
         low = func.datetime(new.c.occurred_at, f"-{days}", f"-{seconds}")
         high = func.datetime(new.c.occurred_at, f"+{days}", f"+{seconds}")
         score = None
-    near = or_(old.c.region_pcode == new.c.region_pcode,
-               and_(new.c.region_pcode.is_(None), old.c.region_pcode.is_(None), old.c.place == new.c.place))
     # A shared violation, by the read model's violation index: most cases of a region and week share none.
     mine, theirs = case_violations.alias("vn"), case_violations.alias("vo")
     shared = (select(mine.c.case_id).join(theirs, theirs.c.violation == mine.c.violation)
               .where(mine.c.case_id == new.c.case_id, theirs.c.case_id == old.c.case_id).exists())
-    query = (select(new.c.case_id.label("new_id"), *(old.c[n] for n in _FACTS), *([score] if score is not None else []))
-             .where(new.c.case_id.in_(ids), old.c.case_id != new.c.case_id, old.c.stage != "closed",
-                    new.c.occurred_at.is_not(None), old.c.occurred_at >= low, old.c.occurred_at <= high, near,
-                    shared))
+    common = (new.c.case_id.in_(ids), old.c.case_id != new.c.case_id, old.c.stage != "closed",
+              new.c.occurred_at.is_not(None), old.c.occurred_at >= low, old.c.occurred_at <= high, shared)
+    columns = (new.c.case_id.label("new_id"), *(old.c[n] for n in _FACTS), *([score] if score is not None else []))
+    # Two queries, each walking its own index over the window (an OR of the two would scan every case of the
+    # window): the same region; the same place name (for places of no known region: the rule in `likely` decides,
+    # and a pair found by both is kept once). No test of a NULL region here: it would lead SQLite's planner to
+    # the region's index, and through every case of no region in the window.
+    region = select(*columns).where(old.c.region_pcode == new.c.region_pcode, *common)
+    place = select(*columns).where(old.c.place == new.c.place, *common)
+    query = union_all(region, place)
     return conn.execute(query).mappings()
 
 

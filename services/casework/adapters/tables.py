@@ -354,6 +354,7 @@ case_summaries = Table(
     Index("ix_case_summaries_unrecorded_due", "recording_due_at", sqlite_where=_UNJUDGED, postgresql_where=_UNJUDGED),
     # Likely duplicates of a new case are looked for in its region within days of it (ADR 0022).
     Index("ix_case_summaries_region_occurred", "region_pcode", "occurred_at"),
+    Index("ix_case_summaries_place_occurred", "place", "occurred_at"),  # duplicates of a place with no region
 )
 
 # Each violation a case counts under, for the violation facet and counts without scanning every summary.

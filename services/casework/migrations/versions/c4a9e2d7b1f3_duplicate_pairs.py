@@ -26,6 +26,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
     op.create_index('ix_case_summaries_region_occurred', 'case_summaries', ['region_pcode', 'occurred_at'])
+    op.create_index('ix_case_summaries_place_occurred', 'case_summaries', ['place', 'occurred_at'])
     op.create_table(
         'duplicate_pairs',
         sa.Column('pair_id', sa.String(36), nullable=False),
@@ -54,4 +55,5 @@ def downgrade() -> None:
         op.drop_index(name, table_name='duplicate_pairs')
     op.drop_table('duplicate_pairs')
     op.drop_index('ix_case_summaries_region_occurred', table_name='case_summaries')
+    op.drop_index('ix_case_summaries_place_occurred', table_name='case_summaries')
     # pg_trgm stays: another schema's tables may use it.
