@@ -58,6 +58,8 @@ _FOLLOW = (update(case_summaries).where(case_summaries.c.case_id.in_(bindparam("
     recording_outcome=_recording(when_then((_S.c.state == "stopped", func.coalesce(_S.c.outcome, "missed")))),
     recording_stopped_at=_recording(_S.c.stopped_at),
     stall_due_at=select(_S.c.due_at).where(*_RUNNING, _S.c.clock == "stall").scalar_subquery()))
+_SCHEDULED = (select(case_schedules.c.case_id).distinct()
+              .where(case_schedules.c.case_id.in_(bindparam("ids", expanding=True))))
 _NO_DEADLINE = {name: None for name in DEADLINE_COLUMNS} | {"urgency_at": FAR}  # until follow_schedules runs
 _FORGET_VIOLATIONS = delete(case_violations).where(case_violations.c.case_id == bindparam("k_case_id"))
 
@@ -77,7 +79,10 @@ def add(conn: Connection, new: Sequence[Case]) -> None:
     execute_many(conn, _INSERT, [_utc({**summary_of(case), **_NO_DEADLINE}) for case in new])
     execute_many(conn, _INSERT_VIOLATIONS, [{"violation": v, "case_id": case.case_id}
                                             for case in new for v in violations_of(case)])
-    follow_schedules(conn, [case.case_id for case in new])
+    # Most cases are registered before the monitor schedules them: only those it scheduled first need following.
+    ids = [case.case_id for case in new]
+    follow_schedules(conn, [found for start in range(0, len(ids), CHUNK)
+                            for found in conn.scalars(_SCHEDULED, {"ids": ids[start:start + CHUNK]})])
 
 
 def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:
