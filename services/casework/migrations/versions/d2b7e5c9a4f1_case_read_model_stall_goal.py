@@ -21,7 +21,8 @@ branch_labels = None
 depends_on = None
 
 # The overview's medians and ranks walk these in order instead of sorting every case.
-ORDERED = {"ix_case_summaries_office_delay": ["office", "recording_days"],
+ORDERED = {"ix_case_summaries_assignee_office_urgency": ["assignee", "office", "urgency_at", "reference"],
+           "ix_case_summaries_office_delay": ["office", "recording_days"],
            "ix_case_summaries_delay": ["recording_days"]}
 WHERE = "recorded_at IS NULL AND recording_outcome IS NULL"
 UNJUDGED = {"ix_case_summaries_office_unrecorded_due": ["office", "recording_due_at"],
