@@ -10,7 +10,6 @@ from services import vocabulary_file
 from services.cli import (
     api,
     cases,
-    database,
     history,
     kafka,
     people,
@@ -32,7 +31,7 @@ NEEDS: dict[tuple[str, ...], tuple[bool, bool]] = {
     # The vocabulary file is a file the settings name, the same for both layouts: no database, no key.
     ("vocabulary", "list"): (False, False), ("vocabulary", "add"): (False, False),
     ("vocabulary", "retire"): (False, False),
-    ("database", "prepare"): (True, False),  # extensions and a function: the database, never an identity
+    ("db", "prepare"): (True, False),  # extensions and a function: the database, never an identity
 }
 WORDS = "hrcase.words"
 DEMO_IN_PRODUCTION = ("HRCASE_ENV=production: `hrcase demo` is a throwaway installation on a development key and "
@@ -108,7 +107,7 @@ def _log_format() -> str:
 
 
 runtime.sitrep.add_command(kafka.sitrep_publish)
-for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units, read_model, people, database):
+for module in (runtime, cases, users, kafka, api, history, policy, vocabularies, units, read_model, people):
     for command in module.COMMANDS:
         cli.add_command(command)
 

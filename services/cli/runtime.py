@@ -123,6 +123,31 @@ def db_upgrade(data_dir: str) -> None:
     click.echo(f"schemas {', '.join(upgrade_all(settings))} of HRCASE_DATABASE_URL are at the current version")
 
 
+@db.command("prepare")
+def db_prepare() -> None:
+    """Create what casework's tables need of the PostgreSQL database as a whole (the extensions unaccent and
+    pg_trgm, the function public.hrcase_unaccent) in the database HRCASE_DATABASE_URL names: run it on an empty
+    database before restoring the services' dumps into it, since a dump of one schema does not carry them (the
+    migrations create them on a database they set up)."""
+    from sqlalchemy import text
+
+    from services.casework.adapters import database_extensions
+    from services.messaging.postgres import postgres_engine
+
+    settings = settings_for(".")
+    if settings.embedded or not settings.database_url:
+        raise click.ClickException("set HRCASE_DATABASE_URL to the PostgreSQL database to prepare: the embedded "
+                                   "layout's SQLite files need nothing prepared")
+    engine = postgres_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            database_extensions.prepare(conn)
+            name = conn.scalar(text("SELECT current_database()"))
+    finally:
+        engine.dispose()
+    click.echo(f"prepared {name}: extensions unaccent and pg_trgm, function {database_extensions.UNACCENT}")
+
+
 @db.command("check")
 @data_dir_option
 @click.option("--wait", type=float, default=0.0, show_default=True,

@@ -61,7 +61,7 @@ def restore(url: str, backup: Path) -> None:
 
 def prepare(url: str) -> None:
     """What a dump of one schema does not carry (extensions, a function of the database), as the runbook says."""
-    result = subprocess.run([str(REPO / ".venv/bin/hrcase"), "database", "prepare"], capture_output=True, text=True,
+    result = subprocess.run([str(REPO / ".venv/bin/hrcase"), "db", "prepare"], capture_output=True, text=True,
                             timeout=120, check=False, env={**os.environ, "HRCASE_DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("prepared "), result.stdout

@@ -1,7 +1,7 @@
 """What casework's PostgreSQL tables need of their database as a whole: two extensions and one wrapper function.
 
 They are the database's, not a service schema's, so a dump of casework's schema does not carry them: a database
-restored from dumps gets them first (`hrcase database prepare`), as the migrations created them the first time."""
+restored from dumps gets them first (`hrcase db prepare`), as the migrations created them the first time."""
 
 from __future__ import annotations
 
