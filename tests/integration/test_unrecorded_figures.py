@@ -56,6 +56,8 @@ def expected_figures(hand: ByHand) -> dict[str, tuple[str, str]]:
                                                  f"median {middle:.1f} days"),
         "delay": (f"{hand.mean_delay:.1f}", f"days on average to record, over the {hand.recorded} recorded; "
                                            f"{len(hand.overdue_days)} not recorded and past the goal are not in it"),
+        # No two of these incidents are alike (ADR 22): nothing to review, none merged.
+        "duplicates": ("0", "likely duplicate pairs to decide (0 merged, 0 found distinct)"),
     }
 
 
