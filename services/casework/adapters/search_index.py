@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Update, bindparam, delete, insert, select, text, update
 
 from services.casework.adapters import state
-from services.casework.adapters.tables import case_history, case_search, cases
+from services.casework.adapters.tables import case_history, case_search
 from services.casework.domain.case import Case
 from services.casework.domain.search import NOTE_FIELDS, document_of, notes_of, stemmed
 from services.messaging.many import execute_many
@@ -104,12 +104,8 @@ def rebuild(conn: Connection) -> int:
 
 def fill(conn: Connection) -> int:
     """The documents of every case into an empty index (what the migration that makes it runs)."""
-    done, after = 0, ""
-    while True:
-        texts = list(conn.scalars(select(cases.c.state).where(cases.c.case_id > after)
-                                  .order_by(cases.c.case_id).limit(CHUNK)))
-        if not texts:
-            return done
-        found = [state.loads(one) for one in texts]
+    done = 0
+    for found in state.every_case(conn, CHUNK):
         add(conn, found, _notes_of_cases(conn, [case.case_id for case in found]))
-        done, after = done + len(found), found[-1].case_id
+        done += len(found)
+    return done

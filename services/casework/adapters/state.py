@@ -1,13 +1,17 @@
-"""The case's state column: a marshmallow schema between the Case dataclass and its JSON text."""
+"""The case's state column: a marshmallow schema between the Case dataclass and its JSON text, and every case read
+back in chunks (what the read model's and the search index's rebuilds walk)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 from marshmallow import Schema, fields, post_load
+from sqlalchemy import Connection, select
 
 from schemas import compiled
+from services.casework.adapters.tables import cases
 from services.casework.domain.case import Case
 
 
@@ -67,3 +71,16 @@ def dumps(case: Case) -> str:
 def loads(text: str) -> Case:
     result: Case = compiled.load(_SCHEMA, orjson.loads(text))
     return result
+
+
+def every_case(conn: Connection, chunk: int = 500) -> Iterator[list[Case]]:
+    """Every case, `chunk` at a time in case id order (keyset: each chunk one indexed read, however many cases)."""
+    after = ""
+    while True:
+        texts = list(conn.scalars(select(cases.c.state).where(cases.c.case_id > after)
+                                  .order_by(cases.c.case_id).limit(chunk)))
+        if not texts:
+            return
+        found = [loads(text) for text in texts]
+        yield found
+        after = found[-1].case_id

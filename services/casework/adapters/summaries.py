@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Update, bindparam, delete, func, insert, sele
 from sqlalchemy import case as when_then
 
 from services.casework.adapters import state
-from services.casework.adapters.tables import When, case_schedules, case_summaries, case_violations, cases
+from services.casework.adapters.tables import When, case_schedules, case_summaries, case_violations
 from services.casework.domain.case import Case
 from services.casework.domain.summaries import summary_of, violations_of
 from services.messaging.many import execute_many
@@ -113,15 +113,11 @@ def rebuild(conn: Connection) -> int:
     (Casework's cases are themselves rebuilt from the log by `hrcase restore`, through the same handlers.)"""
     conn.execute(delete(case_violations))
     conn.execute(delete(case_summaries))
-    done, after = 0, ""
-    while True:
-        texts = list(conn.scalars(select(cases.c.state).where(cases.c.case_id > after)
-                                  .order_by(cases.c.case_id).limit(CHUNK)))
-        if not texts:
-            return done
-        found = [state.loads(text) for text in texts]
+    done = 0
+    for found in state.every_case(conn, CHUNK):
         add(conn, found)
-        done, after = done + len(found), found[-1].case_id
+        done += len(found)
+    return done
 
 
 def count(conn: Connection) -> int:
