@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from sqlalchemy import Connection
 
-from services.casework.adapters import search_index, summaries, summary_check
+from services.casework.adapters import duplicates, search_index, summaries, summary_check
 from services.cli.common import data_dir_option, open_runtime
 
 SHOWN = 50  # differing references printed; the count says how many there are in all
@@ -22,15 +20,18 @@ def read_model() -> None:
 @data_dir_option
 def rebuild(data_dir: str) -> None:
     """Every row again, from casework's cases and the monitor's schedules it holds, and every search document from
-    the cases and their history (ADR 0021), in one transaction."""
+    the cases and their history (ADR 0021), in one transaction; then likely duplicates among the cases not closed
+    (ADR 0022), keeping every pair already recorded as it stands."""
     runtime = open_runtime(data_dir)
-    done = runtime.casework.write(_rebuild)
-    click.echo(f"rebuilt the read model and the search index of {done:,} cases")
+    done, pairs = runtime.casework.write(_rebuild)
+    click.echo(f"rebuilt the read model and the search index of {done:,} cases; {pairs:,} new likely duplicate "
+               f"pair{'' if pairs == 1 else 's'} to review")
 
 
-def _rebuild(conn: Connection) -> Any:
+def _rebuild(conn: Connection) -> tuple[int, int]:
     search_index.rebuild(conn)
-    return summaries.rebuild(conn)
+    done = summaries.rebuild(conn)
+    return done, duplicates.look_again(conn)  # after the rows: pairs are looked for in the read model
 
 
 @read_model.command("check")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from services.casework.adapters import access_requests
 from services.casework.domain.duplicates import pair_id
@@ -26,6 +27,7 @@ PAIR = pair_id(*sorted(case_id_for(incident_key("SR-1", n)) for n in (1, 2)))
 
 LOOKERS = ("awa", "bakary", "tl_mopti", "dir_mopti", "garba", "tl_gao", "dir_gao")
 REQUEST, WHY = "req-garba-1", "the same victim appears in a Gao case"
+GRANTED = "req-granted-1"  # to someone who is none of the callers: revoking it changes what no other row reads
 
 
 def only(status: int, *callers: str) -> dict[str, int]:
@@ -98,6 +100,8 @@ ENDPOINTS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("decide on access", "POST", f"/people/access-requests/{REQUEST}/decision",
      {"grant": True, "reason": "to compare the cases"},
      readers("tl_mopti")),
+    ("revoke access", "POST", f"/people/access-requests/{GRANTED}/revocation", {"reason": "the comparison is done"},
+     readers("tl_mopti")),
     # Every Team Leader lists the pairs of their office (Gao's: none); only Mopti's, or a Director, decides Mopti's.
     ("likely duplicates", "GET", "/duplicates", None, readers("tl_mopti", "tl_gao", *DIRECTORS)),
     ("decide a likely duplicate", "POST", f"/duplicates/{PAIR}/decision", {"decision": "distinct", "note": "two"},
@@ -123,7 +127,13 @@ def world(template: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[Wor
     for world in open_world(*template, tmp_path):
         world.casework.write(partial(access_requests.create, requester="garba", office="Mopti",
                                      case_ids=[world.case_id("R")], reason=WHY, at=NOW, request_id=REQUEST))
+        world.casework.write(partial(_granted, case_id=world.case_id("R")))
         yield world
+
+
+def _granted(conn: Connection, case_id: str) -> None:
+    made = access_requests.create(conn, "officer_elsewhere", "Mopti", [case_id], WHY, NOW, GRANTED)
+    access_requests.decide(conn, made, "tl_mopti", True, "to compare", NOW, 30)
 
 
 CASES = [(name, caller) for name, *_ in ENDPOINTS for caller in (*CALLERS, None)]
@@ -157,5 +167,6 @@ def _template(path: str) -> str:
     path = path.split("?")[0]
     for ref in REFS.values():
         path = path.replace(ref, "{ref}")
+    path = path.replace(GRANTED, "{request_id}")
     return (path.replace("alert-R", "{alert_id}").replace(REQUEST, "{request_id}").replace(PAIR, "{pair_id}")
             .replace("/people/p1/", "/people/{person}/"))

@@ -4,6 +4,7 @@ office elsewhere, requests for access that the other office's Team Leader grants
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,70 @@ def test_no_request_for_an_office_without_a_match_one_may_not_read(world: World)
         assert asked.status_code == 409
     short = world.call("POST", "/people/access-requests", "awa", {**AMINATA, "office": "Gao", "reason": "pls"})
     assert short.status_code == 422 and "reason" in short.get_json()["errors"]
+
+
+def _granted(world: World, days: int | None = None) -> str:
+    asked = world.call("POST", "/people/access-requests", "awa", {**AMINATA, "office": "Gao", "reason": WHY})
+    request_id = asked.get_json()["request_id"]
+    body = {"grant": True, "reason": "compare them", **({"days": days} if days else {})}
+    granted = world.call("POST", f"/people/access-requests/{request_id}/decision", "tl_gao", body)
+    assert granted.status_code == 200, granted.get_json()
+    return str(request_id)
+
+
+def test_a_grant_ends_by_itself_after_the_days_the_team_leader_chose(world: World) -> None:
+    granted_at = world.clock.now()
+    request_id = _granted(world, days=7)
+    mine = world.call("GET", "/people/access-requests", "awa").get_json()["yours"][0]
+    assert mine["status"] == "granted" and mine["expires_at"] == (granted_at + timedelta(days=7)).isoformat()
+    in_force = world.call("GET", "/people/access-requests", "tl_gao").get_json()["in_force"]
+    assert [(r["request_id"], r["requester"]) for r in in_force] == [(request_id, "awa")]
+
+    world.clock.advance(timedelta(days=7))  # the end itself is excluded
+    assert world.call("GET", f"/cases/{GAO_REFS[1]}", "awa").status_code == 403
+    mine = world.call("GET", "/people/access-requests", "awa").get_json()["yours"][0]
+    assert (mine["status"], mine["references"]) == ("expired", [])
+    assert look(world, "awa")["elsewhere"] == [{"office": "Gao", "cases": 2}]
+    assert world.call("GET", "/people/access-requests", "tl_gao").get_json()["in_force"] == []
+    late = world.call("POST", f"/people/access-requests/{request_id}/revocation", "tl_gao", {"reason": "done"})
+    assert late.status_code == 409 and "expired" in late.get_json()["message"]
+
+
+def test_a_grant_lasts_three_months_unless_said_and_a_year_at_most(world: World) -> None:
+    asked = world.call("POST", "/people/access-requests", "awa", {**AMINATA, "office": "Gao", "reason": WHY})
+    decide = f"/people/access-requests/{asked.get_json()['request_id']}/decision"
+    too_long = world.call("POST", decide, "tl_gao", {"grant": True, "reason": "compare", "days": 366})
+    assert too_long.status_code == 422 and "days" in too_long.get_json()["errors"]
+    granted = world.call("POST", decide, "tl_gao", {"grant": True, "reason": "compare"}).get_json()
+    assert granted["expires_at"] == (world.clock.now() + timedelta(days=90)).isoformat()
+    world.clock.advance(timedelta(days=89))
+    assert world.call("GET", f"/cases/{GAO_REFS[2]}", "awa").status_code == 200
+
+
+def test_a_team_leader_of_the_office_revokes_a_grant_saying_why(world: World) -> None:
+    request_id = _granted(world)
+    revoke = f"/people/access-requests/{request_id}/revocation"
+    for caller in ("tl_mopti", "awa", "dir_mopti"):
+        assert world.call("POST", revoke, caller, {"reason": "no longer needed"}).status_code == 403
+    unsaid = world.call("POST", revoke, "tl_gao", {"reason": " "})
+    assert unsaid.status_code == 422 and "reason" in unsaid.get_json()["errors"]
+    assert world.call("POST", "/people/access-requests/nope/revocation", "tl_gao", {"reason": "x"}).status_code == 404
+
+    revoked = world.call("POST", revoke, "tl_gao", {"reason": "the comparison is done"})
+    assert revoked.status_code == 200
+    assert world.call("GET", f"/cases/{GAO_REFS[1]}", "awa").status_code == 403
+    mine = world.call("GET", "/people/access-requests", "awa").get_json()["yours"][0]
+    assert (mine["status"], mine["revoked_by"], mine["revocation_reason"], mine["references"]) == (
+        "revoked", "tl_gao", "the comparison is done", [])
+    assert world.call("POST", revoke, "tl_gao", {"reason": "again"}).status_code == 409
+    assert world.call("GET", "/people/access-requests", "tl_gao").get_json()["in_force"] == []
+
+
+def test_a_new_grant_after_one_ended_lets_her_read_again(world: World) -> None:
+    _granted(world, days=1)
+    world.clock.advance(timedelta(days=2))
+    assert world.call("GET", f"/cases/{GAO_REFS[1]}", "awa").status_code == 403
+    _granted(world, days=30)
+    assert world.call("GET", f"/cases/{GAO_REFS[1]}", "awa").status_code == 200
+    statuses = [r["status"] for r in world.call("GET", "/people/access-requests", "awa").get_json()["yours"]]
+    assert statuses == ["granted", "expired"]

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, text
 
 from schemas.topics import INCIDENTS
 from services.casework import bootstrap
-from services.casework.adapters import case_figures, tables
+from services.casework.adapters import case_figures, duplicates, tables
 from services.casework.adapters import repository as repo
 from services.casework.domain import commands as c
 from services.casework.domain.duplicates import similarity
@@ -81,3 +81,26 @@ def test_the_overview_counts_a_merged_case_apart_on_both_databases(engine: Engin
     with engine.connect() as conn:
         total = case_figures.counts(conn, None, T0 + timedelta(hours=3))[case_figures.TOTAL]
     assert (total["closed"], total["closed_merged"], total["closed_without_approval"]) == (1, 1, 0)
+
+
+def test_cases_registered_before_duplicate_review_are_paired_by_the_rebuild_and_decisions_stand(
+        engine: Engine) -> None:
+    """`hrcase read-model rebuild` looks for pairs among the cases not closed: those registered before the review
+    existed (their pairs never looked for) are found; a pair decided already keeps its decision."""
+    casework = bootstrap.build(engine, vault=KEY)
+    casework.processor.process([accepted(1, "Mopti", "ML1801", SUMMARIES[0], 1)], T0)
+    casework.processor.process([accepted(1, "Gao", "ML1803", SUMMARIES[1], 2),
+                                accepted(2, "Mopti", "ML1801", SUMMARIES[0], 1)], T0 + timedelta(hours=1))
+    with engine.begin() as conn:
+        pairs = {p["pair_id"]: p for p in conn.execute(select(tables.duplicate_pairs)).mappings()}
+        assert len(pairs) == 3
+        decided = next(iter(pairs))
+        duplicates.decided(conn, decided, "distinct", None, "tl_mopti", T0 + timedelta(hours=2), "two attacks")
+        conn.execute(tables.duplicate_pairs.delete().where(tables.duplicate_pairs.c.pair_id != decided))
+    with engine.begin() as conn:
+        assert duplicates.look_again(conn) == 2
+        again = {p["pair_id"]: p for p in conn.execute(select(tables.duplicate_pairs)).mappings()}
+        assert again.keys() == pairs.keys()
+        assert (again[decided]["status"], again[decided]["note"]) == ("distinct", "two attacks")
+        assert {again[p]["status"] for p in again if p != decided} == {"open"}
+        assert duplicates.look_again(conn) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -43,17 +44,34 @@ def test_an_officer_finds_a_case_of_her_office_asks_gao_and_reads_its_cases_once
     assert awa.get(f"/web/cases/{GAO_REFS[1]}").status_code == 403
 
     tl = browser(world, "tl_gao")
+    tl.get("/web/overview")
+    assert 'title="1 request awaits your decision">(1)</span>' in tl.text()  # told on every page, in the menu
     tl.get("/web/people/requests")
     assert WHY in tl.text() and GAO_REFS[1] in tl.text() and GAO_REFS[2] in tl.text()
     action = re.search(r'action="(/web/people/requests/[^"]+/decision)"', tl.text())
     assert action is not None
-    assert tl.post(action.group(1), {"decision": "grant", "reason": "to compare the cases"}).status_code == 303
+    end = (world.clock.now() + timedelta(days=14)).strftime("%Y-%m-%d %H:%M UTC")
+    assert tl.post(action.group(1), {"decision": "grant", "reason": "to compare the cases", "days": "14"}
+                   ).status_code == 303
     tl.get("/web/people/requests")
-    assert "Access granted to awa." in tl.text() and "No request awaits your decision." in tl.text()
+    assert f"Access granted to awa until {end}." in tl.text() and "No request awaits your decision." in tl.text()
+    assert "1 request awaits your decision" not in tl.text()
 
     assert awa.get(f"/web/cases/{GAO_REFS[1]}").status_code == 200
     awa.get("/web/people/requests")
-    assert "Granted" in awa.text() and f">{GAO_REFS[2]}</a>" in awa.text()
+    assert f"Granted until {end}" in awa.text() and f">{GAO_REFS[2]}</a>" in awa.text()
+
+    revoke = re.search(r'action="(/web/people/requests/[^"]+/revocation)"', tl.text())
+    assert revoke is not None and "Access your office has granted" in tl.text()
+    tl.post(revoke.group(1), {"reason": ""})
+    tl.get("/web/people/requests")
+    assert "Say why you revoke this access." in tl.text()
+    tl.post(revoke.group(1), {"reason": "the comparison is done"})
+    tl.get("/web/people/requests")
+    assert "Access of awa revoked." in tl.text() and "No grant of your office is in force." in tl.text()
+    assert awa.get(f"/web/cases/{GAO_REFS[1]}").status_code == 403
+    awa.get("/web/people/requests")
+    assert "Revoked by tl_gao: the comparison is done" in awa.text() and f">{GAO_REFS[2]}</a>" not in awa.text()
 
 
 def test_a_refusal_needs_a_reason_and_is_shown_to_the_requester(world: World) -> None:
@@ -86,3 +104,21 @@ def test_in_french_with_each_problem_named_and_closed_to_auditors(world: World) 
         visitor = browser(world, who)
         assert visitor.get("/web/people/lookup").status_code == 403
         assert visitor.get("/web/people/requests").status_code == 403
+
+
+def test_a_french_team_leader_is_told_of_requests_and_grants_for_the_days_she_chooses(world: World) -> None:
+    awa = browser(world, "awa")
+    awa.post("/web/people/access-requests", {"names": "Aminata Traoré", "office": "Gao", "reason": WHY})
+    tl = browser(world, "tl_gao")
+    tl.post("/web/language", {"lang": "fr"})
+    tl.get("/web/people/requests")
+    assert "1 demande attend votre décision" in tl.text() and "Durée de l'accès (jours)" in tl.text()
+    action = re.search(r'action="(/web/people/requests/[^"]+/decision)"', tl.text())
+    assert action is not None
+    tl.post(action.group(1), {"decision": "grant", "reason": "pour comparer", "days": "400"})
+    tl.get("/web/people/requests")
+    assert "Un accès dure de 1 à 365 jours." in tl.text() and WHY in tl.text()
+    tl.post(action.group(1), {"decision": "grant", "reason": "pour comparer", "days": "30"})
+    tl.get("/web/people/requests")
+    end = (world.clock.now() + timedelta(days=30)).strftime("%Y-%m-%d %H:%M UTC")
+    assert f"Accès accordé à awa jusqu&#39;au {end}." in tl.text() and "Accès accordés par votre bureau" in tl.text()

@@ -92,6 +92,22 @@ def find(conn: Connection, case_ids: Sequence[str]) -> list[Likely]:
             for r in kept.values()]
 
 
+def look_again(conn: Connection) -> int:
+    """Likely duplicates among every case not closed, as registration looks for them: those registered before
+    duplicate review existed, or whose pairs were lost. A pair recorded already, decided or not, stays as it is.
+    Returns how many pairs were newly recorded."""
+    before = conn.scalar(select(func.count()).select_from(duplicate_pairs)) or 0
+    after = ""
+    while True:
+        ids = list(conn.scalars(select(case_summaries.c.case_id)
+                                .where(case_summaries.c.case_id > after, case_summaries.c.stage != "closed")
+                                .order_by(case_summaries.c.case_id).limit(CHUNK)))
+        if not ids:
+            return int(conn.scalar(select(func.count()).select_from(duplicate_pairs)) or 0) - int(before)
+        find(conn, ids)
+        after = ids[-1]
+
+
 def get(conn: Connection, pair: str) -> dict[str, Any] | None:
     row = conn.execute(select(duplicate_pairs).where(duplicate_pairs.c.pair_id == pair)).mappings().first()
     return dict(row) if row else None

@@ -392,10 +392,14 @@ access_requests = Table(
     Column("case_ids", Text, nullable=False),  # JSON list
     Column("reason", String(500), nullable=False),
     Column("at", When, nullable=False),
-    Column("status", String(10), nullable=False),  # pending, granted, refused
+    Column("status", String(10), nullable=False),  # pending, granted, refused, revoked (domain.access_grants)
     Column("decided_by", String(64), nullable=True),
     Column("decided_at", When, nullable=True),
     Column("decision_reason", String(500), nullable=True),
+    Column("expires_at", When, nullable=True),  # a grant's end
+    Column("revoked_by", String(64), nullable=True),
+    Column("revoked_at", When, nullable=True),
+    Column("revocation_reason", String(500), nullable=True),
     Index("ix_access_requests_office_status", "office", "status", "at"),
 )
 
@@ -408,6 +412,7 @@ access_grants = Table(
     Column("request_id", String(36), nullable=False),
     Column("granted_by", String(64), nullable=False),
     Column("granted_at", When, nullable=False),
+    Column("expires_at", When, nullable=False),  # read until then, excluded
 )
 
 # The search documents (ADR 0021): per case its summary, its place by name and its officers' notes and reasons, never

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from services.casework.adapters import access_requests
 from services.casework.adapters import repository as repo
 from services.casework.api.errors import forbidden, not_found
-from services.casework.api.request import user
+from services.casework.api.request import now, user
 from services.casework.auth.policy import may_read_case
 from services.casework.domain.case import Case
 from services.logs import bind
@@ -32,7 +32,7 @@ def readable_case(conn: Connection, ref: str) -> Case:
     g.case = case
     bind(case_reference=case.reference)  # for this request's logs; the request's end unbinds it
     if not may_read_case(user(), case) and not may_read_case(user(), case, access_requests.granted(
-            conn, user().username, case.case_id)):
+            conn, user().username, case.case_id, now())):
         raise forbidden(f"case {case.reference} belongs to {case.office}, outside your office ({user().office})")
     return case
 

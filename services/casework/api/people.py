@@ -21,9 +21,11 @@ from services.casework.api.schemas import (
     AccessRequestsSchema,
     LookupBody,
     LookupSchema,
+    RevocationBody,
 )
 from services.casework.auth.policy import may_decide_access, people_lookup_refusal
 from services.casework.domain import people_index as rules
+from services.casework.domain.access_grants import state_of
 from services.casework.domain.roles import User, may_read
 
 blp = Blueprint("people", __name__, description="People across cases: a blind index, no name in the clear")
@@ -44,7 +46,7 @@ def _matched(conn: Connection, caller: User, query: rules.Query) -> tuple[list[d
         if found is not None:
             best[case_id].append(found)
     outside = [c for c in best if not may_read(caller, cases[c].office)]
-    granted = requests_store.granted_cases(conn, caller.username, outside)
+    granted = requests_store.granted_cases(conn, caller.username, outside, now())
     readable, elsewhere = [], defaultdict(list)
     for case_id, strengths in best.items():
         hit = cases[case_id]
@@ -94,8 +96,11 @@ def lookup(body: dict[str, Any]) -> dict[str, Any]:
 def present(request: requests_store.AccessRequest, references: list[str] | None) -> dict[str, Any]:
     return {"request_id": request.request_id, "requester": request.requester, "office": request.office,
             "cases": len(request.case_ids), "references": references or [], "reason": request.reason,
-            "at": request.at, "status": request.status, "decided_by": request.decided_by,
-            "decided_at": request.decided_at, "decision_reason": request.decision_reason}
+            "at": request.at, "status": state_of(request.status, request.expires_at, now()),
+            "decided_by": request.decided_by, "decided_at": request.decided_at,
+            "decision_reason": request.decision_reason, "expires_at": request.expires_at,
+            "revoked_by": request.revoked_by, "revoked_at": request.revoked_at,
+            "revocation_reason": request.revocation_reason}
 
 
 def ask_access(body: dict[str, Any]) -> dict[str, Any]:
@@ -129,11 +134,16 @@ def request_access(body: dict[str, Any]) -> dict[str, Any]:
 
 def requests_of(caller: User) -> dict[str, Any]:
     def load(conn: Connection) -> dict[str, Any]:
-        yours = [present(r, requests_store.references(conn, r.case_ids) if r.status == "granted" else None)
+        # The references are the requester's while the grant is in force, as the cases are.
+        yours = [present(r, requests_store.references(conn, r.case_ids)
+                         if state_of(r.status, r.expires_at, now()) == requests_store.GRANTED else None)
                  for r in requests_store.made_by(conn, caller.username)]
-        deciding = requests_store.pending_for(conn, caller.office) if may_decide_access(caller, caller.office) else []
+        leader = may_decide_access(caller, caller.office)
+        deciding = requests_store.pending_for(conn, caller.office) if leader else []
+        in_force = requests_store.in_force_for(conn, caller.office, now()) if leader else []
         return {"yours": yours,
-                "to_decide": [present(r, requests_store.references(conn, r.case_ids)) for r in deciding]}
+                "to_decide": [present(r, requests_store.references(conn, r.case_ids)) for r in deciding],
+                "in_force": [present(r, requests_store.references(conn, r.case_ids)) for r in in_force]}
 
     return context().casework.read(load)
 
@@ -142,26 +152,51 @@ def requests_of(caller: User) -> dict[str, Any]:
 @blp.response(200, AccessRequestsSchema)
 @documented(blp)
 def list_requests() -> dict[str, Any]:
-    """Your requests for access (with the references once granted), and, for a Team Leader, those awaiting them."""
+    """Your requests for access (with the references once granted, until the grant ends), and, for a Team Leader,
+    those awaiting them and the grants of their office in force."""
     return requests_of(user())
 
 
-def decide(request_id: str, grant: bool, reason: str | None) -> dict[str, Any]:
+def _office_request(conn: Connection, caller: User, request_id: str) -> requests_store.AccessRequest:
+    """The request, if this caller is a Team Leader of the office it asks of: 404 if there is none, 403 if not."""
+    found = requests_store.get(conn, request_id)
+    if found is None:
+        raise not_found(f"no access request {request_id!r}")
+    if not may_decide_access(caller, found.office):
+        raise forbidden(f"only a Team Leader of {found.office} decides on access to its cases")
+    return found
+
+
+def decide(request_id: str, grant: bool, reason: str | None, days: int) -> dict[str, Any]:
     caller = user()
 
     def change(conn: Connection) -> dict[str, Any]:
-        found = requests_store.get(conn, request_id)
-        if found is None:
-            raise not_found(f"no access request {request_id!r}")
-        if not may_decide_access(caller, found.office):
-            raise forbidden(f"only a Team Leader of {found.office} decides on access to its cases")
+        found = _office_request(conn, caller, request_id)
         if found.status != requests_store.PENDING:
             raise ApiError(409, "conflict", f"this request was {found.status} already")
         try:
-            decided = requests_store.decide(conn, found, caller.username, grant, (reason or "").strip() or None, now())
+            decided = requests_store.decide(conn, found, caller.username, grant, (reason or "").strip() or None,
+                                            now(), days)
         except LookupError as exc:
             raise ApiError(409, "conflict", str(exc)) from None
         return present(decided, requests_store.references(conn, decided.case_ids))
+
+    return context().casework.write(change)
+
+
+def revoke(request_id: str, reason: str) -> dict[str, Any]:
+    caller = user()
+
+    def change(conn: Connection) -> dict[str, Any]:
+        found = _office_request(conn, caller, request_id)
+        state = state_of(found.status, found.expires_at, now())
+        if state != requests_store.GRANTED:
+            raise ApiError(409, "conflict", f"this request is {state}: only a grant in force is revoked")
+        try:
+            revoked = requests_store.revoke(conn, found, caller.username, reason.strip(), now())
+        except LookupError as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        return present(revoked, requests_store.references(conn, revoked.case_ids))
 
     return context().casework.write(change)
 
@@ -173,6 +208,17 @@ def decide(request_id: str, grant: bool, reason: str | None) -> dict[str, Any]:
 def decision(body: dict[str, Any], request_id: str) -> dict[str, Any]:
     """Grant or refuse a request to read your office's cases (its Team Leaders); a refusal says why.
 
-    A grant lets the requester read those cases (never their identities); it is recorded with who granted it.
+    A grant lets the requester read those cases (never their identities) for `days` (90 unless said; 1 to 365),
+    and is recorded with who granted it; it ends by itself, or earlier when revoked.
     """
-    return decide(request_id, body["grant"], body["reason"])
+    return decide(request_id, body["grant"], body["reason"], body["days"])
+
+
+@blp.route("/people/access-requests/<request_id>/revocation", methods=["POST"])
+@blp.arguments(RevocationBody)
+@blp.response(200, AccessRequestSchema)
+@documented(blp, 403, 404, 409)
+def revocation(body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """End a grant of your office before its time (its Team Leaders), saying why: the requester reads those cases no
+    more, and sees who revoked it and why."""
+    return revoke(request_id, body["reason"])

@@ -20,6 +20,9 @@ from schemas.vocabulary import (
     STAGES,
     VIOLATION_TYPES,
 )
+from services.casework.domain.access_grants import DEFAULT_DAYS as DEFAULT_GRANT_DAYS
+from services.casework.domain.access_grants import MAX_DAYS as MAX_GRANT_DAYS
+from services.casework.domain.access_grants import STATES as ACCESS_STATES
 from services.casework.domain.amendments import amendable
 from services.casework.domain.people_index import STRENGTHS
 from services.casework.domain.schedules import SLA_STATES
@@ -493,6 +496,14 @@ class AccessDecisionBody(Schema):
     reason = Text(required=True, validate=[validate.Length(min=1, max=500),
                                            validate.Regexp(r"\S", error="say why you decide so")],
                   metadata={"description": "why you grant or refuse: shown to the requester"})
+    days = fields.Integer(load_default=DEFAULT_GRANT_DAYS, validate=validate.Range(min=1, max=MAX_GRANT_DAYS),
+                          metadata={"description": "how long a grant lets the requester read (ignored on a refusal)"})
+
+
+class RevocationBody(Schema):
+    reason = Text(required=True, validate=[validate.Length(min=1, max=500),
+                                           validate.Regexp(r"\S", error="say why you revoke it")],
+                  metadata={"description": "why the grant ends early: shown to the requester"})
 
 
 class LookupMatchSchema(Schema):
@@ -526,16 +537,24 @@ class AccessRequestSchema(Schema):
         "description": "for the office's Team Leaders, and for the requester once granted; else empty"})
     reason = Out(required=True)
     at = fields.AwareDateTime(required=True)
-    status = Out(required=True, validate=validate.OneOf(("pending", "granted", "refused")))
+    status = Out(required=True, validate=validate.OneOf(ACCESS_STATES), metadata={
+        "description": "expired: a grant past its end (expires_at); revoked: ended earlier by a Team Leader"})
     decided_by = Out(required=True, allow_none=True)
     decided_at = fields.AwareDateTime(required=True, allow_none=True)
     decision_reason = Out(required=True, allow_none=True)
+    expires_at = fields.AwareDateTime(required=True, allow_none=True, metadata={
+        "description": "a grant's end: the requester reads the cases until then"})
+    revoked_by = Out(required=True, allow_none=True)
+    revoked_at = fields.AwareDateTime(required=True, allow_none=True)
+    revocation_reason = Out(required=True, allow_none=True)
 
 
 class AccessRequestsSchema(Schema):
     yours = fields.List(fields.Nested(AccessRequestSchema), required=True)
     to_decide = fields.List(fields.Nested(AccessRequestSchema), required=True,
                             metadata={"description": "pending requests for your office (Team Leaders)"})
+    in_force = fields.List(fields.Nested(AccessRequestSchema), required=True, metadata={
+        "description": "your office's grants still in force, soonest to end first (Team Leaders): to revoke early"})
 
 # Search (ADR 0021) -----------------------------------------------------------------------------------------
 

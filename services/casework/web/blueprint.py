@@ -12,8 +12,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from services.casework.adapters import access_requests
 from services.casework.adapters.inbox import cases_needing_action
 from services.casework.api.request import context
+from services.casework.auth.policy import may_decide_access
 from services.casework.web import csrf, signin
 
 log = logging.getLogger(__name__)
@@ -81,9 +83,13 @@ def page(template: str, **values: Any) -> str:
     """A page in the frame: navigation for the signed-in user's role (with how many cases their alerts are about),
     flashed messages, language."""
     user = me()
-    waiting = (context().casework.read(lambda conn: cases_needing_action(conn, user))
-               if user is not None and user.role in ("hro", "team_leader", "director") else None)
-    return render_template(template, me=user, session_lang=session.get("lang"), alerts_waiting=waiting, **values)
+    waiting, asking = None, None
+    if user is not None and user.role in ("hro", "team_leader", "director"):
+        leader = may_decide_access(user, user.office)
+        waiting, asking = context().casework.read(lambda conn: (
+            cases_needing_action(conn, user), access_requests.pending_count(conn, user.office) if leader else None))
+    return render_template(template, me=user, session_lang=session.get("lang"), alerts_waiting=waiting,
+                           access_waiting=asking, **values)
 
 
 def me() -> Any:

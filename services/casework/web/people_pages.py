@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.casework.api import people as api_people
 from services.casework.api.errors import ApiError
-from services.casework.api.schemas import AccessDecisionBody, AccessRequestBody, LookupBody
+from services.casework.api.schemas import AccessDecisionBody, AccessRequestBody, LookupBody, RevocationBody
 from services.casework.auth.policy import people_lookup_refusal
 from services.casework.web.blueprint import bp, me, page
 
@@ -103,22 +103,45 @@ def people_requests() -> str:
     return page("people_requests.html", title=_("Access requests"), result=api_people.requests_of(me()))
 
 
+def _refused_by_api(exc: ApiError, conflict: str) -> None:
+    if exc.status == 403:
+        abort(403, _("Only a Team Leader of the office decides on access to its cases."))
+    if exc.status == 404:
+        abort(404)
+    flash(conflict, "error")
+
+
 @bp.post("/people/requests/<request_id>/decision")
 def people_decide(request_id: str) -> Response:
     grant = request.form.get("decision") == "grant"
     reason = request.form.get("reason", "").strip()[:500] or None
+    days = request.form.get("days", "").strip()
     try:
-        AccessDecisionBody().load({"grant": grant, "reason": reason})
-        decided = api_people.decide(request_id, grant, reason)
-    except ValidationError:
-        flash(_("Say why you grant or refuse access."), "error")
+        body = AccessDecisionBody().load({"grant": grant, "reason": reason,
+                                          **({"days": int(days) if days.isdigit() else days} if days else {})})
+        decided = api_people.decide(request_id, grant, reason, body["days"])
+    except ValidationError as exc:
+        flash(_("A grant lasts 1 to 365 days.") if "days" in exc.messages
+              else _("Say why you grant or refuse access."), "error")
     except ApiError as exc:
-        if exc.status == 403:
-            abort(403, _("Only a Team Leader of the office decides on access to its cases."))
-        if exc.status == 404:
-            abort(404)
-        flash(_("This request was decided already."), "error")
+        _refused_by_api(exc, _("This request was decided already."))
     else:
-        flash(_("Access granted to %(user)s.", user=decided["requester"]) if grant
+        flash(_("Access granted to %(user)s until %(end)s.", user=decided["requester"],
+                end=decided["expires_at"].strftime("%Y-%m-%d %H:%M UTC")) if grant
               else _("Access refused to %(user)s.", user=decided["requester"]), "success")
+    return redirect(url_for("web.people_requests"), code=303)
+
+
+@bp.post("/people/requests/<request_id>/revocation")
+def people_revoke(request_id: str) -> Response:
+    reason = request.form.get("reason", "").strip()[:500]
+    try:
+        RevocationBody().load({"reason": reason})
+        revoked = api_people.revoke(request_id, reason)
+    except ValidationError:
+        flash(_("Say why you revoke this access."), "error")
+    except ApiError as exc:
+        _refused_by_api(exc, _("This access is no longer in force."))
+    else:
+        flash(_("Access of %(user)s revoked.", user=revoked["requester"]), "success")
     return redirect(url_for("web.people_requests"), code=303)
