@@ -527,3 +527,14 @@ def test_the_worklist_and_the_menu_count_read_the_alerts_by_an_index(backend: Ba
     for plan in plans:  # by one of the alerts' indexes (the office's, or the open alerts'), never the whole table
         assert re.search(r"ix_alerts_(worklist|open|clock)", plan), plan
         assert "Seq Scan on alerts" not in plan and not re.search(r"SCAN alerts(?! USING)", plan), plan
+
+
+def test_the_menu_counts_cases_up_to_its_bound_and_one_more_says_there_are_more(backend: Backend) -> None:
+    with backend.engine.begin() as conn:
+        add_alerts(conn, *(an_alert(f"a{n}", f"c-{n:04d}") for n in range(6)),
+                   an_alert("a0-review", "c-0000", kind="review"))  # a second alert of one case counts once
+    leader = User("tl_mopti", "team_leader", "Mopti")
+    with backend.engine.connect() as conn:
+        assert inbox.cases_needing_action(conn, leader) == 6
+        assert inbox.cases_needing_action(conn, leader, bound=6) == 6
+        assert inbox.cases_needing_action(conn, leader, bound=4) == 5  # "4+": more than the bound, not how many

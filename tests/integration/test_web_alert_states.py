@@ -97,3 +97,17 @@ def test_an_incident_that_arrives_overdue_shows_its_breach_at_once_and_no_warnin
     assert [a.split()[0] for a in every] == ["Escalation"]
     assert "3 reminders" in every[0]
     assert "Overdue" in leader.get(f"/web/cases/{reference}").get_data(as_text=True)
+
+
+def test_the_menu_says_more_than_its_bound_rather_than_counting_every_case(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    tl = browser(world, "tl_mopti")
+    tl.get("/web/cases")
+    shown = re.search(r'<span class="count" title="([^"]+)">\(([^)]+)\)</span>', tl.text())
+    assert shown is not None and shown.group(2).isdigit() and int(shown.group(2)) >= 1
+    from services.casework.web import blueprint
+    monkeypatch.setattr(blueprint, "MENU_BOUND", int(shown.group(2)) - 1)
+    tl.get("/web/cases")
+    bounded = re.search(r'<span class="count" title="([^"]+)">\(([^)]+)\)</span>', tl.text())
+    assert bounded is not None and bounded.groups() == (
+        f"More than {int(shown.group(2)) - 1} cases with an open alert", f"{int(shown.group(2)) - 1}+")

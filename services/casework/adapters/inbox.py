@@ -75,6 +75,11 @@ def _item(folded: list[Alert], due: Any) -> WorkItem:
                     utc(due if isinstance(due, datetime) else datetime.fromisoformat(due)), folded)
 
 
-def cases_needing_action(conn: Connection, user: User) -> int:
-    """The menu's count: the cases with an open alert that has reached this person (an aggregate on the index)."""
-    return int(conn.scalar(select(func.count(alerts.c.case_id.distinct())).where(*_reached(user, True))) or 0)
+MENU_BOUND = 999  # the menu counts cases to here, then says "999+": on every page, it must not grow with an office
+
+
+def cases_needing_action(conn: Connection, user: User, bound: int = MENU_BOUND) -> int:
+    """The menu's count: the cases with an open alert that has reached this person, counted up to `bound` + 1 (more
+    means "more than `bound`"): the index is walked no further than that, however many cases an office has."""
+    reached = select(alerts.c.case_id).where(*_reached(user, True)).distinct().limit(bound + 1).subquery()
+    return int(conn.scalar(select(func.count()).select_from(reached)) or 0)

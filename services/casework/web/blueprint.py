@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from services.casework.adapters import access_requests
-from services.casework.adapters.inbox import cases_needing_action
+from services.casework.adapters.inbox import MENU_BOUND, cases_needing_action
 from services.casework.api.request import context
 from services.casework.auth.policy import may_decide_access
 from services.casework.web import csrf, signin
@@ -87,9 +87,10 @@ def page(template: str, **values: Any) -> str:
     if user is not None and user.role in ("hro", "team_leader", "director"):
         leader = may_decide_access(user, user.office)
         waiting, asking = context().casework.read(lambda conn: (
-            cases_needing_action(conn, user), access_requests.pending_count(conn, user.office) if leader else None))
+            cases_needing_action(conn, user, MENU_BOUND),
+            access_requests.pending_count(conn, user.office) if leader else None))
     return render_template(template, me=user, session_lang=session.get("lang"), alerts_waiting=waiting,
-                           access_waiting=asking, **values)
+                           menu_bound=MENU_BOUND, access_waiting=asking, **values)
 
 
 def me() -> Any:
