@@ -40,16 +40,23 @@ def parts(scope: str | None) -> dict[str, Callable[[Connection, Any], Any]]:
     from services.casework.adapters import duplicates as pairs
     from services.casework.web import overview
 
-    def delays_and_ages(conn: Connection, now: Any) -> None:
-        for office, mine in cf.counts(conn, scope, now).items():
-            where = None if office == cf.TOTAL else office
-            cf.delays(conn, where, mine["recorded"])
-            cf.overdue_ages(conn, where, now, mine["v_overdue"])
+    def delays(conn: Connection, now: Any) -> None:
+        for office, mine in found[0].items():
+            cf.delays(conn, None if office == cf.TOTAL else office, mine["recorded"], mine[cf.DELAY_SUM])
+
+    def ages(conn: Connection, now: Any) -> None:
+        for office, mine in found[0].items():
+            cf.overdue_ages(conn, None if office == cf.TOTAL else office, now, mine["v_overdue"])
+
+    found: list[dict[str, Any]] = []
+
+    def tallies(conn: Connection, now: Any) -> None:
+        found[:] = [cf.counts(conn, scope, now)]
 
     return {
-        "counts by office": lambda conn, now: cf.counts(conn, scope, now),
-        "counts + delays + overdue ages (office_figures)": lambda conn, now: overview.office_figures(conn, scope, now),
-        "counts + delays + ages, one by one": delays_and_ages,
+        "counts by office and region (one pass)": tallies,
+        "medians and 90th percentiles of the delays": delays,
+        "oldest and median days past the goal": ages,
         "overdue list (100)": lambda conn, now: overview.overdue_list(conn, scope, now),
         "by region": lambda conn, now: cf.by_region(conn, scope, now),
         "placed (map points)": lambda conn, now: cf.placed(conn, scope),

@@ -50,14 +50,17 @@ def figures(found: dict[str, int], delays: tuple[float | None, ...], ages: tuple
     }
 
 
-def office_figures(conn: Connection, scope: str | None, now: datetime) -> dict[str, dict[str, Any]]:
+def office_figures(conn: Connection, scope: str | None, now: datetime,
+                   tallies: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """The figures of each office with cases (and case_figures.TOTAL), by aggregate queries on the read model:
-    counts grouped by office, then two or three ordered reads per office for the medians and the oldest."""
-    found = case_figures.counts(conn, scope, now)
+    counts grouped by office (from `tallies` when already read), then a few ordered reads per office for the
+    medians and the oldest."""
+    found = case_figures.counts(conn, scope, now, tallies)
     out = {}
     for office, mine in found.items():
         where = None if office == case_figures.TOTAL else office
-        out[office] = {**figures(mine, case_figures.delays(conn, where, mine["recorded"]),
+        delays = case_figures.delays(conn, where, mine["recorded"], mine[case_figures.DELAY_SUM])
+        out[office] = {**figures(mine, delays,
                                  case_figures.overdue_ages(conn, where, now, mine["v_overdue"])),
                        "buckets": [mine[f"b_{i}"] for i in range(len(case_figures.BUCKETS))]}
     return out
@@ -91,9 +94,11 @@ def incident_map(regions: Sequence[RegionFigures], own: Sequence[tuple[str, floa
 
 
 def taken(conn: Connection, scope: str | None, now: datetime) -> tuple[Any, ...]:
-    """Every figure of the page for one scope (None: all offices) at `now`, read in one transaction."""
-    return (office_figures(conn, scope, now), overdue_list(conn, scope, now),
-            regions_of(case_figures.by_region(conn, scope, now)), case_figures.placed(conn, scope),
+    """Every figure of the page for one scope (None: all offices) at `now`, read in one transaction; one pass over
+    the rows counts both the offices and the regions."""
+    tallies = case_figures.tallies(conn, scope, now)
+    return (office_figures(conn, scope, now, tallies), overdue_list(conn, scope, now),
+            regions_of(case_figures.by_region(conn, scope, now, tallies)), case_figures.placed(conn, scope),
             case_figures.recording_goal_days(conn, scope), pairs.counts(conn, scope))
 
 
