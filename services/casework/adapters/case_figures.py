@@ -72,7 +72,7 @@ def _scoped(query: Select[Any], office: str | None) -> Select[Any]:
 
 def _columns(now: datetime) -> dict[str, ColumnElement[Any]]:
     """The counts of a group of rows: incidents, recorded, each stage, each recording verdict, closures, the stalled,
-    the open, the recorded per delay bucket; and the sum of the recording delays (a float, for the mean)."""
+    the open, the recorded per delay bucket."""
     verdict = recording_verdict_sql(now)
     closed = s.stage == "closed"
     stalled = _stalled(now)
@@ -95,8 +95,9 @@ def _columns(now: datetime) -> dict[str, ColumnElement[Any]]:
 
 
 def tallies(conn: Connection, office: str | None, now: datetime) -> list[dict[str, Any]]:
-    """The counts per office and region, in one pass over the rows: the offices' figures and the regions' both
-    come from it (a second pass grouped by region cost as much as the first)."""
+    """The counts per office and region, and the sum of their recording delays (a float, for the mean), in one pass
+    over the rows: the offices' figures and the regions' both come from it (a second pass grouped by region cost as
+    much as the first, ADR 0025)."""
     columns = _columns(now)
     query = _scoped(select(s.office, s.region_pcode, *(c.label(k) for k, c in columns.items()),
                            func.sum(s.recording_days).label(DELAY_SUM)), office).group_by(s.office, s.region_pcode)
@@ -109,7 +110,7 @@ def counts(conn: Connection, office: str | None, now: datetime,
     """Per office (and TOTAL), the counts of `_columns`, the sum of the delays, and the cases closed by a merge;
     from `found` (the `tallies` already read) or read now."""
     found = tallies(conn, office, now) if found is None else found
-    kinds = [k for k in _columns(now)] + [DELAY_SUM]
+    kinds = [*_columns(now), DELAY_SUM]
     out: dict[str, dict[str, Any]] = {}
     for row in found:
         mine = out.setdefault(row["office"], {k: 0 for k in kinds})
