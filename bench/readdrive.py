@@ -196,8 +196,10 @@ def settle(server: Any, limit: float) -> None:
 
 def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, requests: int = 20,
           concurrent_requests: int = 5, budget: float = 60.0, timeout: float = 120.0, threads: int = 8,
-          only: list[str] | None = None, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    """Every page at 1 client then at `concurrency` clients, each beside its baseline; the server's clock at `now`."""
+          only: list[str] | None = None, log: Callable[[str], None] = print, overview_max_age: float = 0.0
+          ) -> list[dict[str, Any]]:
+    """Every page at 1 client then at `concurrency` clients, each beside its baseline; the server's clock at `now`;
+    the overview's figures taken at most every `overview_max_age` seconds (0: at every request, ADR 0025)."""
     from services.casework import bootstrap
     from services.casework.adapters import repository as repo
     from services.casework.api.server import ApiServer, context_for
@@ -217,7 +219,8 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
         raise RuntimeError(f"the database has no user {sorted(missing)}: generate it with bench.readgen")
     tokens = enrol(engine, list(names.values()), now)
     casework = bootstrap.build(engine)
-    server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0, threads=threads).start()
+    ctx = context_for(casework, clock=SimulatedClock(now), overview_max_age=overview_max_age)
+    server = ApiServer(ctx, "127.0.0.1", 0, threads=threads).start()
     results: list[dict[str, Any]] = []
     try:
         for page in pages(cases, names["hro"], engine.dialect.name):

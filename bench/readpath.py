@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from bench.common import REPO, machine, rss_mib
+from services.config import ApiSettings
 from services.messaging.postgres import PLANNER_OPTIONS
 
 SCHEMA = "casework"  # the schema production gives casework on PostgreSQL (services.config)
@@ -177,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a request may take (then an error)")
     parser.add_argument("--pages", action="append", default=[], help="only the pages whose name holds this")
+    parser.add_argument("--overview-max-age", type=float, default=ApiSettings().overview_max_age,
+                        help="seconds the overview's figures are kept and shared (the setting's default; 0: none)")
     parser.add_argument("--report-cmd", default=None, help="e.g. '{python} -m services.cli report --data-dir "
                         "{data_dir} --as-of {as_of} --no-charts --out {out}' (timed, peak memory sampled)")
     args = parser.parse_args(argv)
@@ -205,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                               "command": "python -m bench.readpath " + " ".join(
                                   shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
                               "threads": args.threads, "clients": args.clients, "timeout_s": args.timeout,
-                              "requests": args.requests, "concurrent_requests": args.concurrent_requests}
+                              "requests": args.requests, "concurrent_requests": args.concurrent_requests,
+                              "overview_max_age": args.overview_max_age}
     from bench.readgen import NOW
 
     try:
@@ -222,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"driver run {run + 1} of {args.runs}")
                 runs.append(drive(engine, args.cases, NOW, concurrency=args.clients, requests=args.requests,
                                   concurrent_requests=args.concurrent_requests, budget=args.budget,
-                                  threads=args.threads, timeout=args.timeout, only=args.pages, log=log))
+                                  threads=args.threads, timeout=args.timeout, only=args.pages, log=log,
+                                  overview_max_age=args.overview_max_age))
             record["runs"], record["pages"] = runs, summarise(runs)
         if args.report_cmd:
             record["report"] = run_report(args.report_cmd, folder, url, NOW.date().isoformat(), log)

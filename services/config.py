@@ -55,6 +55,9 @@ class ApiSettings:
     # The address of the TLS proxy in front (waitress's `trusted_proxy`; "*" trusts any, for an API that only the
     # proxy can reach): its X-Forwarded-For then names the client, whom the access log and sign-in throttle see.
     trusted_proxy: str | None = None
+    # The overview's figures are taken at most this often (seconds) and shared by every reader meanwhile, the page
+    # saying when they were taken (ADR 0025); 0 takes them at every request.
+    overview_max_age: float = 60.0
 
 
 class _Topic(Schema):
@@ -114,6 +117,7 @@ class _Api(Schema):
     digest_hour = fields.Integer(validate=validate.Range(min=0, max=23))
     delivery_interval = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     trusted_proxy = fields.String(validate=validate.Length(min=1, max=255))
+    overview_max_age = fields.Float(validate=validate.Range(min=0, max=86_400))
     smtp = fields.Nested(_Smtp)
 
 
@@ -298,7 +302,22 @@ def _api_from_env(env: Mapping[str, str], api: ApiSettings, web_bind: str) -> Ap
         digest_hour=int(env.get("HRCASE_DIGEST_HOUR") or api.digest_hour),
         delivery_interval=float(env.get("HRCASE_DELIVERY_INTERVAL") or api.delivery_interval),
         trusted_proxy=env.get("HRCASE_API_TRUSTED_PROXY") or api.trusted_proxy,
+        overview_max_age=_seconds(env, "HRCASE_OVERVIEW_MAX_AGE", api.overview_max_age),
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds from 0 to a day from the environment, or `default` when it is not set."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise ValueError(f"{name}={value!r}: expected a number of seconds from 0 to 86400")
+    return seconds
 
 
 def read_secret(path: str, setting: str) -> str:

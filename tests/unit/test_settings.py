@@ -144,3 +144,21 @@ def test_the_default_offices_are_the_settings_own_everywhere() -> None:
     assert Settings().offices is DEFAULT_OFFICES
     assert next(f for f in fields(ApiContext) if f.name == "offices").default is DEFAULT_OFFICES
     assert inspect.signature(IntakeHandler).parameters["offices"].default is DEFAULT_OFFICES
+
+
+def test_the_overviews_figures_age_comes_from_the_file_then_the_environment(env: pytest.MonkeyPatch,
+                                                                            tmp_path: Path) -> None:
+    assert ApiSettings().overview_max_age == 60.0
+    config = tmp_path / "hrcase.toml"
+    config.write_text('[api]\noverview_max_age = 300\n')
+    assert Settings().with_file(config).api.overview_max_age == 300.0
+    env.setenv("HRCASE_CONFIG", str(config))
+    env.setenv("HRCASE_OVERVIEW_MAX_AGE", "0")
+    assert Settings.from_env().api.overview_max_age == 0.0
+    for wrong in ("-1", "soon", "nan", "90000"):
+        env.setenv("HRCASE_OVERVIEW_MAX_AGE", wrong)
+        with pytest.raises(ValueError, match="HRCASE_OVERVIEW_MAX_AGE"):
+            Settings.from_env()
+    config.write_text('[api]\noverview_max_age = -5\n')
+    with pytest.raises(ValueError, match="overview_max_age"):
+        Settings().with_file(config)

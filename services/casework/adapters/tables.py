@@ -280,6 +280,7 @@ case_schedules = Table(
 )
 
 _UNJUDGED = text("recorded_at IS NULL AND recording_outcome IS NULL")
+_PLACED = text("latitude IS NOT NULL AND longitude IS NOT NULL")
 
 # The case read model (ADR 0019): one row per case, kept in the transaction that changes the case or its schedules,
 # holding what lists, filters, sorting and counts need, so that no page reads or folds a case's state or history.
@@ -355,6 +356,9 @@ case_summaries = Table(
     Index("ix_case_summaries_office_unrecorded_due", "office", "recording_due_at", sqlite_where=_UNJUDGED,
           postgresql_where=_UNJUDGED),
     Index("ix_case_summaries_unrecorded_due", "recording_due_at", sqlite_where=_UNJUDGED, postgresql_where=_UNJUDGED),
+    # The overview's map: the incidents with their own coordinates, found without reading every case (ADR 0025).
+    Index("ix_case_summaries_placed", "reference", sqlite_where=_PLACED, postgresql_where=_PLACED),
+    Index("ix_case_summaries_office_placed", "office", "reference", sqlite_where=_PLACED, postgresql_where=_PLACED),
     # Likely duplicates of a new case are looked for in its region within days of it (ADR 0022).
     Index("ix_case_summaries_region_occurred", "region_pcode", "occurred_at"),
     Index("ix_case_summaries_place_occurred", "place", "occurred_at"),  # duplicates of a place with no region

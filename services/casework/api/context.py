@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.casework.api.snapshots import Snapshots
 from services.casework.auth.identity import IdentityProvider
 from services.casework.bootstrap import Casework
 from services.clock import Clock, SystemClock
@@ -16,3 +17,6 @@ class ApiContext:
     identity: IdentityProvider
     clock: Clock = field(default_factory=SystemClock)
     offices: tuple[str, ...] = DEFAULT_OFFICES
+    # The overview's figures are taken at most this often, in seconds, and shared (ADR 0025); 0: at every request.
+    overview_max_age: float = 0.0
+    snapshots: Snapshots = field(default_factory=Snapshots)

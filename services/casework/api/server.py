@@ -26,8 +26,8 @@ def token_identity(casework: Casework) -> TokenIdentity:
 
 
 def context_for(casework: Casework, clock: Clock | None = None,
-                offices: tuple[str, ...] = DEFAULT_OFFICES) -> ApiContext:
-    return ApiContext(casework, token_identity(casework), clock or SystemClock(), offices)
+                offices: tuple[str, ...] = DEFAULT_OFFICES, overview_max_age: float = 0.0) -> ApiContext:
+    return ApiContext(casework, token_identity(casework), clock or SystemClock(), offices, overview_max_age)
 
 
 class ApiServer:
@@ -70,7 +70,7 @@ class ApiServer:
 def start_api(casework: Casework, settings: ApiSettings, offices: tuple[str, ...] = DEFAULT_OFFICES,
               clock: Clock | None = None) -> ApiServer | None:
     """Serve the API beside a runtime; a port already taken is logged and leaves the pipeline running."""
-    ctx = context_for(casework, clock, offices)
+    ctx = context_for(casework, clock, offices, settings.overview_max_age)
     try:
         server = ApiServer(ctx, settings.bind, settings.port, trusted_proxy=settings.trusted_proxy)
     except OSError as exc:

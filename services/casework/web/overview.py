@@ -50,14 +50,17 @@ def figures(found: dict[str, int], delays: tuple[float | None, ...], ages: tuple
     }
 
 
-def office_figures(conn: Connection, scope: str | None, now: datetime) -> dict[str, dict[str, Any]]:
+def office_figures(conn: Connection, scope: str | None, now: datetime,
+                   tallies: list[dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """The figures of each office with cases (and case_figures.TOTAL), by aggregate queries on the read model:
-    counts grouped by office, then two or three ordered reads per office for the medians and the oldest."""
-    found = case_figures.counts(conn, scope, now)
+    counts grouped by office (from `tallies` when already read), then a few ordered reads per office for the
+    medians and the oldest."""
+    found = case_figures.counts(conn, scope, now, tallies)
     out = {}
     for office, mine in found.items():
         where = None if office == case_figures.TOTAL else office
-        out[office] = {**figures(mine, case_figures.delays(conn, where, mine["recorded"]),
+        delays = case_figures.delays(conn, where, mine["recorded"], mine[case_figures.DELAY_SUM])
+        out[office] = {**figures(mine, delays,
                                  case_figures.overdue_ages(conn, where, now, mine["v_overdue"])),
                        "buckets": [mine[f"b_{i}"] for i in range(len(case_figures.BUCKETS))]}
     return out
@@ -90,18 +93,28 @@ def incident_map(regions: Sequence[RegionFigures], own: Sequence[tuple[str, floa
                     tuple(points), unplaced=incidents - sum(p.count for p in seats))
 
 
+def taken(conn: Connection, scope: str | None, now: datetime) -> tuple[Any, ...]:
+    """Every figure of the page for one scope (None: all offices) at `now`, read in one transaction; one pass over
+    the rows counts both the offices and the regions."""
+    tallies = case_figures.tallies(conn, scope, now)
+    return (office_figures(conn, scope, now, tallies), overdue_list(conn, scope, now),
+            regions_of(case_figures.by_region(conn, scope, now, tallies)), case_figures.placed(conn, scope),
+            case_figures.recording_goal_days(conn, scope), pairs.counts(conn, scope))
+
+
 @bp.get("/overview")
 def overview() -> str:
     ctx, user = context(), me()
-    now = ctx.clock.now()
     scope = read_scope(user)
 
-    def load(conn: Connection) -> tuple[Any, ...]:
-        return (office_figures(conn, scope, now), overdue_list(conn, scope, now),
-                regions_of(case_figures.by_region(conn, scope, now)), case_figures.placed(conn, scope),
-                case_figures.recording_goal_days(conn, scope), pairs.counts(conn, scope))
+    def take() -> tuple[tuple[Any, ...], datetime]:  # in a thread of its own when the last figures are kept
+        now = ctx.clock.now()
+        return ctx.casework.read(lambda conn: taken(conn, scope, now)), now
 
-    found, overdue, regions, own, goal_days, duplicates = ctx.casework.read(load)
+    # At most every overview_max_age seconds, shared by every reader of the scope (ADR 0025): the page says when.
+    snapshot = ctx.snapshots.get(("overview", scope), ctx.overview_max_age, take)
+    shared, overdue, regions, own, goal_days, duplicates = snapshot.value
+    now, found = snapshot.at, dict(shared)  # the figures are shared: never change them in place
     total = found.pop(case_figures.TOTAL)
     with_cases = set(found)  # offices without a single case would only lengthen every table
     offices = [o for o in ctx.offices if o in with_cases or o == scope]
@@ -135,7 +148,7 @@ def overview() -> str:
         (_("Without it"), [f["closed_without_approval"] for _o, f in rows], charts.OVERDUE),
         (_("Merged into another case"), [f["closed_merged"] for _o, f in rows], charts.PENDING)])
     shown = incident_map(regions, own, total["incidents"])
-    return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now,
+    return page("overview.html", title=_("Overview"), rows=rows, total=total, now=now, max_age=ctx.overview_max_age,
                 recording_goal_days=goal_days, overdue=[o for o in overdue if may_read(user, o["office"])],
                 stages=STAGE_ORDER, distribution=[(_bucket(r[0]), r[1], r[2]) for r in distribution],
                 charts={"recorded": reported_chart, "stages": stage_chart, "delay": delay_chart,
