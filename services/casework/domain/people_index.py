@@ -4,7 +4,6 @@ Pure: the key comes from the caller (derived from the identity key by the vault,
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -31,8 +30,12 @@ class Term:
 
 def normalise(name: str) -> str:
     """Case folded, accents stripped (NFKD), punctuation turned into spaces, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = name.casefold()
+    if folded.isascii():  # no accent to strip, and NFKD leaves ASCII as it is: most names skip the per-character walk
+        bare = folded
+    else:
+        decomposed = unicodedata.normalize("NFKD", folded)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_PUNCTUATION.sub(" ", bare).split())
 
 
@@ -77,7 +80,7 @@ def terms(names: Iterable[str], date_of_birth: Any = None) -> list[Term]:
 def digest(key: bytes, term: Term) -> str:
     """HMAC-SHA256 of the term under the blind-index key: equal terms give equal digests, and without the key no
     guessed name can be tested against one. A name-year term holds "|", which no token does, so kinds never clash."""
-    return hmac.new(key, term.text.encode(), hashlib.sha256).hexdigest()[:DIGEST_CHARS]
+    return hmac.digest(key, term.text.encode(), "sha256").hex()[:DIGEST_CHARS]  # one-shot: no HMAC object to build
 
 
 def people_of(identities: Mapping[str, Any]) -> list[tuple[str, list[str], Any]]:
