@@ -26,7 +26,7 @@ _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 def fold(text: str) -> str:
     """The form names are compared in: no accents, no case, words split on anything but letters and digits."""
     # ASCII has no accent to strip and NFKD leaves it as it is: most places skip the per-character walk (every
-    # registration folds its place, twice; tests/unit/test_ascii_folds.py holds the two paths equal).
+    # registration folds its place, twice; tests/unit/test_short_paths_agree.py holds the two paths equal).
     bare = text.lower() if text.isascii() else _bare(text)
     return " ".join(_NOT_ALPHANUMERIC.sub(" ", bare).split())
 
