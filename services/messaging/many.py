@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Insert, Table
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.dml import UpdateBase
 
 from services.messaging import pg_arrays
 
-_SQLITE_DATETIME = sqlite.DATETIME._storage_format  # SQLAlchemy's default: the one `_quicker` writes
 _Plan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
 
 
@@ -52,24 +49,8 @@ def _plan(statement: UpdateBase, keys: tuple[str, ...], dialect: Dialect) -> _Pl
     names = tuple(compiled.positiontup or ())
     if sorted(names) != sorted(keys) or compiled.literal_execute_params or compiled.post_compile_params:
         return None
-    processors: dict[str, Any] = dict(compiled._bind_processors)
-    return compiled.string, tuple((name, _quicker(compiled.binds[name].type.dialect_impl(dialect),
-                                                  processors.get(name))) for name in names)
-
-
-def _quicker(impl: Any, process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """SQLite's text of a datetime written without the dict formatting SQLAlchemy's processor does (a third of the
-    time, and a registration binds some thirty datetimes): the same text, "2026-12-07 05:30:00.000000", whatever
-    the offset (dropped, as SQLAlchemy drops it). Anything else, a date, None, goes to SQLAlchemy's."""
-    if process is None or not isinstance(impl, sqlite.DATETIME) or impl._storage_format != _SQLITE_DATETIME:
-        return process
-    slow = process
-
-    def quick(value: Any) -> Any:
-        if type(value) is datetime:
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return slow(value)
-    return quick
+    processors = compiled._bind_processors
+    return compiled.string, tuple((name, processors.get(name)) for name in names)  # type: ignore[misc]
 
 
 @lru_cache(maxsize=128)

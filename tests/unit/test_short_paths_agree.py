@@ -53,16 +53,3 @@ def test_the_terms_of_a_name_with_a_birth_year() -> None:
     terms = people_index.terms(["Aminata Traoré", "Traore Aminata"], "1990-05-01")
     assert terms == [people_index.Term("token", "aminata"), people_index.Term("token", "traore"),
                      people_index.Term("name_year", "aminata traore|1990")]
-
-
-@given(st.datetimes(timezones=st.none() | st.timezones()) | st.dates() | st.none())
-def test_a_datetime_is_written_to_sqlite_as_sqlalchemy_writes_it(value: object) -> None:
-    from sqlalchemy import DateTime
-    from sqlalchemy.dialects import sqlite
-
-    from services.messaging.many import _quicker
-
-    dialect = sqlite.dialect()
-    impl = DateTime(timezone=True).dialect_impl(dialect)
-    slow = impl.bind_processor(dialect)
-    assert _quicker(impl, slow)(value) == slow(value)
