@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,16 +59,19 @@ def _facts(row: Any) -> tuple[Facts, str]:
     return facts_of(found), row["office"]
 
 
-def find(conn: Connection, case_ids: Sequence[str]) -> list[Likely]:
+def find(conn: Connection, case_ids: Sequence[str],
+         written: Mapping[str, Mapping[str, Any]] | None = None) -> list[Likely]:
     """Record the likely duplicates of newly registered cases (already in the read model), among themselves (one
     report, or one batch) and against every case not closed; returns the pairs found (a pair found again is kept
-    once). One candidate query per 500 new cases; each case's facts are read once however often it is a candidate."""
+    once). One candidate query per 500 new cases; each case's facts are read once however often it is a candidate.
+    `written`: the new cases' read-model rows as they were just written (`summaries.add`), not read back then."""
     kept: dict[tuple[str, str], dict[str, Any]] = {}
     measured = conn.dialect.name == "postgresql"  # the candidate query gives pg_trgm's score
     for start in range(0, len(case_ids), CHUNK):
         chunk = list(case_ids[start:start + CHUNK])
-        rows = conn.execute(select(*(case_summaries.c[n] for n in _FACTS), case_summaries.c.registered_at)
-                            .where(case_summaries.c.case_id.in_(chunk))).mappings()
+        rows = ([written[case_id] for case_id in chunk] if written is not None else
+                conn.execute(select(*(case_summaries.c[n] for n in _FACTS), case_summaries.c.registered_at)
+                             .where(case_summaries.c.case_id.in_(chunk))).mappings())
         seen = {row["case_id"]: (*_facts(row), as_utc(row["registered_at"])) for row in rows}
         for row in _candidates(conn, chunk):
             mine, office, registered = seen[row["new_id"]]

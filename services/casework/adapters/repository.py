@@ -194,9 +194,9 @@ class BatchCases:
         self.alerts.flush(conn)
         scheduled = self.schedules.flush(conn)
         # The read model after the schedules: a new case's row starts from those that came before it.
-        summaries.add(conn, self.new)
+        written = summaries.add(conn, self.new)
         search_index.add(conn, self.new)
-        duplicates.find(conn, [case.case_id for case in self.new])  # against the rows just written, too
+        duplicates.find(conn, list(written), written)  # against the rows just written, too
         registered = {case.case_id for case in self.new}
         summaries.follow_schedules(conn, (case_id for case_id in scheduled if case_id not in registered))
         self.cases, self.identities, self.people, self.history, self.new = [], [], [], [], []

@@ -21,15 +21,18 @@ _SET_TEXTS: Update = (update(case_search).where(case_search.c.case_id == bindpar
                       .values(summary=bindparam("summary"), place=bindparam("place")))
 _ADD_NOTE: Update = (update(case_search).where(case_search.c.case_id == bindparam("k_case_id"))
                      .values(notes=case_search.c.notes + bindparam("note")))
+_NUMBERS = select(case_search.c.case_id, case_search.c.doc).where(
+    case_search.c.case_id.in_(bindparam("ids", expanding=True)))
 _FTS_FORGET = text("DELETE FROM case_search_fts WHERE rowid = :doc")
 _FTS_ADD = text("INSERT INTO case_search_fts (rowid, stems) VALUES (:doc, :stems)")
+_FTS_ADD_ROWS = "INSERT INTO case_search_fts (rowid, stems) VALUES (?, ?)"  # tuples straight to the driver
 
 
 def _sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def _refresh_stems(conn: Connection, case_ids: Sequence[str], fresh: bool = False) -> None:
+def _refresh_stems(conn: Connection, case_ids: Sequence[str]) -> None:
     """SQLite: the FTS5 row of each document, from its texts as they now stand (PostgreSQL computes its columns)."""
     for start in range(0, len(case_ids), CHUNK):
         rows = conn.execute(select(case_search.c.doc, case_search.c.summary, case_search.c.place,
@@ -37,8 +40,7 @@ def _refresh_stems(conn: Connection, case_ids: Sequence[str], fresh: bool = Fals
                             .where(case_search.c.case_id.in_(case_ids[start:start + CHUNK]))).all()
         if not rows:
             continue
-        if not fresh:  # a new document has no row to forget
-            conn.execute(_FTS_FORGET, [{"doc": doc} for doc, *_ in rows])
+        conn.execute(_FTS_FORGET, [{"doc": doc} for doc, *_ in rows])
         conn.execute(_FTS_ADD, [{"doc": doc, "stems": stemmed(f"{summary}\n{place}\n{notes}")}
                                 for doc, summary, place, notes in rows])
 
@@ -47,10 +49,13 @@ def add(conn: Connection, new: Sequence[Case], notes: dict[str, str] | None = No
     """The documents of newly registered cases (with notes already theirs, when rebuilding)."""
     if not new:
         return
-    execute_many(conn, _INSERT, [{**document_of(case), "notes": (notes or {}).get(case.case_id, "")}
-                                 for case in new])
-    if _sqlite(conn):
-        _refresh_stems(conn, [case.case_id for case in new], fresh=True)
+    documents = [{**document_of(case), "notes": (notes or {}).get(case.case_id, "")} for case in new]
+    execute_many(conn, _INSERT, documents)
+    if _sqlite(conn):  # their FTS5 rows from the texts at hand: only the numbers the documents were given are read
+        texts = {d["case_id"]: f"{d['summary']}\n{d['place']}\n{d['notes']}" for d in documents}
+        for start in range(0, len(documents), CHUNK):
+            numbers = conn.execute(_NUMBERS, {"ids": [d["case_id"] for d in documents[start:start + CHUNK]]})
+            conn.exec_driver_sql(_FTS_ADD_ROWS, [(doc, stemmed(texts[case_id])) for case_id, doc in numbers])
 
 
 def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:

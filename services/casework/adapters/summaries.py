@@ -72,17 +72,20 @@ def _utc(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def add(conn: Connection, new: Sequence[Case]) -> None:
-    """The rows of newly registered cases, with whatever schedules of theirs arrived first."""
+def add(conn: Connection, new: Sequence[Case]) -> dict[str, dict[str, Any]]:
+    """The rows of newly registered cases, with whatever schedules of theirs arrived first; returns them as they were
+    written (by case id: what the likely duplicates read of the new cases), deadline columns aside."""
     if not new:
-        return
-    execute_many(conn, _INSERT, [_utc({**summary_of(case), **_NO_DEADLINE}) for case in new])
+        return {}
+    rows = [_utc({**summary_of(case), **_NO_DEADLINE}) for case in new]
+    execute_many(conn, _INSERT, rows)
     execute_many(conn, _INSERT_VIOLATIONS, [{"violation": v, "case_id": case.case_id}
                                             for case in new for v in violations_of(case)])
     # Most cases are registered before the monitor schedules them: only those it scheduled first need following.
     ids = [case.case_id for case in new]
     follow_schedules(conn, [found for start in range(0, len(ids), CHUNK)
                             for found in conn.scalars(_SCHEDULED, {"ids": ids[start:start + CHUNK]})])
+    return {row["case_id"]: row for row in rows}
 
 
 def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:

@@ -42,6 +42,8 @@ def _stemmer(language: str) -> Any:
 
 def fold(word: str) -> str:
     """A word as it is compared: without accents or case ("Ménaka" -> "menaka"; "Œuvre" -> "oeuvre")."""
+    if word.isascii():  # no accent, no ligature, and NFKD leaves ASCII as it is: the per-character walk is not needed
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae"))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
