@@ -1,5 +1,6 @@
-"""Searching cases (ADR 0021): words ranked by each database's full text search, facets as filters on the read model,
-and the counts of each facet for the current query, as GROUP BY queries."""
+"""Searching cases (ADR 0021, bounded by ADR 0026): words matched by each database's full text search, facets as
+filters on the read model; the total counted up to a bound, the facets counted over the first results only, and words
+matching more cases than the bound shown newest first rather than ranked, so that no search reads every match."""
 
 from __future__ import annotations
 
@@ -111,42 +112,108 @@ def _base(conn: Connection, f: Filters, now: datetime, *columns: Any,
     return query.where(*_conditions(f, now)), rank
 
 
-def search(conn: Connection, f: Filters, now: datetime, limit: int, skip: int) -> tuple[list[dict[str, Any]], int]:
-    """A page of matching cases, best first (without words: most urgent first), and how many match in all."""
-    rows = _rows(conn, f, now, limit, skip)
-    counted, _ = _base(conn, f, now, func.count())
-    return rows, int(conn.scalar(counted) or 0)
+@dataclass(frozen=True)
+class Bounds:
+    """How much of the matches one search reads (ADR 0026): each bound stated with the results, never hidden."""
+
+    window: int = 1000  # facet counts cover at most the first `window` results, in the order shown
+    exact_up_to: int = 10_000  # matches counted exactly up to this; beyond it "more than exact_up_to"; and unranked
 
 
-def _rows(conn: Connection, f: Filters, now: datetime, limit: int, skip: int) -> list[dict[str, Any]]:
+ORDERS = ("best_match", "most_urgent", "most_recent")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of results, and what the search says of all of them."""
+
+    rows: list[dict[str, Any]]
+    total: int  # exact, or when not `total_is_exact` the bound: more than `total` cases match
+    total_is_exact: bool
+    order: str  # one of ORDERS
+    facets: dict[str, dict[str, int]]
+    facets_over: int  # the counts cover the first `facets_over` results in `order` (all of them when == total)
+
+
+def _ordering(f: Filters, exact: bool) -> str:
+    if not query_words(f.q or ""):
+        return "most_urgent"
+    return "best_match" if exact else "most_recent"  # ranking more than the bound would read every match
+
+
+def _order_by(order: str, rank: ColumnElement[float]) -> list[Any]:
+    if order == "best_match":
+        return [rank.desc(), S.urgency_at, S.reference]
+    if order == "most_recent":
+        return [S.reported_at.desc(), S.reference]
+    return [S.urgency_at, S.reference]
+
+
+def count_up_to(conn: Connection, f: Filters, now: datetime, bound: int) -> int:
+    """How many cases match, counting no further than bound + 1 (so that more than `bound` is known, cheaply)."""
+    query, _ = _base(conn, f, now, literal_column("1").label("one"))
+    return int(conn.scalar(select(func.count()).select_from(query.limit(bound + 1).subquery())) or 0)
+
+
+def search(conn: Connection, f: Filters, now: datetime, limit: int, skip: int, bounds: Bounds = Bounds()) -> Found:
+    """A page of matching cases in the search's order, the total (exact up to the bound), and the facet counts of the
+    first `bounds.window` results."""
+    counted = count_up_to(conn, f, now, bounds.exact_up_to)
+    exact = counted <= bounds.exact_up_to
+    order = _ordering(f, exact)
     state = sla_state_sql(now).label("sla_state")
-    texts = (case_search.c.summary.label("doc_summary"), case_search.c.place.label("doc_place"),
-             case_search.c.notes.label("doc_notes"))
-    worded = bool(query_words(f.q or ""))
-    query, rank = _base(conn, f, now, *case_summaries.c, state, *(texts if worded else ()))
-    order = [rank.desc(), S.urgency_at, S.reference] if worded else [S.urgency_at, S.reference]
-    return [dict(r) for r in conn.execute(query.order_by(*order).limit(limit).offset(skip)).mappings()]
+    query, rank = _base(conn, f, now, S.case_id, S.office, S.stage, state, S.perpetrator, S.region_pcode,
+                        S.violations)
+    window = [dict(r) for r in conn.execute(query.order_by(*_order_by(order, rank)).limit(bounds.window)).mappings()]
+    if skip + limit <= len(window) or len(window) < bounds.window:  # the page is within the window: by its ids
+        rows = _by_ids(conn, f, now, [r["case_id"] for r in window[skip:skip + limit]])
+    else:
+        rows = _rows(conn, f, now, order, limit, skip)
+    return Found(rows, min(counted, bounds.exact_up_to), exact, order, _counts(window), len(window))
 
 
-def facet_counts(conn: Connection, f: Filters, now: datetime) -> dict[str, dict[str, int]]:
-    """For each facet, how many of the matching cases have each value (a case counts once per violation)."""
-    out: dict[str, dict[str, int]] = {}
-    columns: dict[str, ColumnElement[Any]] = {"office": S.office, "stage": S.stage, "sla_state": sla_state_sql(now),
-                                              "perpetrator": S.perpetrator, "region": S.region_pcode,
-                                              "violation": case_violations.c.violation}
-    for name in FACETS:
-        column = columns[name].label("value")
-        query, _ = _base(conn, f, now, column, func.count().label("n"), by_violation=name == "violation")
-        rows = conn.execute(query.group_by(column)).all()
-        out[name] = {value: int(n) for value, n in rows if value is not None}
+def _counts(window: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """For each facet, how many of these results have each value (a case counts once per violation)."""
+    out: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for row in window:
+        values = {"office": [row["office"]], "stage": [row["stage"]], "sla_state": [row["sla_state"]],
+                  "perpetrator": [row["perpetrator"]], "region": [row["region_pcode"]],
+                  "violation": (row["violations"] or "").split()}
+        for name, found in values.items():
+            for value in found:
+                if value is not None:
+                    out[name][value] = out[name].get(value, 0) + 1
     return out
 
 
-def everything(conn: Connection, f: Filters, now: datetime, chunk: int = 1000) -> Any:
-    """Every matching case, in the order of `search`, a chunk at a time (for the export)."""
+def _columns(f: Filters, now: datetime) -> list[Any]:
+    texts = (case_search.c.summary.label("doc_summary"), case_search.c.place.label("doc_place"),
+             case_search.c.notes.label("doc_notes"))
+    return [*case_summaries.c, sla_state_sql(now).label("sla_state"), *(texts if query_words(f.q or "") else ())]
+
+
+def _by_ids(conn: Connection, f: Filters, now: datetime, ids: list[str]) -> list[dict[str, Any]]:
+    """The results' rows, in the order of `ids` (the window's)."""
+    if not ids:
+        return []
+    source = case_summaries.join(case_search, case_search.c.case_id == S.case_id, isouter=True)
+    found = {r["case_id"]: dict(r) for r in conn.execute(select(*_columns(f, now)).select_from(source)
+                                                         .where(S.case_id.in_(ids))).mappings()}
+    return [found[i] for i in ids if i in found]
+
+
+def _rows(conn: Connection, f: Filters, now: datetime, order: str, limit: int, skip: int) -> list[dict[str, Any]]:
+    query, rank = _base(conn, f, now, *_columns(f, now))
+    return [dict(r) for r in conn.execute(query.order_by(*_order_by(order, rank)).limit(limit).offset(skip))
+            .mappings()]
+
+
+def everything(conn: Connection, f: Filters, now: datetime, bounds: Bounds = Bounds(), chunk: int = 1000) -> Any:
+    """Every matching case, in the order of `search`, a chunk at a time (for the export: complete, never bounded)."""
+    order = _ordering(f, count_up_to(conn, f, now, bounds.exact_up_to) <= bounds.exact_up_to)
     skip = 0
     while True:
-        rows = _rows(conn, f, now, chunk, skip)
+        rows = _rows(conn, f, now, order, chunk, skip)
         yield from rows
         if len(rows) < chunk:
             return

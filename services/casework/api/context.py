@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.casework.adapters.search_query import Bounds
 from services.casework.auth.identity import IdentityProvider
 from services.casework.bootstrap import Casework
 from services.clock import Clock, SystemClock
@@ -16,3 +17,4 @@ class ApiContext:
     identity: IdentityProvider
     clock: Clock = field(default_factory=SystemClock)
     offices: tuple[str, ...] = DEFAULT_OFFICES
+    search: Bounds = field(default_factory=Bounds)  # how much of its matches a search reads (ADR 0026)

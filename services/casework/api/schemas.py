@@ -20,6 +20,7 @@ from schemas.vocabulary import (
     STAGES,
     VIOLATION_TYPES,
 )
+from services.casework.adapters.search_query import ORDERS as SEARCH_ORDERS
 from services.casework.domain.amendments import amendable
 from services.casework.domain.people_index import STRENGTHS
 from services.casework.domain.schedules import SLA_STATES
@@ -597,6 +598,16 @@ class SearchHitSchema(Schema):
 
 class SearchPageSchema(PageSchema):
     items = fields.List(fields.Nested(SearchHitSchema), required=True)
+    total_is_exact = fields.Boolean(required=True, metadata={
+        "description": "false when more than `total` cases match: the server counts no further (ADR 0026)"})
+    order = Out(required=True, validate=validate.OneOf(SEARCH_ORDERS), metadata={
+        "description": "best_match: ranked by the words (when they match no more than the counting bound); "
+                       "most_recent: the latest reported first (words matching more); most_urgent: the nearest "
+                       "deadline first (no words)"})
     facets = fields.Dict(keys=Out(), values=fields.Dict(keys=Out(), values=fields.Integer()), required=True,
                          metadata={"description": "per facet (office, stage, sla_state, violation, perpetrator, "
-                                                  "region), how many matching cases have each value"})
+                                                  "region), how many of the first `facets_over` results have each "
+                                                  "value (a case counts once per violation)"})
+    facets_over = fields.Integer(required=True, metadata={
+        "description": "the facet counts cover the first this many results in `order`: every match when it equals "
+                       "`total` and `total_is_exact`"})

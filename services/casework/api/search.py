@@ -65,18 +65,15 @@ def hit(row: dict[str, Any], words: list[str]) -> dict[str, Any]:
 
 
 def search_page(args: dict[str, Any]) -> dict[str, Any]:
-    """A page of results with the facet counts of the whole search (the API's and the web list's)."""
-    found, at = filters_of(args), now()
+    """A page of results with the search's total and facet counts, each saying how far it goes (ADR 0026)."""
+    found, at, bounds = filters_of(args), now(), context().search
     page, size = args["page"], args["page_size"]
-
-    def load(conn: Any) -> tuple[list[dict[str, Any]], int, dict[str, dict[str, int]]]:
-        rows, total = search_query.search(conn, found, at, size, (page - 1) * size)
-        return rows, total, search_query.facet_counts(conn, found, at)
-
-    rows, total, facets = context().casework.read(load)
+    result = context().casework.read(lambda conn: search_query.search(conn, found, at, size, (page - 1) * size,
+                                                                      bounds))
     words = query_words(found.q or "")
-    return {"items": [hit(row, words) for row in rows], "total": total, "page": page, "page_size": size,
-            "facets": facets}
+    return {"items": [hit(row, words) for row in result.rows], "total": result.total,
+            "total_is_exact": result.total_is_exact, "order": result.order, "page": page, "page_size": size,
+            "facets": result.facets, "facets_over": result.facets_over}
 
 
 @blp.route("/cases/search", methods=["GET"])
@@ -84,11 +81,18 @@ def search_page(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, SearchPageSchema)
 @documented(blp, 403)
 def search_cases(args: dict[str, Any]) -> dict[str, Any]:
-    """Cases you may read, by words and facets: best match first (without words, most urgent first).
+    """Cases you may read, by words and facets, in the order `order` names.
 
     Words are searched in summaries, places (as written, the gazetteer's unit and its region), activity notes and
     closure reasons, never in identities, without regard to accents or case, and by their French and English stems.
-    Each excerpt is plain text with the positions of the words found. Facet counts cover every matching case.
+    Each excerpt is plain text with the positions of the words found.
+
+    A search reads a bounded part of its matches, and says so (ADR 0026): `total` is exact when `total_is_exact`,
+    otherwise more than `total` cases match (the server's bound, 10,000 unless configured). Results are the best
+    match first (`best_match`) when words match no more than that bound, the most recently reported first
+    (`most_recent`) when they match more, and the most urgent first (`most_urgent`) without words. Facet counts cover
+    the first `facets_over` results in that order (1,000 unless configured): every match when it equals `total`.
+    The CSV export holds every match.
     """
     return search_page(args)
 
@@ -99,7 +103,8 @@ def export_rows(args: dict[str, Any]) -> tuple[str, Iterator[str]]:
     if not may_export_cases(caller):
         raise forbidden("only officers, Team Leaders, Directors and auditors export cases")
     found, at = filters_of(args), now()
-    rows = context().casework.read(lambda conn: list(search_query.everything(conn, found, at)))
+    bounds = context().search
+    rows = context().casework.read(lambda conn: list(search_query.everything(conn, found, at, bounds)))
     words = query_words(found.q or "")
     said = [f"{name}={getattr(found, name)}" for name in _FILTERS if getattr(found, name) is not None]
     said += [f"flag={flag}" for flag in found.flags]
@@ -141,7 +146,7 @@ def _slug(text: str) -> str:
 @blp.response(200, content_type="text/csv", description="a header row, then one row per matching case")
 @documented(blp, 403)
 def export_cases(args: dict[str, Any]) -> Response:
-    """Every matching case as CSV, best match first, without identities (as `GET /cases/search` filters them).
+    """Every matching case as CSV, in the search's order, without identities (as `GET /cases/search` filters them).
 
     For HROs, Team Leaders, Directors and auditors, within their read scope; the filters in effect name the file.
     """
