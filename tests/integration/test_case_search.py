@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from schemas.topics import INCIDENTS
 from services.casework import bootstrap
-from services.casework.adapters import case_lists, search_index, token_store, web_store
+from services.casework.adapters import case_lists, search_index, search_query, token_store, web_store
 from services.casework.adapters import repository as repo
 from services.casework.adapters.search_query import Bounds
 from services.casework.adapters.tables import case_summaries
@@ -253,6 +253,16 @@ def test_words_matching_more_than_the_bound_say_so_and_come_newest_first(world: 
     exported = list(csv.DictReader(io.StringIO(world.get("/cases/search.csv", "dir", q="convoy")
                                                .get_data(as_text=True))))
     assert [r["reference"] for r in exported] == newest  # the export is never bounded
+
+
+def test_the_export_goes_on_from_each_chunk_s_last_row_in_order(world: World) -> None:
+    newest = _noted(world, "Convoy stopped at the checkpoint")
+    bounds = Bounds(window=2, exact_up_to=2)
+    with world.casework.engine.connect() as conn:
+        for filters, expected in ((search_query.Filters(q="convoy"), newest), (search_query.Filters(), None)):
+            whole = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, bounds)]
+            chunked = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, bounds, chunk=1)]
+            assert chunked == whole == (expected or whole) and len(set(whole)) == len(whole) == len(expected or "1234")
 
 
 def test_facet_counts_over_part_of_the_matches_say_over_how_many(world: World) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    and_,
     column,
     exists,
     func,
@@ -209,12 +210,27 @@ def _rows(conn: Connection, f: Filters, now: datetime, order: str, limit: int, s
 
 
 def everything(conn: Connection, f: Filters, now: datetime, bounds: Bounds = Bounds(), chunk: int = 1000) -> Any:
-    """Every matching case, in the order of `search`, a chunk at a time (for the export: complete, never bounded)."""
+    """Every matching case, in the order of `search`, a chunk at a time (for the export: complete, never bounded).
+    Ranked results are at most `bounds.exact_up_to`; the other orders go on from the last row (keyset), so that a
+    chunk deep in a large export costs what the first does."""
     order = _ordering(f, count_up_to(conn, f, now, bounds.exact_up_to) <= bounds.exact_up_to)
-    skip = 0
+    skip, after = 0, None
     while True:
-        rows = _rows(conn, f, now, order, chunk, skip)
+        if order == "best_match":
+            rows = _rows(conn, f, now, order, chunk, skip)
+        else:
+            query, rank = _base(conn, f, now, *_columns(f, now))
+            if after is not None:
+                query = query.where(_beyond(order, after))
+            rows = [dict(r) for r in conn.execute(query.order_by(*_order_by(order, rank)).limit(chunk)).mappings()]
         yield from rows
         if len(rows) < chunk:
             return
-        skip += chunk
+        skip, after = skip + chunk, rows[-1]
+
+
+def _beyond(order: str, row: dict[str, Any]) -> ColumnElement[bool]:
+    """The results after `row` in this order (each order ends with the reference, which is unique)."""
+    when, later = (S.reported_at, S.reported_at < row["reported_at"]) if order == "most_recent" else (
+        S.urgency_at, S.urgency_at > row["urgency_at"])
+    return or_(later, and_(when == row[when.key], S.reference > row["reference"]))

@@ -20,6 +20,7 @@ from services.casework.api.schemas import SearchArgs, SearchFilterArgs, SearchPa
 from services.casework.auth.policy import may_export_cases, read_scope
 from services.casework.domain.search import excerpt, query_words, region_name
 from services.casework.domain.summaries import FLAGS
+from services.messaging.sqlite import reading
 from services.messaging.times import as_utc
 
 blp = Blueprint("search", __name__, description="Search: cases by words and facets, and their export")
@@ -103,22 +104,23 @@ def export_rows(args: dict[str, Any]) -> tuple[str, Iterator[str]]:
     if not may_export_cases(caller):
         raise forbidden("only officers, Team Leaders, Directors and auditors export cases")
     found, at = filters_of(args), now()
-    bounds = context().search
-    rows = context().casework.read(lambda conn: list(search_query.everything(conn, found, at, bounds)))
+    bounds, engine = context().search, context().casework.engine
     words = query_words(found.q or "")
     said = [f"{name}={getattr(found, name)}" for name in _FILTERS if getattr(found, name) is not None]
     said += [f"flag={flag}" for flag in found.flags]
 
     def lines() -> Iterator[str]:
+        """Streamed from one read transaction (one snapshot, holding up no writer), a chunk of rows at a time."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            item = hit(row, words)
-            writer.writerow([_cell(v) for v in _csv_values(item)])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+        with reading(engine) as conn:
+            for row in search_query.everything(conn, found, at, bounds):
+                item = hit(row, words)
+                writer.writerow([_cell(v) for v in _csv_values(item)])
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
         yield out.getvalue()
 
     return f"cases-{at:%Y%m%dT%H%M}Z{'-' if said else ''}{'_'.join(_slug(s) for s in said)[:120]}.csv", lines()
