@@ -237,22 +237,23 @@ def _noted(world: World, words: str) -> list[str]:
     return [world.refs[3], world.refs[2], world.refs[1]]  # incident n was reported on day n
 
 
-def test_words_matching_more_than_the_bound_say_so_and_come_newest_first(world: World) -> None:
-    newest = _noted(world, "Convoy stopped at the checkpoint")
+def test_words_matching_more_than_the_bound_are_ranked_among_the_first_found(world: World) -> None:
+    newest = _noted(world, "Convoy stopped at the checkpoint")  # the index's documents are written in this order
     world.client = served(world.casework, Bounds(window=2, exact_up_to=2))
-    answer = world.get("/cases/search", "dir", q="convoy", page_size=2).get_json()
-    assert (answer["total"], answer["total_is_exact"], answer["order"]) == (2, False, "most_recent")
-    assert [item["reference"] for item in answer["items"]] == newest[:2]
-    assert answer["facets_over"] == 2  # the counts cover the two first results only, and say so
+    answer = world.get("/cases/search", "dir", q="convoy", page_size=5).get_json()
+    assert (answer["total"], answer["total_is_exact"], answer["order"]) == (2, False, "best_match")
+    assert answer["ranked_over"] == 2  # ranked among the first two found (the index's latest), and only those
+    assert sorted(item["reference"] for item in answer["items"]) == sorted(newest[:2])
+    assert answer["facets_over"] == 2  # the counts cover those two, and say so
     assert answer["facets"]["office"] == {"Mopti": 1, "Gao": 1}
     assert answer["facets"]["violation"] == {"killing": 1, "abduction": 1}
     beyond = world.get("/cases/search", "dir", q="convoy", page_size=2, page=2).get_json()
-    assert [item["reference"] for item in beyond["items"]] == newest[2:]  # past the window, still in order
-    few = world.get("/cases/search", "dir", q="attaques").get_json()  # two matches: within the bound, ranked
-    assert (few["total"], few["total_is_exact"], few["order"], few["facets_over"]) == (2, True, "best_match", 2)
+    assert beyond["items"] == [] and beyond["ranked_over"] == 2  # nothing past those found: narrow it, or export
+    few = world.get("/cases/search", "dir", q="attaques").get_json()  # two matches: within the bound, all ranked
+    assert (few["total"], few["total_is_exact"], few["ranked_over"], few["facets_over"]) == (2, True, None, 2)
     exported = list(csv.DictReader(io.StringIO(world.get("/cases/search.csv", "dir", q="convoy")
                                                .get_data(as_text=True))))
-    assert [r["reference"] for r in exported] == newest  # the export is never bounded
+    assert [r["reference"] for r in exported] == newest  # the export is never bounded: every match, index order
 
 
 def test_the_export_goes_on_from_each_chunk_s_last_row_in_order(world: World) -> None:
@@ -260,8 +261,9 @@ def test_the_export_goes_on_from_each_chunk_s_last_row_in_order(world: World) ->
     bounds = Bounds(window=2, exact_up_to=2)
     with world.casework.engine.connect() as conn:
         for filters, expected in ((search_query.Filters(q="convoy"), newest), (search_query.Filters(), None)):
-            whole = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, bounds)]
-            chunked = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, bounds, chunk=1)]
+            order = search_query.export_order(conn, filters, SERVED_AT, bounds)
+            whole = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, order)]
+            chunked = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, order, chunk=1)]
             assert chunked == whole == (expected or whole) and len(set(whole)) == len(whole) == len(expected or "1234")
 
 
@@ -280,8 +282,8 @@ def test_the_search_page_says_what_its_counts_and_order_cover(world: World) -> N
     assert page.sign_in("dir", "pw-search-1").status_code == 303
     page.get("/web/cases/search?q=convoy")
     text = " ".join(page.text().split())
-    assert "More than 2 cases found, the most recently reported first" in text
-    assert "The counts beside each filter are among the 2 most recently reported of more than 2." in text
+    assert "More than 2 cases found: too many to rank them all. Shown: the first 2 found, best match first" in text
+    assert "The counts beside each filter are among these first 2 found of more than 2." in text
     page.get("/web/cases/search?q=attaques")
     text = " ".join(page.text().split())
     assert "2 cases found, the best match first." in text

@@ -601,9 +601,11 @@ class SearchPageSchema(PageSchema):
     total_is_exact = fields.Boolean(required=True, metadata={
         "description": "false when more than `total` cases match: the server counts no further (ADR 0026)"})
     order = Out(required=True, validate=validate.OneOf(SEARCH_ORDERS), metadata={
-        "description": "best_match: ranked by the words (when they match no more than the counting bound); "
-                       "most_recent: the latest reported first (words matching more); most_urgent: the nearest "
-                       "deadline first (no words)"})
+        "description": "best_match: ranked by the words; most_urgent: the nearest deadline first (no words)"})
+    ranked_over = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "null when every match is in `order`; otherwise the words match more cases than the counting "
+                       "bound and the results are the first this many matches found (the index's latest documents "
+                       "first), ranked among themselves: there are no results past them (ADR 0026)"})
     facets = fields.Dict(keys=Out(), values=fields.Dict(keys=Out(), values=fields.Integer()), required=True,
                          metadata={"description": "per facet (office, stage, sla_state, violation, perpetrator, "
                                                   "region), how many of the first `facets_over` results have each "

@@ -73,8 +73,8 @@ def search_page(args: dict[str, Any]) -> dict[str, Any]:
                                                                       bounds))
     words = query_words(found.q or "")
     return {"items": [hit(row, words) for row in result.rows], "total": result.total,
-            "total_is_exact": result.total_is_exact, "order": result.order, "page": page, "page_size": size,
-            "facets": result.facets, "facets_over": result.facets_over}
+            "total_is_exact": result.total_is_exact, "order": result.order, "ranked_over": result.ranked_over,
+            "page": page, "page_size": size, "facets": result.facets, "facets_over": result.facets_over}
 
 
 @blp.route("/cases/search", methods=["GET"])
@@ -90,9 +90,11 @@ def search_cases(args: dict[str, Any]) -> dict[str, Any]:
 
     A search reads a bounded part of its matches, and says so (ADR 0026): `total` is exact when `total_is_exact`,
     otherwise more than `total` cases match (the server's bound, 10,000 unless configured). Results are the best
-    match first (`best_match`) when words match no more than that bound, the most recently reported first
-    (`most_recent`) when they match more, and the most urgent first (`most_urgent`) without words. Facet counts cover
-    the first `facets_over` results in that order (1,000 unless configured): every match when it equals `total`.
+    match first (`best_match`), or without words the most urgent first (`most_urgent`). Words matching more cases
+    than the bound are ranked among the first 1,000 matches found (unless configured), the index's latest documents
+    first: `ranked_over` then says how many, and there are no results past them (narrow the search, or export it);
+    it is null when every match is in order. Facet counts cover the first `facets_over` results in that order: every
+    match when it equals `total`.
     The CSV export holds every match.
     """
     return search_page(args)
@@ -115,7 +117,7 @@ def export_rows(args: dict[str, Any]) -> tuple[str, Iterator[str]]:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         with reading(engine) as conn:
-            for row in search_query.everything(conn, found, at, bounds):
+            for row in search_query.everything(conn, found, at, search_query.export_order(conn, found, at, bounds)):
                 item = hit(row, words)
                 writer.writerow([_cell(v) for v in _csv_values(item)])
                 yield out.getvalue()
@@ -148,7 +150,8 @@ def _slug(text: str) -> str:
 @blp.response(200, content_type="text/csv", description="a header row, then one row per matching case")
 @documented(blp, 403)
 def export_cases(args: dict[str, Any]) -> Response:
-    """Every matching case as CSV, in the search's order, without identities (as `GET /cases/search` filters them).
+    """Every matching case as CSV, without identities (as `GET /cases/search` filters them), in the search's order;
+    words matching more cases than the search ranks (ADR 0026) come in the index's order, unranked, all of them.
 
     For HROs, Team Leaders, Directors and auditors, within their read scope; the filters in effect name the file.
     """
