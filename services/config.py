@@ -56,7 +56,7 @@ class ApiSettings:
     # proxy can reach): its X-Forwarded-For then names the client, whom the access log and sign-in throttle see.
     trusted_proxy: str | None = None
     # How much of its matches a search reads (ADR 0026): facet counts over the first `search_window` results, the
-    # total exact up to `search_exact_up_to` (then "more than"), words matching more than that shown newest first.
+    # total exact up to `search_exact_up_to` (then "more than"), words matching more ranked among the window found.
     search_window: int = 1000
     search_exact_up_to: int = 10_000
 
