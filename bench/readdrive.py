@@ -64,16 +64,46 @@ def pages(cases: int, hro: str, dialect: str = "sqlite") -> list[Page]:
         Page("alert worklist (web, Team Leader)", "team_leader", "/web/alerts", True, (worklist,)),
         Page("API GET /alerts/worklist", "team_leader", "/alerts/worklist", False, (worklist,)),
         Page("search 'tombouctou' (API)", "director", "/cases/search?q=tombouctou", False, _search(dialect)),
+        *searches(cases, dialect),
     ]
 
 
-def _search(dialect: str) -> tuple[str, ...]:
-    """The bare full-text query behind a search for one word: the index's matches, ranked, a page of them, counted."""
+def searches(cases: int, dialect: str) -> list[Page]:
+    """Searches of every size (ADR 0026): a word of one case, of a sixth of them (one of the generator's PHRASES),
+    of every case, a common word within an office, filters without words, and the web page."""
+    rare = str(max(1, cases // 3))  # "Case N." closes each summary: the number N is in one case only
+    common = "victims"  # "The victims were taken from their homes."
+    gao = "select case_id from case_summaries where office = 'Gao'"
+    return [
+        Page("search, a word of one case (API)", "director", f"/cases/search?q={rare}", False,
+             _search(dialect, rare)),
+        Page("search, a word of 1 case in 6 (API)", "director", f"/cases/search?q={common}", False,
+             _search(dialect, common)),
+        Page("search, a word of every case (API)", "director", "/cases/search?q=alleged", False,
+             _search(dialect, "alleged")),
+        Page("search, 1 case in 6 and an office (API)", "director", f"/cases/search?q={common}&office=Gao", False,
+             _search(dialect, common, gao)),
+        Page("search, no words, a stage (API)", "director", "/cases/search?stage=investigation", False,
+             ("select * from case_summaries where stage = 'investigation' order by urgency_at, reference limit 50",
+              "select count(*) from case_summaries where stage = 'investigation'")),
+        Page("search page, 1 case in 6 (web)", "director", f"/web/cases/search?q={common}", True,
+             _search(dialect, common)),
+    ]
+
+
+def _search(dialect: str, word: str = "tombouctou", within: str | None = None) -> tuple[str, ...]:
+    """The bare full-text query behind a search for one word (of the cases `within` selects): the index's matches,
+    ranked, a page of them, counted."""
     if dialect == "postgresql":
-        match = ("from case_search where french @@ plainto_tsquery('french', public.hrcase_unaccent('tombouctou')) "
-                 "or english @@ plainto_tsquery('english', public.hrcase_unaccent('tombouctou'))")
+        match = (f"from case_search where (french @@ plainto_tsquery('french', public.hrcase_unaccent('{word}')) "
+                 f"or english @@ plainto_tsquery('english', public.hrcase_unaccent('{word}')))")
+        match += f" and case_id in ({within})" if within else ""
         return (f"select case_id {match} limit 50", f"select count(*) {match}")
-    match = "from case_search_fts where case_search_fts match 'tombouctou'"
+    from services.casework.domain.search import stems  # the index holds the words' stems, as the service asks
+
+    either = " OR ".join(f'"{stem}"' for stem in sorted(stems(word)))
+    match = f"from case_search_fts where case_search_fts match '{either}'"
+    match += f" and rowid in (select doc from case_search where case_id in ({within}))" if within else ""
     return (f"select rowid {match} order by rank limit 50", f"select count(*) {match}")
 
 

@@ -58,6 +58,10 @@ class ApiSettings:
     # The overview's figures are taken at most this often (seconds) and shared by every reader meanwhile, the page
     # saying when they were taken (ADR 0025); 0 takes them at every request.
     overview_max_age: float = 60.0
+    # How much of its matches a search reads (ADR 0026): facet counts over the first `search_window` results, the
+    # total exact up to `search_exact_up_to` (then "more than"), words matching more ranked among the window found.
+    search_window: int = 1000
+    search_exact_up_to: int = 10_000
 
 
 class _Topic(Schema):
@@ -118,6 +122,8 @@ class _Api(Schema):
     delivery_interval = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     trusted_proxy = fields.String(validate=validate.Length(min=1, max=255))
     overview_max_age = fields.Float(validate=validate.Range(min=0, max=86_400))
+    search_window = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    search_exact_up_to = fields.Integer(validate=validate.Range(min=1, max=10_000_000))
     smtp = fields.Nested(_Smtp)
 
 
@@ -275,6 +281,16 @@ def _count(env: Mapping[str, str], name: str, default: _T) -> int | _T:
     return int(value)
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number above zero from the environment, or `default` when it is not set."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r}: expected a whole number above zero")
+    return int(value)
+
+
 def _yes(env: Mapping[str, str], name: str, default: bool) -> bool:
     value = env.get(name, "").strip().lower()
     if not value:
@@ -303,6 +319,8 @@ def _api_from_env(env: Mapping[str, str], api: ApiSettings, web_bind: str) -> Ap
         delivery_interval=float(env.get("HRCASE_DELIVERY_INTERVAL") or api.delivery_interval),
         trusted_proxy=env.get("HRCASE_API_TRUSTED_PROXY") or api.trusted_proxy,
         overview_max_age=_seconds(env, "HRCASE_OVERVIEW_MAX_AGE", api.overview_max_age),
+        search_window=_positive(env, "HRCASE_SEARCH_WINDOW", api.search_window),
+        search_exact_up_to=_positive(env, "HRCASE_SEARCH_EXACT_UP_TO", api.search_exact_up_to),
     )
 
 

@@ -18,11 +18,13 @@ from sqlalchemy import Connection, Engine, select, update
 
 from schemas.topics import INCIDENTS
 from services.casework import bootstrap
-from services.casework.adapters import case_lists, search_index, token_store
+from services.casework.adapters import case_lists, search_index, search_query, token_store, web_store
 from services.casework.adapters import repository as repo
+from services.casework.adapters.search_query import Bounds
 from services.casework.adapters.tables import case_summaries
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
+from services.casework.auth import passwords
 from services.casework.bootstrap import Casework
 from services.casework.domain import commands as c
 from services.casework.domain.roles import User
@@ -33,8 +35,10 @@ from services.messaging.processing import emit
 from services.vault import IdentityVault
 from sitreps.key import incident_key
 from tests.integration.backends import BACKENDS, migrated
+from tests.integration.web_world import Browser
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SERVED_AT = T0 + timedelta(days=6, hours=1)
 KEY = IdentityVault.generate()
 VICTIM = "Fatoumata Zerbo-Kanouté"
 USERS = (User("awa", "hro", "Mopti"), User("tl_mopti", "team_leader", "Mopti"), User("garba", "hro", "Gao"),
@@ -103,9 +107,14 @@ def world(engine: Engine) -> World:
     casework.execute(c.RecordCase(case4.case_id, "awa"), at)
     casework.execute(c.LogActivity(case4.case_id, "awa", "Entretien avec le témoin à la clinique de Sévaré"), at)
     casework.execute(c.RequestClosure(case4.case_id, "awa", "duplicate", "Already reported by the prefecture"), at)
-    app = create_app(context_for(casework, clock=SimulatedClock(at + timedelta(hours=1))))
+    return World(casework, served(casework), tokens, refs)
+
+
+def served(casework: Casework, bounds: Bounds | None = None) -> FlaskClient:
+    """The API and pages of this world, a search reading as much of its matches as `bounds` allow."""
+    app = create_app(context_for(casework, clock=SimulatedClock(SERVED_AT), search=bounds))
     app.config["TESTING"] = True
-    return World(casework, app.test_client(), tokens, refs)
+    return app.test_client()
 
 
 def test_words_are_found_whatever_their_accents_and_case(world: World) -> None:
@@ -145,7 +154,8 @@ def test_facets_combine_and_their_counts_cover_the_whole_search(world: World) ->
     assert world.found(perpetrator="armed_group", office="Gao") == [world.refs[3]]
     assert world.found(stage="closure_requested") == [world.refs[4]]
     everyone = world.get("/cases/search", "dir").get_json()
-    assert everyone["total"] == 4
+    assert everyone["total"] == 4 and everyone["total_is_exact"] and everyone["order"] == "most_urgent"
+    assert everyone["facets_over"] == 4  # the default bounds are far above this world: every count is complete
     assert everyone["facets"]["stage"] == {"reported": 3, "closure_requested": 1}
     assert sum(everyone["facets"]["sla_state"].values()) == 4
     assert world.found(reported_from="2026-03-03", reported_to="2026-03-04") == [world.refs[1], world.refs[2]]
@@ -214,3 +224,71 @@ def test_an_amended_summary_is_searched_as_amended_with_its_reason(world: World)
     assert world.found(q="gossi shot") == [world.refs[2]]
     assert world.found(q="killings") == []  # the summary as it was is no longer searched
     assert world.found(q="misnamed") == [world.refs[2]]  # the amendment's reason is
+
+
+def _noted(world: World, words: str) -> list[str]:
+    """The same words noted in cases 1 to 3 (recorded first: case 4 awaits its closure); newest first."""
+    for number in (1, 2, 3):
+        case = world.casework.read(lambda conn, n=number: repo.get_case(conn, world.refs[n]))
+        assert case is not None
+        who = "garba" if INCIDENTS_OF[number][0] == "Gao" else "awa"
+        world.casework.execute(c.RecordCase(case.case_id, who), T0 + timedelta(days=6))
+        world.casework.execute(c.LogActivity(case.case_id, who, words), T0 + timedelta(days=6))
+    return [world.refs[3], world.refs[2], world.refs[1]]  # incident n was reported on day n
+
+
+def test_words_matching_more_than_the_bound_are_ranked_among_the_first_found(world: World) -> None:
+    newest = _noted(world, "Convoy stopped at the checkpoint")  # the index's documents are written in this order
+    world.client = served(world.casework, Bounds(window=2, exact_up_to=2))
+    answer = world.get("/cases/search", "dir", q="convoy", page_size=5).get_json()
+    assert (answer["total"], answer["total_is_exact"], answer["order"]) == (2, False, "best_match")
+    assert answer["ranked_over"] == 2  # ranked among the first two found (the index's latest), and only those
+    assert sorted(item["reference"] for item in answer["items"]) == sorted(newest[:2])
+    assert answer["facets_over"] == 2  # the counts cover those two, and say so
+    assert answer["facets"]["office"] == {"Mopti": 1, "Gao": 1}
+    assert answer["facets"]["violation"] == {"killing": 1, "abduction": 1}
+    beyond = world.get("/cases/search", "dir", q="convoy", page_size=2, page=2).get_json()
+    assert beyond["items"] == [] and beyond["ranked_over"] == 2  # nothing past those found: narrow it, or export
+    few = world.get("/cases/search", "dir", q="attaques").get_json()  # two matches: within the bound, all ranked
+    assert (few["total"], few["total_is_exact"], few["ranked_over"], few["facets_over"]) == (2, True, None, 2)
+    exported = list(csv.DictReader(io.StringIO(world.get("/cases/search.csv", "dir", q="convoy")
+                                               .get_data(as_text=True))))
+    assert [r["reference"] for r in exported] == newest  # the export is never bounded: every match, index order
+
+
+def test_the_export_goes_on_from_each_chunk_s_last_row_in_order(world: World) -> None:
+    newest = _noted(world, "Convoy stopped at the checkpoint")
+    bounds = Bounds(window=2, exact_up_to=2)
+    with world.casework.engine.connect() as conn:
+        for filters, expected in ((search_query.Filters(q="convoy"), newest), (search_query.Filters(), None)):
+            order = search_query.export_order(conn, filters, SERVED_AT, bounds)
+            whole = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, order)]
+            chunked = [r["reference"] for r in search_query.everything(conn, filters, SERVED_AT, order, chunk=1)]
+            assert chunked == whole == (expected or whole) and len(set(whole)) == len(whole) == len(expected or "1234")
+
+
+def test_facet_counts_over_part_of_the_matches_say_over_how_many(world: World) -> None:
+    world.client = served(world.casework, Bounds(window=2, exact_up_to=10))
+    answer = world.get("/cases/search", "dir").get_json()
+    assert (answer["total"], answer["total_is_exact"], answer["facets_over"]) == (4, True, 2)
+    assert sum(answer["facets"]["office"].values()) == 2
+
+
+def test_the_search_page_says_what_its_counts_and_order_cover(world: World) -> None:
+    _noted(world, "Convoy stopped at the checkpoint")
+    world.casework.write(lambda conn: web_store.set_password(conn, "dir", passwords.hash_password("pw-search-1"),
+                                                             SERVED_AT))
+    page = Browser(served(world.casework, Bounds(window=2, exact_up_to=2)))
+    assert page.sign_in("dir", "pw-search-1").status_code == 303
+    page.get("/web/cases/search?q=convoy")
+    text = " ".join(page.text().split())
+    assert "More than 2 cases found: too many to rank them all. Shown: the first 2 found, best match first" in text
+    assert "The counts beside each filter are among these first 2 found of more than 2." in text
+    page.get("/web/cases/search?q=attaques")
+    text = " ".join(page.text().split())
+    assert "2 cases found, the best match first." in text
+    assert "The counts beside each filter" not in text  # two matches, both counted: nothing to say
+    page.get("/web/cases/search")
+    text = " ".join(page.text().split())
+    assert "More than 2 cases match, the nearest deadline first." in text
+    assert "The counts beside each filter are among the 2 most urgent of more than 2." in text

@@ -162,3 +162,16 @@ def test_the_overviews_figures_age_comes_from_the_file_then_the_environment(env:
     config.write_text('[api]\noverview_max_age = -5\n')
     with pytest.raises(ValueError, match="overview_max_age"):
         Settings().with_file(config)
+
+
+def test_the_search_bounds_come_from_the_file_then_the_environment(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "hrcase.toml"
+    config.write_text("[api]\nsearch_window = 50\nsearch_exact_up_to = 500\n")
+    monkeypatch.setenv("HRCASE_CONFIG", str(config))
+    assert (Settings.from_env().api.search_window, Settings.from_env().api.search_exact_up_to) == (50, 500)
+    monkeypatch.setenv("HRCASE_SEARCH_EXACT_UP_TO", "2000")
+    assert Settings.from_env().api.search_exact_up_to == 2000
+    monkeypatch.setenv("HRCASE_SEARCH_WINDOW", "0")
+    with pytest.raises(ValueError, match="HRCASE_SEARCH_WINDOW"):
+        Settings.from_env()

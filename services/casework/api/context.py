@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.casework.adapters.search_query import Bounds
 from services.casework.api.snapshots import Snapshots
 from services.casework.auth.identity import IdentityProvider
 from services.casework.bootstrap import Casework
@@ -20,3 +21,4 @@ class ApiContext:
     # The overview's figures are taken at most this often, in seconds, and shared (ADR 0025); 0: at every request.
     overview_max_age: float = 0.0
     snapshots: Snapshots = field(default_factory=Snapshots)
+    search: Bounds = field(default_factory=Bounds)  # how much of its matches a search reads (ADR 0026)

@@ -20,6 +20,7 @@ from schemas.vocabulary import (
     STAGES,
     VIOLATION_TYPES,
 )
+from services.casework.adapters.search_query import ORDERS as SEARCH_ORDERS
 from services.casework.domain.access_grants import DEFAULT_DAYS as DEFAULT_GRANT_DAYS
 from services.casework.domain.access_grants import MAX_DAYS as MAX_GRANT_DAYS
 from services.casework.domain.access_grants import STATES as ACCESS_STATES
@@ -616,6 +617,18 @@ class SearchHitSchema(Schema):
 
 class SearchPageSchema(PageSchema):
     items = fields.List(fields.Nested(SearchHitSchema), required=True)
+    total_is_exact = fields.Boolean(required=True, metadata={
+        "description": "false when more than `total` cases match: the server counts no further (ADR 0026)"})
+    order = Out(required=True, validate=validate.OneOf(SEARCH_ORDERS), metadata={
+        "description": "best_match: ranked by the words; most_urgent: the nearest deadline first (no words)"})
+    ranked_over = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "null when every match is in `order`; otherwise the words match more cases than the counting "
+                       "bound and the results are the first this many matches found (the index's latest documents "
+                       "first), ranked among themselves: there are no results past them (ADR 0026)"})
     facets = fields.Dict(keys=Out(), values=fields.Dict(keys=Out(), values=fields.Integer()), required=True,
                          metadata={"description": "per facet (office, stage, sla_state, violation, perpetrator, "
-                                                  "region), how many matching cases have each value"})
+                                                  "region), how many of the first `facets_over` results have each "
+                                                  "value (a case counts once per violation)"})
+    facets_over = fields.Integer(required=True, metadata={
+        "description": "the facet counts cover the first this many results in `order`: every match when it equals "
+                       "`total` and `total_is_exact`"})

@@ -20,6 +20,7 @@ from services.casework.api.schemas import SearchArgs, SearchFilterArgs, SearchPa
 from services.casework.auth.policy import may_export_cases, read_scope
 from services.casework.domain.search import excerpt, query_words, region_name
 from services.casework.domain.summaries import FLAGS
+from services.messaging.sqlite import reading
 from services.messaging.times import as_utc
 
 blp = Blueprint("search", __name__, description="Search: cases by words and facets, and their export")
@@ -65,18 +66,15 @@ def hit(row: dict[str, Any], words: list[str]) -> dict[str, Any]:
 
 
 def search_page(args: dict[str, Any]) -> dict[str, Any]:
-    """A page of results with the facet counts of the whole search (the API's and the web list's)."""
-    found, at = filters_of(args), now()
+    """A page of results with the search's total and facet counts, each saying how far it goes (ADR 0026)."""
+    found, at, bounds = filters_of(args), now(), context().search
     page, size = args["page"], args["page_size"]
-
-    def load(conn: Any) -> tuple[list[dict[str, Any]], int, dict[str, dict[str, int]]]:
-        rows, total = search_query.search(conn, found, at, size, (page - 1) * size)
-        return rows, total, search_query.facet_counts(conn, found, at)
-
-    rows, total, facets = context().casework.read(load)
+    result = context().casework.read(lambda conn: search_query.search(conn, found, at, size, (page - 1) * size,
+                                                                      bounds))
     words = query_words(found.q or "")
-    return {"items": [hit(row, words) for row in rows], "total": total, "page": page, "page_size": size,
-            "facets": facets}
+    return {"items": [hit(row, words) for row in result.rows], "total": result.total,
+            "total_is_exact": result.total_is_exact, "order": result.order, "ranked_over": result.ranked_over,
+            "page": page, "page_size": size, "facets": result.facets, "facets_over": result.facets_over}
 
 
 @blp.route("/cases/search", methods=["GET"])
@@ -84,11 +82,20 @@ def search_page(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, SearchPageSchema)
 @documented(blp, 403)
 def search_cases(args: dict[str, Any]) -> dict[str, Any]:
-    """Cases you may read, by words and facets: best match first (without words, most urgent first).
+    """Cases you may read, by words and facets, in the order `order` names.
 
     Words are searched in summaries, places (as written, the gazetteer's unit and its region), activity notes and
     closure reasons, never in identities, without regard to accents or case, and by their French and English stems.
-    Each excerpt is plain text with the positions of the words found. Facet counts cover every matching case.
+    Each excerpt is plain text with the positions of the words found.
+
+    A search reads a bounded part of its matches, and says so (ADR 0026): `total` is exact when `total_is_exact`,
+    otherwise more than `total` cases match (the server's bound, 10,000 unless configured). Results are the best
+    match first (`best_match`), or without words the most urgent first (`most_urgent`). Words matching more cases
+    than the bound are ranked among the first 1,000 matches found (unless configured), the index's latest documents
+    first: `ranked_over` then says how many, and there are no results past them (narrow the search, or export it);
+    it is null when every match is in order. Facet counts cover the first `facets_over` results in that order: every
+    match when it equals `total`.
+    The CSV export holds every match.
     """
     return search_page(args)
 
@@ -99,21 +106,23 @@ def export_rows(args: dict[str, Any]) -> tuple[str, Iterator[str]]:
     if not may_export_cases(caller):
         raise forbidden("only officers, Team Leaders, Directors and auditors export cases")
     found, at = filters_of(args), now()
-    rows = context().casework.read(lambda conn: list(search_query.everything(conn, found, at)))
+    bounds, engine = context().search, context().casework.engine
     words = query_words(found.q or "")
     said = [f"{name}={getattr(found, name)}" for name in _FILTERS if getattr(found, name) is not None]
     said += [f"flag={flag}" for flag in found.flags]
 
     def lines() -> Iterator[str]:
+        """Streamed from one read transaction (one snapshot, holding up no writer), a chunk of rows at a time."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            item = hit(row, words)
-            writer.writerow([_cell(v) for v in _csv_values(item)])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+        with reading(engine) as conn:
+            for row in search_query.everything(conn, found, at, search_query.export_order(conn, found, at, bounds)):
+                item = hit(row, words)
+                writer.writerow([_cell(v) for v in _csv_values(item)])
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
         yield out.getvalue()
 
     return f"cases-{at:%Y%m%dT%H%M}Z{'-' if said else ''}{'_'.join(_slug(s) for s in said)[:120]}.csv", lines()
@@ -141,7 +150,8 @@ def _slug(text: str) -> str:
 @blp.response(200, content_type="text/csv", description="a header row, then one row per matching case")
 @documented(blp, 403)
 def export_cases(args: dict[str, Any]) -> Response:
-    """Every matching case as CSV, best match first, without identities (as `GET /cases/search` filters them).
+    """Every matching case as CSV, without identities (as `GET /cases/search` filters them), in the search's order;
+    words matching more cases than the search ranks (ADR 0026) come in the index's order, unranked, all of them.
 
     For HROs, Team Leaders, Directors and auditors, within their read scope; the filters in effect name the file.
     """

@@ -10,6 +10,7 @@ from waitress import create_server
 
 from services.casework.adapters import repository as repo
 from services.casework.adapters import token_store
+from services.casework.adapters.search_query import Bounds
 from services.casework.api.app import create_app
 from services.casework.api.context import DEFAULT_OFFICES, ApiContext
 from services.casework.auth.identity import TokenIdentity
@@ -25,9 +26,10 @@ def token_identity(casework: Casework) -> TokenIdentity:
                          lambda username: casework.read(lambda conn: repo.get_user(conn, username)))
 
 
-def context_for(casework: Casework, clock: Clock | None = None,
-                offices: tuple[str, ...] = DEFAULT_OFFICES, overview_max_age: float = 0.0) -> ApiContext:
-    return ApiContext(casework, token_identity(casework), clock or SystemClock(), offices, overview_max_age)
+def context_for(casework: Casework, clock: Clock | None = None, offices: tuple[str, ...] = DEFAULT_OFFICES,
+                overview_max_age: float = 0.0, search: Bounds | None = None) -> ApiContext:
+    return ApiContext(casework, token_identity(casework), clock or SystemClock(), offices, overview_max_age,
+                      search=search or Bounds())
 
 
 class ApiServer:
@@ -70,7 +72,8 @@ class ApiServer:
 def start_api(casework: Casework, settings: ApiSettings, offices: tuple[str, ...] = DEFAULT_OFFICES,
               clock: Clock | None = None) -> ApiServer | None:
     """Serve the API beside a runtime; a port already taken is logged and leaves the pipeline running."""
-    ctx = context_for(casework, clock, offices, settings.overview_max_age)
+    ctx = context_for(casework, clock, offices, settings.overview_max_age,
+                      Bounds(settings.search_window, settings.search_exact_up_to))
     try:
         server = ApiServer(ctx, settings.bind, settings.port, trusted_proxy=settings.trusted_proxy)
     except OSError as exc:
