@@ -3,11 +3,15 @@ each SLA event (a crossing) and of each schedule (a verdict) once it has read th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
-from typing import Any
+from typing import Any, Protocol
+
+from schemas import vocabulary
+
+LEVELS = ("warning", "breach", "escalation", "cleared")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,52 @@ class Crossing:
         return cls(occurred_at, intern(p["case_id"]), intern(p["reference"]), intern(p["office"]), intern(p["clock"]),
                    intern(p["level"]), p["period"], intern(p["recipient_role"]), _interned(p.get("assignee")),
                    _interned(p.get("reason")), intern(p["policy_version"]))
+
+
+def listed_order(e: Crossing) -> tuple:
+    """How `sla_events.csv` lists them: time, then case, clock and level (the same events list the same way however
+    the monitor was run); events equal in all of these keep their order on the log."""
+    return e.occurred_at, e.reference, vocabulary.CLOCKS.index(e.clock), LEVELS.index(e.level), e.period
+
+
+class Crossings(Protocol):
+    """The SLA events a report counts and lists, read as often as its tables need: in log order, and as listed."""
+
+    def __iter__(self) -> Iterator[Crossing]: ...
+
+    def __len__(self) -> int: ...
+
+    def listed(self) -> Iterator[Crossing]: ...
+
+
+class CrossingSink(Protocol):
+    """Where a reading puts each SLA event's crossing as it reads it (a list, or a spill on disk)."""
+
+    def append(self, crossing: Crossing) -> None: ...
+
+    def of(self, cases: frozenset[str] | None) -> Crossings: ...  # those on these cases (None: every one)
+
+
+class HeldCrossings:
+    """Crossings held in memory (tests, small histories, the web's figures)."""
+
+    def __init__(self, crossings: Iterable[Crossing] = ()) -> None:
+        self.held = list(crossings)
+
+    def append(self, crossing: Crossing) -> None:
+        self.held.append(crossing)
+
+    def of(self, cases: frozenset[str] | None) -> HeldCrossings:
+        return HeldCrossings(self.held if cases is None else (e for e in self.held if e.case_id in cases))
+
+    def __iter__(self) -> Iterator[Crossing]:
+        return iter(self.held)
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def listed(self) -> Iterator[Crossing]:
+        return iter(sorted(self.held, key=listed_order))
 
 
 def _interned(value: str | None) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from services.reporting.domain.cases import CaseFacts
@@ -44,7 +44,7 @@ MEASURES = ("Cases", "Recorded", "Never recorded", "Recorded on time", "Whose re
 
 
 def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable[[CaseFacts], str],
-             cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime,
+             cases: Sequence[CaseFacts], sla: Iterable[Crossing], targets: Targets, as_of: datetime,
              extra: Callable[[str], tuple] = lambda _: ()) -> Table:
     # One pass over the cases and one over the SLA events, grouped by key: never a pass per office or officer.
     by_case: dict[str, str] = {}
@@ -71,12 +71,12 @@ def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable
     return Table(slug, title, (*columns, *MEASURES), tuple(rows), goals)
 
 
-def by_office(cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime) -> Table:
+def by_office(cases: Sequence[CaseFacts], sla: Iterable[Crossing], targets: Targets, as_of: datetime) -> Table:
     return _grouped("Office", "performance_by_office", "Performance by office against the targets",
                     offices_of(cases), lambda c: c.office, cases, sla, targets, as_of)
 
 
-def by_officer(cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime) -> Table:
+def by_officer(cases: Sequence[CaseFacts], sla: Iterable[Crossing], targets: Targets, as_of: datetime) -> Table:
     """Officers are the cases' current assignees: who is responsible for each case now."""
     office_of: dict[str, Counter] = {}
     for c in cases:

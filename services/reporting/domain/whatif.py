@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from services.reporting.domain.cases import OPEN_STAGES, CaseFacts, Latest
@@ -24,7 +24,7 @@ class WhatIf:
     source: str = ""  # the policy file, for the report's text
 
 
-def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequence[Crossing], targets: Targets,
+def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Iterable[Crossing], targets: Targets,
                     scope: Scope) -> Section:
     ids = {c.case_id for c in cases}
     other: Counter = Counter()  # the SLA events it would have emitted on these cases, up to the report date

@@ -1,0 +1,149 @@
+"""The reporting store (ADR 0027): what the report's reading keeps, kept as the log grows, in its own SQLite file in the
+data dir; each `hrcase report` (or `hrcase report-store`) folds only the records that arrived since the offset it
+holds, and a report whose scope it can answer is computed from it instead of from the whole log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from schemas import vocabulary
+from services.messaging.ports import Message
+from services.private_files import private_file
+from services.reporting.adapters.log_source import REPORT_ORDER, events_of
+from services.reporting.adapters.spill import CrossingFile
+from services.reporting.domain.events import Event, HeldCrossings
+from services.reporting.domain.model import Scope
+from services.reporting.domain.reading import CASES, INCIDENTS, Digest, Reading
+from services.reporting.whatif import Tally
+from services.sla_monitor.domain.policy import Policy
+
+FILE = "reporting.sqlite"
+FORMAT = "1"  # of the state kept: another is rebuilt from the log
+# The store folds with no report date: every event counts. A report dated at or after the latest instant any event
+# carries (its time, an incident's report time) filters out nothing, and so equals the reading from the log.
+UNBOUNDED = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS store_state (id INTEGER PRIMARY KEY CHECK (id = 1), reading BLOB NOT NULL);
+"""
+
+
+class Log(Protocol):
+    """The embedded log as the store reads it: one global sequence of offsets over every topic."""
+
+    def end_offset(self) -> int: ...
+
+    def stream_topic(self, topic: str, chunk: int = 5_000, after: int = 0,
+                     end: int | None = None) -> Iterator[Message]: ...
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    records: int  # read this time
+    offset: int  # the log's offset folded up to
+    latest: datetime | None  # the latest instant of any event folded (None: nothing yet)
+    rebuilt: bool  # started from nothing (no store yet, another format, policy or vocabularies)
+
+
+class ReportingStore:
+    def __init__(self, path: Path) -> None:
+        private_file(path)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=600)
+        self.db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
+        self.crossings = CrossingFile(self.db)
+
+    @classmethod
+    def of_data_dir(cls, data_dir: Path) -> ReportingStore:
+        return cls(Path(data_dir) / FILE)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM store_meta").fetchall())
+
+    def catch_up(self, log: Log, policy: Policy) -> CaughtUp:
+        """Fold what arrived on the log since the offset held, in one transaction with that offset."""
+        self.db.execute("BEGIN IMMEDIATE")  # one writer: a second report waits for the first's catch-up
+        try:
+            meta, key = self.meta(), _key(policy)
+            rebuilt = meta.get("key") != key
+            if rebuilt:
+                self.db.execute("DELETE FROM crossing")
+                self.db.execute("DELETE FROM store_state")
+                meta = {}
+                reading = Reading(Scope(as_of=UNBOUNDED), vocabulary.current(), fallback=Tally(UNBOUNDED, policy))
+            else:
+                reading = pickle.loads(self.db.execute("SELECT reading FROM store_state").fetchone()[0])
+            reading.crossings = self.crossings
+            after, end = int(meta.get("offset", 0)), log.end_offset()
+            read: dict[str, int] = json.loads(meta.get("sources", "{}"))
+            before = sum(read.values())
+            latest = _instant(meta.get("latest"))
+            messages = (m for topic in REPORT_ORDER for m in log.stream_topic(topic, after=after, end=end))
+            for kind, event in events_of(messages, read):
+                reading.add(kind, event)
+                latest = _later(latest, kind, event)
+            self.crossings.flush()
+            records = sum(read.values()) - before
+            if records or rebuilt:
+                reading.crossings = HeldCrossings()  # the rows are in their table, not in the state
+                self.db.execute("INSERT OR REPLACE INTO store_state VALUES (1, ?)",
+                                (pickle.dumps(reading, pickle.HIGHEST_PROTOCOL),))
+            self.db.executemany("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [
+                ("key", key), ("offset", str(end)), ("sources", json.dumps(read, sort_keys=True)),
+                ("latest", latest.isoformat() if latest else "")])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return CaughtUp(records, end, latest, rebuilt)
+
+    def digest(self, scope: Scope) -> tuple[Digest | None, str]:
+        """The digest of `scope` from the store, or None and why the store cannot answer it (read the log)."""
+        meta = self.meta()
+        latest = _instant(meta.get("latest"))
+        if scope.start is not None or scope.end is not None or scope.office is not None:
+            return None, "the reporting store answers reports of every office and period only"
+        if latest is not None and scope.as_of < latest:
+            return None, (f"the report date is before the latest event the reporting store holds "
+                          f"({latest:%d %B %Y %H:%M} UTC)")
+        row = self.db.execute("SELECT reading FROM store_state").fetchone()
+        if row is None:
+            return None, "the reporting store is empty"
+        reading: Reading = pickle.loads(row[0])
+        reading.crossings, reading.scope = self.crossings, scope
+        return reading.digest(json.loads(meta.get("sources", "{}"))), ""
+
+
+def _key(policy: Policy) -> str:
+    """What the kept state depends on beyond the log: its format, the vocabularies' SDG terms (counted as incidents
+    arrive) and the policy replayed over a log without the monitor's schedules."""
+    terms = vocabulary.current()
+    sdg = sorted((t.code, bool(t.sdg_16_10_1)) for t in terms["occupation_categories"].terms)
+    mapped = sorted((t.code, t.sdg_16_10_1_violation or "") for t in terms["violation_types"].terms)
+    blob = json.dumps([FORMAT, sdg, mapped, policy.version], sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _later(latest: datetime | None, kind: str, event: Event) -> datetime:
+    """The latest instant a report's date filters on: each event's time, and the report time of incidents and cases."""
+    at = event.occurred_at
+    if kind in (INCIDENTS, CASES):
+        reported = event.payload.get("reported_at")
+        if isinstance(reported, datetime) and reported > at:
+            at = reported
+    return at if latest is None or at > latest else latest
+
