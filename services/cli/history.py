@@ -236,9 +236,8 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
         written = write_report(result, Path(out), charts=not no_charts)
     for line in result.summary:
         click.echo(line)
-    if said:
-        click.echo(said)
-    click.echo(f"{len(written)} files in {out} ({time.perf_counter() - started:.1f} s)")
+    # Whence the figures came, on the last line (the lines above are the report's, the same on every layout).
+    click.echo(f"{len(written)} files in {out} ({time.perf_counter() - started:.1f} s)" + (f"; {said}" if said else ""))
 
 
 def _from_store(runtime: Installation, scope: Scope, policy: Policy, other: Policy | None,
@@ -249,17 +248,17 @@ def _from_store(runtime: Installation, scope: Scope, policy: Policy, other: Poli
     from services.reporting.store import ReportingStore
 
     if not isinstance(runtime, EmbeddedRuntime):
-        return None, "Read from the log: the reporting store is kept on the embedded runtime only."
+        return None, "read from the log: the reporting store is kept on the embedded runtime only"
     if other is not None:
-        return None, "Read from the log: the what-if (--policy) replays the other policy over every case event."
+        return None, "read from the log: the what-if (--policy) replays the other policy over every case event"
     store = ReportingStore.of_data_dir(runtime.settings.data_dir)
     held.callback(store.close)  # open while the report's tables read the SLA events from it
     caught = store.catch_up(runtime.log, policy)
     digest, why = store.digest(scope)
     if digest is None:
-        return None, f"Read from the log, not the reporting store: {why}."
+        return None, f"read from the log, not the reporting store: {why}"
     news = "built from the log" if caught.rebuilt else f"{caught.records:,} new records folded"
-    return digest, f"From the reporting store ({news}; log offset {caught.offset:,})."
+    return digest, f"from the reporting store ({news}, up to log offset {caught.offset:,})"
 
 
 COMMANDS = (import_history, export_history, simulate, report)

@@ -8,9 +8,10 @@ import hashlib
 import json
 import pickle
 import sqlite3
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -18,10 +19,11 @@ from schemas import vocabulary
 from services.messaging.ports import Message
 from services.private_files import private_file
 from services.reporting.adapters.log_source import REPORT_ORDER, events_of
-from services.reporting.adapters.spill import CrossingFile
+from services.reporting.adapters.spill import CrossingFile, micros
 from services.reporting.domain.events import Event, HeldCrossings
-from services.reporting.domain.model import Scope
-from services.reporting.domain.reading import CASES, INCIDENTS, Digest, Reading
+from services.reporting.domain.model import Scope, end_of, start_of
+from services.reporting.domain.reading import CASES, INCIDENTS, REJECTED, Digest, Reading
+from services.reporting.domain.sdg import Tally as SdgTally
 from services.reporting.whatif import Tally
 from services.sla_monitor.domain.policy import Policy
 
@@ -33,7 +35,67 @@ UNBOUNDED = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS store_state (id INTEGER PRIMARY KEY CHECK (id = 1), reading BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS incident (key TEXT NOT NULL, office TEXT NOT NULL, reported_us INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS incident_reported ON incident (reported_us);
 """
+
+
+class Kept(Reading):
+    """The store's reading: every event, with no report date and no period or office; what the log's reading keeps
+    of a period's incidents and rejections (their keys, the SDG counts, a count) is kept so that any period and office
+    can be answered: incidents' keys in their table, SDG counts per office and day reported, each rejection's time."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__(Scope(as_of=UNBOUNDED), vocabulary.current(), fallback=Tally(UNBOUNDED, policy))
+        self.sdg_by_day: dict[tuple[str, date], SdgTally] = {}
+        self.rejections: list[datetime] = []
+        self.arrived: list[tuple[str, str, int]] = []  # incidents read since the last save: (key, office, reported)
+
+    def add(self, kind: str, event: Event) -> None:
+        if kind == INCIDENTS:
+            p = event.payload
+            reported, office = p["reported_at"], sys.intern(p["office"])
+            self.arrived.append((event.key, office, micros(reported)))
+            day = (office, reported.astimezone(UTC).date())
+            tally = self.sdg_by_day.get(day)
+            if tally is None:
+                tally = self.sdg_by_day[day] = SdgTally(vocabulary.current())
+            tally.add(p)
+        elif kind == REJECTED:
+            self.rejections.append(event.occurred_at)
+        else:
+            super().add(kind, event)
+
+    def scoped(self, scope: Scope, keys: list[str], sources: Mapping[str, int]) -> Digest:
+        """The digest of `scope` (dated at or after every event kept): as the log's reading of it would give."""
+        self.scope, self.incidents = scope, keys
+        self.sdg = SdgTally(vocabulary.current())
+        for (office, day), tally in self.sdg_by_day.items():
+            if _covers_day(scope, office, day):
+                _add_tally(self.sdg, tally)
+        self.rejected = sum(1 for at in self.rejections if scope.start is None or at >= scope.start)
+        return self.digest(sources)
+
+
+def _covers_day(scope: Scope, office: str, day: date) -> bool:
+    """Every instant of `day` is in the scope's period (its bounds are whole days), for its office."""
+    return ((scope.start is None or start_of(day) >= scope.start) and (scope.end is None or end_of(day) <= scope.end)
+            and (scope.office is None or office == scope.office))
+
+
+def _whole_days(scope: Scope) -> bool:
+    return ((scope.start is None or scope.start == start_of(scope.start.astimezone(UTC).date()))
+            and (scope.end is None or scope.end == end_of(scope.end.astimezone(UTC).date())))
+
+
+def _add_tally(into: SdgTally, tally: SdgTally) -> None:
+    for key, n in tally.by_violation.items():
+        into.by_violation[key] = into.by_violation.get(key, 0) + n
+    for group, n in tally.victims.items():
+        into.victims[group] = into.victims.get(group, 0) + n
+    into.n += tally.n
+    into.with_people += tally.with_people
+    into.unnamed += tally.unnamed
 
 
 class Log(Protocol):
@@ -80,9 +142,11 @@ class ReportingStore:
                 self.db.execute("DELETE FROM crossing")
                 self.db.execute("DELETE FROM store_state")
                 meta = {}
-                reading = Reading(Scope(as_of=UNBOUNDED), vocabulary.current(), fallback=Tally(UNBOUNDED, policy))
+                self.db.execute("DELETE FROM incident")
+                reading = Kept(policy)
             else:
                 reading = pickle.loads(self.db.execute("SELECT reading FROM store_state").fetchone()[0])
+                assert isinstance(reading, Kept)
             reading.crossings = self.crossings
             after, end = int(meta.get("offset", 0)), log.end_offset()
             read: dict[str, int] = json.loads(meta.get("sources", "{}"))
@@ -93,6 +157,8 @@ class ReportingStore:
                 reading.add(kind, event)
                 latest = _later(latest, kind, event)
             self.crossings.flush()
+            self.db.executemany("INSERT INTO incident VALUES (?, ?, ?)", reading.arrived)
+            reading.arrived = []
             records = sum(read.values()) - before
             if records or rebuilt:
                 reading.crossings = HeldCrossings()  # the rows are in their table, not in the state
@@ -111,17 +177,32 @@ class ReportingStore:
         """The digest of `scope` from the store, or None and why the store cannot answer it (read the log)."""
         meta = self.meta()
         latest = _instant(meta.get("latest"))
-        if scope.start is not None or scope.end is not None or scope.office is not None:
-            return None, "the reporting store answers reports of every office and period only"
+        if not _whole_days(scope):
+            return None, "the reporting store answers periods of whole days only"
         if latest is not None and scope.as_of < latest:
             return None, (f"the report date is before the latest event the reporting store holds "
                           f"({latest:%d %B %Y %H:%M} UTC)")
         row = self.db.execute("SELECT reading FROM store_state").fetchone()
         if row is None:
             return None, "the reporting store is empty"
-        reading: Reading = pickle.loads(row[0])
-        reading.crossings, reading.scope = self.crossings, scope
-        return reading.digest(json.loads(meta.get("sources", "{}"))), ""
+        reading: Kept = pickle.loads(row[0])
+        reading.crossings = self.crossings
+        return reading.scoped(scope, self._keys(scope), json.loads(meta.get("sources", "{}"))), ""
+
+    def _keys(self, scope: Scope) -> list[str]:
+        """The keys of the scope's accepted incidents, in the order they were read (as the log's reading lists them)."""
+        where, args = ["reported_us <= ?"], [micros(scope.as_of)]
+        if scope.start is not None:
+            where.append("reported_us >= ?")
+            args.append(micros(scope.start))
+        if scope.end is not None:
+            where.append("reported_us <= ?")
+            args.append(micros(scope.end))
+        if scope.office is not None:
+            where.append("office = ?")
+            args.append(scope.office)  # type: ignore[arg-type]
+        sql = f"SELECT key FROM incident WHERE {' AND '.join(where)} ORDER BY rowid"
+        return [sys.intern(k) for (k,) in self.db.execute(sql, args)]
 
 
 def _key(policy: Policy) -> str:
