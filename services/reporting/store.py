@@ -28,7 +28,7 @@ from services.reporting.whatif import Tally
 from services.sla_monitor.domain.policy import Policy
 
 FILE = "reporting.sqlite"
-FORMAT = "1"  # of the state kept: another is rebuilt from the log
+FORMAT = "2"  # of the state kept: another is rebuilt from the log
 # The store folds with no report date: every event counts. A report dated at or after the latest instant any event
 # carries (its time, an incident's report time) filters out nothing, and so equals the reading from the log.
 UNBOUNDED = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -120,7 +120,7 @@ class ReportingStore:
         private_file(path)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=600)
         self.db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
-        self.crossings = CrossingFile(self.db)
+        self.crossings = CrossingFile(self.db, listing_kept=True)
 
     @classmethod
     def of_data_dir(cls, data_dir: Path) -> ReportingStore:
@@ -139,7 +139,7 @@ class ReportingStore:
             meta, key = self.meta(), _key(policy)
             rebuilt = meta.get("key") != key
             if rebuilt:
-                self.db.execute("DELETE FROM crossing")
+                self.crossings.drop()
                 self.db.execute("DELETE FROM store_state")
                 meta = {}
                 self.db.execute("DELETE FROM incident")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,26 +13,27 @@ from itertools import count
 from pathlib import Path
 
 from schemas import vocabulary
-from services.reporting.domain.events import LEVELS, Crossing
+from services.reporting.domain.events import LEVELS, Crossing, listed_row, month_of
 
 _COHORTS = count(1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICRO = timedelta(microseconds=1)
 BATCH = 5_000
-COLUMNS = ("at", "case_id", "reference", "office", "clock", "level", "period", "recipient_role", "assignee",
-           "reason", "policy_version")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS crossing (
     seq INTEGER PRIMARY KEY,            -- order on the log
     at_us INTEGER NOT NULL,             -- occurred_at in microseconds since 1970 (UTC): sorts as the instants do
-    at TEXT NOT NULL,                   -- occurred_at as ISO 8601, offset included (read back as it was)
-    case_id TEXT NOT NULL, reference TEXT NOT NULL, office TEXT NOT NULL, clock TEXT NOT NULL, level TEXT NOT NULL,
-    period INTEGER NOT NULL, recipient_role TEXT NOT NULL, assignee TEXT, reason TEXT, policy_version TEXT NOT NULL,
-    clock_rank INTEGER NOT NULL, level_rank INTEGER NOT NULL
+    case_id TEXT NOT NULL, month TEXT NOT NULL, clock_rank INTEGER NOT NULL, level_rank INTEGER NOT NULL,
+    -- its row of sla_events.csv (domain/events.listed_row), written as it is
+    at_text TEXT NOT NULL, reference TEXT NOT NULL, office TEXT NOT NULL, clock TEXT NOT NULL, level TEXT NOT NULL,
+    period INTEGER NOT NULL, to_text TEXT NOT NULL, reason_text TEXT NOT NULL, policy_version TEXT NOT NULL
 );
 """
 # How sla_events.csv lists them (domain/events.listed_order), then log order as Python's stable sort leaves ties.
 LISTED = "at_us, reference, clock_rank, level_rank, period, seq"
+LISTING = f"CREATE INDEX IF NOT EXISTS crossing_listed ON crossing ({LISTED})"
+RECORDING = "clock = 'recording'"
+ROW = "at_text, reference, office, clock, level, period, to_text, reason_text, policy_version"
 
 
 def micros(at: datetime) -> int:
@@ -41,10 +43,20 @@ def micros(at: datetime) -> int:
 class CrossingFile:
     """The crossings of one report (a scratch file) or of the reporting store (its own table): a CrossingSink."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.db.executescript(SCHEMA)
+    def __init__(self, db: sqlite3.Connection, listing_kept: bool = False) -> None:
+        self.db, self.listing_kept = db, listing_kept
+        self.create()
         self.pending: list[tuple] = []
+
+    def create(self) -> None:
+        """The table (and, where rows keep arriving, the listing's index, kept as they come)."""
+        self.db.execute(SCHEMA)
+        if self.listing_kept:
+            self.db.execute(LISTING)
+
+    def drop(self) -> None:
+        self.db.execute("DROP TABLE IF EXISTS crossing")
+        self.create()
 
     @classmethod
     def scratch(cls, path: Path) -> CrossingFile:
@@ -56,66 +68,73 @@ class CrossingFile:
 
     def append(self, crossing: Crossing) -> None:
         e = crossing
-        self.pending.append((micros(e.occurred_at), e.occurred_at.isoformat(), e.case_id, e.reference, e.office,
-                             e.clock, e.level, e.period, e.recipient_role, e.assignee, e.reason, e.policy_version,
-                             vocabulary.CLOCKS.index(e.clock), LEVELS.index(e.level)))
+        self.pending.append((micros(e.occurred_at), e.case_id, month_of(e), vocabulary.CLOCKS.index(e.clock),
+                             LEVELS.index(e.level), *listed_row(e)))
         if len(self.pending) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
             self.db.executemany(
-                "INSERT INTO crossing (at_us, at, case_id, reference, office, clock, level, period, recipient_role, "
-                "assignee, reason, policy_version, clock_rank, level_rank) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO crossing (at_us, case_id, month, clock_rank, level_rank, at_text, reference, office, "
+                "clock, level, period, to_text, reason_text, policy_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 self.pending)
             self.pending = []
 
-    def of(self, cases: frozenset[str] | None, until: datetime | None = None) -> SpilledCrossings:
-        """Those on `cases` (None: every one), up to `until` if given."""
+    def of(self, cases: frozenset[str] | None) -> SpilledCrossings:
+        """Those on `cases` (None: every one); listed by an index made once, not sorted for each reading."""
         self.flush()
-        return SpilledCrossings(self.db, cases, None if until is None else micros(until))
+        self.db.execute(LISTING)
+        return SpilledCrossings(self.db, cases)
 
     def close(self) -> None:
         self.db.close()
 
 
 class SpilledCrossings:
-    """Crossings read back from their file as often as the report's tables read them; a cohort smaller than every
-    case is a scratch table the queries join."""
+    """Crossings counted and listed by queries on their file; a cohort smaller than every case is a scratch table
+    the queries join."""
 
-    def __init__(self, db: sqlite3.Connection, cases: frozenset[str] | None, until_us: int | None) -> None:
+    def __init__(self, db: sqlite3.Connection, cases: frozenset[str] | None) -> None:
         self.db = db
-        where = [] if until_us is None else [f"at_us <= {int(until_us)}"]
-        self.source = "crossing"
+        self.where = ""
         if cases is not None:
             cohort = f"cohort_{next(_COHORTS)}"
             db.execute(f"CREATE TEMP TABLE {cohort} (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
-            db.executemany(f"INSERT OR IGNORE INTO {cohort} VALUES (?)", ((c,) for c in cases))
-            where.append(f"case_id IN (SELECT case_id FROM {cohort})")
-        self.where = (" WHERE " + " AND ".join(where)) if where else ""
-        self.count: int | None = None
+            db.executemany(f"INSERT INTO {cohort} VALUES (?)", ((c,) for c in cases))
+            self.where = f" WHERE case_id IN (SELECT case_id FROM {cohort})"
+        self.size: int | None = None
+        self.by_level: Counter[tuple[str, str]] | None = None
 
-    def _rows(self, order: str) -> Iterator[Crossing]:
-        cursor = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM {self.source}{self.where} ORDER BY {order}")
-        strings: dict[str, str] = {}
-        intern = strings.setdefault  # offices, clocks, levels and policies repeat: one string each while read
-        parse = datetime.fromisoformat
-        while rows := cursor.fetchmany(BATCH):
-            for at, case_id, reference, office, clock, level, period, role, assignee, reason, version in rows:
-                yield Crossing(parse(at), case_id, reference, intern(office, office), intern(clock, clock),
-                               intern(level, level), period, intern(role, role), assignee, reason,
-                               intern(version, version))
-
-    def __iter__(self) -> Iterator[Crossing]:
-        return self._rows("seq")
-
-    def listed(self) -> Iterator[Crossing]:
-        return self._rows(LISTED)
+    def _and(self, condition: str) -> str:
+        return f"{self.where} AND {condition}" if self.where else f" WHERE {condition}"
 
     def __len__(self) -> int:
-        if self.count is None:
-            self.count = int(self.db.execute(f"SELECT count(*) FROM {self.source}{self.where}").fetchone()[0])
-        return self.count
+        if self.size is None:
+            self.size = int(self.db.execute(f"SELECT count(*) FROM crossing{self.where}").fetchone()[0])
+        return self.size
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        if self.by_level is None:
+            self.by_level = Counter({(clock, level): n for clock, level, n in self.db.execute(
+                f"SELECT clock, level, count(*) FROM crossing{self.where} GROUP BY clock, level")})
+        return Counter(self.by_level)
+
+    def by_case(self) -> Iterator[tuple[str, str, int]]:
+        yield from self._all(f"SELECT case_id, level, count(*) FROM crossing{self.where} GROUP BY case_id, level")
+
+    def recording_months(self) -> Counter[tuple[str, str, str]]:
+        return Counter({(month, office, level): n for month, office, level, n in self.db.execute(
+            f"SELECT month, office, level, count(*) FROM crossing{self._and(RECORDING)} "
+            "GROUP BY month, office, level")})
+
+    def listed_rows(self) -> Iterator[tuple]:
+        yield from self._all(f"SELECT {ROW} FROM crossing{self.where} ORDER BY {LISTED}")
+
+    def _all(self, sql: str) -> Iterator[tuple]:
+        cursor = self.db.execute(sql)
+        while rows := cursor.fetchmany(BATCH):
+            yield from rows
 
 
 @contextmanager

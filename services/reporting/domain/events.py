@@ -3,6 +3,7 @@ each SLA event (a crossing) and of each schedule (a verdict) once it has read th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,14 +67,39 @@ def listed_order(e: Crossing) -> tuple:
     return e.occurred_at, e.reference, vocabulary.CLOCKS.index(e.clock), LEVELS.index(e.level), e.period
 
 
-class Crossings(Protocol):
-    """The SLA events a report counts and lists, read as often as its tables need: in log order, and as listed."""
+def recipient(event: Crossing) -> str:
+    """Who an SLA event went to: the Director, an office's Team Leader, or the named officer."""
+    role = event.recipient_role
+    if role == "director":
+        return "Director"
+    if role == "hro":
+        return f"officer {event.assignee or '(unassigned)'}"
+    return f"Team Leader, {event.office}"
 
-    def __iter__(self) -> Iterator[Crossing]: ...
+
+def listed_row(e: Crossing) -> tuple[str, str, str, str, str, int, str, str, str]:
+    """Its row of `sla_events.csv`: when, case, office, clock, level, period, to whom, why cleared, policy."""
+    return (e.occurred_at.isoformat(timespec="minutes"), e.reference, e.office, e.clock, e.level, e.period,
+            recipient(e) if e.level != "cleared" else "", e.reason or "", e.policy_version)
+
+
+def month_of(e: Crossing) -> str:
+    return f"{e.occurred_at.year:04d}-{e.occurred_at.month:02d}"
+
+
+class Crossings(Protocol):
+    """The SLA events a report counts and lists: counted by key, and their rows listed, as often as the tables ask;
+    never needed as a list of events (a million cases have some 17 million)."""
 
     def __len__(self) -> int: ...
 
-    def listed(self) -> Iterator[Crossing]: ...
+    def counts(self) -> Counter[tuple[str, str]]: ...  # (clock, level) -> events
+
+    def by_case(self) -> Iterable[tuple[str, str, int]]: ...  # (case_id, level, events)
+
+    def recording_months(self) -> Counter[tuple[str, str, str]]: ...  # recording clock: (month, office, level) -> n
+
+    def listed_rows(self) -> Iterator[tuple]: ...  # each one's listed_row, in listed_order
 
 
 class CrossingSink(Protocol):
@@ -85,7 +111,7 @@ class CrossingSink(Protocol):
 
 
 class HeldCrossings:
-    """Crossings held in memory (tests, small histories, the web's figures)."""
+    """Crossings held in memory (tests, small histories)."""
 
     def __init__(self, crossings: Iterable[Crossing] = ()) -> None:
         self.held = list(crossings)
@@ -96,14 +122,20 @@ class HeldCrossings:
     def of(self, cases: frozenset[str] | None) -> HeldCrossings:
         return HeldCrossings(self.held if cases is None else (e for e in self.held if e.case_id in cases))
 
-    def __iter__(self) -> Iterator[Crossing]:
-        return iter(self.held)
-
     def __len__(self) -> int:
         return len(self.held)
 
-    def listed(self) -> Iterator[Crossing]:
-        return iter(sorted(self.held, key=listed_order))
+    def counts(self) -> Counter[tuple[str, str]]:
+        return Counter((e.clock, e.level) for e in self.held)
+
+    def by_case(self) -> Iterable[tuple[str, str, int]]:
+        return ((case_id, level, n) for (case_id, level), n in Counter((e.case_id, e.level) for e in self.held).items())
+
+    def recording_months(self) -> Counter[tuple[str, str, str]]:
+        return Counter((month_of(e), e.office, e.level) for e in self.held if e.clock == "recording")
+
+    def listed_rows(self) -> Iterator[tuple]:
+        return (listed_row(e) for e in sorted(self.held, key=listed_order))
 
 
 def _interned(value: str | None) -> str | None:

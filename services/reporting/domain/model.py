@@ -20,10 +20,11 @@ Cell = str | int | float | Pct | None
 
 
 class LazyRows(Sequence[tuple[Any, ...]]):
-    """A table's rows made each time they are read (a list of millions is written, not held): `count` of them."""
+    """A table's rows made each time they are read (a list of millions is written, not held): `count` of them;
+    `plain`: every cell a string or a number, written to CSV as it is."""
 
-    def __init__(self, count: int, rows: Callable[[], Iterator[tuple[Any, ...]]]) -> None:
-        self.size, self.rows = count, rows
+    def __init__(self, count: int, rows: Callable[[], Iterator[tuple[Any, ...]]], plain: bool = False) -> None:
+        self.size, self.rows, self.plain = count, rows, plain
 
     def __len__(self) -> int:
         return self.size
