@@ -199,8 +199,9 @@ def simulate(profile: str, seed: int | None, out: str) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False), default="report", show_default=True,
               help="Folder for report.md, report.html, the CSV tables and the PNG charts.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@click.option("--from-log", is_flag=True, help="Read the whole log, not the reporting store (ADR 0027).")
 def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime | None, office: str | None,
-           policy_file: str | None, events_dir: str | None, out: str, no_charts: bool) -> None:
+           policy_file: str | None, events_dir: str | None, out: str, no_charts: bool, from_log: bool) -> None:
     """The compliance report, computed from events only, as Markdown, HTML, CSV and PNG."""
     from services.reporting.adapters.log_source import REPORT_ORDER, events_of
     from services.reporting.adapters.output import write_report
@@ -228,7 +229,8 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
                                  spill)
         else:
             runtime = open_runtime(data_dir)
-            stored, said = _from_store(runtime, scope, policy, other, held)
+            stored, said = (None, "read from the log (--from-log)") if from_log else _from_store(
+                runtime, scope, policy, other, held)
             digest = stored if stored is not None else read_report(
                 events_of(runtime.messages(REPORT_ORDER), read), scope, policy, other, read, spill)
             _check_complete(runtime, digest.registered)
@@ -261,4 +263,38 @@ def _from_store(runtime: Installation, scope: Scope, policy: Policy, other: Poli
     return digest, f"from the reporting store ({news}, up to log offset {caught.offset:,})"
 
 
-COMMANDS = (import_history, export_history, simulate, report)
+@click.command("report-store")
+@data_dir_option
+@click.option("--follow", "every", type=click.FloatRange(min=1), default=None,
+              help="Keep it current: catch up every SECONDS until stopped (Ctrl-C).")
+def report_store(data_dir: str, every: float | None) -> None:
+    """Bring the reporting store up to the log's end, once or continuously (ADR 0027): `hrcase report` then folds
+    only what arrived since."""
+    from services.reporting.store import ReportingStore
+    from services.sla_monitor.adapters import policy_file as policies
+
+    runtime = open_runtime(data_dir)
+    if not isinstance(runtime, EmbeddedRuntime):
+        raise click.ClickException("the reporting store is kept on the embedded runtime only (docs/operations.md)")
+    try:
+        policy = policies.load(runtime.settings.policy_path)
+    except policies.PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = ReportingStore.of_data_dir(runtime.settings.data_dir)
+    try:
+        while True:
+            started = time.perf_counter()
+            caught = store.catch_up(runtime.log, policy)
+            news = "built from the log" if caught.rebuilt else f"{caught.records:,} new records folded"
+            click.echo(f"reporting store: {news}, up to log offset {caught.offset:,} "
+                       f"({time.perf_counter() - started:.1f} s)")
+            if every is None:
+                return
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return
+    finally:
+        store.close()
+
+
+COMMANDS = (import_history, export_history, simulate, report, report_store)
