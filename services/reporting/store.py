@@ -121,6 +121,7 @@ class ReportingStore:
         self.db = sqlite3.connect(path, isolation_level=None, timeout=600)
         self.db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
         self.crossings = CrossingFile(self.db, listing_kept=True)
+        self.kept: Kept | None = None  # the state as the last catch-up left it, while this process holds it
 
     @classmethod
     def of_data_dir(cls, data_dir: Path) -> ReportingStore:
@@ -144,11 +145,13 @@ class ReportingStore:
                 meta = {}
                 self.db.execute("DELETE FROM incident")
                 reading = Kept(policy)
-            else:
-                reading = pickle.loads(self.db.execute("SELECT reading FROM store_state").fetchone()[0])
-                assert isinstance(reading, Kept)
-            reading.crossings = self.crossings
             after, end = int(meta.get("offset", 0)), log.end_offset()
+            if not rebuilt and end == after:  # nothing new: the state is not even read here
+                self.db.execute("COMMIT")
+                return CaughtUp(0, end, _instant(meta.get("latest")), False)
+            if not rebuilt:
+                reading = self._state()
+            reading.crossings = self.crossings
             read: dict[str, int] = json.loads(meta.get("sources", "{}"))
             before = sum(read.values())
             latest = _instant(meta.get("latest"))
@@ -171,7 +174,15 @@ class ReportingStore:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        self.kept = reading  # the report that caught it up reads it next: not loaded twice
         return CaughtUp(records, end, latest, rebuilt)
+
+    def _state(self) -> Kept:
+        row = self.db.execute("SELECT reading FROM store_state").fetchone()
+        reading = pickle.loads(row[0]) if row is not None else None
+        if not isinstance(reading, Kept):
+            raise ValueError("the reporting store's state is missing or not this version's: delete reporting.sqlite")
+        return reading
 
     def digest(self, scope: Scope) -> tuple[Digest | None, str]:
         """The digest of `scope` from the store, or None and why the store cannot answer it (read the log)."""
@@ -182,10 +193,9 @@ class ReportingStore:
         if latest is not None and scope.as_of < latest:
             return None, (f"the report date is before the latest event the reporting store holds "
                           f"({latest:%d %B %Y %H:%M} UTC)")
-        row = self.db.execute("SELECT reading FROM store_state").fetchone()
-        if row is None:
+        if self.db.execute("SELECT count(*) FROM store_state").fetchone()[0] == 0:
             return None, "the reporting store is empty"
-        reading: Kept = pickle.loads(row[0])
+        reading, self.kept = self.kept or self._state(), None
         reading.crossings = self.crossings
         return reading.scoped(scope, self._keys(scope), json.loads(meta.get("sources", "{}"))), ""
 
