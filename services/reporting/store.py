@@ -28,7 +28,7 @@ from services.reporting.whatif import Tally
 from services.sla_monitor.domain.policy import Policy
 
 FILE = "reporting.sqlite"
-FORMAT = "2"  # of the state kept: another is rebuilt from the log
+FORMAT = "3"  # of the state kept: another is rebuilt from the log
 # The store folds with no report date: every event counts. A report dated at or after the latest instant any event
 # carries (its time, an incident's report time) filters out nothing, and so equals the reading from the log.
 UNBOUNDED = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -122,6 +122,7 @@ class ReportingStore:
         self.db.executescript("PRAGMA journal_mode=WAL;" + SCHEMA)
         self.crossings = CrossingFile(self.db, listing_kept=True)
         self.kept: Kept | None = None  # the state as the last catch-up left it, while this process holds it
+        self.snapshot: dict[str, str] = {}  # the meta that goes with it
 
     @classmethod
     def of_data_dir(cls, data_dir: Path) -> ReportingStore:
@@ -148,6 +149,7 @@ class ReportingStore:
             after, end = int(meta.get("offset", 0)), log.end_offset()
             if not rebuilt and end == after:  # nothing new: the state is not even read here
                 self.db.execute("COMMIT")
+                self.kept = None  # read with its bounds by the report, in one read transaction
                 return CaughtUp(0, end, _instant(meta.get("latest")), False)
             if not rebuilt:
                 reading = self._state()
@@ -167,9 +169,14 @@ class ReportingStore:
                 reading.crossings = HeldCrossings()  # the rows are in their table, not in the state
                 self.db.execute("INSERT OR REPLACE INTO store_state VALUES (1, ?)",
                                 (pickle.dumps(reading, pickle.HIGHEST_PROTOCOL),))
+            # What this offset's state covers of the rows: a report reads no row a later catch-up adds meanwhile.
+            seq = self.db.execute("SELECT coalesce(max(seq), 0) FROM crossing").fetchone()[0]
+            rowid = self.db.execute("SELECT coalesce(max(rowid), 0) FROM incident").fetchone()[0]
             self.db.executemany("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [
                 ("key", key), ("offset", str(end)), ("sources", json.dumps(read, sort_keys=True)),
-                ("latest", latest.isoformat() if latest else "")])
+                ("latest", latest.isoformat() if latest else ""), ("crossing_seq", str(seq)),
+                ("incident_rowid", str(rowid))])
+            self.snapshot = self.meta()
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -186,18 +193,23 @@ class ReportingStore:
 
     def digest(self, scope: Scope) -> tuple[Digest | None, str]:
         """The digest of `scope` from the store, or None and why the store cannot answer it (read the log)."""
-        meta = self.meta()
-        latest = _instant(meta.get("latest"))
-        if not _whole_days(scope):
-            return None, "the reporting store answers periods of whole days only"
-        if latest is not None and scope.as_of < latest:
-            return None, (f"the report date is before the latest event the reporting store holds "
-                          f"({latest:%d %B %Y %H:%M} UTC)")
-        if self.db.execute("SELECT count(*) FROM store_state").fetchone()[0] == 0:
-            return None, "the reporting store is empty"
-        reading, self.kept = self.kept or self._state(), None
+        if self.kept is None:
+            self.db.execute("BEGIN")  # the state and its bounds read together: a catch-up elsewhere may commit
+            try:
+                self.snapshot = self.meta()
+                why = _refusal(scope, self.snapshot)
+                if not why:
+                    self.kept = self._state()
+            finally:
+                self.db.execute("COMMIT")
+        else:
+            why = _refusal(scope, self.snapshot)
+        if why or self.kept is None:
+            return None, why
+        reading, self.kept = self.kept, None
+        self.crossings.upto = int(self.snapshot["crossing_seq"])
         reading.crossings = self.crossings
-        return reading.scoped(scope, self._keys(scope), json.loads(meta.get("sources", "{}"))), ""
+        return reading.scoped(scope, self._keys(scope), json.loads(self.snapshot.get("sources", "{}"))), ""
 
     def _keys(self, scope: Scope) -> list[str]:
         """The keys of the scope's accepted incidents, in the order they were read (as the log's reading lists them)."""
@@ -211,8 +223,22 @@ class ReportingStore:
         if scope.office is not None:
             where.append("office = ?")
             args.append(scope.office)  # type: ignore[arg-type]
+        where.append("rowid <= ?")
+        args.append(int(self.snapshot["incident_rowid"]))
         sql = f"SELECT key FROM incident WHERE {' AND '.join(where)} ORDER BY rowid"
         return [sys.intern(k) for (k,) in self.db.execute(sql, args)]
+
+
+def _refusal(scope: Scope, meta: Mapping[str, str]) -> str:
+    """Why the store cannot answer `scope` ("" when it can)."""
+    if "crossing_seq" not in meta:
+        return "the reporting store is empty"
+    if not _whole_days(scope):
+        return "the reporting store answers periods of whole days only"
+    latest = _instant(meta.get("latest"))
+    if latest is not None and scope.as_of < latest:
+        return f"the report date is before the latest event the reporting store holds ({latest:%d %B %Y %H:%M} UTC)"
+    return ""
 
 
 def _key(policy: Policy) -> str:

@@ -14,10 +14,11 @@ from click.testing import CliRunner
 from services.cli import cli
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
-from services.reporting.domain.model import end_of
+from services.reporting.domain.model import Scope, end_of
 from services.reporting.history.importer import import_files
 from services.reporting.simulation.files import write_history
 from services.reporting.simulation.profile import OIOS_2021_011, Profile
+from services.reporting.store import ReportingStore
 from services.sla_monitor.adapters import policy_file
 
 # A small mission with every kind of outcome the audit's has: recorded on time and late, never recorded, stalled,
@@ -112,3 +113,21 @@ def test_the_store_is_kept_current_by_its_own_command(tmp_path: Path) -> None:
     assert f"up to log offset {runtime.log.end_offset():,}" in result.output
     assert "built from the log" in result.output
     assert "(0 new records folded," in report(runtime, tmp_path / "r", "--as-of", date(2020, 7, 1).isoformat())[-1]
+
+
+def test_a_report_reads_only_the_rows_its_catch_up_covered_while_another_catches_up(tmp_path: Path) -> None:
+    runtime = installation(tmp_path, replace(SMALL, seed=23))
+    policy = policy_file.load(runtime.settings.policy_path)
+    data, scope = runtime.settings.data_dir, Scope(as_of=end_of(date(2020, 8, 31)))
+    mine = ReportingStore.of_data_dir(data)
+    mine.catch_up(runtime.log, policy)
+    rows = mine.db.execute("SELECT count(*) FROM crossing").fetchone()[0]
+    runtime.run_until_idle(datetime(2020, 8, 31, tzinfo=UTC))  # more SLA events, folded by another process first
+    other = ReportingStore.of_data_dir(data)
+    assert other.catch_up(runtime.log, policy).records > 0
+    newer, _ = other.digest(scope)
+    older, why = mine.digest(scope)
+    assert why == "" and older is not None and newer is not None
+    assert len(older.sla_events) == rows < len(newer.sla_events)  # its own offset's rows, none of the later ones
+    mine.close()
+    other.close()

@@ -45,6 +45,7 @@ class CrossingFile:
 
     def __init__(self, db: sqlite3.Connection, listing_kept: bool = False) -> None:
         self.db, self.listing_kept = db, listing_kept
+        self.upto: int | None = None  # the store's rows a report may read (those its state covers)
         self.create()
         self.pending: list[tuple] = []
 
@@ -85,7 +86,7 @@ class CrossingFile:
         """Those on `cases` (None: every one); listed by an index made once, not sorted for each reading."""
         self.flush()
         self.db.execute(LISTING)
-        return SpilledCrossings(self.db, cases)
+        return SpilledCrossings(self.db, cases, self.upto)
 
     def close(self) -> None:
         self.db.close()
@@ -95,14 +96,15 @@ class SpilledCrossings:
     """Crossings counted and listed by queries on their file; a cohort smaller than every case is a scratch table
     the queries join."""
 
-    def __init__(self, db: sqlite3.Connection, cases: frozenset[str] | None) -> None:
+    def __init__(self, db: sqlite3.Connection, cases: frozenset[str] | None, upto: int | None = None) -> None:
         self.db = db
-        self.where = ""
+        where = [] if upto is None else [f"seq <= {int(upto)}"]
         if cases is not None:
             cohort = f"cohort_{next(_COHORTS)}"
             db.execute(f"CREATE TEMP TABLE {cohort} (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
             db.executemany(f"INSERT INTO {cohort} VALUES (?)", ((c,) for c in cases))
-            self.where = f" WHERE case_id IN (SELECT case_id FROM {cohort})"
+            where.append(f"case_id IN (SELECT case_id FROM {cohort})")
+        self.where = (" WHERE " + " AND ".join(where)) if where else ""
         self.size: int | None = None
         self.by_level: Counter[tuple[str, str]] | None = None
 
