@@ -4,7 +4,9 @@ bench/replay.py builds it (simulated, then imported up to 30 June 2020), reporte
 Each history is built once into `--histories` (kept: an import of x100 takes a quarter of an hour) and reported
 `runs` times, each run `hrcase report` in a fresh process under `/usr/bin/time -v` (wall time, peak resident memory).
 `--before CMD` also times another checkout's `hrcase` (the code before a change) on the same histories, its runs
-taking turns with this one's, so that both see the same load.
+taking turns with this one's, so that both see the same load. This checkout's runs come in two kinds (ADR 0027):
+"store built" runs with the reporting store removed first (it is built from the whole log), and "store current" runs
+right after (it folds nothing new); `--from-log` times `hrcase report --from-log` too.
 """
 
 from __future__ import annotations
@@ -46,23 +48,38 @@ def build(scale: float, histories: Path, log: Any = print) -> Path:
     return folder
 
 
-def report_once(hrcase: str, data: Path) -> dict[str, Any]:
+STORE = "reporting.sqlite"
+
+
+def drop_store(data: Path) -> None:
+    for path in data.glob(STORE + "*"):
+        path.unlink()
+
+
+def report_once(hrcase: str, data: Path, *extra: str) -> dict[str, Any]:
     """One `hrcase report` in a fresh process: its wall time and peak resident memory, from /usr/bin/time -v."""
     with tempfile.TemporaryDirectory(prefix="hrcase-report-") as out:
         command = ["/usr/bin/time", "-v", hrcase, "report", "--data-dir", str(data), "--as-of", AS_OF,
-                   "--out", out]
+                   "--out", out, *extra]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"hrcase report failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    cpu = re.search(r"User time \(seconds\): ([\d.]+)\s+System time \(seconds\): ([\d.]+)", done.stderr)
+    lines = done.stdout.splitlines()
     return {"seconds": seconds, "peak_rss_mib": int(rss.group(1)) / 1024 if rss else float("nan"),
-            "summary": done.stdout.splitlines()[0] if done.stdout else ""}
+            "cpu_seconds": float(cpu.group(1)) + float(cpu.group(2)) if cpu else float("nan"),
+            "summary": lines[0] if lines else "", "whence": lines[-1] if lines else "",
+            "load": Path("/proc/loadavg").read_text().split()[0]}
+
+
+KINDS = ("before", "store built", "store current", "from the log")
 
 
 def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str = "", log: Any = print,
-        before: str | None = None) -> Result:
+        before: str | None = None, from_log: bool = False) -> Result:
     result = Result(NAME, TITLE, {"scales": scales, "runs": runs, "hrcase": hrcase, "as_of": AS_OF,
                                   "label": label, "before": before or ""})
     rows, figures, sizes = [], [], []
@@ -71,43 +88,55 @@ def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str
         built = json.loads((folder / "built.json").read_text())
         cases = built["imported"]["incidents"]
         records = sum(built["imported"]["records"].values())
-        got: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+        got: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+        data = folder / "data"
         for n in range(runs):
-            for which, command in (("before", before), ("after", hrcase)):
-                if command is None:
-                    continue
-                one = report_once(command, folder / "data")
-                got[which].append(one)
-                log(f"  x{scale:g} ({cases:,} cases, {records:,} records), {which} run {n + 1}/{runs}: "
-                    f"{one['seconds']:.1f} s, peak RSS {one['peak_rss_mib']:.0f} MiB")
+            turns: list[tuple[str, str | None, tuple[str, ...]]] = [("before", before, ())] if before else []
+            turns += [("store built", hrcase, ()), ("store current", hrcase, ())]
+            turns += [("from the log", hrcase, ("--from-log",))] if from_log else []
+            for kind, command, extra in turns:
+                assert command is not None
+                if kind == "store built":
+                    drop_store(data)
+                one = report_once(command, data, *extra)
+                got[kind].append(one)
+                log(f"  x{scale:g} ({cases:,} cases, {records:,} records), {kind} run {n + 1}/{runs}: "
+                    f"{one['seconds']:.1f} s ({one['cpu_seconds']:.1f} s CPU), peak RSS {one['peak_rss_mib']:.0f} MiB"
+                    f", load {one['load']}; {one['whence']}")
         result.raw.append({"scale": scale, "cases": cases, "records": records, **got})
         name = "oios-2021-011" if scale == 1 else f"oios-2021-011 x{scale:g}"
-        for which in ("before", "after") if before else ("after",):
-            tag = f" ({which})" if before else ""
-            seconds = Figure(f"{name}{tag}: seconds to report", "s", [g["seconds"] for g in got[which]])
-            memory = Figure(f"{name}{tag}: peak resident memory", "MiB", [g["peak_rss_mib"] for g in got[which]])
-            figures += [seconds, memory]
-            if which == "after":
+        for kind in KINDS:
+            if not got[kind]:
+                continue
+            tag = f" ({kind})"
+            seconds = Figure(f"{name}{tag}: seconds to report", "s", [g["seconds"] for g in got[kind]])
+            cpu = Figure(f"{name}{tag}: CPU seconds", "s", [g["cpu_seconds"] for g in got[kind]])
+            memory = Figure(f"{name}{tag}: peak resident memory", "MiB", [g["peak_rss_mib"] for g in got[kind]])
+            figures += [seconds, cpu, memory]
+            if kind == "store current":
                 sizes.append((cases, seconds.value, memory.value))
-            rows.append([name + tag, cases, records, *[round(g["seconds"], 1) for g in got[which]],
-                         round(seconds.value, 1), round(memory.value)])
+            rows.append([name + tag, cases, records, *[round(g["seconds"], 1) for g in got[kind]],
+                         round(seconds.value, 1), round(cpu.value, 1), round(memory.value),
+                         "/".join(g["load"] for g in got[kind])])
     if len(sizes) >= 2 and sizes[-1][0] >= EXTRAPOLATE_FROM:
         # Per case from the two largest: what a million cases would take if it grows as it did between them.
         (c1, s1, m1), (c2, s2, m2) = sizes[-2], sizes[-1]
         slope_s, slope_m = (s2 - s1) / (c2 - c1), (m2 - m1) / (c2 - c1)
-        million = Figure("1,000,000 cases, extrapolated linearly from the two largest (after): seconds", "s",
+        million = Figure("1,000,000 cases, extrapolated linearly from the two largest (store current): seconds", "s",
                          [s2 + slope_s * (MILLION - c2)])
         figures.append(at_most(million, TARGET_S, f"< {TARGET_S} s"))
-        figures.append(Figure("1,000,000 cases, extrapolated linearly from the two largest (after): peak RSS",
+        figures.append(Figure("1,000,000 cases, extrapolated linearly from the two largest (store current): peak RSS",
                               "MiB", [m2 + slope_m * (MILLION - c2)]))
     result.figures = figures
     result.tables.append({"title": "Each history: `hrcase report` runs and their median",
                           "columns": ["history", "cases", "records on the log", *[f"run {i + 1} s"
                                                                                    for i in range(runs)],
-                                      "median s", "median peak RSS MiB"], "rows": rows})
+                                      "median s", "median CPU s", "median peak RSS MiB", "load (1 min) per run"],
+                          "rows": rows})
     result.notes.append(f"`hrcase report --data-dir <history>/data --as-of {AS_OF} --out <tmp>` (charts included) "
                         "under /usr/bin/time -v, each run a fresh process; histories built with bench/replay.py's "
-                        "generator and `import_files` up to 30 June 2020.")
+                        "generator and `import_files` up to 30 June 2020. 'store built': the reporting store removed "
+                        "first; 'store current': the run after it.")
     return result
 
 
@@ -119,11 +148,13 @@ def main() -> None:
     parser.add_argument("--hrcase", default=str(REPO / ".venv/bin/hrcase"), help="the hrcase command to time")
     parser.add_argument("--before", default=None, help="another hrcase command to time in turns (the code before)")
     parser.add_argument("--label", default="", help="what the run measures")
+    parser.add_argument("--from-log", action="store_true", help="also time `hrcase report --from-log`")
     parser.add_argument("--out", default=str(REPO / "bench/results/report_scale.json"))
     args = parser.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
     started = time.perf_counter()
-    result = run(scales, args.runs, Path(args.histories), args.hrcase, args.label, before=args.before)
+    result = run(scales, args.runs, Path(args.histories), args.hrcase, args.label, before=args.before,
+                 from_log=args.from_log)
     # As bench/run.py records a benchmark (its --docs-only renders this file too).
     record = {**result.as_dict(), "command": "bench/report_scale.py " + " ".join(sys.argv[1:]), "machine": machine(),
               "smoke": False, "seconds": time.perf_counter() - started}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,10 @@ from services.cli.layout import Installation, Production, open_installation, req
 from services.config import Settings
 from services.embedded import EmbeddedRuntime
 from services.reporting.domain.model import Scope, end_of, start_of
+
+if TYPE_CHECKING:
+    from services.reporting.domain.reading import Digest
+    from services.sla_monitor.domain.policy import Policy
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 PROGRESS_SECONDS = 10.0
@@ -194,11 +199,13 @@ def simulate(profile: str, seed: int | None, out: str) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False), default="report", show_default=True,
               help="Folder for report.md, report.html, the CSV tables and the PNG charts.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@click.option("--from-log", is_flag=True, help="Read the whole log, not the reporting store (ADR 0027).")
 def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime | None, office: str | None,
-           policy_file: str | None, events_dir: str | None, out: str, no_charts: bool) -> None:
+           policy_file: str | None, events_dir: str | None, out: str, no_charts: bool, from_log: bool) -> None:
     """The compliance report, computed from events only, as Markdown, HTML, CSV and PNG."""
     from services.reporting.adapters.log_source import REPORT_ORDER, events_of
     from services.reporting.adapters.output import write_report
+    from services.reporting.adapters.spill import scratch_spill
     from services.reporting.handover import export_messages
     from services.reporting.whatif import make_report, read_report
     from services.sla_monitor.adapters import policy_file as policies
@@ -213,18 +220,81 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
     except policies.PolicyError as exc:
         raise click.ClickException(str(exc)) from None
     read: dict[str, int] = {}
-    # One pass over the log, each record folded as it is read (docs/reports.md): never the events in memory.
-    if events_dir:
-        digest = read_report(events_of(export_messages(Path(events_dir)), read), scope, policy, other, read)
-    else:
-        runtime = open_runtime(data_dir)
-        digest = read_report(events_of(runtime.messages(REPORT_ORDER), read), scope, policy, other, read)
-        _check_complete(runtime, digest.registered)
-    result = make_report(digest, scope, policy, other, policy_file or "")
-    written = write_report(result, Path(out), charts=not no_charts)
+    # One pass over the log, each record folded as it is read (docs/reports.md): never the events in memory, and
+    # the SLA events' rows spilled to a scratch file (read back by the tables that count and list them).
+    said = ""
+    with ExitStack() as held, scratch_spill(Path(settings.data_dir)) as spill:
+        if events_dir:
+            digest = read_report(events_of(export_messages(Path(events_dir)), read), scope, policy, other, read,
+                                 spill)
+        else:
+            runtime = open_runtime(data_dir)
+            stored, said = (None, "read from the log (--from-log)") if from_log else _from_store(
+                runtime, scope, policy, other, held)
+            digest = stored if stored is not None else read_report(
+                events_of(runtime.messages(REPORT_ORDER), read), scope, policy, other, read, spill)
+            _check_complete(runtime, digest.registered)
+        result = make_report(digest, scope, policy, other, policy_file or "")
+        written = write_report(result, Path(out), charts=not no_charts)
     for line in result.summary:
         click.echo(line)
-    click.echo(f"{len(written)} files in {out} ({time.perf_counter() - started:.1f} s)")
+    # Whence the figures came, on the last line (the lines above are the report's, the same on every layout).
+    click.echo(f"{len(written)} files in {out} ({time.perf_counter() - started:.1f} s)" + (f"; {said}" if said else ""))
 
 
-COMMANDS = (import_history, export_history, simulate, report)
+def _from_store(runtime: Installation, scope: Scope, policy: Policy, other: Policy | None,
+                held: ExitStack) -> tuple[Digest | None, str]:
+    """The report's digest from the reporting store, caught up first (ADR 0027), or None and a line saying why the log
+    is read instead: the store is kept on the embedded runtime's log, for reports of every office and period, dated at
+    or after its latest event, without a what-if."""
+    from services.reporting.store import ReportingStore
+
+    if not isinstance(runtime, EmbeddedRuntime):
+        return None, "read from the log: the reporting store is kept on the embedded runtime only"
+    if other is not None:
+        return None, "read from the log: the what-if (--policy) replays the other policy over every case event"
+    store = ReportingStore.of_data_dir(runtime.settings.data_dir)
+    held.callback(store.close)  # open while the report's tables read the SLA events from it
+    caught = store.catch_up(runtime.log, policy)
+    digest, why = store.digest(scope)
+    if digest is None:
+        return None, f"read from the log, not the reporting store: {why}"
+    news = "built from the log" if caught.rebuilt else f"{caught.records:,} new records folded"
+    return digest, f"from the reporting store ({news}, up to log offset {caught.offset:,})"
+
+
+@click.command("report-store")
+@data_dir_option
+@click.option("--follow", "every", type=click.FloatRange(min=1), default=None,
+              help="Keep it current: catch up every SECONDS until stopped (Ctrl-C).")
+def report_store(data_dir: str, every: float | None) -> None:
+    """Bring the reporting store up to the log's end, once or continuously (ADR 0027): `hrcase report` then folds
+    only what arrived since."""
+    from services.reporting.store import ReportingStore
+    from services.sla_monitor.adapters import policy_file as policies
+
+    runtime = open_runtime(data_dir)
+    if not isinstance(runtime, EmbeddedRuntime):
+        raise click.ClickException("the reporting store is kept on the embedded runtime only (docs/operations.md)")
+    try:
+        policy = policies.load(runtime.settings.policy_path)
+    except policies.PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = ReportingStore.of_data_dir(runtime.settings.data_dir)
+    try:
+        while True:
+            started = time.perf_counter()
+            caught = store.catch_up(runtime.log, policy)
+            news = "built from the log" if caught.rebuilt else f"{caught.records:,} new records folded"
+            click.echo(f"reporting store: {news}, up to log offset {caught.offset:,} "
+                       f"({time.perf_counter() - started:.1f} s)")
+            if every is None:
+                return
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return
+    finally:
+        store.close()
+
+
+COMMANDS = (import_history, export_history, simulate, report, report_store)

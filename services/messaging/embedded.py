@@ -111,11 +111,11 @@ class EmbeddedLog:
             rows = conn.execute(select(records).where(records.c.topic == topic).order_by(records.c.offset)).all()
         return [_message(r) for r in rows]
 
-    def stream_topic(self, topic: str, chunk: int = 5_000) -> Iterator[Message]:
-        """Every record of a topic up to the log's end when reading began, oldest first, `chunk` records per read
-        transaction: memory holds one chunk, and no read stays open while the caller works (a report at a million
-        cases reads tens of millions of records)."""
-        end, after = self.end_offset(), 0
+    def stream_topic(self, topic: str, chunk: int = 5_000, after: int = 0, end: int | None = None) -> Iterator[Message]:
+        """Every record of a topic after offset `after` up to `end` (default: the log's end when reading began),
+        oldest first, `chunk` records per read transaction: memory holds one chunk, and no read stays open while the
+        caller works (a report at a million cases reads tens of millions of records)."""
+        end = self.end_offset() if end is None else end
         while True:
             with reading(self.engine) as conn:
                 rows = conn.execute(_NEXT, {"topic": topic, "after": after, "limit": chunk}).all()

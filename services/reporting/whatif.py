@@ -10,7 +10,7 @@ from datetime import datetime
 from schemas import vocabulary
 from services.reporting.domain.cases import Latest
 from services.reporting.domain.compliance import build_report
-from services.reporting.domain.events import Event, History
+from services.reporting.domain.events import CrossingSink, Event, History
 from services.reporting.domain.model import Report, Scope, Targets
 from services.reporting.domain.reading import Digest, Reading, history_events, read
 from services.reporting.domain.whatif import WhatIf
@@ -129,11 +129,12 @@ def with_schedules(history: History, as_of: datetime, policy: Policy) -> History
 
 
 def read_report(events: Iterable[tuple[str, Event]], scope: Scope, policy: Policy, other: Policy | None = None,
-                sources: Mapping[str, int] | None = None) -> Digest:
+                sources: Mapping[str, int] | None = None, crossings: CrossingSink | None = None) -> Digest:
     """One pass over the log's events (each topic in log order): what the report under `policy` (and the what-if
-    under `other`) is computed from. Until the log shows the monitor's schedules, `policy` is replayed beside."""
+    under `other`) is computed from. Until the log shows the monitor's schedules, `policy` is replayed beside.
+    The SLA events' rows go to `crossings` (held in memory if not given; `hrcase report` spills them to disk)."""
     reading = Reading(scope, vocabulary.current(), fallback=Tally(scope.as_of, policy),
-                      other=Tally(scope.as_of, other) if other is not None else None)
+                      other=Tally(scope.as_of, other) if other is not None else None, crossings=crossings)
     return read(events, reading, sources)
 
 

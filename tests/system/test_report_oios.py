@@ -98,3 +98,23 @@ def test_the_simulation_is_reproducible_from_its_seed(tmp_path: Path) -> None:
     one = write_history(OIOS_2021_011, tmp_path / "one")
     two = write_history(OIOS_2021_011, tmp_path / "two")
     assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+
+def test_the_report_from_the_reporting_store_is_the_report_read_from_the_log(installation: tuple[Path, History],
+                                                                             tmp_path: Path) -> None:
+    folder, _ = installation
+    outputs = {}
+    for how, extra in (("store", []), ("log", ["--from-log"])):
+        result = subprocess.run(
+            [sys.executable, "-m", "services.cli", "report", "--data-dir", str(folder / "data"), "--as-of",
+             "2020-06-30", "--from", "2017-07-01", "--to", "2019-12-31", "--out", str(tmp_path / how), *extra],
+            capture_output=True, text=True, timeout=300, check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[how] = result.stdout.splitlines()
+    assert "from the reporting store" in outputs["store"][-1] and "(--from-log)" in outputs["log"][-1]
+    assert outputs["store"][:-1] == outputs["log"][:-1]
+    names = sorted(p.name for p in (tmp_path / "log").iterdir())
+    assert len(names) == 25 and names == sorted(p.name for p in (tmp_path / "store").iterdir())
+    for name in names:  # the audit's figures, tables and charts, byte for byte
+        assert (tmp_path / "store" / name).read_bytes() == (tmp_path / "log" / name).read_bytes(), name

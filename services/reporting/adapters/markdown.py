@@ -26,7 +26,8 @@ def table_lines(table: Table) -> list[str]:
     if not table.rows:
         return [*out, "None.", "", f"(CSV: `{table.slug}.csv`)", ""]
     rows = table.rows if table.preview is None else table.rows[: table.preview]
-    aligns = ["---:" if all(numeric(r[i]) for r in table.rows) and i else "---" for i in range(len(table.columns))]
+    aligns = ["---:" if (i in table.numeric_columns or all(numeric(r[i]) for r in table.rows)) and i else "---"
+              for i in range(len(table.columns))]
     out += ["| " + " | ".join(_esc(c) for c in table.columns) + " |", "| " + " | ".join(aligns) + " |"]
     out += ["| " + " | ".join(_esc(text(cell)) for cell in row) + " |" for row in rows]
     out.append("")

@@ -9,7 +9,7 @@ from services.private_files import open_private, private_file, private_folder, w
 from services.reporting.adapters import html, markdown
 from services.reporting.adapters.cells import raw
 from services.reporting.adapters.charts import write_chart, write_map
-from services.reporting.domain.model import Report, Table
+from services.reporting.domain.model import LazyRows, Report, Table
 
 
 def write_report(report: Report, folder: Path, charts: bool = True) -> list[Path]:
@@ -28,7 +28,10 @@ def write_csv(table: Table, path: Path) -> Path:
     with open_private(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.columns)
-        writer.writerows([raw(cell) for cell in row] for row in table.rows)
+        if isinstance(table.rows, LazyRows) and table.rows.plain:  # millions of rows, as they come
+            writer.writerows(table.rows)
+        else:
+            writer.writerows([raw(cell) for cell in row] for row in table.rows)
     return path
 
 

@@ -24,7 +24,7 @@ def cohort(history: History | Digest, scope: Scope) -> Digest:
 
 def build_report(history: History | Digest, scope: Scope, targets: Targets, what_if: WhatIf | None = None) -> Report:
     c = cohort(history, scope)
-    cases, events = list(c.cases), list(c.sla_events)
+    cases, events = list(c.cases), c.sla_events  # the events are read again by each table, never held here
     offices = recording.offices_of(cases)
     status_table, status_chart = stages.by_stage_and_year(cases, scope)
     distribution = recording.delay_distribution(cases)

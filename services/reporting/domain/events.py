@@ -3,11 +3,16 @@ each SLA event (a crossing) and of each schedule (a verdict) once it has read th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
-from typing import Any
+from typing import Any, Protocol
+
+from schemas import vocabulary
+
+LEVELS = ("warning", "breach", "escalation", "cleared")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,83 @@ class Crossing:
         return cls(occurred_at, intern(p["case_id"]), intern(p["reference"]), intern(p["office"]), intern(p["clock"]),
                    intern(p["level"]), p["period"], intern(p["recipient_role"]), _interned(p.get("assignee")),
                    _interned(p.get("reason")), intern(p["policy_version"]))
+
+
+def listed_order(e: Crossing) -> tuple:
+    """How `sla_events.csv` lists them: time, then case, clock and level (the same events list the same way however
+    the monitor was run); events equal in all of these keep their order on the log."""
+    return e.occurred_at, e.reference, vocabulary.CLOCKS.index(e.clock), LEVELS.index(e.level), e.period
+
+
+def recipient(event: Crossing) -> str:
+    """Who an SLA event went to: the Director, an office's Team Leader, or the named officer."""
+    role = event.recipient_role
+    if role == "director":
+        return "Director"
+    if role == "hro":
+        return f"officer {event.assignee or '(unassigned)'}"
+    return f"Team Leader, {event.office}"
+
+
+def listed_row(e: Crossing) -> tuple[str, str, str, str, str, int, str, str, str]:
+    """Its row of `sla_events.csv`: when, case, office, clock, level, period, to whom, why cleared, policy."""
+    return (e.occurred_at.isoformat(timespec="minutes"), e.reference, e.office, e.clock, e.level, e.period,
+            recipient(e) if e.level != "cleared" else "", e.reason or "", e.policy_version)
+
+
+def month_of(e: Crossing) -> str:
+    return f"{e.occurred_at.year:04d}-{e.occurred_at.month:02d}"
+
+
+class Crossings(Protocol):
+    """The SLA events a report counts and lists: counted by key, and their rows listed, as often as the tables ask;
+    never needed as a list of events (a million cases have some 17 million)."""
+
+    def __len__(self) -> int: ...
+
+    def counts(self) -> Counter[tuple[str, str]]: ...  # (clock, level) -> events
+
+    def by_case(self) -> Iterable[tuple[str, str, int]]: ...  # (case_id, level, events)
+
+    def recording_months(self) -> Counter[tuple[str, str, str]]: ...  # recording clock: (month, office, level) -> n
+
+    def listed_rows(self) -> Iterator[tuple]: ...  # each one's listed_row, in listed_order
+
+
+class CrossingSink(Protocol):
+    """Where a reading puts each SLA event's crossing as it reads it (a list, or a spill on disk)."""
+
+    def append(self, crossing: Crossing) -> None: ...
+
+    def of(self, cases: frozenset[str] | None) -> Crossings: ...  # those on these cases (None: every one)
+
+
+class HeldCrossings:
+    """Crossings held in memory (tests, small histories)."""
+
+    def __init__(self, crossings: Iterable[Crossing] = ()) -> None:
+        self.held = list(crossings)
+
+    def append(self, crossing: Crossing) -> None:
+        self.held.append(crossing)
+
+    def of(self, cases: frozenset[str] | None) -> HeldCrossings:
+        return HeldCrossings(self.held if cases is None else (e for e in self.held if e.case_id in cases))
+
+    def __len__(self) -> int:
+        return len(self.held)
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        return Counter((e.clock, e.level) for e in self.held)
+
+    def by_case(self) -> Iterable[tuple[str, str, int]]:
+        return ((case_id, level, n) for (case_id, level), n in Counter((e.case_id, e.level) for e in self.held).items())
+
+    def recording_months(self) -> Counter[tuple[str, str, str]]:
+        return Counter((month_of(e), e.office, e.level) for e in self.held if e.clock == "recording")
+
+    def listed_rows(self) -> Iterator[tuple]:
+        return (listed_row(e) for e in sorted(self.held, key=listed_order))
 
 
 def _interned(value: str | None) -> str | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from itertools import islice
+from typing import Any, overload
 
 
 @dataclass(frozen=True)
@@ -18,14 +19,43 @@ class Pct:
 Cell = str | int | float | Pct | None
 
 
+class LazyRows(Sequence[tuple[Any, ...]]):
+    """A table's rows made each time they are read (a list of millions is written, not held): `count` of them;
+    `plain`: every cell a string or a number, written to CSV as it is."""
+
+    def __init__(self, count: int, rows: Callable[[], Iterator[tuple[Any, ...]]], plain: bool = False) -> None:
+        self.size, self.rows, self.plain = count, rows, plain
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self.rows()
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[Any, ...], ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.size)
+            return tuple(islice(self.rows(), start, stop, step))
+        if not -self.size <= index < self.size:
+            raise IndexError(index)
+        return next(islice(self.rows(), index % self.size, None))
+
+
 @dataclass(frozen=True)
 class Table:
     slug: str  # file name of its CSV
     title: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]  # each cell a Cell
+    rows: Sequence[tuple[Any, ...]]  # each cell a Cell; a tuple, or LazyRows for a list of millions
     note: str = ""
     preview: int | None = None  # long lists: documents show this many rows, the CSV has them all
+    numeric_columns: frozenset[int] = frozenset()  # columns known to hold a number in every row (not scanned)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from services.reporting.domain.cases import CaseFacts
-from services.reporting.domain.events import Crossing
+from services.reporting.domain.events import Crossings
 from services.reporting.domain.model import Pct, Table, Targets
 from services.reporting.domain.recording import delay_stats, offices_of, recording_goal
 from services.reporting.domain.stages import stalled
@@ -44,7 +44,7 @@ MEASURES = ("Cases", "Recorded", "Never recorded", "Recorded on time", "Whose re
 
 
 def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable[[CaseFacts], str],
-             cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime,
+             cases: Sequence[CaseFacts], sla: Crossings, targets: Targets, as_of: datetime,
              extra: Callable[[str], tuple] = lambda _: ()) -> Table:
     # One pass over the cases and one over the SLA events, grouped by key: never a pass per office or officer.
     by_case: dict[str, str] = {}
@@ -53,11 +53,11 @@ def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable
         group = by_case[c.case_id] = key_of(c)
         groups.setdefault(group, []).append(c)
     levels: dict[str | None, Counter] = {key: Counter() for key in [*keys, None]}
-    for e in sla:
-        levels[None][e.level] += 1
-        owner = by_case.get(e.case_id)
+    for case_id, level, n in sla.by_case():  # counted by case and level
+        levels[None][level] += n
+        owner = by_case.get(case_id)
         if owner is not None and owner in levels:
-            levels[owner][e.level] += 1
+            levels[owner][level] += n
     rows = []
     for key in [*keys, None]:
         mine = cases if key is None else groups[key]
@@ -71,12 +71,12 @@ def _grouped(name: str, slug: str, title: str, keys: list[str], key_of: Callable
     return Table(slug, title, (*columns, *MEASURES), tuple(rows), goals)
 
 
-def by_office(cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime) -> Table:
+def by_office(cases: Sequence[CaseFacts], sla: Crossings, targets: Targets, as_of: datetime) -> Table:
     return _grouped("Office", "performance_by_office", "Performance by office against the targets",
                     offices_of(cases), lambda c: c.office, cases, sla, targets, as_of)
 
 
-def by_officer(cases: Sequence[CaseFacts], sla: Sequence[Crossing], targets: Targets, as_of: datetime) -> Table:
+def by_officer(cases: Sequence[CaseFacts], sla: Crossings, targets: Targets, as_of: datetime) -> Table:
     """Officers are the cases' current assignees: who is responsible for each case now."""
     office_of: dict[str, Counter] = {}
     for c in cases:

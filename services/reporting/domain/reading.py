@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from reference.vocabularies import Vocabularies
 from services.reporting.domain.cases import CaseFacts, Folding, Latest
 from services.reporting.domain.duplicates import Decided, Decisions, decisions
-from services.reporting.domain.events import Crossing, Event, History
+from services.reporting.domain.events import Crossing, Crossings, CrossingSink, Event, HeldCrossings, History
 from services.reporting.domain.model import Scope
 from services.reporting.domain.sdg import SdgCounts, Tally
 
@@ -35,7 +35,7 @@ class Digest:
     """What a report is computed from: the cohort's cases and SLA events, and the counts kept on the way."""
 
     cases: tuple[CaseFacts, ...]
-    sla_events: tuple[Crossing, ...]  # those on the cohort's cases, up to the report date
+    sla_events: Crossings  # those on the cohort's cases, up to the report date (held, or in a spill on disk)
     rejected: int  # situation report records intake refused within the period
     without_case: tuple[str, ...]  # accepted incidents casework has not (yet) opened a case for
     sdg: SdgCounts = field(default_factory=lambda: SdgCounts(()))
@@ -49,12 +49,15 @@ class Reading:
     """Events in, one at a time, each in its topic's order; `digest()` at the end."""
 
     def __init__(self, scope: Scope, vocabularies: Vocabularies, fallback: Monitor | None = None,
-                 other: Monitor | None = None) -> None:
+                 other: Monitor | None = None, crossings: CrossingSink | None = None) -> None:
         self.scope = scope
         self.folding = Folding(scope.as_of)
         self.clocks = Latest(scope.as_of)
         self.decided = Decided(scope.as_of)
-        self.crossings: list[Crossing] = []
+        # Every SLA event's row is listed: a million cases have some 17 million, so `hrcase report` spills them to
+        # disk (adapters/spill.py) and only counts them by key in memory.
+        self.crossings: CrossingSink = crossings if crossings is not None else HeldCrossings()
+        self.crossed: set[str] = set()  # the cases they are on (when the cohort holds all, nothing is filtered)
         self.incidents: list[str] = []  # keys of the period's accepted incidents
         self.sdg = Tally(vocabularies)
         self.rejected = 0
@@ -81,7 +84,9 @@ class Reading:
                 self.scheduled, self.fallback = True, None
                 self.clocks.add(event.occurred_at, event.payload)
             elif event.occurred_at <= scope.as_of:
-                self.crossings.append(Crossing.of(event.occurred_at, event.payload))
+                crossing = Crossing.of(event.occurred_at, event.payload)
+                self.crossings.append(crossing)
+                self.crossed.add(crossing.case_id)
         elif kind == INCIDENTS:
             p = event.payload
             if event.occurred_at <= scope.as_of and scope.covers(p["reported_at"], p["office"]):
@@ -96,8 +101,8 @@ class Reading:
         scope = self.scope
         cases = tuple(case.facts(clocks.of(case_id)) for case_id, case in self.folding.cases.items()
                       if scope.covers(case.reported_at, case.office))
-        ids = {c.case_id for c in cases}
-        events = tuple(e for e in self.crossings if e.case_id in ids)
+        ids = frozenset(c.case_id for c in cases)
+        events = self.crossings.of(None if ids.issuperset(self.crossed) else ids)
         keys = {c.incident_key for c in cases}
         without = tuple(sorted(k for k in self.incidents if k not in keys))
         registered = len(self.folding.cases) + len(self.later.difference(self.folding.cases))

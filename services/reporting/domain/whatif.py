@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from services.reporting.domain.cases import OPEN_STAGES, CaseFacts, Latest
-from services.reporting.domain.events import Crossing
+from services.reporting.domain.events import Crossings
 from services.reporting.domain.model import Scope, Section, Table, Targets
 from services.reporting.domain.reading import Monitor
 from services.reporting.domain.sla import CLOCK_LABELS, CLOCKS, counts
@@ -24,7 +24,7 @@ class WhatIf:
     source: str = ""  # the policy file, for the report's text
 
 
-def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Sequence[Crossing], targets: Targets,
+def what_if_section(what_if: WhatIf, cases: Sequence[CaseFacts], emitted: Crossings, targets: Targets,
                     scope: Scope) -> Section:
     ids = {c.case_id for c in cases}
     other: Counter = Counter()  # the SLA events it would have emitted on these cases, up to the report date

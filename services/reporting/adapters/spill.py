@@ -1,0 +1,151 @@
+"""SLA events' crossings kept in a SQLite file instead of memory: appended as the report reads them, counted and listed
+back (in log order, or as `sla_events.csv` lists them) by queries, so a report's memory does not grow with them."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+
+from schemas import vocabulary
+from services.reporting.domain.events import LEVELS, Crossing, listed_row, month_of
+
+_COHORTS = count(1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICRO = timedelta(microseconds=1)
+BATCH = 5_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS crossing (
+    seq INTEGER PRIMARY KEY,            -- order on the log
+    at_us INTEGER NOT NULL,             -- occurred_at in microseconds since 1970 (UTC): sorts as the instants do
+    case_id TEXT NOT NULL, month TEXT NOT NULL, clock_rank INTEGER NOT NULL, level_rank INTEGER NOT NULL,
+    -- its row of sla_events.csv (domain/events.listed_row), written as it is
+    at_text TEXT NOT NULL, reference TEXT NOT NULL, office TEXT NOT NULL, clock TEXT NOT NULL, level TEXT NOT NULL,
+    period INTEGER NOT NULL, to_text TEXT NOT NULL, reason_text TEXT NOT NULL, policy_version TEXT NOT NULL
+);
+"""
+# How sla_events.csv lists them (domain/events.listed_order), then log order as Python's stable sort leaves ties.
+LISTED = "at_us, reference, clock_rank, level_rank, period, seq"
+LISTING = f"CREATE INDEX IF NOT EXISTS crossing_listed ON crossing ({LISTED})"
+RECORDING = "clock = 'recording'"
+ROW = "at_text, reference, office, clock, level, period, to_text, reason_text, policy_version"
+
+
+def micros(at: datetime) -> int:
+    return (at - EPOCH) // MICRO
+
+
+class CrossingFile:
+    """The crossings of one report (a scratch file) or of the reporting store (its own table): a CrossingSink."""
+
+    def __init__(self, db: sqlite3.Connection, listing_kept: bool = False) -> None:
+        self.db, self.listing_kept = db, listing_kept
+        self.upto: int | None = None  # the store's rows a report may read (those its state covers)
+        self.create()
+        self.pending: list[tuple] = []
+
+    def create(self) -> None:
+        """The table (and, where rows keep arriving, the listing's index, kept as they come)."""
+        self.db.execute(SCHEMA)
+        if self.listing_kept:
+            self.db.execute(LISTING)
+
+    def drop(self) -> None:
+        self.db.execute("DROP TABLE IF EXISTS crossing")
+        self.create()
+
+    @classmethod
+    def scratch(cls, path: Path) -> CrossingFile:
+        """A file for one report, written without a journal: it is thrown away when the report is written."""
+        db = sqlite3.connect(path, isolation_level=None)
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
+                         "PRAGMA cache_size=-16000;")
+        return cls(db)
+
+    def append(self, crossing: Crossing) -> None:
+        e = crossing
+        self.pending.append((micros(e.occurred_at), e.case_id, month_of(e), vocabulary.CLOCKS.index(e.clock),
+                             LEVELS.index(e.level), *listed_row(e)))
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.db.executemany(
+                "INSERT INTO crossing (at_us, case_id, month, clock_rank, level_rank, at_text, reference, office, "
+                "clock, level, period, to_text, reason_text, policy_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                self.pending)
+            self.pending = []
+
+    def of(self, cases: frozenset[str] | None) -> SpilledCrossings:
+        """Those on `cases` (None: every one); listed by an index made once, not sorted for each reading."""
+        self.flush()
+        self.db.execute(LISTING)
+        return SpilledCrossings(self.db, cases, self.upto)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class SpilledCrossings:
+    """Crossings counted and listed by queries on their file; a cohort smaller than every case is a scratch table
+    the queries join."""
+
+    def __init__(self, db: sqlite3.Connection, cases: frozenset[str] | None, upto: int | None = None) -> None:
+        self.db = db
+        where = [] if upto is None else [f"seq <= {int(upto)}"]
+        if cases is not None:
+            cohort = f"cohort_{next(_COHORTS)}"
+            db.execute(f"CREATE TEMP TABLE {cohort} (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
+            db.executemany(f"INSERT INTO {cohort} VALUES (?)", ((c,) for c in cases))
+            where.append(f"case_id IN (SELECT case_id FROM {cohort})")
+        self.where = (" WHERE " + " AND ".join(where)) if where else ""
+        self.size: int | None = None
+        self.by_level: Counter[tuple[str, str]] | None = None
+
+    def _and(self, condition: str) -> str:
+        return f"{self.where} AND {condition}" if self.where else f" WHERE {condition}"
+
+    def __len__(self) -> int:
+        if self.size is None:
+            self.size = int(self.db.execute(f"SELECT count(*) FROM crossing{self.where}").fetchone()[0])
+        return self.size
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        if self.by_level is None:
+            self.by_level = Counter({(clock, level): n for clock, level, n in self.db.execute(
+                f"SELECT clock, level, count(*) FROM crossing{self.where} GROUP BY clock, level")})
+        return Counter(self.by_level)
+
+    def by_case(self) -> Iterator[tuple[str, str, int]]:
+        yield from self._all(f"SELECT case_id, level, count(*) FROM crossing{self.where} GROUP BY case_id, level")
+
+    def recording_months(self) -> Counter[tuple[str, str, str]]:
+        return Counter({(month, office, level): n for month, office, level, n in self.db.execute(
+            f"SELECT month, office, level, count(*) FROM crossing{self._and(RECORDING)} "
+            "GROUP BY month, office, level")})
+
+    def listed_rows(self) -> Iterator[tuple]:
+        yield from self._all(f"SELECT {ROW} FROM crossing{self.where} ORDER BY {LISTED}")
+
+    def _all(self, sql: str) -> Iterator[tuple]:
+        cursor = self.db.execute(sql)
+        while rows := cursor.fetchmany(BATCH):
+            yield from rows
+
+
+@contextmanager
+def scratch_spill(near: Path | None = None) -> Iterator[CrossingFile]:
+    """A spill for one report, in a scratch folder beside the data (`.report-*`), removed when the report is done."""
+    folder = near if near is not None and near.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix=".report-", dir=folder) as scratch:
+        spill = CrossingFile.scratch(Path(scratch) / "crossings.sqlite")
+        try:
+            yield spill
+        finally:
+            spill.close()
