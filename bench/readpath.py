@@ -78,7 +78,10 @@ def size_of(engine: Engine, folder: Path | None) -> int:
                                      "and c.relkind = 'r'"), {"s": SCHEMA}).scalar() or 0)
 
 
-def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any) -> dict[str, Any]:
+def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any, base: int = 50_000) -> dict[str, Any]:
+    """`base` cases (at most) through casework's own code (bench.readgen), then copies of them in SQL up to `cases`
+    (bench.readcopy)."""
+    from bench.readcopy import copy_to
     from bench.readgen import NOW, Generator
     from services.casework import bootstrap
 
@@ -94,12 +97,17 @@ def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any) -> d
                 f"RSS {rss_mib():,.0f} MiB)")
             last[0] = time.perf_counter()
 
-    written = Generator(cases, seed, NOW).write(engine, progress)
+    written = Generator(min(cases, base), seed, NOW).write(engine, progress)
+    log(f"  base of {written['cases']:,} cases in {written['seconds']:.1f} s")
+    copied = copy_to(engine, cases, progress) if cases > base else None
+    if copied:
+        log(f"  copied to {copied['cases']:,} cases in {copied['seconds']:.1f} s")
+        written["cases"] = copied["cases"]
     if backend == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'analyze "{SCHEMA}".case_summaries'))
             conn.execute(text(f'analyze "{SCHEMA}".alerts'))
-    return {**written, "migrate_s": migrated, "seconds": time.perf_counter() - started, "now": NOW.isoformat()}
+    return {**written, "copies": copied, "migrate_s": migrated, "seconds": time.perf_counter() - started, "now": NOW.isoformat()}
 
 
 def run_report(template: str, folder: Path | None, url: str | None, as_of: str, log: Any) -> dict[str, Any]:
@@ -163,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/readpath-BACKEND-CASES.json")
     parser.add_argument("--runs", type=int, default=1, help="driver runs on the one generated database")
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--base", type=int, default=50_000, help="cases made through casework's code; the rest are "
+                        "copies of them made in SQL (bench/readcopy.py)")
     parser.add_argument("--folder", type=Path, default=None, help="SQLite: the data folder (default a temporary one)")
     parser.add_argument("--keep", action="store_true", help="SQLite: keep the data folder; PostgreSQL: the schema")
     parser.add_argument("--reuse", action="store_true", help="drive the database already there, without generating")
@@ -211,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.reuse:
             log(f"generating {args.cases:,} cases on {args.backend}")
-            record["generation"] = generate(engine, args.backend, args.cases, args.seed, log)
+            record["generation"] = generate(engine, args.backend, args.cases, args.seed, log, args.base)
             log(f"  done in {record['generation']['seconds']:.1f} s")
         record["db_bytes"] = size_of(engine, folder)
         if not args.generate_only:
