@@ -1,11 +1,17 @@
 """The read-side benchmark's driver: the real casework web/API server (waitress) on a generated database, its clock
 fixed at the history's now, asked for each list page, a search, the overview and the alert worklist by 1 client
 and by 20 concurrent clients, each beside its baseline: the bare indexed SQL query behind the page, timed on the
-same database in the same run."""
+same database in the same run.
+
+The server is either a thread of this process (`processes=0`, as `hrcase serve` serves), or `processes` processes
+as `hrcase api serve` runs them (bench/readserve.py), the clients spread over them round-robin as a load balancer
+would: client i talks to process i mod P, keeping its connection (and its sign-in) to it."""
 
 from __future__ import annotations
 
 import http.client
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -16,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from bench.common import percentile
+from bench.common import REPO, percentile
 from bench.readgen import PASSWORD
 
 DIRECTOR, TEAM_LEADER = "director", "mopti.tl"
@@ -188,16 +194,55 @@ def baseline(conn: Connection, statements: tuple[str, ...], now: datetime, runs:
 
 def settle(server: Any, limit: float) -> None:
     """Wait until the server has finished every request given up on (timed out): the next page is measured alone."""
-    dispatcher = server._server.task_dispatcher  # waitress's: its queue and its busy threads
     deadline = time.perf_counter() + limit
+    if isinstance(server, Processes):  # each answers /health only once its queue ahead of it is served
+        for port in server.ports:
+            while time.perf_counter() < deadline:
+                try:
+                    Client(port, "", "", limit).call("GET", "/health", True)
+                    break
+                except (OSError, http.client.HTTPException):
+                    time.sleep(0.2)
+        return
+    dispatcher = server._server.task_dispatcher  # waitress's: its queue and its busy threads
     while (dispatcher.queue or dispatcher.active_count) and time.perf_counter() < deadline:
         time.sleep(0.2)
 
 
+class Processes:
+    """`count` server processes (bench/readserve.py, what `hrcase api serve` runs) on the engine's database."""
+
+    def __init__(self, engine: Engine, count: int, threads: int):
+        where = (["--sqlite", str(engine.url.database)] if engine.dialect.name == "sqlite"
+                 else ["--url", engine.url.render_as_string(hide_password=False)])
+        self.children = [subprocess.Popen([sys.executable, "-m", "bench.readserve", *where, "--threads", str(threads)],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+                         for _ in range(count)]
+        self.ports = []
+        for child in self.children:
+            line = child.stdout.readline() if child.stdout else ""
+            if not line.startswith("port "):
+                self.stop()
+                raise RuntimeError(f"a server process did not start (it said {line!r})")
+            self.ports.append(int(line.split()[1]))
+
+    def stop(self) -> None:
+        for child in self.children:
+            if child.stdin:
+                child.stdin.close()
+        for child in self.children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
 def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, requests: int = 20,
           concurrent_requests: int = 5, budget: float = 60.0, timeout: float = 120.0, threads: int = 8,
-          only: list[str] | None = None, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    """Every page at 1 client then at `concurrency` clients, each beside its baseline; the server's clock at `now`."""
+          only: list[str] | None = None, log: Callable[[str], None] = print,
+          processes: int = 0) -> list[dict[str, Any]]:
+    """Every page at 1 client then at `concurrency` clients, each beside its baseline; the server's clock at `now`;
+    the server a thread of this process, or `processes` processes with the clients spread round-robin."""
     from services.casework import bootstrap
     from services.casework.adapters import repository as repo
     from services.casework.api.server import ApiServer, context_for
@@ -216,8 +261,14 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
     if missing:
         raise RuntimeError(f"the database has no user {sorted(missing)}: generate it with bench.readgen")
     tokens = enrol(engine, list(names.values()), now)
-    casework = bootstrap.build(engine)
-    server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0, threads=threads).start()
+    server: Any
+    if processes:
+        server = Processes(engine, processes, threads)
+        ports = server.ports
+    else:
+        casework = bootstrap.build(engine)
+        server = ApiServer(context_for(casework, clock=SimulatedClock(now)), "127.0.0.1", 0, threads=threads).start()
+        ports = [server.port]
     results: list[dict[str, Any]] = []
     try:
         for page in pages(cases, names["hro"], engine.dialect.name):
@@ -225,8 +276,10 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
                 continue
             who = names[page.who]
 
-            def make(who: str = who) -> Client:
-                return Client(server.port, tokens[who], who, timeout)
+            handed = iter(range(1_000_000))
+
+            def make(who: str = who, handed: Any = handed) -> Client:  # the next process in turn (round-robin)
+                return Client(ports[next(handed) % len(ports)], tokens[who], who, timeout)
 
             probe = make()
             if page.web:

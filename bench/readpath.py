@@ -107,7 +107,8 @@ def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any, base
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'analyze "{SCHEMA}".case_summaries'))
             conn.execute(text(f'analyze "{SCHEMA}".alerts'))
-    return {**written, "copies": copied, "migrate_s": migrated, "seconds": time.perf_counter() - started, "now": NOW.isoformat()}
+    return {**written, "copies": copied, "migrate_s": migrated, "seconds": time.perf_counter() - started,
+            "now": NOW.isoformat()}
 
 
 def run_report(template: str, folder: Path | None, url: str | None, as_of: str, log: Any) -> dict[str, Any]:
@@ -184,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20, help="requests of the single client, per page")
     parser.add_argument("--concurrent-requests", type=int, default=5, help="requests of each concurrent client")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per page and load at most")
-    parser.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
+    parser.add_argument("--threads", type=int, default=8, help="the server's waitress threads (per process)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="server processes as `hrcase api serve` runs them, the clients spread over them "
+                        "round-robin (0: one server in the benchmark's own process)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a request may take (then an error)")
     parser.add_argument("--pages", action="append", default=[], help="only the pages whose name holds this")
     parser.add_argument("--report-cmd", default=None, help="e.g. '{python} -m services.cli report --data-dir "
@@ -214,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                               "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                               "command": "python -m bench.readpath " + " ".join(
                                   shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-                              "threads": args.threads, "clients": args.clients, "timeout_s": args.timeout,
+                              "threads": args.threads, "processes": args.processes, "clients": args.clients,
+                              "timeout_s": args.timeout,
                               "requests": args.requests, "concurrent_requests": args.concurrent_requests}
     from bench.readgen import NOW
 
@@ -232,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"driver run {run + 1} of {args.runs}")
                 runs.append(drive(engine, args.cases, NOW, concurrency=args.clients, requests=args.requests,
                                   concurrent_requests=args.concurrent_requests, budget=args.budget,
-                                  threads=args.threads, timeout=args.timeout, only=args.pages, log=log))
+                                  threads=args.threads, timeout=args.timeout, only=args.pages, log=log,
+                                  processes=args.processes))
             record["runs"], record["pages"] = runs, summarise(runs)
         if args.report_cmd:
             record["report"] = run_report(args.report_cmd, folder, url, NOW.date().isoformat(), log)
