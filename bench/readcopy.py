@@ -207,5 +207,8 @@ def copy_to(engine: Engine, total: int, progress: Callable[[int], None] | None =
             copier.finish(conn)
             for base in (*BASE.values(), "copy_map", *(("bench_base_stems",) if conn.dialect.name == "sqlite" else ())):
                 conn.execute(text(f"DROP TABLE {base}"))
-    return {"base": len(copier.base), "copies": copier.copies(), "cases": done,
-            "seconds": time.perf_counter() - started}
+        counted = conn.execute(text("SELECT (SELECT count(*) FROM case_history), (SELECT count(*) FROM alerts "
+                                    "WHERE resolved_at IS NULL)")).one()
+        conn.rollback()
+    return {"base": len(copier.base), "copies": copier.copies(), "cases": done, "events": counted[0],
+            "alerts": counted[1], "seconds": time.perf_counter() - started}

@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                         "copies of them made in SQL (bench/readcopy.py)")
     parser.add_argument("--folder", type=Path, default=None, help="SQLite: the data folder (default a temporary one)")
     parser.add_argument("--keep", action="store_true", help="SQLite: keep the data folder; PostgreSQL: the schema")
-    parser.add_argument("--reuse", action="store_true", help="drive the database already there, without generating")
+    parser.add_argument("--reuse", action="store_true", help="drive the database already there, without generating "
+                        "(the generation recorded in --out, if any, is kept in it)")
     parser.add_argument("--database-url", default=os.environ.get("HRCASE_BENCH_DATABASE_URL")
                         or "postgresql+psycopg://hrcase:hrcase@127.0.0.1:55432/hrcase")
     parser.add_argument("--database", default="hrcase_bench", help="PostgreSQL: the benchmark's own database")
@@ -223,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                               "requests": args.requests, "concurrent_requests": args.concurrent_requests}
     from bench.readgen import NOW
 
+    if args.reuse and out.exists():  # the generation of the database driven again, when this file recorded it
+        before = json.loads(out.read_text())
+        if before.get("generation") and (before["backend"], before["cases"]) == (args.backend, args.cases):
+            record["generation"] = before["generation"]
     try:
         if not args.reuse:
             log(f"generating {args.cases:,} cases on {args.backend}")
@@ -233,13 +238,15 @@ def main(argv: list[str] | None = None) -> int:
             from bench.readdrive import drive
 
             runs = []
+            record["load_before"] = os.getloadavg()  # the machine is shared: its load beside every figure
             for run in range(args.runs):
-                log(f"driver run {run + 1} of {args.runs}")
+                log(f"driver run {run + 1} of {args.runs} (load average {os.getloadavg()[0]:.1f})")
                 runs.append(drive(engine, args.cases, NOW, concurrency=args.clients, requests=args.requests,
                                   concurrent_requests=args.concurrent_requests, budget=args.budget,
                                   threads=args.threads, timeout=args.timeout, only=args.pages, log=log,
                                   processes=args.processes))
             record["runs"], record["pages"] = runs, summarise(runs)
+            record["load_after"] = os.getloadavg()
         if args.report_cmd:
             record["report"] = run_report(args.report_cmd, folder, url, NOW.date().isoformat(), log)
     finally:
