@@ -104,11 +104,17 @@ def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any, base
         log(f"  copied to {copied['cases']:,} cases in {copied['seconds']:.1f} s")
         written["cases"] = copied["cases"]
     if backend == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'analyze "{SCHEMA}".case_summaries'))
-            conn.execute(text(f'analyze "{SCHEMA}".alerts'))
+        settle_statistics(engine)
     return {**written, "copies": copied, "migrate_s": migrated, "seconds": time.perf_counter() - started,
             "now": NOW.isoformat()}
+
+
+def settle_statistics(engine: Engine) -> None:
+    """As autovacuum leaves tables that have settled: statistics, and the visibility map that lets counts read an
+    index alone."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("case_summaries", "case_violations", "case_search", "alerts", "case_history", "cases"):
+            conn.execute(text(f'vacuum analyze "{SCHEMA}".{table}'))
 
 
 def run_report(template: str, folder: Path | None, url: str | None, as_of: str, log: Any) -> dict[str, Any]:
@@ -178,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="SQLite: keep the data folder; PostgreSQL: the schema")
     parser.add_argument("--reuse", action="store_true", help="drive the database already there, without generating "
                         "(the generation recorded in --out, if any, is kept in it)")
+    parser.add_argument("--extend", action="store_true", help="with --reuse: first copy the cases there up to "
+                        "--cases (bench/readcopy.py), e.g. a kept 100,000 made a million")
     parser.add_argument("--database-url", default=os.environ.get("HRCASE_BENCH_DATABASE_URL")
                         or "postgresql+psycopg://hrcase:hrcase@127.0.0.1:55432/hrcase")
     parser.add_argument("--database", default="hrcase_bench", help="PostgreSQL: the benchmark's own database")
@@ -233,6 +241,17 @@ def main(argv: list[str] | None = None) -> int:
             log(f"generating {args.cases:,} cases on {args.backend}")
             record["generation"] = generate(engine, args.backend, args.cases, args.seed, log, args.base)
             log(f"  done in {record['generation']['seconds']:.1f} s")
+        elif args.extend:
+            from bench.readcopy import copy_to
+
+            log(f"copying the cases there up to {args.cases:,}")
+            copied = copy_to(engine, args.cases)
+            if args.backend == "postgresql":
+                settle_statistics(engine)
+            log(f"  copied from {copied['base']:,} to {copied['cases']:,} cases in {copied['seconds']:.1f} s")
+            made = record.get("generation") or {}
+            record["generation"] = {**made, "cases": copied["cases"], "copies": copied,
+                                    "seconds": made.get("seconds", 0) + copied["seconds"]}
         record["db_bytes"] = size_of(engine, folder)
         if not args.generate_only:
             from bench.readdrive import drive
