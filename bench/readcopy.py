@@ -210,7 +210,8 @@ def copy_to(engine: Engine, total: int, progress: Callable[[int], None] | None =
             for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=MEMORY", "cache_size=-1000000"):
                 raw.execute(f"PRAGMA {pragma}")
         else:
-            conn.exec_driver_sql("SET synchronous_commit = off")
+            conn.exec_driver_sql("SET synchronous_commit = off")  # for this session
+            conn.commit()
         with conn.begin():
             copier = Copier(conn, total)
             _snapshot(conn)

@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         if folder is not None and not args.keep and args.folder is None:
             shutil.rmtree(folder, ignore_errors=True)
-        if args.backend == "postgresql" and not args.keep:
+        if args.backend == "postgresql" and not args.keep and not args.reuse:  # a reused one is never ours to drop
             drop = create_engine(url or args.database_url)
             with drop.begin() as conn:
                 conn.execute(text(f'drop schema if exists "{SCHEMA}" cascade'))
