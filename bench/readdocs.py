@@ -47,7 +47,9 @@ MILLION = Section(
     "check` agrees with every copied row). Served by P processes of `hrcase api serve` (bench/readserve.py, P the "
     "cores unless the run says otherwise), each with 8 waitress threads, the clock at the history's now; the "
     "driver spreads its clients over them round-robin as a load balancer would, each client keeping its "
-    "connection to one process. The machine is shared with other sessions: each run gives its load average.")
+    "connection to one process. The machine is shared with other sessions: each run gives its load average, and "
+    "each page its servers' CPU time per request answered to one client (read from /proc before and after: what "
+    "the page costs, whatever else the machine runs).")
 SECTIONS = {"scale": SCALE, "million": MILLION}
 
 
@@ -91,17 +93,18 @@ def render(records: list[dict[str, Any]], docs: Path, notes: list[str] | None = 
     for backend in sorted({r["backend"] for r in records}):
         lines += ["", f"{'SQLite' if backend == 'sqlite' else 'PostgreSQL'} (ms; median over the runs):", "",
                   "| page | cases | p50, 1 client | p95, 1 client | p95, concurrent (clients) | errors | samples | "
-                  "baseline p50 | baseline p95 |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "baseline p50 | baseline p95 | server CPU per request, 1 client |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in (r for r in records if r["backend"] == backend):
             for p in r.get("pages", []):
                 clients = f" ({r.get('clients')})" if p.get("p95_20") is not None else ""
                 if p.get("skipped"):
-                    lines.append(f"| {p['page']} | {r['cases']:,} | skipped: {p['skipped']} | | | | | | |")
+                    lines.append(f"| {p['page']} | {r['cases']:,} | skipped: {p['skipped']} | | | | | | | |")
                     continue
                 lines.append(f"| {p['page']} | {r['cases']:,} | {number(p['p50_1'])} | "
                              f"{_verdict(p['p95_1'], TARGET_ONE)} | {_verdict(p['p95_20'], TARGET_MANY)}{clients} | "
                              f"{p['errors']} | {p['samples']} | {number(p['baseline_p50'])} | "
-                             f"{number(p['baseline_p95'])} |")
+                             f"{number(p['baseline_p95'])} | {number(p.get('server_cpu_ms'))} |")
     lines += ["", "Every run (the command, when, on what; each run's own figures are in its JSON file):", ""]
     for r in records:
         m = r["machine"]

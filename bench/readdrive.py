@@ -10,6 +10,7 @@ would: client i talks to process i mod P, keeping its connection (and its sign-i
 from __future__ import annotations
 
 import http.client
+import os
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -226,6 +228,14 @@ class Processes:
                 raise RuntimeError(f"a server process did not start (it said {line!r})")
             self.ports.append(int(line.split()[1]))
 
+    def cpu_seconds(self) -> float:
+        """The server processes' CPU time so far (user and system), from /proc: load on the machine aside."""
+        ticks = 0
+        for child in self.children:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         for child in self.children:
             if child.stdin:
@@ -291,7 +301,11 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
                 continue
             with reading(engine) as conn:  # first, on an idle server: nothing else holds the interpreter
                 base = baseline(conn, page.baseline, now, max(5, requests // 2))
+            cpu = server.cpu_seconds if processes else None
+            before = cpu() if cpu else 0.0
             one = measure(make, page, 1, requests, budget)
+            if cpu and one["samples"]:  # the servers' CPU time per request answered, one client at a time
+                one["server_cpu_ms"] = (cpu() - before) / one["samples"] * 1000
             many = measure(make, page, concurrency, concurrent_requests, budget) if concurrency > 1 else None
             settle(server, timeout * concurrency)
             row = {"page": page.name, "path": page.path, "who": who, "one": one, "many": many, "baseline": base}

@@ -164,6 +164,7 @@ def summarise(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             return statistics.median(values) if values else None
 
         out.append({"page": first["page"], "path": first["path"], "p50_1": med("one", "p50_ms"),
+                    "server_cpu_ms": med("one", "server_cpu_ms"),
                     "p95_1": med("one", "p95_ms"), "p95_20": med("many", "p95_ms"), "max_20": med("many", "max_ms"),
                     "errors": sum(r["one"]["errors"] + (r["many"] or {}).get("errors", 0) for r in rows),
                     "samples": sum(r["one"]["samples"] + (r["many"] or {}).get("samples", 0) for r in rows),

@@ -10,6 +10,7 @@ It prints "port N", then serves until its stdin closes:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from bench.readgen import NOW
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=None, help="PostgreSQL database whose `casework` schema is served")
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args(argv)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N": the load it is given
     from services.casework import bootstrap
     from services.casework.api.server import ApiServer, context_for
     from services.clock import SimulatedClock

@@ -119,6 +119,7 @@ def test_the_driver_serves_every_page_and_records_each_beside_its_baseline(tmp_p
         assert page["errors"] == 0, page
         assert page["samples"] >= 3 and page["p95_1"] > 0 and page["p95_20"] > 0
         assert page["baseline_p50"] is not None and page["baseline_p50"] > 0
+        assert page["server_cpu_ms"] is not None  # two server processes (the default here: the cores)
 
 
 @pytest.mark.postgres
