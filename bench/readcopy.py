@@ -8,8 +8,9 @@ its blind-index rows, its duplicate pairs) is inserted by `INSERT ... SELECT` fr
 - the incident key `SITREP#n` made `SITREP#(n + r*K)` (K base cases) and the case id `case_id_for` of that key, as
   casework derives it; the registration's event id likewise as the handler derives it, other event ids random;
 - the reference the office's next numbers in the report's year (sequence + r * the base's last of that year);
-- the assignee (and the officer acting in the history) the r-th next HRO of the office, so that each officer holds
-  about as many cases at any size (Staff.for_size of the total);
+- the assignee (and the officer acting in the history) the r-th next HRO of the office, among the officers
+  Staff.for_size gives the total (so officers' loads do not grow with the copies);
+- duplicate pairs: those of the base, between the two cases' copies (a copy is never paired with its original);
 - all dates unchanged: copies keep the base's spread over the two years, and each case's stage and SLA state at the
   served clock (a shifted date would give a fresh case an old case's fate). The texts are the base's (same summary).
 The ids, references, keys and officers are replaced inside the JSON of the state and the events as whole quoted
