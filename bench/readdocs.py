@@ -123,7 +123,8 @@ def render(records: list[dict[str, Any]], docs: Path, notes: list[str] | None = 
         lines += ["", note]
     chart = docs.parent / section.chart
     if draw(records, chart):
-        lines += ["", f"![p95 of each page with one client, by cases]({section.chart})"]
+        lines += ["", f"![p95 of each page with one client, by cases (and the servers' CPU per request, when "
+                  f"measured)]({section.chart})"]
     return "\n".join(lines)
 
 
@@ -137,7 +138,18 @@ def draw(records: list[dict[str, Any]], path: Path) -> bool:
     backends = sorted({r["backend"] for r in records if r.get("pages")})
     if not backends:
         return False
-    fig, axes = plt.subplots(1, len(backends), figsize=(8.5 * len(backends), 4.8), squeeze=False)
+    cpu = any(p.get("server_cpu_ms") for r in records for p in r.get("pages", []))
+    fig, axes = plt.subplots(2 if cpu else 1, len(backends), figsize=(8.5 * len(backends), 9.6 if cpu else 4.8),
+                             squeeze=False)
+    if cpu:  # the servers' CPU per request: what a page costs, whatever the machine's load
+        for ax, backend in zip(axes[1], backends, strict=True):
+            mine = [r for r in records if r["backend"] == backend and r.get("pages")]
+            for name in dict.fromkeys(p["page"] for r in mine for p in r["pages"] if p.get("server_cpu_ms")):
+                points = [(r["cases"], p["server_cpu_ms"]) for r in mine for p in r["pages"]
+                          if p["page"] == name and p.get("server_cpu_ms")]
+                ax.plot([c for c, _ in points], [v for _, v in points], marker="o", label=name)
+            ax.set(xscale="log", yscale="log", xlabel="cases", ylabel="server CPU per request, 1 client (ms)")
+            ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     for ax, backend in zip(axes[0], backends, strict=True):
         mine = [r for r in records if r["backend"] == backend and r.get("pages")]
         names = list(dict.fromkeys(p["page"] for r in mine for p in r["pages"] if not p.get("skipped")))
