@@ -1,22 +1,30 @@
 """The read-side benchmark's driver: the real casework web/API server (waitress) on a generated database, its clock
 fixed at the history's now, asked for each list page, a search, the overview and the alert worklist by 1 client
 and by 20 concurrent clients, each beside its baseline: the bare indexed SQL query behind the page, timed on the
-same database in the same run."""
+same database in the same run.
+
+The server is either a thread of this process (`processes=0`, as `hrcase serve` serves), or `processes` processes
+as `hrcase api serve` runs them (bench/readserve.py), the clients spread over them round-robin as a load balancer
+would: client i talks to process i mod P, keeping its connection (and its sign-in) to it."""
 
 from __future__ import annotations
 
 import http.client
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from bench.common import percentile
+from bench.common import REPO, percentile
 from bench.readgen import PASSWORD
 
 DIRECTOR, TEAM_LEADER = "director", "mopti.tl"
@@ -218,18 +226,65 @@ def baseline(conn: Connection, statements: tuple[str, ...], now: datetime, runs:
 
 def settle(server: Any, limit: float) -> None:
     """Wait until the server has finished every request given up on (timed out): the next page is measured alone."""
-    dispatcher = server._server.task_dispatcher  # waitress's: its queue and its busy threads
     deadline = time.perf_counter() + limit
+    if isinstance(server, Processes):  # each answers /health only once its queue ahead of it is served
+        for port in server.ports:
+            while time.perf_counter() < deadline:
+                try:
+                    Client(port, "", "", limit).call("GET", "/health", True)
+                    break
+                except (OSError, http.client.HTTPException):
+                    time.sleep(0.2)
+        return
+    dispatcher = server._server.task_dispatcher  # waitress's: its queue and its busy threads
     while (dispatcher.queue or dispatcher.active_count) and time.perf_counter() < deadline:
         time.sleep(0.2)
 
 
+class Processes:
+    """`count` server processes (bench/readserve.py, what `hrcase api serve` runs) on the engine's database."""
+
+    def __init__(self, engine: Engine, count: int, threads: int, overview_max_age: float = 0.0):
+        where = (["--sqlite", str(engine.url.database)] if engine.dialect.name == "sqlite"
+                 else ["--url", engine.url.render_as_string(hide_password=False)])
+        command = [sys.executable, "-m", "bench.readserve", *where, "--threads", str(threads),
+                   "--overview-max-age", str(overview_max_age)]
+        self.children = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
+                         for _ in range(count)]
+        self.ports = []
+        for child in self.children:
+            line = child.stdout.readline() if child.stdout else ""
+            if not line.startswith("port "):
+                self.stop()
+                raise RuntimeError(f"a server process did not start (it said {line!r})")
+            self.ports.append(int(line.split()[1]))
+
+    def cpu_seconds(self) -> float:
+        """The server processes' CPU time so far (user and system), from /proc: load on the machine aside."""
+        ticks = 0
+        for child in self.children:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        for child in self.children:
+            if child.stdin:
+                child.stdin.close()
+        for child in self.children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
 def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, requests: int = 20,
           concurrent_requests: int = 5, budget: float = 60.0, timeout: float = 120.0, threads: int = 8,
-          only: list[str] | None = None, log: Callable[[str], None] = print, overview_max_age: float = 0.0
-          ) -> list[dict[str, Any]]:
+          only: list[str] | None = None, log: Callable[[str], None] = print, overview_max_age: float = 0.0,
+          processes: int = 0) -> list[dict[str, Any]]:
     """Every page at 1 client then at `concurrency` clients, each beside its baseline; the server's clock at `now`;
-    the overview's figures taken at most every `overview_max_age` seconds (0: at every request, ADR 0025)."""
+    the overview's figures taken at most every `overview_max_age` seconds (0: at every request, ADR 0025); the server
+    a thread of this process, or `processes` processes with the clients spread round-robin."""
     from services.casework import bootstrap
     from services.casework.adapters import repository as repo
     from services.casework.api.server import ApiServer, context_for
@@ -248,9 +303,14 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
     if missing:
         raise RuntimeError(f"the database has no user {sorted(missing)}: generate it with bench.readgen")
     tokens = enrol(engine, list(names.values()), now)
-    casework = bootstrap.build(engine)
-    ctx = context_for(casework, clock=SimulatedClock(now), overview_max_age=overview_max_age)
-    server = ApiServer(ctx, "127.0.0.1", 0, threads=threads).start()
+    server: Any
+    if processes:
+        server = Processes(engine, processes, threads, overview_max_age)
+        ports = server.ports
+    else:
+        ctx = context_for(bootstrap.build(engine), clock=SimulatedClock(now), overview_max_age=overview_max_age)
+        server = ApiServer(ctx, "127.0.0.1", 0, threads=threads).start()
+        ports = [server.port]
     results: list[dict[str, Any]] = []
     try:
         for page in pages(cases, names["hro"], engine.dialect.name):
@@ -258,8 +318,10 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
                 continue
             who = names[page.who]
 
-            def make(who: str = who) -> Client:
-                return Client(server.port, tokens[who], who, timeout)
+            handed = iter(range(1_000_000))
+
+            def make(who: str = who, handed: Any = handed) -> Client:  # the next process in turn (round-robin)
+                return Client(ports[next(handed) % len(ports)], tokens[who], who, timeout)
 
             probe = make()
             if page.web:
@@ -271,7 +333,11 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
                 continue
             with reading(engine) as conn:  # first, on an idle server: nothing else holds the interpreter
                 base = baseline(conn, page.baseline, now, max(5, requests // 2))
+            cpu = server.cpu_seconds if processes else None
+            before = cpu() if cpu else 0.0
             one = measure(make, page, 1, requests, budget)
+            if cpu and one["samples"]:  # the servers' CPU time per request answered, one client at a time
+                one["server_cpu_ms"] = (cpu() - before) / one["samples"] * 1000
             many = measure(make, page, concurrency, concurrent_requests, budget) if concurrency > 1 else None
             settle(server, timeout * concurrency)
             row = {"page": page.name, "path": page.path, "who": who, "one": one, "many": many, "baseline": base}

@@ -79,7 +79,10 @@ def size_of(engine: Engine, folder: Path | None) -> int:
                                      "and c.relkind = 'r'"), {"s": SCHEMA}).scalar() or 0)
 
 
-def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any) -> dict[str, Any]:
+def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any, base: int = 50_000) -> dict[str, Any]:
+    """`base` cases (at most) through casework's own code (bench.readgen), then copies of them in SQL up to `cases`
+    (bench.readcopy)."""
+    from bench.readcopy import copy_to
     from bench.readgen import NOW, Generator
     from services.casework import bootstrap
 
@@ -95,12 +98,24 @@ def generate(engine: Engine, backend: str, cases: int, seed: int, log: Any) -> d
                 f"RSS {rss_mib():,.0f} MiB)")
             last[0] = time.perf_counter()
 
-    written = Generator(cases, seed, NOW).write(engine, progress)
+    written = Generator(min(cases, base), seed, NOW).write(engine, progress)
+    log(f"  base of {written['cases']:,} cases in {written['seconds']:.1f} s")
+    copied = copy_to(engine, cases, progress) if cases > base else None
+    if copied:
+        log(f"  copied to {copied['cases']:,} cases in {copied['seconds']:.1f} s")
+        written["cases"] = copied["cases"]
     if backend == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'analyze "{SCHEMA}".case_summaries'))
-            conn.execute(text(f'analyze "{SCHEMA}".alerts'))
-    return {**written, "migrate_s": migrated, "seconds": time.perf_counter() - started, "now": NOW.isoformat()}
+        settle_statistics(engine)
+    return {**written, "copies": copied, "migrate_s": migrated, "seconds": time.perf_counter() - started,
+            "now": NOW.isoformat()}
+
+
+def settle_statistics(engine: Engine) -> None:
+    """As autovacuum leaves tables that have settled: statistics, and the visibility map that lets counts read an
+    index alone."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("case_summaries", "case_violations", "case_search", "alerts", "case_history", "cases"):
+            conn.execute(text(f'vacuum analyze "{SCHEMA}".{table}'))
 
 
 def run_report(template: str, folder: Path | None, url: str | None, as_of: str, log: Any) -> dict[str, Any]:
@@ -150,6 +165,7 @@ def summarise(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             return statistics.median(values) if values else None
 
         out.append({"page": first["page"], "path": first["path"], "p50_1": med("one", "p50_ms"),
+                    "server_cpu_ms": med("one", "server_cpu_ms"),
                     "p95_1": med("one", "p95_ms"), "p95_20": med("many", "p95_ms"), "max_20": med("many", "max_ms"),
                     "errors": sum(r["one"]["errors"] + (r["many"] or {}).get("errors", 0) for r in rows),
                     "samples": sum(r["one"]["samples"] + (r["many"] or {}).get("samples", 0) for r in rows),
@@ -164,9 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/readpath-BACKEND-CASES.json")
     parser.add_argument("--runs", type=int, default=1, help="driver runs on the one generated database")
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--base", type=int, default=50_000, help="cases made through casework's code; the rest are "
+                        "copies of them made in SQL (bench/readcopy.py)")
     parser.add_argument("--folder", type=Path, default=None, help="SQLite: the data folder (default a temporary one)")
     parser.add_argument("--keep", action="store_true", help="SQLite: keep the data folder; PostgreSQL: the schema")
-    parser.add_argument("--reuse", action="store_true", help="drive the database already there, without generating")
+    parser.add_argument("--reuse", action="store_true", help="drive the database already there, without generating "
+                        "(the generation recorded in --out, if any, is kept in it)")
+    parser.add_argument("--extend", action="store_true", help="with --reuse: first copy the cases there up to "
+                        "--cases (bench/readcopy.py), e.g. a kept 100,000 made a million")
     parser.add_argument("--database-url", default=os.environ.get("HRCASE_BENCH_DATABASE_URL")
                         or "postgresql+psycopg://hrcase:hrcase@127.0.0.1:55432/hrcase")
     parser.add_argument("--database", default="hrcase_bench", help="PostgreSQL: the benchmark's own database")
@@ -175,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20, help="requests of the single client, per page")
     parser.add_argument("--concurrent-requests", type=int, default=5, help="requests of each concurrent client")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per page and load at most")
-    parser.add_argument("--threads", type=int, default=8, help="the server's waitress threads")
+    parser.add_argument("--threads", type=int, default=8, help="the server's waitress threads (per process)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="server processes as `hrcase api serve` runs them, the clients spread over them "
+                        "round-robin (0: one server in the benchmark's own process)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a request may take (then an error)")
     parser.add_argument("--pages", action="append", default=[], help="only the pages whose name holds this")
     parser.add_argument("--overview-max-age", type=float, default=ApiSettings().overview_max_age,
@@ -207,35 +231,53 @@ def main(argv: list[str] | None = None) -> int:
                               "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                               "command": "python -m bench.readpath " + " ".join(
                                   shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-                              "threads": args.threads, "clients": args.clients, "timeout_s": args.timeout,
+                              "threads": args.threads, "processes": args.processes, "clients": args.clients,
+                              "timeout_s": args.timeout,
                               "requests": args.requests, "concurrent_requests": args.concurrent_requests,
                               "overview_max_age": args.overview_max_age}
     from bench.readgen import NOW
 
+    if args.reuse and out.exists():  # the generation of the database driven again, when this file recorded it
+        before = json.loads(out.read_text())
+        if before.get("generation") and (before["backend"], before["cases"]) == (args.backend, args.cases):
+            record["generation"] = before["generation"]
     try:
         if not args.reuse:
             log(f"generating {args.cases:,} cases on {args.backend}")
-            record["generation"] = generate(engine, args.backend, args.cases, args.seed, log)
+            record["generation"] = generate(engine, args.backend, args.cases, args.seed, log, args.base)
             log(f"  done in {record['generation']['seconds']:.1f} s")
+        elif args.extend:
+            from bench.readcopy import copy_to
+
+            log(f"copying the cases there up to {args.cases:,}")
+            copied = copy_to(engine, args.cases)
+            if args.backend == "postgresql":
+                settle_statistics(engine)
+            log(f"  copied from {copied['base']:,} to {copied['cases']:,} cases in {copied['seconds']:.1f} s")
+            made = record.get("generation") or {}
+            record["generation"] = {**made, "cases": copied["cases"], "copies": copied,
+                                    "seconds": made.get("seconds", 0) + copied["seconds"]}
         record["db_bytes"] = size_of(engine, folder)
         if not args.generate_only:
             from bench.readdrive import drive
 
             runs = []
+            record["load_before"] = os.getloadavg()  # the machine is shared: its load beside every figure
             for run in range(args.runs):
-                log(f"driver run {run + 1} of {args.runs}")
+                log(f"driver run {run + 1} of {args.runs} (load average {os.getloadavg()[0]:.1f})")
                 runs.append(drive(engine, args.cases, NOW, concurrency=args.clients, requests=args.requests,
                                   concurrent_requests=args.concurrent_requests, budget=args.budget,
                                   threads=args.threads, timeout=args.timeout, only=args.pages, log=log,
-                                  overview_max_age=args.overview_max_age))
+                                  overview_max_age=args.overview_max_age, processes=args.processes))
             record["runs"], record["pages"] = runs, summarise(runs)
+            record["load_after"] = os.getloadavg()
         if args.report_cmd:
             record["report"] = run_report(args.report_cmd, folder, url, NOW.date().isoformat(), log)
     finally:
         engine.dispose()
         if folder is not None and not args.keep and args.folder is None:
             shutil.rmtree(folder, ignore_errors=True)
-        if args.backend == "postgresql" and not args.keep:
+        if args.backend == "postgresql" and not args.keep and not args.reuse:  # a reused one is never ours to drop
             drop = create_engine(url or args.database_url)
             with drop.begin() as conn:
                 conn.execute(text(f'drop schema if exists "{SCHEMA}" cascade'))

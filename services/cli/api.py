@@ -1,4 +1,4 @@
-"""`hrcase api spec` and `hrcase api keygen`: the casework API's OpenAPI document, and an identity key."""
+"""`hrcase api serve`, `spec` and `keygen`: the casework API (and web pages) alone, its OpenAPI document, a key."""
 
 from __future__ import annotations
 
@@ -7,10 +7,49 @@ from pathlib import Path
 
 import click
 
+from services.cli.common import data_dir_option, settings_for
+
 
 @click.group()
 def api() -> None:
-    """The casework HTTP API (served by `hrcase serve` and by the casework worker)."""
+    """The casework HTTP API (served by `hrcase serve`, by the casework worker, and alone by `hrcase api serve`)."""
+
+
+@api.command("serve")
+@data_dir_option
+@click.option("--port", type=int, default=None, help="Port (default HRCASE_API_PORT or 6080; 0 picks a free one).")
+@click.option("--threads", type=int, default=4, show_default=True, help="Requests served at once by this process.")
+def serve(data_dir: str, port: int | None, threads: int) -> None:
+    """Serve the casework API and web pages alone, until interrupted: no pipeline, no alert delivery, no migration.
+    Run as many as the readers need, each on its own port or host, behind a load balancer, beside the one casework
+    worker (or `hrcase serve --no-api`) that keeps the cases."""
+    import signal
+    import threading
+
+    from services.casework import bootstrap
+    from services.casework.api.server import ApiServer, context_for
+    from services.messaging import migrate as migrations
+
+    settings = settings_for(data_dir)
+    engine, schema = settings.database("casework")
+    behind = migrations.behind(engine, "services.casework", schema)
+    if behind:  # a reader never migrates: the worker or `hrcase db upgrade` does, once
+        raise click.ClickException(f"{behind}: run `hrcase db upgrade` (or start the casework worker) first")
+    casework = bootstrap.build(engine, vault=settings.vault())
+    try:
+        server = ApiServer(context_for(casework, offices=settings.offices), settings.api.bind,
+                           settings.api.port if port is None else port, threads=threads,
+                           trusted_proxy=settings.api.trusted_proxy).start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on {settings.api.bind}:{port}: {exc}") from None
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"casework API at {server.url} (docs at {server.url}/docs)", err=False)
+    stop.wait()
+    server.stop()
+    engine.dispose()
+    click.echo("stopped")
 
 
 @api.command("spec")
