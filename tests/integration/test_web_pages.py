@@ -261,3 +261,19 @@ def test_text_colours_keep_at_least_the_wcag_aa_contrast_on_their_backgrounds() 
              (var["ink"], "#eceae5"), (var["ink"], "#ffbf47")]
     low = [(fg, bg, round(contrast(fg, bg), 2)) for fg, bg in pairs if contrast(fg, bg) < 4.5]
     assert low == []
+
+
+def test_with_many_officers_the_assignee_filter_is_a_username_typed_and_still_filters(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    director = browser(world, "dir_mopti")
+    director.get("/web/cases")
+    assert "<select id=\"f-assignee\"" in director.text() and "<option value=\"awa\" >" in director.text()
+    from services.casework.web import officers
+    monkeypatch.setattr(officers, "CHOICES", 1)  # more officers than choices: nobody is listed
+    for path in ("/web/cases", "/web/cases/search?q=market"):
+        director.get(path)
+        assert '<select id="f-assignee"' not in director.text() and '<select id="s-assignee"' not in director.text()
+        assert "The officer's username; empty for anyone." in director.text()
+    director.get("/web/cases?assignee=awa")
+    shown = set(re.findall(r'data-label="Assignee">([^<]+)<', director.text()))
+    assert shown == {"awa"} and 'value="awa"' in director.text()

@@ -293,6 +293,13 @@ def list_users(conn: Connection) -> list[User]:
     return [User(**r) for r in conn.execute(select(users).order_by(users.c.office, users.c.username)).mappings()]
 
 
+def officers_of(conn: Connection, offices: Sequence[str], limit: int) -> list[User]:
+    """Up to `limit` Human Rights Officers of these offices, by office and username (a filter's choices)."""
+    query = (select(users).where(users.c.role == "hro", users.c.office.in_(list(offices)))
+             .order_by(users.c.office, users.c.username).limit(limit))
+    return [User(**r) for r in conn.execute(query).mappings()]
+
+
 # Alerts --------------------------------------------------------------------------------------------------
 
 _ALERT_TIMES = ("due_at", "opened_at", "acknowledged_at", "resolved_at", "latest_at")

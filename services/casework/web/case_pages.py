@@ -31,6 +31,7 @@ from services.casework.domain.workflow import last_change
 from services.casework.web import actions, forms, people_fields, place_fields
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
+from services.casework.web.officers import officer_choices
 
 PAGE_SIZE = 25
 DONE = {
@@ -89,10 +90,8 @@ def _filter_choices() -> dict[str, Any]:
     user, ctx = me(), context()
     scope = read_scope(user)
     offices = ctx.offices if scope is None else (scope,)
-    officers = [u for u in ctx.casework.read(repo.list_users) if u.role == "hro" and u.office in offices]
     return {"offices": offices, "stages": choices("stage", STAGES), "sla_states": choices("sla", SLA_STATES),
-            "assignees": [(u.username, u.display_name or u.username) for u in officers],
-            "office_fixed": scope is not None}
+            "assignees": officer_choices(offices), "office_fixed": scope is not None}
 
 
 @bp.get("/cases/<ref>")

@@ -11,7 +11,6 @@ from marshmallow import ValidationError
 
 from reference.gazetteer import gazetteer
 from schemas.vocabulary import PERPETRATOR_CATEGORIES, STAGES, VIOLATION_TYPES
-from services.casework.adapters import repository as repo
 from services.casework.api import search as api_search
 from services.casework.api.errors import ApiError
 from services.casework.api.request import context
@@ -22,6 +21,7 @@ from services.casework.domain.summaries import FLAGS
 from services.casework.web import dates, forms
 from services.casework.web.blueprint import bp, me, page
 from services.casework.web.labels import choices
+from services.casework.web.officers import officer_choices
 
 PAGE_SIZE = 25
 DATES = ("reported_from", "reported_to", "occurred_from", "occurred_to")
@@ -62,12 +62,11 @@ def _choices() -> dict[str, Any]:
     user, ctx = me(), context()
     scope = read_scope(user)
     offices = ctx.offices if scope is None else (scope,)
-    officers = [u for u in ctx.casework.read(repo.list_users) if u.role == "hro" and u.office in offices]
     return {"offices": offices, "office_fixed": scope is not None, "stages": choices("stage", STAGES),
             "sla_states": choices("sla", SLA_STATES), "violations": choices("violation", tuple(VIOLATION_TYPES)),
             "perpetrators": choices("perpetrator", tuple(PERPETRATOR_CATEGORIES)),
             "regions": [(u.pcode, u.name) for u in gazetteer().regions()],
-            "assignees": [(u.username, u.display_name or u.username) for u in officers],
+            "assignees": officer_choices(offices),
             "flags": [(f, FLAG_LABELS[f]) for f in FLAGS], "may_export": may_export_cases(user)}
 
 
