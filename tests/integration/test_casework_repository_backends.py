@@ -495,16 +495,22 @@ def test_the_worklist_is_one_line_per_case_ranked_by_level_then_longest_overdue_
         add_alerts(conn, an_alert("gao", "c-0006", office="Gao"))
     leader = User("tl_mopti", "team_leader", "Mopti")
     with backend.engine.connect() as conn:
-        total, first = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=0)
-        _, second = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=2)
+        listed = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=0)
+        total, first = listed.total, listed.items
+        second = inbox.worklist_page(conn, leader, open_only=True, limit=2, offset=2).items
         counted = inbox.cases_needing_action(conn, leader)
-        _, everything = inbox.worklist_page(conn, leader, open_only=False, limit=10, offset=0)
+        everything = inbox.worklist_page(conn, leader, open_only=False, limit=10, offset=0).items
+        bounded = inbox.worklist_page(conn, leader, open_only=True, limit=1, offset=0, bound=2)
+        beyond = inbox.worklist_page(conn, leader, open_only=True, limit=1, offset=2, bound=1)
     # Escalated first; then the breaches, the longest overdue first (c-0002 due at T0; c-0001's review at T0+2d).
     assert [(i.case_id, i.level, [a.kind for a in i.alerts]) for i in first + second] == [
         ("c-0003", "escalation", ["recording"]), ("c-0002", "breach", ["stall"]),
         ("c-0001", "breach", ["review", "stall"])]
-    assert (total, counted) == (3, 3)
+    assert (total, counted, listed.exact) == (3, 3, True)
     assert [i.case_id for i in everything] == ["c-0003", "c-0002", "c-0005", "c-0001"]  # with the acknowledged
+    # Counted up to the bound, then "more than": the page still ranks every case (the third is c-0001's).
+    assert (bounded.total, bounded.exact, [i.case_id for i in bounded.items]) == (2, False, ["c-0003"])
+    assert (beyond.total, beyond.exact, [i.case_id for i in beyond.items]) == (3, True, ["c-0001"])
 
 
 def test_the_worklist_and_the_menu_count_read_the_alerts_by_an_index(backend: Backend) -> None:
@@ -523,9 +529,10 @@ def test_the_worklist_and_the_menu_count_read_the_alerts_by_an_index(backend: Ba
         plans = [" ".join(str(r[-1] if backend.name == "sqlite" else r[0])
                           for r in conn.exec_driver_sql(explain + sql, params).fetchall())
                  for sql, params in statements if "alerts" in sql]
-    assert len(plans) == 3  # the count, the page of cases (their alerts are read by case id)
+    # The menu's count, the worklist's count, a walk of each level (no alert: no page of cases to read by case id).
+    assert len(plans) == 6
     for plan in plans:  # by one of the alerts' indexes (the office's, or the open alerts'), never the whole table
-        assert re.search(r"ix_alerts_(worklist|open|clock)", plan), plan
+        assert re.search(r"ix_alerts_(worklist|open|clock|case_id)", plan), plan
         assert "Seq Scan on alerts" not in plan and not re.search(r"SCAN alerts(?! USING)", plan), plan
 
 

@@ -11,9 +11,8 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from services.casework.adapters.repository import _alert
 from services.casework.adapters.tables import alerts
-from services.casework.domain.alerts import Alert
+from services.casework.domain.alerts import RANK, Alert
 from services.casework.domain.roles import User
-from services.messaging.times import utc
 
 
 @dataclass(frozen=True)
@@ -24,20 +23,26 @@ class WorkItem:
     reference: str
     office: str
     level: str
-    due_at: datetime  # the earliest of its alerts' (how long overdue it is ranks it within its level)
+    due_at: datetime  # its most urgent alert's (how long overdue it is ranks it within its level)
     alerts: list[Alert]
 
 
-def _reached(user: User, open_only: bool) -> list[ColumnElement[bool]]:
+def _reached(user: User, open_only: bool, by_index: bool = True) -> list[ColumnElement[bool]]:
     """What every role it reached sees: HROs the alerts of their own cases, Team Leaders their office's, Directors
-    every office's (the office or the assignee first, so the worklist's indexes narrow it)."""
+    every office's (the office or the assignee first, so the worklist's indexes narrow it). `by_index` False says the
+    same in expressions no index serves, for reading the alerts of a few known cases by their case index (SQLite's
+    planner, without statistics, would otherwise walk the office's whole index for them)."""
+    def plain(column: Any) -> Any:
+        return column if by_index else column.concat("")
+
     where: list[ColumnElement[bool]] = []
     if user.role == "hro":
-        where.append(alerts.c.assignee == user.username)
+        where.append(plain(alerts.c.assignee) == user.username)
     elif user.role != "director":
-        where.append(alerts.c.office == user.office)
+        where.append(plain(alerts.c.office) == user.office)
     if open_only:
-        where += [alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None)]
+        where += ([alerts.c.resolved_at.is_(None), alerts.c.acknowledged_at.is_(None)] if by_index else
+                  [func.coalesce(alerts.c.resolved_at, alerts.c.acknowledged_at).is_(None)])
     return [*where, alerts.c.recipients.contains(user.role)]
 
 
@@ -50,29 +55,57 @@ def inbox_page(conn: Connection, user: User, *, open_only: bool, limit: int, off
     return total, [_alert(r) for r in rows]
 
 
-def worklist_page(conn: Connection, user: User, *, open_only: bool, limit: int,
-                  offset: int) -> tuple[int, list[WorkItem]]:
-    """One line per case, ranked by the highest level of its alerts, then by the earliest due: a page of them, and
-    how many cases there are in all."""
+WORKLIST_BOUND = 999  # cases the worklist counts exactly; past it "more than", as the menu says "999+"
+
+
+@dataclass(frozen=True)
+class Worklist:
+    total: int  # the cases counted: exact, or the bound when there are more (`exact` False)
+    exact: bool
+    items: list[WorkItem]
+
+
+def worklist_page(conn: Connection, user: User, *, open_only: bool, limit: int, offset: int,
+                  bound: int = WORKLIST_BOUND) -> Worklist:
+    """One line per case, ranked by its most urgent alert (the highest level, then the longest overdue): a page of
+    them, and how many cases there are, counted up to the bound (or the page's end, if further). The alerts are
+    walked in that order and each case taken where it first appears, so a page reads what it shows and the rows
+    before it, never every alert of an office."""
     where = _reached(user, open_only)
-    total = int(conn.scalar(select(func.count(alerts.c.case_id.distinct())).where(*where)) or 0)
-    rank, due = func.max(alerts.c.rank).label("rank"), func.min(alerts.c.due_at).label("due")
-    lines = conn.execute(select(alerts.c.case_id, rank, due).where(*where).group_by(alerts.c.case_id)
-                         .order_by(rank.desc(), due, alerts.c.case_id).limit(limit).offset(offset)).all()
-    if not lines:
-        return total, []
+    cap = max(bound, offset + limit)
+    reached = select(alerts.c.case_id).where(*where).distinct().limit(cap + 1).subquery()
+    counted = int(conn.scalar(select(func.count()).select_from(reached)) or 0)
+    wanted = offset + limit
+    cases: dict[str, None] = {}  # in order of first appearance
+    # Level by level, most urgent first: within a level the index gives the alerts by due (one sorted over every
+    # level would sort the whole of the largest, tens of thousands of breaches in an office at a million cases).
+    for rank in sorted(set(RANK.values()), reverse=True):
+        ordered = (select(alerts.c.case_id).where(*where, alerts.c.rank == rank)
+                   .order_by(alerts.c.due_at, alerts.c.alert_id))
+        chunk, start = 2 * wanted, 0
+        while len(cases) < wanted:
+            rows = list(conn.scalars(ordered.limit(chunk).offset(start)))
+            cases.update(dict.fromkeys(rows))
+            if len(rows) < chunk:
+                break
+            start += chunk
+        if len(cases) >= wanted:
+            break
+    page = list(cases)[offset:wanted]
+    total = min(counted, cap)
+    if not page:
+        return Worklist(total, counted <= cap, [])
     held: dict[str, list[Alert]] = {}
-    rows = conn.execute(select(alerts).where(*where, alerts.c.case_id.in_([line.case_id for line in lines]))
-                        .order_by(alerts.c.rank.desc(), alerts.c.due_at, alerts.c.alert_id)).mappings()
-    for row in rows:
+    found = conn.execute(select(alerts).where(alerts.c.case_id.in_(page), *_reached(user, open_only, by_index=False))
+                         .order_by(alerts.c.rank.desc(), alerts.c.due_at, alerts.c.alert_id)).mappings()
+    for row in found:
         held.setdefault(row["case_id"], []).append(_alert(row))
-    return total, [_item(held[line.case_id], line.due) for line in lines]
+    return Worklist(total, counted <= cap, [_item(held[case_id]) for case_id in page])
 
 
-def _item(folded: list[Alert], due: Any) -> WorkItem:
+def _item(folded: list[Alert]) -> WorkItem:
     first = folded[0]  # the most urgent: the rows come by level, then due
-    return WorkItem(first.case_id, first.reference, first.office, first.level,
-                    utc(due if isinstance(due, datetime) else datetime.fromisoformat(due)), folded)
+    return WorkItem(first.case_id, first.reference, first.office, first.level, first.due_at, folded)
 
 
 MENU_BOUND = 999  # the menu counts cases to here, then says "999+": on every page, it must not grow with an office

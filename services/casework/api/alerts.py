@@ -43,8 +43,9 @@ def my_alerts(page: int, page_size: int, state: str) -> dict[str, Any]:
 @blp.response(200, WorklistSchema)
 @documented(blp)
 def my_worklist(page: int, page_size: int, state: str) -> dict[str, Any]:
-    """The cases your alerts are about, one item per case with its clocks' alerts, the most urgent first: by the
-    highest level, then the earliest due (`total` counts cases)."""
+    """The cases your alerts are about, one item per case with its clocks' alerts, the most urgent first: by its
+    most urgent alert's level, then its due (`total` counts cases up to 999, or to the page's end if further; past
+    that `total_is_exact` is false and `total` is that bound: there are more)."""
     return worklist(page, page_size, state)
 
 
@@ -53,14 +54,15 @@ def worklist(page: int, page_size: int, state: str) -> dict[str, Any]:
     caller, at = user(), now()
 
     def query(conn: Connection) -> dict[str, Any]:
-        total, found = worklist_page(conn, caller, open_only=state == "open", limit=page_size,
-                                     offset=(page - 1) * page_size)
+        listed = worklist_page(conn, caller, open_only=state == "open", limit=page_size,
+                               offset=(page - 1) * page_size)
+        found = listed.items
         held = [a for item in found for a in item.alerts]
         sent = delivery.for_alerts(conn, [a.alert_id for a in held], caller.username)
         clocks = schedules.for_cases(conn, [item.case_id for item in found])
         items = [{**item.__dict__, "alerts": [present.alert(a, sent, clocks[a.case_id], at) for a in item.alerts]}
                  for item in found]
-        return present.page(items, total, page, page_size)
+        return {**present.page(items, listed.total, page, page_size), "total_is_exact": listed.exact}
 
     return context().casework.read(query)
 

@@ -383,13 +383,16 @@ class WorkItemSchema(Schema):
     reference = Out(required=True)
     office = Out(required=True)
     level = Out(required=True, metadata={"description": "the highest level of the case's alerts"})
-    due_at = fields.AwareDateTime(required=True, metadata={"description": "the earliest due of the case's alerts"})
+    due_at = fields.AwareDateTime(required=True, metadata={"description": "the due of the case's most urgent alert"})
     alerts = fields.List(fields.Nested(AlertSchema), required=True)
 
 
 class WorklistSchema(PageSchema):
     items = fields.List(fields.Nested(WorkItemSchema), required=True, metadata={
-        "description": "one item per case, ranked by level (escalation, breach, review, warning), then due first"})
+        "description": "one item per case, ranked by its most urgent alert: its level (escalation, breach, review, "
+                       "warning), then its due, first due first"})
+    total_is_exact = fields.Boolean(required=True, metadata={
+        "description": "false when there are more cases than `total` (counted up to 999, or the page's end)"})
 
 
 class AcknowledgeResultSchema(Schema):
