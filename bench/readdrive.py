@@ -111,8 +111,10 @@ def _search(dialect: str, word: str = "tombouctou", within: str | None = None) -
 
     either = " OR ".join(f'"{stem}"' for stem in sorted(stems(word)))
     match = f"from case_search_fts where case_search_fts match '{either}'"
-    match += f" and rowid in (select doc from case_search where case_id in ({within}))" if within else ""
-    return (f"select rowid {match} order by rank limit 50", f"select count(*) {match}")
+    if within:  # the index's matches first, then each one's case (as the service's CROSS JOIN does)
+        match = (f"from case_search_fts cross join case_search s on s.doc = case_search_fts.rowid "
+                 f"where case_search_fts match '{either}' and s.case_id in ({within})")
+    return (f"select case_search_fts.rowid {match} order by rank limit 50", f"select count(*) {match}")
 
 
 class Client:
