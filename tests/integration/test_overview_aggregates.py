@@ -22,7 +22,7 @@ from services.embedded import EmbeddedRuntime
 from services.messaging.times import utc
 from services.reporting.domain.cases import CaseFacts, fold
 from services.reporting.domain.compliance import Cohort, key_figures
-from services.reporting.domain.events import Event
+from services.reporting.domain.events import Event, HeldCrossings
 from services.reporting.domain.model import Scope, Targets
 from services.reporting.domain.recording import delay_distribution, overdue_days, overdue_unrecorded
 from services.reporting.domain.regions import by_region, incident_map
@@ -60,7 +60,7 @@ def folded(conn: Connection, now: datetime) -> list[CaseFacts]:
 
 
 def fold_figures(facts: Sequence[CaseFacts], now: datetime) -> dict[str, Any]:
-    return dict(key_figures(Cohort(tuple(facts), (), 0, ()), Scope(as_of=now), Targets("casework")))
+    return dict(key_figures(Cohort(tuple(facts), HeldCrossings(), 0, ()), Scope(as_of=now), Targets("casework")))
 
 
 def last_moment(conn: Connection) -> datetime:

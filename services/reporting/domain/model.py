@@ -32,6 +32,14 @@ class LazyRows(Sequence[tuple[Any, ...]]):
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return self.rows()
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same rows (a report equals another by its contents), compared row by row."""
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(other) == self.size and all(mine == theirs for mine, theirs in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
     @overload
     def __getitem__(self, index: int) -> tuple[Any, ...]: ...
 
