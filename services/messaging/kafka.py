@@ -106,6 +106,9 @@ class KafkaSubscriber:
         self.consumer = KafkaConsumer(
             *topics, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", client_id=group_id, **security.client_options(),
+            # A topic the broker has just made may be missing from the first metadata: the group then assigns it no
+            # partition until the next refresh, by default 5 minutes later. Refreshed every 5 s, it joins within 5 s.
+            metadata_max_age_ms=5000,
         )
 
     def poll(self, max_records: int, timeout_ms: int = 1000) -> list[Message]:
