@@ -39,3 +39,15 @@ def postgres(postgres_url: str) -> Iterator[tuple[Engine, str]]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by it
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `broker` every test that uses the shared broker: the system tests reset the fixed hrcase topics and one
+    restarts the broker itself, so scripts/test runs them one after another in a lane of their own, and the rest
+    (tables and schemas of their own) in a second lane beside it."""
+    for item in items:
+        if "/tests/system/" in item.path.as_posix() or item.get_closest_marker("kafka") or "kafka_bootstrap" in getattr(
+                item, "fixturenames", ()):
+            item.add_marker(pytest.mark.broker)
