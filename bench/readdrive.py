@@ -48,10 +48,17 @@ def pages(cases: int, hro: str, dialect: str = "sqlite") -> list[Page]:
     worklist = ("select * from alerts where office = 'Mopti' and resolved_at is null and acknowledged_at is null "
                 "order by rank desc, due_at limit 50")
     return [
+        # The floor: the cheapest call of the API (a token checked, the user and their preferences read). What it
+        # takes with 20 clients is what the server's stack alone costs at that load, whatever the page.
+        Page("floor: API GET /me", "director", "/me", False,
+             ("select * from api_tokens order by token_id limit 1",
+              f"select * from users where username = '{DIRECTOR}'")),
         Page("API GET /cases, page 1", "director", "/cases?page=1&page_size=50", False,
              (f"select * from case_summaries {order} limit 50", count_all)),
         Page("API GET /cases, middle page", "director", f"/cases?page={deep}&page_size=50", False,
-             (f"select * from case_summaries {order} limit 50 offset {(deep - 1) * 50}", count_all)),
+             (f"select s.* from (select urgency_at, reference from case_summaries {order} limit 50 "
+              f"offset {(deep - 1) * 50}) as page join case_summaries s on s.reference = page.reference "
+              "order by page.urgency_at, page.reference", count_all)),
         Page("web case list (Director)", "director", "/web/cases", True,
              (f"select * from case_summaries {order} limit 25", count_all)),
         Page("Team Leader's queue (web)", "team_leader", "/web/cases", True,
