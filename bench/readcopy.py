@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, text
 
 from bench.readgen import Staff
 from services.casework.adapters import repository as repo
+from services.casework.adapters.search_index import OFFICE_TOKEN_SQL
 from services.casework.adapters.tables import (
     alerts,
     case_history,
@@ -88,7 +89,8 @@ def _statements(dialect: str) -> list[str]:
         out.append(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
                    f"FROM {BASE[table.name]} b JOIN copy_map m ON b.case_id = m.old_id{order}")
     if dialect == "sqlite":  # the copy's FTS5 rows: the base document's stems under the new document's rowid
-        out.append("INSERT INTO case_search_fts (rowid, stems) SELECT n.doc, b.stems FROM bench_base_stems b "
+        out.append(f"INSERT INTO case_search_fts (rowid, stems, office) SELECT n.doc, b.stems, "
+                   f"{OFFICE_TOKEN_SQL.format('n.office')} FROM bench_base_stems b "
                    "JOIN copy_map m ON b.case_id = m.old_id JOIN case_search n ON n.case_id = m.new_id")
     return out
 

@@ -74,6 +74,11 @@ def generate(source: Path, times: int, out: Path) -> dict[str, object]:
     db.execute("COMMIT")
     db.execute("DETACH DATABASE src")
     db.execute(LISTING)
+    # What the state covers of the rows (as a catch-up records it): a report reads the crossings and incidents up to
+    # these, and a store without them is taken for an empty one.
+    db.executemany("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [
+        ("crossing_seq", str(db.execute("SELECT coalesce(max(seq), 0) FROM crossing").fetchone()[0])),
+        ("incident_rowid", str(db.execute("SELECT coalesce(max(rowid), 0) FROM incident").fetchone()[0]))])
     rows = db.execute("SELECT count(*) FROM crossing").fetchone()[0]
     store.close()
     return {"cases": len(grown), "crossings": rows, "seconds": time.perf_counter() - started,

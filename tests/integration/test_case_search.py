@@ -6,22 +6,24 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, delete, event, select, text, update
 
 from schemas.topics import INCIDENTS
 from services.casework import bootstrap
 from services.casework.adapters import case_lists, search_index, search_query, token_store, web_store
 from services.casework.adapters import repository as repo
 from services.casework.adapters.search_query import Bounds
-from services.casework.adapters.tables import case_summaries
+from services.casework.adapters.tables import case_search, case_summaries
 from services.casework.api.app import create_app
 from services.casework.api.server import context_for
 from services.casework.auth import passwords
@@ -30,6 +32,7 @@ from services.casework.domain import commands as c
 from services.casework.domain.roles import User
 from services.casework.domain.schedules import Schedule, sla_state
 from services.clock import SimulatedClock
+from services.messaging import migrate as migrations
 from services.messaging.ports import Message
 from services.messaging.processing import emit
 from services.vault import IdentityVault
@@ -213,6 +216,59 @@ def test_a_rebuild_gives_the_same_results(engine: Engine, world: World) -> None:
         assert search_index.rebuild(conn) == 4
     assert world.found(q="sevare") == before == [world.refs[4]]
     assert world.found(q="menaka") == [world.refs[1]]
+
+
+def test_words_within_an_office_are_matched_with_it_in_the_text_index(engine: Engine, world: World) -> None:
+    assert world.found(q="attaques", office="Gao") == [world.refs[3]]
+    assert world.found(q="attaques", office="Mopti") == [world.refs[1]]
+    assert world.found("awa", q="sevare") == [world.refs[4]]  # an officer's own office, notes included
+    assert world.found("garba", q="sevare") == []
+    answer = world.get("/cases/search", "dir", q="attaques", office="Gao").get_json()
+    assert (answer["total"], answer["total_is_exact"], answer["facets"]["office"]) == (1, True, {"Gao": 1})
+    assert world.found(q=search_index.office_token("Gao")) == []  # an office's token is not a word of any case
+    statements: list[tuple[str, Any]] = []
+    with engine.connect() as conn:
+        def listen(*args: Any) -> None:
+            statements.append((args[2], args[3]))
+        event.listen(conn, "before_cursor_execute", listen)
+        assert search_query.count_up_to(conn, search_query.Filters(q="attaques", office="Gao"), SERVED_AT, 10) == 1
+        event.remove(conn, "before_cursor_execute", listen)
+        counted, values = next((sql, values) for sql, values in statements if "count(" in sql)
+        # The count asks the text index alone: the office is intersected with the words there, no case looked up
+        assert "case_summaries" not in counted
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL enable_seqscan = off"))  # four cases: the planner would read them all
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {counted}", values))
+            # With four cases it takes the office's entries alone; at scale, each word's too (docs/benchmarks.md)
+            assert "Index Cond: ((office)::text = 'Gao'::text)" in plan and "ix_case_search_office_" in plan, plan
+        else:
+            plan = " | ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {counted}", values))
+            assert "case_search_fts VIRTUAL TABLE" in plan and "case_search " not in plan, plan
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    schema = (engine.get_execution_options().get("schema_translate_map") or {}).get(None)
+    config = migrations._config("services.casework", schema)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        step(config, revision)
+
+
+def test_a_database_from_before_the_office_was_indexed_is_searched_within_an_office(
+        engine: Engine, world: World) -> None:
+    _migrate(engine, command.downgrade, "f3a8c1d6e2b7")  # the office out of the index again
+    _migrate(engine, command.upgrade, "head")
+    assert world.found(q="attaques", office="Gao") == [world.refs[3]]
+    assert world.found(q="attaques", office="Mopti") == [world.refs[1]]
+    # A database whose cases were registered before there was a search at all: every document made, offices in
+    _migrate(engine, command.downgrade, "f3a8c1d6e2b7")
+    with engine.begin() as conn:
+        conn.execute(delete(case_search))
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DELETE FROM case_search_fts"))
+    _migrate(engine, command.upgrade, "head")
+    assert world.found(q="attaques", office="Gao") == [world.refs[3]]
+    assert world.found(q="sevare", office="Mopti") == [world.refs[4]]
 
 
 def test_an_amended_summary_is_searched_as_amended_with_its_reason(world: World) -> None:

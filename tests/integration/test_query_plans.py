@@ -38,9 +38,9 @@ def plans_of_a_pipeline_run(tmp_path: Path) -> dict[str, list[str]]:
             rows = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
             plans[shape] = [row[-1] for row in rows]
 
+    runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data", batch_size=50))  # its migrations run once, here
     event.listen(Engine, "before_cursor_execute", explain)
     try:
-        runtime = EmbeddedRuntime(Settings(data_dir=tmp_path / "data", batch_size=50))
         reports = [*sorted(EXAMPLES.glob("*.jsonl")), *sorted(EXAMPLES.glob("*.csv"))]
         for path in [tricky_sitrep(tmp_path / "tricky.jsonl"), *reports]:
             runtime.submit(map(sitrep_outgoing, read_sitrep(path)))

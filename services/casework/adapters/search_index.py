@@ -24,8 +24,17 @@ _ADD_NOTE: Update = (update(case_search).where(case_search.c.case_id == bindpara
 _NUMBERS = select(case_search.c.case_id, case_search.c.doc).where(
     case_search.c.case_id.in_(bindparam("ids", expanding=True)))
 _FTS_FORGET = text("DELETE FROM case_search_fts WHERE rowid = :doc")
-_FTS_ADD = text("INSERT INTO case_search_fts (rowid, stems) VALUES (:doc, :stems)")
-_FTS_ADD_ROWS = "INSERT INTO case_search_fts (rowid, stems) VALUES (?, ?)"  # tuples straight to the driver
+_FTS_ADD = text("INSERT INTO case_search_fts (rowid, stems, office) VALUES (:doc, :stems, :office)")
+_FTS_ADD_ROWS = "INSERT INTO case_search_fts (rowid, stems, office) VALUES (?, ?, ?)"  # tuples straight to the driver
+# The office as one token of FTS5's `office` column, so that a search within an office is intersected in the index
+# (ADR 0026): its UTF-8 bytes in hex, which the tokenizer keeps whole whatever the code's punctuation. SQL makes the
+# same token for the migration and the benchmark's copies.
+OFFICE_TOKEN_SQL = "'o' || lower(hex({}))"
+
+
+def office_token(office: str) -> str:
+    """FTS5's token for an office (OFFICE_TOKEN_SQL in Python)."""
+    return "o" + office.encode().hex()
 
 
 def _sqlite(conn: Connection) -> bool:
@@ -36,26 +45,29 @@ def _refresh_stems(conn: Connection, case_ids: Sequence[str]) -> None:
     """SQLite: the FTS5 row of each document, from its texts as they now stand (PostgreSQL computes its columns)."""
     for start in range(0, len(case_ids), CHUNK):
         rows = conn.execute(select(case_search.c.doc, case_search.c.summary, case_search.c.place,
-                                   case_search.c.notes)
+                                   case_search.c.notes, case_search.c.office)
                             .where(case_search.c.case_id.in_(case_ids[start:start + CHUNK]))).all()
         if not rows:
             continue
         conn.execute(_FTS_FORGET, [{"doc": doc} for doc, *_ in rows])
-        conn.execute(_FTS_ADD, [{"doc": doc, "stems": stemmed(f"{summary}\n{place}\n{notes}")}
-                                for doc, summary, place, notes in rows])
+        conn.execute(_FTS_ADD, [{"doc": doc, "stems": stemmed(f"{summary}\n{place}\n{notes}"),
+                                 "office": office_token(office)} for doc, summary, place, notes, office in rows])
 
 
 def add(conn: Connection, new: Sequence[Case], notes: dict[str, str] | None = None) -> None:
     """The documents of newly registered cases (with notes already theirs, when rebuilding)."""
     if not new:
         return
-    documents = [{**document_of(case), "notes": (notes or {}).get(case.case_id, "")} for case in new]
+    documents = [{**document_of(case), "office": case.office, "notes": (notes or {}).get(case.case_id, "")}
+                 for case in new]
     execute_many(conn, _INSERT, documents)
     if _sqlite(conn):  # their FTS5 rows from the texts at hand: only the numbers the documents were given are read
-        texts = {d["case_id"]: f"{d['summary']}\n{d['place']}\n{d['notes']}" for d in documents}
+        texts = {d["case_id"]: (f"{d['summary']}\n{d['place']}\n{d['notes']}", office_token(d["office"]))
+                 for d in documents}
         for start in range(0, len(documents), CHUNK):
             numbers = conn.execute(_NUMBERS, {"ids": [d["case_id"] for d in documents[start:start + CHUNK]]})
-            conn.exec_driver_sql(_FTS_ADD_ROWS, [(doc, stemmed(texts[case_id])) for case_id, doc in numbers])
+            conn.exec_driver_sql(_FTS_ADD_ROWS, [(doc, stemmed(texts[case_id][0]), texts[case_id][1])
+                                                 for case_id, doc in numbers])
 
 
 def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:

@@ -4,7 +4,7 @@ matching more cases than the bound ranked among the first matches found, so that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 
 from services.casework.adapters.case_lists import sla_state_sql
+from services.casework.adapters.search_index import office_token
 from services.casework.adapters.tables import case_search, case_summaries, case_violations
 from services.casework.domain.search import query_words, stems
 from services.casework.domain.summaries import FLAGS
@@ -82,20 +83,27 @@ def _conditions(f: Filters, now: datetime) -> list[ColumnElement[bool]]:
     return found
 
 
-def _match(conn: Connection, words: list[str]) -> tuple[Any, ColumnElement[bool], ColumnElement[float]]:
-    """The index to join (SQLite's FTS5 table), the documents matching every word (any of its stems), and their rank:
-    higher is better."""
+def _match(conn: Connection, words: list[str],
+           office: str | None) -> tuple[Any, ColumnElement[bool], ColumnElement[float]]:
+    """The index to join (SQLite's FTS5 table), the documents matching every word (any of its stems) and of the office
+    when one is given, intersected in the text index, and their rank: higher is better."""
     if conn.dialect.name == "postgresql":
         phrase = " ".join(words)
         french = func.plainto_tsquery(literal_column("'french'::regconfig"), func.public.hrcase_unaccent(phrase))
         english = func.plainto_tsquery(literal_column("'english'::regconfig"), func.public.hrcase_unaccent(phrase))
         fr: ColumnElement[Any] = literal_column("case_search.french")
         en: ColumnElement[Any] = literal_column("case_search.english")
-        matched = or_(fr.op("@@")(french), en.op("@@")(english))
+        # The office in each arm of the OR: each is then one scan of a GIN index on (office, tsvector)
+        within = [case_search.c.office == office] if office is not None else []
+        matched = or_(and_(*within, fr.op("@@")(french)), and_(*within, en.op("@@")(english)))
         rank = func.ts_rank_cd(fr, french) + func.ts_rank_cd(en, english)
         return None, matched, rank
-    # FTS5: each word as the OR of its stems, the words ANDed; stems are letters and digits, quoted all the same.
-    expression = " AND ".join("(" + " OR ".join(f'"{s}"' for s in sorted(stems(w))) + ")" for w in words)
+    # FTS5: each word as the OR of its stems, the words ANDed; stems are letters and digits, quoted all the same. The
+    # words are looked for in the stems only (an office's token is no word), the office in its own column.
+    expression = "stems : (" + " AND ".join("(" + " OR ".join(f'"{s}"' for s in sorted(stems(w))) + ")"
+                                           for w in words) + ")"
+    if office is not None:
+        expression = f'office : "{office_token(office)}" AND {expression}'
     return _FTS_TABLE, _FTS.op("MATCH")(expression), -func.bm25(_FTS)  # bm25: lower is better
 
 
@@ -120,7 +128,7 @@ def _base(conn: Connection, f: Filters, now: datetime, *columns: Any) -> tuple[S
     words = query_words(f.q or "")
     if not words:
         return select(*columns).select_from(case_summaries).where(*_conditions(f, now)), rank
-    index, matched, rank = _match(conn, words)
+    index, matched, rank = _match(conn, words, f.office)
     if index is None:  # PostgreSQL
         source: Any = case_summaries.join(case_search, case_search.c.case_id == S.case_id)
     else:  # SQLite: the FTS5 table first, flat in the FROM list (MATCH refuses a nested join)
@@ -168,7 +176,13 @@ def _bounded_plans(conn: Connection) -> None:
 def count_up_to(conn: Connection, f: Filters, now: datetime, bound: int) -> int:
     """How many cases match, counting no further than bound + 1 (so that more than `bound` is known, cheaply)."""
     _bounded_plans(conn)
-    query, _ = _base(conn, f, now, literal_column("1").label("one"))
+    words = query_words(f.q or "")
+    if words and replace(f, q=None, office=None) == Filters():  # words and an office at most: the text index alone
+        index, matched, _ = _match(conn, words, f.office)
+        query: Select[Any] = select(literal_column("1").label("one")).select_from(
+            case_search if index is None else index).where(matched)
+    else:
+        query, _ = _base(conn, f, now, literal_column("1").label("one"))
     return int(conn.scalar(select(func.count()).select_from(query.limit(bound + 1).subquery())) or 0)
 
 
@@ -202,7 +216,7 @@ def search(conn: Connection, f: Filters, now: datetime, limit: int, skip: int, b
 def _first_found(conn: Connection, f: Filters, now: datetime, many: int) -> list[dict[str, Any]]:
     """The first `many` matches in the index's order (its latest documents first: a walk of the index that stops),
     then ranked among themselves, best first."""
-    _, _, rank = _match(conn, query_words(f.q or ""))
+    _, _, rank = _match(conn, query_words(f.q or ""), f.office)
     query, _ = _base(conn, f, now, *_facet_columns(now), rank.label("rank"))
     found = [dict(r) for r in conn.execute(query.order_by(_document(conn).desc()).limit(many)).mappings()]
     return sorted(found, key=lambda r: (-float(r["rank"]), r["urgency_at"], r["reference"]))

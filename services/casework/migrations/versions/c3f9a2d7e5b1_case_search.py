@@ -7,7 +7,8 @@ Create Date: 2026-12-07 02:50:00.000000
 The search documents (ADR 0021): per case its summary, place and officers' notes. PostgreSQL: French and English
 tsvector columns computed from them without accents (the `unaccent` extension behind an immutable wrapper, as an
 index expression needs), each GIN-indexed. SQLite: an FTS5 table of their French and English stems. Filled from the
-cases and history casework holds, by the same code as a read-model rebuild.
+cases and history casework holds, by the same code as a read-model rebuild, in revision a9d3f7c2e4b8 (which
+adds a column the code writes).
 """
 from __future__ import annotations
 
@@ -58,9 +59,8 @@ def upgrade() -> None:
         # The stems are the tokens (domain.search.stemmed); the tokenizer only splits them and drops diacritics.
         op.execute("CREATE VIRTUAL TABLE case_search_fts USING fts5(stems, "
                    "tokenize = 'unicode61 remove_diacritics 2')")
-    # Imported here, not at the top: the rebuild's code is read only when this revision runs.
-    from services.casework.adapters.search_index import fill
-    fill(bind)
+    # Filled by the latest revision that changes these tables (a9d3f7c2e4b8), with the code that writes them as
+    # they then stand: this revision's tables are not the code's any more.
 
 
 def downgrade() -> None:
