@@ -87,3 +87,14 @@ def test_the_delay_chart_puts_the_unrecorded_past_their_goal_beside_the_recorded
 
 def replace_clock(facts: CaseFacts, **changes: Any) -> CaseFacts:
     return replace(facts, clocks={"recording": {**facts.clocks["recording"], **changes}})
+
+
+def test_a_verdict_kept_for_one_date_is_never_given_for_another_or_for_a_changed_case() -> None:
+    unrecorded = case(1, T0)
+    assert unrecorded.recording_verdict(T0) == "pending"
+    assert unrecorded.recording_verdict(T0 + GOAL) == "overdue"  # the report asks each case many times, at one date
+    assert unrecorded.recording_verdict(T0) == "pending"
+    recorded = replace(unrecorded, recorded_at=T0 + DAY, stage="preliminary", stage_since=T0 + DAY,
+                       clocks={"recording": schedule(T0, T0 + DAY, "met")})
+    assert recorded.recording_verdict(T0 + GOAL) == "met"
+    assert recorded == case(1, T0, T0 + DAY, "met") and unrecorded == case(1, T0)  # the kept verdict is no fact
