@@ -125,8 +125,11 @@ alerts = Table(
     Column("latest_at", When, nullable=True),
     Column("recipients", String(48), nullable=False, default="", server_default=""),
     Column("rank", SmallInteger, nullable=False, default=0, server_default=text("0")),
-    Index("ix_alerts_worklist", "office", "resolved_at", "acknowledged_at", "rank", "due_at"),
-    Index("ix_alerts_open", "resolved_at", "acknowledged_at", "rank", "due_at"),
+    # recipients and case_id too: the menu's count and the worklist's total read an office's open alerts to find the
+    # cases that reached a person, and with them in the index they never look a row up (at a million cases 13,000
+    # lookups through an office's alerts to the Director before its Team Leader's: 23 ms on every page).
+    Index("ix_alerts_worklist", "office", "resolved_at", "acknowledged_at", "rank", "due_at", "recipients", "case_id"),
+    Index("ix_alerts_open", "resolved_at", "acknowledged_at", "rank", "due_at", "recipients", "case_id"),  # the same
     Index("ix_alerts_assignee", "assignee", "resolved_at", "acknowledged_at"),
     Index("ix_alerts_clock", "case_id", "kind", "resolved_at"),
 )
