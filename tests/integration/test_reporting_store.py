@@ -131,3 +131,19 @@ def test_a_report_reads_only_the_rows_its_catch_up_covered_while_another_catches
     assert len(older.sla_events) == rows < len(newer.sla_events)  # its own offset's rows, none of the later ones
     mine.close()
     other.close()
+
+
+def test_the_store_counts_its_sla_events_by_walking_indexes_not_sorting_every_row(tmp_path: Path) -> None:
+    store = ReportingStore(tmp_path / "reporting.sqlite")
+    asked: list[str] = []
+    store.db.set_trace_callback(asked.append)
+    kept = store.crossings.of(None)
+    kept.counts()
+    list(kept.by_case())
+    store.db.set_trace_callback(None)
+    grouped = [sql for sql in asked if "GROUP BY" in sql]
+    assert len(grouped) == 2
+    for sql in grouped:  # by case and level (the performance tables), by clock and level (the key figures)
+        plan = " | ".join(str(row[-1]) for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "COVERING INDEX crossing_by_" in plan and "TEMP B-TREE" not in plan, plan
+    store.close()

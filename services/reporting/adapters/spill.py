@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS crossing (
 # How sla_events.csv lists them (domain/events.listed_order), then log order as Python's stable sort leaves ties.
 LISTED = "at_us, reference, clock_rank, level_rank, period, seq"
 LISTING = f"CREATE INDEX IF NOT EXISTS crossing_listed ON crossing ({LISTED})"
+# Where rows are kept (the reporting store), the counts walk indexes in their groups' order instead of sorting every
+# row: by case and level for the performance tables, by clock and level (and month and office, for the recording
+# breaches by month) for the rest. At a million cases (17.5 million rows) the sorts took 18, 14 and 5 s.
+COUNTING = ("CREATE INDEX IF NOT EXISTS crossing_by_case ON crossing (case_id, level)",
+            "CREATE INDEX IF NOT EXISTS crossing_by_clock ON crossing (clock, level, month, office)")
 RECORDING = "clock = 'recording'"
 ROW = "at_text, reference, office, clock, level, period, to_text, reason_text, policy_version"
 
@@ -53,7 +58,8 @@ class CrossingFile:
         """The table (and, where rows keep arriving, the listing's index, kept as they come)."""
         self.db.execute(SCHEMA)
         if self.listing_kept:
-            self.db.execute(LISTING)
+            for index in (LISTING, *COUNTING):
+                self.db.execute(index)
 
     def drop(self) -> None:
         self.db.execute("DROP TABLE IF EXISTS crossing")
