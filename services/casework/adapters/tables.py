@@ -441,9 +441,9 @@ case_search = Table(
 
 
 def kept_by_metadata(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """For Alembic's comparison (include_object): False for what migration c3f9a2d7e5b1 keeps outside the metadata
-    above: PostgreSQL's generated tsvector columns of case_search and their GIN indexes, SQLite's FTS5 table and the
-    shadow tables it makes."""
+    """For Alembic's comparison (include_object): False for what migrations c3f9a2d7e5b1 and a9d3f7c2e4b8 keep
+    outside the metadata above: PostgreSQL's generated tsvector columns of case_search and their GIN indexes (on the
+    office and each tsvector since a9d3f7c2e4b8), SQLite's FTS5 table and the shadow tables it makes."""
     if type_ == "table" and name and name.startswith("case_search_fts"):
         return False
     table = getattr(getattr(obj, "table", None), "name", None)
