@@ -41,7 +41,6 @@ def postgres(postgres_url: str) -> Iterator[tuple[Engine, str]]:
         engine.dispose()
 
 
-
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by it
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark `broker` every test that uses the shared broker: the system tests reset the fixed hrcase topics and one
