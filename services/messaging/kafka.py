@@ -113,8 +113,20 @@ class KafkaSubscriber:
 
     def poll(self, max_records: int, timeout_ms: int = 1000) -> list[Message]:
         batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        self._rejoin_if_assignment_dropped()
         out = [to_message(r) for records in batches.values() for r in records]
         return sorted(out, key=lambda m: (m.topic, m.partition, m.offset))
+
+    def _rejoin_if_assignment_dropped(self) -> None:
+        # kafka-python 3.0 (up to 3.0.12 at least): when a rejoin's SyncGroup answer lands just as poll() times out,
+        # the finished join is left unread, and the leader's assignment snapshot already equals the metadata, so the
+        # next poll sees no reason to rejoin: the member keeps no partitions for good and reads nothing. A finished
+        # join that nobody applied is that case; asking for a rejoin makes the next poll join again and apply it.
+        coordinator = getattr(self.consumer, "_coordinator", None)
+        join = getattr(coordinator, "_join_task", None)
+        if join is not None and getattr(join, "is_done", False) and not coordinator.need_rejoin():  # type: ignore[union-attr]
+            log.warning("kafka: a group join finished unapplied (%s); rejoining", self.consumer.config["group_id"])
+            coordinator.request_rejoin()  # type: ignore[union-attr]
 
     def commit(self, messages: list[Message]) -> None:
         last: dict[TopicPartition, int] = {}
