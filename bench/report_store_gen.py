@@ -61,10 +61,11 @@ def generate(source: Path, times: int, out: Path) -> dict[str, object]:
     db.execute("DELETE FROM incident")
     for n in range(times):
         db.execute(
-            "INSERT INTO crossing (at_us, case_id, month, clock_rank, level_rank, at_text, reference, office, clock, "
-            "level, period, to_text, reason_text, policy_version) SELECT at_us, case_id || ?, month, clock_rank, "
-            "level_rank, at_text, reference || ?, office, clock, level, period, to_text, reason_text, policy_version "
-            "FROM src.crossing ORDER BY seq", (f"~{n}", f"~{n}"))
+            # The line's second cell is the reference (its first, a time, holds no comma; a reference needs no quotes).
+            "INSERT INTO crossing (at_us, case_id, month, clock_rank, level_rank, reference, office, clock, level, "
+            "period, line) SELECT at_us, case_id || :n, month, clock_rank, level_rank, reference || :n, office, "
+            "clock, level, period, substr(line, 1, instr(line, ',') + length(reference)) || :n "
+            "|| substr(line, instr(line, ',') + length(reference) + 1) FROM src.crossing ORDER BY seq", {"n": f"~{n}"})
         db.execute("INSERT INTO incident SELECT key || ?, office, reported_us FROM src.incident ORDER BY rowid",
                    (f"~{n}",))
     sources = {k: v * times for k, v in json.loads(meta["sources"]).items()}

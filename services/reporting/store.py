@@ -28,7 +28,7 @@ from services.reporting.whatif import Tally
 from services.sla_monitor.domain.policy import Policy
 
 FILE = "reporting.sqlite"
-FORMAT = "3"  # of the state kept: another is rebuilt from the log
+FORMAT = "4"  # of the state and rows kept: another is rebuilt from the log
 # The store folds with no report date: every event counts. A report dated at or after the latest instant any event
 # carries (its time, an incident's report time) filters out nothing, and so equals the reading from the log.
 UNBOUNDED = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)

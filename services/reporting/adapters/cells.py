@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+from collections.abc import Iterable
+from typing import IO, Any
 
 from services.reporting.domain.model import Pct
 
@@ -37,3 +40,22 @@ def raw(cell: Any) -> str | int | float:
 
 def numeric(cell: Any) -> bool:
     return isinstance(cell, int | float | Pct) or cell is None
+
+
+def csv_writer(out: IO[str]) -> Any:
+    """How every CSV file of a report is written (the csv module's defaults, lines ended by a newline)."""
+    return csv.writer(out, lineterminator="\n")
+
+
+class CsvLines:
+    """Rows written as CSV lines one at a time, exactly as `csv_writer` writes them into a file (rows kept rendered)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv_writer(self.buffer)
+
+    def line(self, row: Iterable[Any]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(row)
+        return self.buffer.getvalue()

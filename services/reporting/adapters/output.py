@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from services.private_files import open_private, private_file, private_folder, write_private
 from services.reporting.adapters import html, markdown
-from services.reporting.adapters.cells import raw
+from services.reporting.adapters.cells import csv_writer, raw
 from services.reporting.adapters.charts import write_chart, write_map
 from services.reporting.domain.model import LazyRows, Report, Table
 
@@ -25,10 +24,13 @@ def write_report(report: Report, folder: Path, charts: bool = True) -> list[Path
 
 
 def write_csv(table: Table, path: Path) -> Path:
-    with open_private(path, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, lineterminator="\n")
+    with open_private(path, "w", newline="", encoding="utf-8", buffering=1 << 20) as out:
+        writer = csv_writer(out)
         writer.writerow(table.columns)
-        if isinstance(table.rows, LazyRows) and table.rows.plain:  # millions of rows, as they come
+        lines = table.rows.lines() if isinstance(table.rows, LazyRows) else None
+        if lines is not None:  # millions of rows, kept written as lines: copied as they come
+            out.writelines(lines)
+        elif isinstance(table.rows, LazyRows) and table.rows.plain:  # millions of rows, as they come
             writer.writerows(table.rows)
         else:
             writer.writerows([raw(cell) for cell in row] for row in table.rows)

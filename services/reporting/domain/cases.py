@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from services.reporting.domain.events import Event, Verdict
@@ -143,6 +144,8 @@ class Latest:
 
 
 _FIELDS = tuple(f.name for f in fields(CaseFacts) if f.name != "clocks" and f.init)
+assert [f.name for f in fields(CaseFacts) if f.init][-1] == "clocks", "_Case.facts passes the clocks last"
+_values = attrgetter(*_FIELDS)
 
 
 class _Case:
@@ -178,7 +181,8 @@ class _Case:
     longitude: float | None
 
     def facts(self, clocks: Mapping[str, Mapping[str, Any]]) -> CaseFacts:
-        return CaseFacts(**{name: getattr(self, name) for name in _FIELDS}, clocks=clocks)
+        # In the fields' order, by one attrgetter: a million cases are made at each report from the store.
+        return CaseFacts(*_values(self), clocks)  # type: ignore[call-arg]
 
 
 class Folding:

@@ -101,6 +101,9 @@ class Crossings(Protocol):
 
     def listed_rows(self) -> Iterator[tuple]: ...  # each one's listed_row, in listed_order
 
+    # The same rows as the lines of sla_events.csv, where they are kept written (None: not kept so).
+    def listed_lines(self) -> Iterator[str] | None: ...
+
 
 class CrossingSink(Protocol):
     """Where a reading puts each SLA event's crossing as it reads it (a list, or a spill on disk)."""
@@ -136,6 +139,9 @@ class HeldCrossings:
 
     def listed_rows(self) -> Iterator[tuple]:
         return (listed_row(e) for e in sorted(self.held, key=listed_order))
+
+    def listed_lines(self) -> None:
+        return None
 
 
 def _interned(value: str | None) -> str | None:

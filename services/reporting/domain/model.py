@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from itertools import islice
 from typing import Any, overload
 
@@ -21,10 +22,15 @@ Cell = str | int | float | Pct | None
 
 class LazyRows(Sequence[tuple[Any, ...]]):
     """A table's rows made each time they are read (a list of millions is written, not held): `count` of them;
-    `plain`: every cell a string or a number, written to CSV as it is."""
+    `plain`: every cell a string or a number, written to CSV as it is; `lines`: the same rows already written as CSV
+    lines where they are kept so (None from it, or no `lines`: write them from the rows)."""
 
-    def __init__(self, count: int, rows: Callable[[], Iterator[tuple[Any, ...]]], plain: bool = False) -> None:
-        self.size, self.rows, self.plain = count, rows, plain
+    def __init__(self, count: int, rows: Callable[[], Iterator[tuple[Any, ...]]], plain: bool = False,
+                 lines: Callable[[], Iterator[str] | None] | None = None) -> None:
+        self.size, self.rows, self.plain, self._lines = count, rows, plain, lines
+
+    def lines(self) -> Iterator[str] | None:
+        return None if self._lines is None else self._lines()
 
     def __len__(self) -> int:
         return self.size
@@ -152,7 +158,7 @@ class Scope:
     def cut(self) -> int:
         return self.cut_year if self.cut_year is not None else self.as_of.year - 2
 
-    @property
+    @cached_property  # asked of every case by the stage tables
     def cut_end(self) -> datetime:
         """The last instant of the cut year."""
         return datetime(self.cut + 1, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)

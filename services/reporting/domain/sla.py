@@ -57,4 +57,5 @@ def event_list(events: Crossings) -> Table:
     cells are plain text and numbers, and the Period column a number in every row."""
     return Table("sla_events", "Every SLA event, in time order",
                  ("When", "Case", "Office", "Clock", "Level", "Period", "To", "Cleared because", "Policy"),
-                 LazyRows(len(events), events.listed_rows, plain=True), preview=50, numeric_columns=frozenset({5}))
+                 LazyRows(len(events), events.listed_rows, plain=True, lines=events.listed_lines), preview=50,
+                 numeric_columns=frozenset({5}))
