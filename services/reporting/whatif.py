@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -11,7 +11,7 @@ from schemas import vocabulary
 from services.reporting.domain.cases import Latest
 from services.reporting.domain.compliance import build_report
 from services.reporting.domain.events import CrossingSink, Event, History
-from services.reporting.domain.model import Report, Scope, Targets
+from services.reporting.domain.model import Report, Scope, Table, Targets
 from services.reporting.domain.reading import Digest, Reading, history_events, read
 from services.reporting.domain.whatif import WhatIf
 from services.sla_monitor.domain.clocks import CASE_EVENT_TYPES, CaseEvent, Clock, apply_event, fire_all
@@ -139,7 +139,7 @@ def read_report(events: Iterable[tuple[str, Event]], scope: Scope, policy: Polic
 
 
 def make_report(history: History | Digest, scope: Scope, policy: Policy, other: Policy | None = None,
-                other_source: str = "") -> Report:
+                other_source: str = "", performance_made: Callable[[], tuple[Table, Table]] | None = None) -> Report:
     """The compliance report under the installation's policy, with the what-if section if `other` is given (a
     digest must then have been read with it)."""
     if isinstance(history, History):
@@ -149,4 +149,4 @@ def make_report(history: History | Digest, scope: Scope, policy: Policy, other: 
         if history.other is None:
             raise ValueError("the what-if's policy must be given when the log is read (read_report's `other`)")
         what_if = WhatIf(targets_of(other), history.other, other_source)
-    return build_report(history, scope, targets_of(policy), what_if)
+    return build_report(history, scope, targets_of(policy), what_if, performance_made)

@@ -182,3 +182,18 @@ def test_a_store_kept_by_an_earlier_version_is_rebuilt_from_the_log(tmp_path: Pa
     assert "built from the log" in rebuilt[-1]
     report(runtime, tmp_path / "log", "--as-of", AS_OF, "--from-log")
     assert same_files(tmp_path / "rebuilt", tmp_path / "log")
+
+
+def test_a_report_whose_second_process_fails_says_so_instead_of_writing_tables(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = installation(tmp_path, replace(SMALL, seed=25))
+
+    def fails(*_: object) -> None:
+        raise MemoryError("no memory left for the performance tables")
+
+    monkeypatch.setattr("services.reporting.domain.compliance.performance_tables", fails)  # in the forked process
+    result = CliRunner().invoke(cli, ["report", "--data-dir", str(runtime.settings.data_dir), "--no-charts",
+                                      "--out", str(tmp_path / "r"), "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert "the process making the performance tables ended without them (exit code 1)" in result.output
+    assert not (tmp_path / "r" / "performance_by_office.csv").exists()

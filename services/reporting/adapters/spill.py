@@ -7,8 +7,9 @@ import csv
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from operator import itemgetter
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from schemas import vocabulary
 from services.reporting.adapters.cells import CsvLines
+from services.reporting.adapters.output import write_lines
 from services.reporting.domain.events import LEVELS, Crossing, listed_row, month_of
 
 _COHORTS = count(1)
@@ -115,7 +117,7 @@ class SpilledCrossings:
     the queries join."""
 
     def __init__(self, db: sqlite3.Connection, cases: frozenset[str] | None, upto: int | None = None) -> None:
-        self.db = db
+        self.db, self.cases, self.upto = db, cases, upto
         where = [] if upto is None else [f"seq <= {int(upto)}"]
         if cases is not None:
             cohort = f"cohort_{next(_COHORTS)}"
@@ -130,8 +132,8 @@ class SpilledCrossings:
         return f"{self.where} AND {condition}" if self.where else f" WHERE {condition}"
 
     def __len__(self) -> int:
-        if self.size is None:
-            self.size = int(self.db.execute(f"SELECT count(*) FROM crossing{self.where}").fetchone()[0])
+        if self.size is None:  # from the counts by clock and level, which the tables ask for anyway: not another walk
+            self.size = sum(self.counts().values())
         return self.size
 
     def counts(self) -> Counter[tuple[str, str]]:
@@ -140,8 +142,10 @@ class SpilledCrossings:
                 f"SELECT clock, level, count(*) FROM crossing{self.where} GROUP BY clock, level")})
         return Counter(self.by_level)
 
-    def by_case(self) -> Iterator[tuple[str, str, int]]:
-        yield from self._all(f"SELECT case_id, level, count(*) FROM crossing{self.where} GROUP BY case_id, level")
+    def by_case(self) -> Iterator[tuple]:
+        # A row per case, its levels summed in it: a row per case and level was 3.6 million rows at a million cases.
+        levels = ", ".join(f"sum(level = '{level}')" for level in LEVELS)  # `level` is in the index walked
+        yield from self._all(f"SELECT case_id, {levels} FROM crossing{self.where} GROUP BY case_id")
 
     def recording_months(self) -> Counter[tuple[str, str, str]]:
         return Counter({(month, office, level): n for month, office, level, n in self.db.execute(
@@ -158,10 +162,39 @@ class SpilledCrossings:
         while rows := cursor.fetchmany(BATCH):
             yield from map(itemgetter(0), rows)
 
+    def reopened(self) -> SpilledCrossings:
+        """The same crossings through a read-only connection of its own (a forked process must not use its parent's)."""
+        listing = self.listing()
+        return SpilledCrossings(sqlite3.connect(f"file:{listing.path}?mode=ro", uri=True), self.cases, self.upto)
+
+    def listing(self) -> Listing:
+        """How another process lists them again, from its own connection (`write_listing`)."""
+        path = next(file for _, name, file in self.db.execute("PRAGMA database_list") if name == "main")
+        return Listing(path, self.upto, self.cases)
+
     def _all(self, sql: str) -> Iterator[tuple]:
         cursor = self.db.execute(sql)
         while rows := cursor.fetchmany(BATCH):
             yield from rows
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A report's SLA events as another process finds them: their file, the rows the report covers, its cases."""
+
+    path: str
+    upto: int | None
+    cases: frozenset[str] | None
+
+
+def write_listing(listing: Listing, columns: Sequence[str], path: Path) -> Path:
+    """`sla_events.csv` written from a read-only connection of its own: in a process beside the one computing the
+    report's tables (at a million cases its 17.5 million lines take 9 s of the report's time)."""
+    db = sqlite3.connect(f"file:{listing.path}?mode=ro", uri=True)
+    try:
+        return write_lines(columns, SpilledCrossings(db, listing.cases, listing.upto).listed_lines(), path)
+    finally:
+        db.close()
 
 
 @contextmanager

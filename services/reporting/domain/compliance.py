@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from schemas import vocabulary
 from services.reporting.domain import duplicates, performance, recording, regions, sdg, sla, stages
+from services.reporting.domain.cases import CaseFacts
 from services.reporting.domain.events import History
 from services.reporting.domain.model import PointMap, Report, Scope, Section, Table, Targets
 from services.reporting.domain.reading import Digest, Reading, history_events, read
@@ -22,7 +23,15 @@ def cohort(history: History | Digest, scope: Scope) -> Digest:
     return read(history_events(history), Reading(scope, vocabulary.current()), history.sources)
 
 
-def build_report(history: History | Digest, scope: Scope, targets: Targets, what_if: WhatIf | None = None) -> Report:
+def performance_tables(c: Digest, scope: Scope, targets: Targets) -> tuple[Table, Table]:
+    """Section 6's tables: each office and each officer against the targets."""
+    return performance.by_office_and_officer(c.cases, c.sla_events, targets, scope.as_of)
+
+
+def build_report(history: History | Digest, scope: Scope, targets: Targets, what_if: WhatIf | None = None,
+                 performance_made: Callable[[], tuple[Table, Table]] | None = None) -> Report:
+    """The report. `performance_made`: section 6's tables as `performance_tables` makes them from the same digest,
+    made elsewhere meanwhile (the costliest section: `hrcase report` makes it in a second process)."""
     c = cohort(history, scope)
     cases, events = list(c.cases), c.sla_events  # the events are read again by each table, never held here
     offices = recording.offices_of(cases)
@@ -47,7 +56,7 @@ def build_report(history: History | Digest, scope: Scope, targets: Targets, what
         Section("5. Closures, Director's review and follow-up", (),
                 (stages.closures(cases), stages.unapproved_closures(cases))),
         Section("6. Performance by office and by officer", (),
-                performance.by_office_and_officer(cases, events, targets, scope.as_of)),
+                performance_made() if performance_made else performance_tables(c, scope, targets)),
         Section("7. What hrcase did: SLA warnings, breaches and escalations", _sla_text(figures),
                 (sla.by_clock(events), sla.recording_by_month(events, offices), sla.event_list(events))),
         Section("8. Incidents by region", _region_text(region_map),
@@ -68,7 +77,9 @@ def key_figures(c: Digest, scope: Scope, targets: Targets) -> dict[str, float | 
     stats = recording.delay_stats(cases, targets)
     goal = recording.recording_goal(cases, scope.as_of)
     stuck = stages.stalled(cases, scope.as_of)
-    at = {s: [k for k in cases if k.stage == s] for s in stages.STAGE_ORDER}
+    at: dict[str, list[CaseFacts]] = {s: [] for s in stages.STAGE_ORDER}
+    for k in cases:  # one pass, not one per stage
+        at.setdefault(k.stage, []).append(k)
     levels = sla.counts(c.sla_events)
     closed = at["closed"]
     return {

@@ -85,7 +85,7 @@ def recording_goal(cases: Sequence[CaseFacts], as_of: datetime) -> RecordingGoal
 
 
 def delay_stats(cases: Sequence[CaseFacts], targets: Targets) -> DelayStats:
-    delays = [c.recording_days for c in cases if c.recording_days is not None]
+    delays = [days for days in (c.recording_days for c in cases) if days is not None]
     return DelayStats(
         recorded=len(delays), mean=mean(delays), median=median(delays), p90=percentile(delays, 90),
         longest=max(delays, default=None), within_goal=sum(1 for c in cases if c.recorded_on_time),
