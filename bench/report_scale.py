@@ -7,6 +7,10 @@ Each history is built once into `--histories` (kept: an import of x100 takes a q
 taking turns with this one's, so that both see the same load. This checkout's runs come in two kinds (ADR 0027):
 "store built" runs with the reporting store removed first (it is built from the whole log), and "store current" runs
 right after (it folds nothing new); `--from-log` times `hrcase report --from-log` too.
+
+`--million DIR` times the report on a data dir whose store bench/report_store_gen.py made at a million cases (current:
+nothing new on its log), against the target; `--million-before DIR` times `--before` on its own such store (another
+checkout keeps its store in its own format), the two taking turns.
 """
 
 from __future__ import annotations
@@ -78,10 +82,35 @@ def report_once(hrcase: str, data: Path, *extra: str) -> dict[str, Any]:
 KINDS = ("before", "store built", "store current", "from the log")
 
 
+def at_a_million(runs: int, hrcase: str, data: Path, before: str | None, before_data: Path | None,
+            log: Any = print) -> tuple[list[Figure], list[Any], dict[str, Any]]:
+    """The report on generated million-case stores, this checkout's and (taking turns) the code before's."""
+    turns = [("this", hrcase, data)] + ([("before", before, before_data)] if before and before_data else [])
+    got: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _, _ in turns}
+    for n in range(runs):
+        for kind, command, folder in turns:
+            one = report_once(command, folder)
+            got[kind].append(one)
+            log(f"  a million cases, {kind} run {n + 1}/{runs}: {one['seconds']:.1f} s ({one['cpu_seconds']:.1f} s "
+                f"CPU), peak RSS {one['peak_rss_mib']:.0f} MiB, load {one['load']}; {one['whence']}")
+    figures, rows = [], []
+    for kind, runs_of in got.items():
+        name = "1,000,000 cases (generated store, current)" + (" before" if kind == "before" else "")
+        seconds = Figure(f"{name}: seconds to report", "s", [g["seconds"] for g in runs_of])
+        figures += [at_most(seconds, TARGET_S, f"< {TARGET_S} s") if kind == "this" else seconds,
+                    Figure(f"{name}: CPU seconds, every process", "s", [g["cpu_seconds"] for g in runs_of]),
+                    Figure(f"{name}: peak resident memory of the report's process", "MiB",
+                           [g["peak_rss_mib"] for g in runs_of])]
+        rows.append([name, *[round(g["seconds"], 1) for g in runs_of], "/".join(g["load"] for g in runs_of)])
+    return figures, rows, got
+
+
 def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str = "", log: Any = print,
-        before: str | None = None, from_log: bool = False) -> Result:
+        before: str | None = None, from_log: bool = False, million_data: Path | None = None,
+        million_before: Path | None = None) -> Result:
     result = Result(NAME, TITLE, {"scales": scales, "runs": runs, "hrcase": hrcase, "as_of": AS_OF,
-                                  "label": label, "before": before or ""})
+                                  "label": label, "before": before or "", "million": str(million_data or ""),
+                                  "million_before": str(million_before or "")})
     rows, figures, sizes = [], [], []
     for scale in scales:
         folder = build(scale, histories, log)
@@ -118,7 +147,14 @@ def run(scales: list[float], runs: int, histories: Path, hrcase: str, label: str
             rows.append([name + tag, cases, records, *[round(g["seconds"], 1) for g in got[kind]],
                          round(seconds.value, 1), round(cpu.value, 1), round(memory.value),
                          "/".join(g["load"] for g in got[kind])])
-    if len(sizes) >= 2 and sizes[-1][0] >= EXTRAPOLATE_FROM:
+    if million_data is not None:
+        measured, million_rows, got_million = at_a_million(runs, hrcase, million_data, before, million_before, log)
+        figures += measured
+        result.raw.append({"million": got_million})
+        result.tables.append({"title": "A million cases: `hrcase report` runs on generated stores",
+                              "columns": ["store", *[f"run {i + 1} s" for i in range(runs)], "load (1 min) per run"],
+                              "rows": million_rows})
+    elif len(sizes) >= 2 and sizes[-1][0] >= EXTRAPOLATE_FROM:
         # Per case from the two largest: what a million cases would take if it grows as it did between them.
         (c1, s1, m1), (c2, s2, m2) = sizes[-2], sizes[-1]
         slope_s, slope_m = (s2 - s1) / (c2 - c1), (m2 - m1) / (c2 - c1)
@@ -149,12 +185,15 @@ def main() -> None:
     parser.add_argument("--before", default=None, help="another hrcase command to time in turns (the code before)")
     parser.add_argument("--label", default="", help="what the run measures")
     parser.add_argument("--from-log", action="store_true", help="also time `hrcase report --from-log`")
+    parser.add_argument("--million", default=None, help="a data dir with a million-case store (report_store_gen.py)")
+    parser.add_argument("--million-before", default=None, help="the same for --before (its own store's format)")
     parser.add_argument("--out", default=str(REPO / "bench/results/report_scale.json"))
     args = parser.parse_args()
-    scales = [float(s) for s in args.scales.split(",")]
+    scales = [float(s) for s in args.scales.split(",") if s]
     started = time.perf_counter()
     result = run(scales, args.runs, Path(args.histories), args.hrcase, args.label, before=args.before,
-                 from_log=args.from_log)
+                 from_log=args.from_log, million_data=Path(args.million) if args.million else None,
+                 million_before=Path(args.million_before) if args.million_before else None)
     # As bench/run.py records a benchmark (its --docs-only renders this file too).
     record = {**result.as_dict(), "command": "bench/report_scale.py " + " ".join(sys.argv[1:]), "machine": machine(),
               "smoke": False, "seconds": time.perf_counter() - started}
