@@ -36,6 +36,7 @@ class AccessRequest:
 
 def _request(row: Any) -> AccessRequest:
     data = dict(row)
+    data.pop("notices_planned_at", None)  # the dispatcher's (adapters/notices), not the request's
     return AccessRequest(**{**data, "case_ids": tuple(json.loads(data["case_ids"])), "at": utc(data["at"]),
                             **{k: as_utc(data[k]) for k in ("decided_at", "expires_at", "revoked_at")}})
 

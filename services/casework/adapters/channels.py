@@ -1,4 +1,5 @@
-"""Alert delivery channels: e-mail over SMTP, and webhooks signed with HMAC-SHA256. Alerts carry no identity."""
+"""Alert delivery channels: e-mail over SMTP, and webhooks signed with HMAC-SHA256; they also tell Team Leaders of
+requests to read their office's cases. Neither carries an identity, nor a requester's free text."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import smtplib
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -36,11 +39,26 @@ class SmtpServer(Protocol):
     def timeout(self) -> float: ...
 
 
+@dataclass(frozen=True)
+class AccessNotice:
+    """A request to read an office's cases, as its Team Leaders are told of it (its reason stays in hrcase: free text
+    may name someone)."""
+
+    request_id: str
+    requester: str
+    office: str
+    references: tuple[str, ...]
+    at: datetime
+
+
 class Channel(Protocol):
     name: str
 
     def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:
         """Deliver, or raise: the dispatcher records the failure and retries later."""
+
+    def notify(self, address: str, notice: AccessNotice) -> None:
+        """Tell of an access request, or raise (recorded and retried as alerts are)."""
 
 
 def subject(alerts: Sequence[Alert], digest: bool) -> str:
@@ -67,6 +85,27 @@ def payload(alerts: Sequence[Alert], digest: bool) -> dict[str, Any]:
                         "latest_at": a.last_at.isoformat(), "recipients": list(a.reached)} for a in alerts]}
 
 
+def notice_subject(notice: AccessNotice) -> str:
+    n = len(notice.references)
+    return f"[hrcase] Access requested to {n} case{'s' if n != 1 else ''} of {notice.office}"
+
+
+def notice_text(notice: AccessNotice) -> str:
+    n = len(notice.references)
+    return "\n".join([
+        f"{notice.requester} asks to read {n} case{'s' if n != 1 else ''} of {notice.office} that a person lookup "
+        "matched:", "", *(f"- {reference}" for reference in notice.references), "",
+        "Their reason is in hrcase. Grant or refuse the request on the web pages' Access requests "
+        "(/web/people/requests),",
+        f"or with POST /people/access-requests/{notice.request_id}/decision. Asked {notice.at:%Y-%m-%d %H:%M} UTC.",
+    ]) + "\n"
+
+
+def notice_payload(notice: AccessNotice) -> dict[str, Any]:
+    return {"type": "access_request", "request_id": notice.request_id, "requester": notice.requester,
+            "office": notice.office, "references": list(notice.references), "at": notice.at.isoformat()}
+
+
 class SmtpChannel:
     name = "email"
 
@@ -74,9 +113,15 @@ class SmtpChannel:
         self.settings = settings
 
     def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:
+        self._mail(address, subject(alerts, digest), text(alerts, digest))
+
+    def notify(self, address: str, notice: AccessNotice) -> None:
+        self._mail(address, notice_subject(notice), notice_text(notice))
+
+    def _mail(self, address: str, title: str, content: str) -> None:
         message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = self.settings.sender, address, subject(alerts, digest)
-        message.set_content(text(alerts, digest))
+        message["From"], message["To"], message["Subject"] = self.settings.sender, address, title
+        message.set_content(content)
         s = self.settings
         with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
             if s.starttls:
@@ -106,7 +151,13 @@ class WebhookChannel:
         self.secret, self.timeout = secret, timeout
 
     def send(self, address: str, alerts: Sequence[Alert], digest: bool) -> None:
-        body = json.dumps(payload(alerts, digest), sort_keys=True).encode()
+        self._post(address, payload(alerts, digest))
+
+    def notify(self, address: str, notice: AccessNotice) -> None:
+        self._post(address, notice_payload(notice))
+
+    def _post(self, address: str, content: dict[str, Any]) -> None:
+        body = json.dumps(content, sort_keys=True).encode()
         stamp = str(int(time.time()))
         request = urllib.request.Request(address, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": "hrcase-alerts/1",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.casework.adapters import preferences
@@ -121,16 +121,18 @@ def claim_due(conn: Connection, now: datetime, lease: timedelta, limit: int = 10
     return claimed
 
 
-def sent(conn: Connection, ids: list[int], now: datetime) -> None:
-    conn.execute(update(alert_deliveries).where(alert_deliveries.c.id.in_(ids)).values(
-        status="sent", delivered_at=now, attempts=alert_deliveries.c.attempts + 1, last_error=""))
+def sent(conn: Connection, ids: list[int], now: datetime, table: Table = alert_deliveries) -> None:
+    """Delivered (`table`: alert_deliveries, or access_request_notices, kept alike)."""
+    conn.execute(update(table).where(table.c.id.in_(ids)).values(
+        status="sent", delivered_at=now, attempts=table.c.attempts + 1, last_error=""))
 
 
-def failed(conn: Connection, ids: list[int], error: str, retry_at: datetime | None) -> None:
+def failed(conn: Connection, ids: list[int], error: str, retry_at: datetime | None,
+           table: Table = alert_deliveries) -> None:
     """One more failed attempt; `retry_at` None gives up (status failed)."""
-    values: dict = {"attempts": alert_deliveries.c.attempts + 1, "last_error": error[:500]}
+    values: dict = {"attempts": table.c.attempts + 1, "last_error": error[:500]}
     values |= {"status": "failed"} if retry_at is None else {"next_attempt_at": retry_at}
-    conn.execute(update(alert_deliveries).where(alert_deliveries.c.id.in_(ids)).values(**values))
+    conn.execute(update(table).where(table.c.id.in_(ids)).values(**values))
 
 
 def for_alerts(conn: Connection, alert_ids: list[str], username: str | None = None) -> list[dict]:

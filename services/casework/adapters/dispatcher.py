@@ -1,4 +1,5 @@
-"""Alert delivery beside the pipeline: plan, send, record; retried with backoff; a failing channel blocks nothing."""
+"""Alert delivery beside the pipeline: plan, send, record; retried with backoff; a failing channel blocks nothing.
+Access requests are told to their office's Team Leaders the same way."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from types import SimpleNamespace
 from typing import Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 from tenacity import wait_exponential
 
-from services.casework.adapters import delivery
+from services.casework.adapters import delivery, notices
 from services.casework.adapters.channels import Channel, SmtpChannel, SmtpServer, WebhookChannel
+from services.casework.adapters.tables import access_request_notices
+from services.casework.adapters.tables import alert_deliveries as alert_deliveries_table
 from services.clock import Clock, SystemClock
 from services.logs import OutageLog
 
@@ -58,51 +61,64 @@ class Dispatcher:
         self.outages: dict[str, OutageLog] = {}
         self.outcomes = Counter("hrcase_alert_deliveries_total", "Alert deliveries attempted, by channel and outcome.",
                                 ["channel", "outcome"], registry=registry) if registry else None
+        self.told = Counter("hrcase_access_request_notices_total", "Access requests told to Team Leaders, by channel "
+                            "and outcome.", ["channel", "outcome"], registry=registry) if registry else None
 
     def run_once(self, now: datetime) -> int:
-        """Returns the number of deliveries that went out."""
+        """Returns the number of deliveries (alerts, and access requests told) that went out."""
         self.casework.write(lambda conn: delivery.plan(conn, now, tuple(self.channels), self.digest_hour))
         claimed = self.casework.write(lambda conn: delivery.claim_due(conn, now, LEASE))
         groups: dict[tuple, list[delivery.Delivery]] = defaultdict(list)
         for item in claimed:
             key = (item.username, item.channel, item.address, item.due_at) if item.digest else (item.id,)
             groups[key].append(item)
-        return sum(self._send(group, now) for group in groups.values())
+        out = sum(self._send(group, now) for group in groups.values())
+        self.casework.write(lambda conn: notices.plan(conn, now, tuple(self.channels)))
+        return out + sum(self._tell(item, now) for item in self.casework.write(
+            lambda conn: notices.claim_due(conn, now, LEASE)))
 
     def _send(self, group: list[delivery.Delivery], now: datetime) -> int:
-        first, ids = group[0], [d.id for d in group]
-        channel = self.channels.get(first.channel)
+        first = group[0]
+        # Each case and clock once, as it stands (a digest's deliveries of one alert are one line).
+        alerts = sorted({d.alert.alert_id: d.alert for d in group}.values(), key=lambda a: (-a.rank, a.due_at))
+        return self._attempt(lambda channel: channel.send(first.address, alerts, first.digest), first.channel,
+                             [d.id for d in group], max(d.attempts for d in group), now, "alert delivery",
+                             alert_deliveries_table)
+
+    def _tell(self, item: notices.Notice, now: datetime) -> int:
+        return self._attempt(lambda channel: channel.notify(item.address, item.notice), item.channel, [item.id],
+                             item.attempts, now, "access request notice", access_request_notices)
+
+    def _attempt(self, deliver: Callable[[Channel], None], name: str, ids: list[int], attempted: int, now: datetime,
+                 what: str, table: Table) -> int:
+        channel = self.channels.get(name)
+        counter = self.outcomes if table is alert_deliveries_table else self.told
         try:
             if channel is None:
-                raise RuntimeError(f"channel {first.channel} is not configured")
-            # Each case and clock once, as it stands (a digest's deliveries of one alert are one line).
-            alerts = sorted({d.alert.alert_id: d.alert for d in group}.values(), key=lambda a: (-a.rank, a.due_at))
-            channel.send(first.address, alerts, first.digest)
+                raise RuntimeError(f"channel {name} is not configured")
+            deliver(channel)
         except Exception as exc:  # any failure of a channel is recorded and retried, never raised
-            attempts = max(d.attempts for d in group) + 1
+            attempts = attempted + 1
             retry = None if attempts >= MAX_ATTEMPTS else now + timedelta(
                 seconds=self.backoff(SimpleNamespace(attempt_number=attempts)))  # type: ignore[arg-type]
             reason = f"{type(exc).__name__}: {exc}"
-            self.casework.write(lambda conn: delivery.failed(conn, ids, reason, retry))
+            self.casework.write(lambda conn: delivery.failed(conn, ids, reason, retry, table))
             # A server away fails every delivery of its channel: told as one outage, not a line per alert. A delivery
-            # given up is told each time: an alert that will never arrive.
-            self._outage(first.channel).failed(exc, time.monotonic(), CHANNEL_COMPONENT.get(first.channel))
+            # given up is told each time: something that will never arrive.
+            self._outage(name).failed(exc, time.monotonic(), CHANNEL_COMPONENT.get(name))
             if retry is None:
-                log.warning("alert delivery by %s given up after %d attempts: %s", first.channel, attempts,
-                            type(exc).__name__)
-            self._count(first.channel, "failed" if retry is None else "retry", len(ids))
+                log.warning("%s by %s given up after %d attempts: %s", what, name, attempts, type(exc).__name__)
+            if counter is not None:
+                counter.labels(name, "failed" if retry is None else "retry").inc(len(ids))
             return 0
-        self._outage(first.channel).recovered(time.monotonic())
-        self.casework.write(lambda conn: delivery.sent(conn, ids, now))
-        self._count(first.channel, "sent", len(ids))
+        self._outage(name).recovered(time.monotonic())
+        self.casework.write(lambda conn: delivery.sent(conn, ids, now, table))
+        if counter is not None:
+            counter.labels(name, "sent").inc(len(ids))
         return len(ids)
 
     def _outage(self, channel: str) -> OutageLog:
         return self.outages.setdefault(channel, OutageLog(f"alert delivery by {channel}", log))
-
-    def _count(self, channel: str, outcome: str, n: int) -> None:
-        if self.outcomes is not None:
-            self.outcomes.labels(channel, outcome).inc(n)
 
 
 class DeliveryThread:

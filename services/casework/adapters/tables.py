@@ -407,7 +407,27 @@ access_requests = Table(
     Column("revoked_by", String(64), nullable=True),
     Column("revoked_at", When, nullable=True),
     Column("revocation_reason", String(500), nullable=True),
+    # When its Team Leaders' notices were planned (adapters/notices): each request once; NULL: not yet.
+    Column("notices_planned_at", When, nullable=True),
     Index("ix_access_requests_office_status", "office", "status", "at"),
+)
+
+# An access request told to each Team Leader of its office by the channels they chose (as alerts are): sent,
+# retried with backoff, or given up, like alert_deliveries.
+access_request_notices = Table(
+    "access_request_notices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("request_id", String(36), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", When, nullable=False),
+    Column("delivered_at", When, nullable=True),
+    Column("last_error", String(500), nullable=False, default=""),
+    UniqueConstraint("request_id", "username", "channel", name="uq_access_request_notices_recipient"),
+    Index("ix_access_request_notices_due", "status", "next_attempt_at"),
 )
 
 # Who may read a case of another office because its Team Leader granted a request (read only; never identities).
