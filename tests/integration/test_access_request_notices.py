@@ -24,11 +24,10 @@ from services.messaging.sqlite import sqlite_engine
 from tests.integration.api_channels import Hooks, Inbox, free_port, smtp_server, webhook_server
 from tests.integration.api_world import NOW, World, open_world
 from tests.integration.people_world import GAO_REFS, add_people
+from tests.integration.test_api_people_lookup import AMINATA, WHY
 from tests.integration.test_casework_alert_consolidation import to
 from tests.integration.web_world import template
 
-AMINATA = {"names": ["Aminata Traoré"], "birth_year": 1990}
-WHY = "the same victim may have been abducted twice: I must compare"
 SECRET = "webhook-signing-secret"
 SUBJECT = "[hrcase] Access requested to 2 cases of Gao"
 
