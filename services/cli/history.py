@@ -233,6 +233,7 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
                                  spill)
         else:
             runtime = open_runtime(data_dir)
+            held.callback(gc.unfreeze)  # once written, the digest goes: a process that lives on (tests) collects again
             with _kept_for_good():
                 stored, said = (None, "read from the log (--from-log)") if from_log else _from_store(
                     runtime, scope, policy, other, held)
@@ -243,7 +244,7 @@ def report(data_dir: str, as_of: datetime, start: datetime | None, end: datetime
         listed = _list_beside(digest, Path(out), held)  # after the fork: the pool runs a thread in this process
         result = make_report(digest, scope, policy, other, policy_file or "", performance)
         written = write_report(result, Path(out), charts=not no_charts,
-                               ready={slug: future.result() for slug, future in listed.items()})
+                               ready={slug: _written(slug, future) for slug, future in listed.items()})
     for line in result.summary:
         click.echo(line)
     # Whence the figures came, on the last line (the lines above are the report's, the same on every layout).
@@ -301,6 +302,14 @@ def _list_beside(digest: Digest, out: Path, held: ExitStack) -> dict[str, Future
     pool = held.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
     return {table.slug: pool.submit(write_listing, digest.sla_events.listing(), table.columns,
                                     out / f"{table.slug}.csv")}
+
+
+def _written(slug: str, future: Future[Path]) -> Path:
+    try:
+        return future.result()
+    except Exception as exc:  # whatever stopped the other process: the report is not written without the file
+        raise click.ClickException(f"the process writing {slug}.csv failed ({type(exc).__name__}: {exc}); run the "
+                                   "report again") from None
 
 
 @contextmanager
