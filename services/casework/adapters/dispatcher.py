@@ -83,16 +83,16 @@ class Dispatcher:
         alerts = sorted({d.alert.alert_id: d.alert for d in group}.values(), key=lambda a: (-a.rank, a.due_at))
         return self._attempt(lambda channel: channel.send(first.address, alerts, first.digest), first.channel,
                              [d.id for d in group], max(d.attempts for d in group), now, "alert delivery",
-                             alert_deliveries_table)
+                             alert_deliveries_table, self.outcomes)
 
     def _tell(self, item: notices.Notice, now: datetime) -> int:
         return self._attempt(lambda channel: channel.notify(item.address, item.notice), item.channel, [item.id],
-                             item.attempts, now, "access request notice", access_request_notices)
+                             item.attempts, now, "access request notice", access_request_notices, self.told)
 
     def _attempt(self, deliver: Callable[[Channel], None], name: str, ids: list[int], attempted: int, now: datetime,
-                 what: str, table: Table) -> int:
+                 what: str, table: Table, counter: Counter | None) -> int:
+        """One delivery (`what`, recorded in `table`, counted by `counter`): sent, or failed and retried later."""
         channel = self.channels.get(name)
-        counter = self.outcomes if table is alert_deliveries_table else self.told
         try:
             if channel is None:
                 raise RuntimeError(f"channel {name} is not configured")

@@ -164,8 +164,7 @@ class SpilledCrossings:
 
     def reopened(self) -> SpilledCrossings:
         """The same crossings through a read-only connection of its own (a forked process must not use its parent's)."""
-        listing = self.listing()
-        return SpilledCrossings(sqlite3.connect(f"file:{listing.path}?mode=ro", uri=True), self.cases, self.upto)
+        return self.listing().opened()
 
     def listing(self) -> Listing:
         """How another process lists them again, from its own connection (`write_listing`)."""
@@ -186,15 +185,19 @@ class Listing:
     upto: int | None
     cases: frozenset[str] | None
 
+    def opened(self) -> SpilledCrossings:
+        """The crossings through a read-only connection of its own (close its `db` when done)."""
+        return SpilledCrossings(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True), self.cases, self.upto)
+
 
 def write_listing(listing: Listing, columns: Sequence[str], path: Path) -> Path:
     """`sla_events.csv` written from a read-only connection of its own: in a process beside the one computing the
     report's tables (at a million cases its 17.5 million lines take 9 s of the report's time)."""
-    db = sqlite3.connect(f"file:{listing.path}?mode=ro", uri=True)
+    crossings = listing.opened()
     try:
-        return write_lines(columns, SpilledCrossings(db, listing.cases, listing.upto).listed_lines(), path)
+        return write_lines(columns, crossings.listed_lines(), path)
     finally:
-        db.close()
+        crossings.db.close()
 
 
 @contextmanager

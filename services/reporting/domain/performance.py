@@ -65,9 +65,10 @@ def _levels(cases: Sequence[CaseFacts], sla: Crossings,
     owned: dict[tuple[str, ...] | None, list[int]] = {}
     owner = owners.get
     for case_id, *counts in sla.by_case():  # a row per case: its events at each level, summed by owner
-        into = owned.get(owner(case_id))
+        mine = owner(case_id)
+        into = owned.get(mine)
         if into is None:
-            owned[owner(case_id)] = counts
+            owned[mine] = counts
         else:
             for i, n in enumerate(counts):
                 into[i] += n
