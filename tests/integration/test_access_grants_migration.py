@@ -3,31 +3,16 @@ made and no longer, on both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, select, text
 
 from services.casework.adapters import access_requests, tables
 from services.messaging import migrate as migrations
-from services.messaging.sqlite import sqlite_engine
 from tests.integration.test_casework_alert_consolidation import to
 
 BEFORE = "d2b7e5c9a4f1"  # the head before grants had an end
 MADE = datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str | None]]:
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path / "casework.sqlite")
-        yield engine, None
-        engine.dispose()
-        return
-    server, schema = request.getfixturevalue("postgres")
-    yield server, schema
 
 
 def test_a_grant_made_before_the_migration_ends_three_months_after_it_was_made(

@@ -20,8 +20,7 @@ from services.casework.adapters.channels import SIGNATURE_HEADER, SmtpChannel, W
 from services.casework.adapters.dispatcher import Dispatcher
 from services.config import SmtpSettings
 from services.messaging import migrate as migrations
-from services.messaging.sqlite import sqlite_engine
-from tests.integration.api_channels import Hooks, Inbox, free_port, smtp_server, webhook_server
+from tests.integration.api_channels import Hooks, Inbox, free_port
 from tests.integration.api_world import NOW, World, open_world
 from tests.integration.people_world import GAO_REFS, add_people
 from tests.integration.test_api_people_lookup import AMINATA, WHY
@@ -42,18 +41,6 @@ def world(made: tuple[Path, dict[str, str]], tmp_path: Path) -> Iterator[World]:
     for world in open_world(made[0], made[1], tmp_path):
         add_people(world.casework)
         yield world
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as running:
-        yield running
-
-
-@pytest.fixture
-def hooks() -> Iterator[tuple[type[Hooks], str]]:
-    with webhook_server() as running:
-        yield running
 
 
 def prefer(world: World, username: str, email: str | None = None, webhook: str | None = None) -> None:
@@ -135,17 +122,6 @@ def test_a_request_decided_before_it_could_be_told_is_not_told(world: World, smt
     assert asking(inbox) == []
     [notice] = world.casework.read(lambda conn: notices.for_request(conn, request_id))
     assert (notice["status"], notice["last_error"]) == ("failed", "the request was decided before it was told")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str | None]]:
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path / "casework.sqlite")
-        yield engine, None
-        engine.dispose()
-        return
-    server, schema = request.getfixturevalue("postgres")
-    yield server, schema
 
 
 def test_requests_made_before_the_upgrade_are_not_told(engines: tuple[Engine, str | None]) -> None:

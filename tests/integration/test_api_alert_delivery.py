@@ -20,7 +20,7 @@ from services.clock import SimulatedClock
 from services.config import SmtpSettings
 from services.messaging.ports import Message
 from services.messaging.processing import emit
-from tests.integration.api_channels import Hooks, Inbox, free_port, smtp_server, webhook_server
+from tests.integration.api_channels import Hooks, Inbox, free_port
 from tests.integration.api_world import (
     CONTACT,
     NOW,
@@ -35,18 +35,6 @@ from tests.integration.api_world import (
 )
 
 SECRET = "webhook-signing-secret"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as running:
-        yield running
-
-
-@pytest.fixture
-def hooks() -> Iterator[tuple[type[Hooks], str]]:
-    with webhook_server() as running:
-        yield running
 
 
 @pytest.fixture

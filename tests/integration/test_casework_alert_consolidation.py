@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from sqlalchemy import Column, Engine, MetaData, Table, insert
 
 from services.casework.adapters import repository as repo
 from services.casework.adapters import tables
 from services.messaging import migrate as migrations
-from services.messaging.sqlite import sqlite_engine
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -29,17 +25,6 @@ def to(engine: Engine, revision: str, schema: str | None) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str | None]]:
-    if request.param == "sqlite":
-        engine = sqlite_engine(tmp_path / "casework.sqlite")
-        yield engine, None
-        engine.dispose()
-        return
-    server, schema = request.getfixturevalue("postgres")
-    yield server, schema
 
 
 def card(alert_id: str, level: str, role: str, opened: datetime, case_id: str = "c-1", kind: str = "stall",
