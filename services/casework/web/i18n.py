@@ -7,8 +7,9 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations
 from flask import Flask, g, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, Domain, get_locale, get_translations
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 SOURCE = Path(__file__).parent / "translations"
@@ -38,6 +39,39 @@ def choose_locale() -> str:
     return request.accept_languages.best_match(tuple(LANGUAGES)) or "en"
 
 
+class RequestDomain(Domain):
+    """flask-babel's domain, its catalogue found once per request: flask-babel finds it again for every string
+    translated (its context, its locale's name, its cache), a fifth of a list page's rendering. Kept where
+    flask-babel's `refresh()` and `force_locale()` clear it, so a language changed within a request still applies."""
+
+    def get_translations(self) -> NullTranslations:
+        found = _kept()
+        if found is None:
+            found = super().get_translations()
+            if g:  # flask-babel made its namespace of the request in finding them
+                g._flask_babel.babel_translations = found
+        return found
+
+
+def _kept() -> NullTranslations | None:
+    space = g.get("_flask_babel") if g else None
+    return getattr(space, "babel_translations", None)
+
+
+def request_translations() -> NullTranslations:
+    """What templates translate with: the catalogue RequestDomain keeps, without flask-babel's domain lookup first."""
+    found = _kept()
+    return get_translations() if found is None else found
+
+
 def install(app: Flask) -> None:
-    Babel(app, locale_selector=choose_locale, default_translation_directories=compiled_catalogues())
+    babel = Babel(app, locale_selector=choose_locale, default_translation_directories=compiled_catalogues())
+    babel.domain_instance = RequestDomain()  # flask-babel's own, found per string, is a cached property
+    # jinja2.ext.i18n adds the method; Babel() installed it with callables that look the domain up per string.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.globals["get_locale"] = get_locale
