@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.casework.domain.search import excerpt, fold, notes_of, query_words, stemmed
+from services.casework.domain.search import excerpt, fold, notes_of, query_words, ranks_among, stemmed
 from services.casework.web.filters import marked
 
 
@@ -42,3 +42,17 @@ def test_the_web_escapes_what_an_officer_wrote_and_marks_only_the_hits() -> None
     with Flask(__name__).app_context():
         shown = marked({"text": "<b>Ménaka</b> & co", "highlights": [{"start": 3, "end": 9}]})
     assert str(shown) == "&lt;b&gt;<mark>Ménaka</mark>&lt;/b&gt; &amp; co"
+
+
+def test_results_beyond_the_bound_are_ranked_by_how_much_of_the_query_each_holds() -> None:
+    documents = [stemmed(text) for text in (  # a window of matches: each holds every word of the query
+        "Soldiers stopped a convoy near the market and burned it.",
+        "A convoy, then a second convoy, stopped at the checkpoint; the convoy's escort burned a truck.",
+        "Soldiers stopped a convoy near the market and burned houses along the road to the river crossing.",
+        "A convoy burned, and the houses burned, and the market burned.",
+    )]
+    ranks = ranks_among(documents, query_words("convoy"))
+    assert ranks[1] > ranks[0] > ranks[2]  # three mentions first; then the shorter of two mentioning it once
+    both = ranks_among(documents, query_words("convoy burned"))
+    assert max(range(4), key=both.__getitem__) == 3  # the most of both words, for its length
+    assert all(rank > 0 for rank in both)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Join,
+    Result,
     Select,
     and_,
     column,
@@ -28,7 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from services.casework.adapters.case_lists import sla_state_sql
 from services.casework.adapters.search_index import office_token
 from services.casework.adapters.tables import case_search, case_summaries, case_violations
-from services.casework.domain.search import query_words, stems
+from services.casework.domain.search import query_words, ranks_among, stems
 from services.casework.domain.summaries import FLAGS
 
 S = case_summaries.c
@@ -200,8 +201,7 @@ def search(conn: Connection, f: Filters, now: datetime, limit: int, skip: int, b
     order = "best_match" if worded else "most_urgent"
     if exact or not worded:
         query, rank = _base(conn, f, now, *_facet_columns(now))
-        window = [dict(r) for r in conn.execute(query.order_by(*_order_by(order, rank)).limit(bounds.window))
-                  .mappings()]
+        window = _dicts(conn.execute(query.order_by(*_order_by(order, rank)).limit(bounds.window)))
         ranked_over = None
     else:  # too many to rank: the best of the first `window` matches found, the index's newest documents first
         window = _first_found(conn, f, now, bounds.window)
@@ -216,10 +216,23 @@ def search(conn: Connection, f: Filters, now: datetime, limit: int, skip: int, b
 def _first_found(conn: Connection, f: Filters, now: datetime, many: int) -> list[dict[str, Any]]:
     """The first `many` matches in the index's order (its latest documents first: a walk of the index that stops),
     then ranked among themselves, best first."""
-    _, _, rank = _match(conn, query_words(f.q or ""), f.office)
-    query, _ = _base(conn, f, now, *_facet_columns(now), rank.label("rank"))
-    found = [dict(r) for r in conn.execute(query.order_by(_document(conn).desc()).limit(many)).mappings()]
+    words = query_words(f.q or "")
+    index, _, rank = _match(conn, words, f.office)
+    if index is None:  # PostgreSQL: ts_rank_cd reads only the document it ranks
+        query, _ = _base(conn, f, now, *_facet_columns(now), rank.label("rank"))
+    else:  # SQLite: bm25() would first walk every document holding each stem; rank the window's stems instead
+        query, _ = _base(conn, f, now, *_facet_columns(now), literal_column("case_search_fts.stems").label("stems"))
+    found = _dicts(conn.execute(query.order_by(_document(conn).desc()).limit(many)))
+    if index is not None:
+        for row, ranked in zip(found, ranks_among([r.pop("stems") for r in found], words), strict=True):
+            row["rank"] = ranked
     return sorted(found, key=lambda r: (-float(r["rank"]), r["urgency_at"], r["reference"]))
+
+
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts, their keys read once (a RowMapping reads them per row: a tenth of a window's cost)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def _document(conn: Connection) -> ColumnElement[int]:

@@ -3,6 +3,7 @@ the excerpt of a result with its hits marked by offsets (plain text: whoever sho
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import unicodedata
@@ -101,6 +102,23 @@ def notes_of(event_type: str, payload: Mapping[str, Any]) -> str:
     """The searched text of one case event (empty for events that carry none)."""
     texts = (payload.get(name) for name in NOTE_FIELDS.get(event_type, ()))
     return "\n".join(text.strip() for text in texts if isinstance(text, str) and text.strip())
+
+
+def ranks_among(documents: list[str], words: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """Okapi BM25 of each document (the stems the SQLite index holds) for a query's words, each stem a phrase as the
+    index matches them, with the statistics of these documents alone (how many hold each stem, their mean length):
+    FTS5's bm25() takes them from every document holding a stem, a walk of all of them (ADR 0026's addendum).
+    Higher is better; a stem held by most of the documents weighs next to nothing, as FTS5's clamped IDF does."""
+    phrases = sorted({stem for word in words for stem in stems(word)})
+    tokens = [document.split() for document in documents]
+    counts = [{p: held.count(p) for p in phrases} for held in tokens]
+    n, mean = len(documents), sum(map(len, tokens)) / max(1, len(documents)) or 1.0
+    idf = {}
+    for p in phrases:
+        having = sum(1 for c in counts if c[p])
+        idf[p] = max(1e-6, math.log((n - having + 0.5) / (having + 0.5)))
+    return [sum(idf[p] * c[p] * (k1 + 1) / (c[p] + k1 * (1 - b + b * len(held) / mean)) for p in phrases)
+            for c, held in zip(counts, tokens, strict=True)]
 
 
 def hits(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
