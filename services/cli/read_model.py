@@ -19,9 +19,9 @@ def read_model() -> None:
 @read_model.command("rebuild")
 @data_dir_option
 def rebuild(data_dir: str) -> None:
-    """Every row again, from casework's cases and the monitor's schedules it holds, and every search document from
-    the cases and their history (ADR 0021), in one transaction; then likely duplicates among the cases not closed
-    (ADR 0022), keeping every pair already recorded as it stands."""
+    """Every row again (and the counts by office and stage), from casework's cases and the monitor's schedules it
+    holds, and every search document from the cases and their history (ADR 0021), in one transaction; then likely
+    duplicates among the cases not closed (ADR 0022), keeping every pair already recorded as it stands."""
     runtime = open_runtime(data_dir)
     done, pairs = runtime.casework.write(_rebuild)
     click.echo(f"rebuilt the read model and the search index of {done:,} cases; {pairs:,} new likely duplicate "
@@ -31,6 +31,7 @@ def rebuild(data_dir: str) -> None:
 def _rebuild(conn: Connection) -> tuple[int, int]:
     search_index.rebuild(conn)
     done = summaries.rebuild(conn)
+    summaries.recount(conn)
     return done, duplicates.look_again(conn)  # after the rows: pairs are looked for in the read model
 
 
@@ -40,14 +41,18 @@ def check(data_dir: str) -> None:
     """Compare every row with a fresh computation; exit 1 naming each case whose row differs."""
     runtime = open_runtime(data_dir)
     found = runtime.casework.read(summary_check.differences)
+    miscounted = runtime.casework.read(summary_check.count_differences)
     count = runtime.casework.read(summaries.count)
-    if not found:
-        click.echo(f"the read model agrees with all {count:,} cases")
+    if not found and not miscounted:
+        click.echo(f"the read model agrees with all {count:,} cases, and so do its counts by office and stage")
         return
     for reference, columns in found[:SHOWN]:
         click.echo(f"{reference}: {', '.join(columns)}", err=True)
-    raise click.ClickException(f"{len(found):,} cases differ from their read-model row; "
-                               "`hrcase read-model rebuild` writes every row again")
+    for office, stage, kept, counted in miscounted:
+        click.echo(f"cases of {office} at {stage}: {kept:,} kept, {counted:,} rows", err=True)
+    raise click.ClickException(f"{len(found):,} cases differ from their read-model row and {len(miscounted):,} "
+                               "counts by office and stage from their rows; `hrcase read-model rebuild` writes "
+                               "every row and count again")
 
 
 COMMANDS = (read_model,)

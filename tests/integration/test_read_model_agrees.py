@@ -170,6 +170,7 @@ def check(engine: Engine, history: list[tuple[str, int, int]], schema: str | Non
         for case_id, want in expected(conn).items():
             assert {k: kept[case_id][k] for k in want} == want
         assert summary_check.differences(conn) == []
+        assert summary_check.count_differences(conn) == []  # the counts by office and stage follow the rows
 
     run.casework.read(compare)
 

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, case,
 from services.casework.adapters import state
 from services.casework.adapters.summaries import FAR, TIMES
 from services.casework.adapters.tables import When as WhenType
-from services.casework.adapters.tables import case_summaries, cases
+from services.casework.adapters.tables import case_counts, case_summaries, cases
 from services.messaging.times import as_utc
 
 s = case_summaries.c
@@ -74,9 +74,20 @@ def rows(found: Any) -> list[dict[str, Any]]:
 def case_page(conn: Connection, f: Filters, now: datetime, limit: int, offset: int
               ) -> tuple[list[dict[str, Any]], int]:
     """A page of the cases matching the filters, most urgent first (soonest next deadline; none last), and how many
-    match in all (one COUNT over the same filter)."""
-    total = conn.scalar(_filtered(select(func.count()).select_from(case_summaries), f, now))
-    return rows(conn.execute(page_query(f, now, limit, offset))), int(total or 0)
+    match in all."""
+    return rows(conn.execute(page_query(f, now, limit, offset))), total(conn, f, now)
+
+
+def total(conn: Connection, f: Filters, now: datetime) -> int:
+    """How many cases match: under an office, a stage or neither, the sum of the counts kept by office and stage;
+    under an assignee or an SLA state (which changes with the clock), a COUNT of the rows."""
+    if f.assignee is None and f.sla_state is None:
+        kept = select(func.coalesce(func.sum(case_counts.c.cases), 0))
+        for column, value in ((case_counts.c.office, f.office), (case_counts.c.stage, f.stage)):
+            if value is not None:
+                kept = kept.where(column == value)
+        return int(conn.scalar(kept) or 0)
+    return int(conn.scalar(_filtered(select(func.count()).select_from(case_summaries), f, now)) or 0)
 
 
 def page_query(f: Filters, now: datetime, limit: int, offset: int) -> Select[Any]:
@@ -100,8 +111,7 @@ def closure_queue(conn: Connection, office: str | None, now: datetime, limit: in
                   ) -> tuple[list[dict[str, Any]], int]:
     """A page of the cases awaiting a closure decision (of one office, or all), the oldest request first."""
     f = Filters(office=office, stage="closure_requested")
-    total = conn.scalar(_filtered(select(func.count()).select_from(case_summaries), f, now))
-    return rows(conn.execute(closure_query(office, now, limit, offset))), int(total or 0)
+    return rows(conn.execute(closure_query(office, now, limit, offset))), total(conn, f, now)
 
 
 def closures_of(conn: Connection, case_ids: list[str]) -> dict[str, dict[str, Any] | None]:

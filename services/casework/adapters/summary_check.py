@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from services.casework.adapters import state
 from services.casework.adapters.case_lists import rows
 from services.casework.adapters.schedules import for_cases
 from services.casework.adapters.summaries import CHUNK, FAR
-from services.casework.adapters.tables import case_summaries, case_violations, cases
+from services.casework.adapters.tables import case_counts, case_summaries, case_violations, cases
 from services.casework.domain.summaries import deadline_of, summary_of, violations_of
 from services.messaging.times import as_utc
 
@@ -64,3 +64,15 @@ def differences(conn: Connection) -> list[tuple[str, list[str]]]:
                            .where(case_summaries.c.case_id.not_in(select(cases.c.case_id))))
     out.extend((reference, ["row"]) for (reference,) in orphans)
     return out
+
+
+def count_differences(conn: Connection) -> list[tuple[str, str, int, int]]:
+    """(office, stage, kept, counted) for each office and stage whose kept count (case_counts) is not the number of
+    its read-model rows."""
+    s = case_summaries.c
+    counted = {(office, stage): n for office, stage, n in conn.execute(
+        select(s.office, s.stage, func.count()).group_by(s.office, s.stage))}
+    kept = {(office, stage): n for office, stage, n in conn.execute(select(case_counts)) if n}
+    return sorted((office, stage, kept.get((office, stage), 0), counted.get((office, stage), 0))
+                  for office, stage in set(counted) | set(kept)
+                  if kept.get((office, stage), 0) != counted.get((office, stage), 0))

@@ -367,6 +367,16 @@ case_summaries = Table(
     Index("ix_case_summaries_place_occurred", "place", "occurred_at"),  # duplicates of a place with no region
 )
 
+# How many cases each office has at each stage, kept by triggers on case_summaries (migration c8e4f2a6b1d3): a
+# list's total under an office, a stage or neither, without counting its rows.
+case_counts = Table(
+    "case_counts",
+    metadata,
+    Column("office", String(40), primary_key=True),
+    Column("stage", String(24), primary_key=True),
+    Column("cases", Integer, nullable=False),
+)
+
 # Each violation a case counts under, for the violation facet and counts without scanning every summary.
 case_violations = Table(
     "case_violations",
