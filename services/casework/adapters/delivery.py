@@ -4,10 +4,11 @@ delivery of an alert is pending, later changes add none (the digest shows the al
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, Table, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.casework.adapters import preferences
@@ -98,27 +99,37 @@ def _pending_digests(conn: Connection, alert_id: str) -> set[tuple[str, str]]:
 
 def claim_due(conn: Connection, now: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
     """Due deliveries, each claimed for `lease` so that no other dispatcher sends it meanwhile."""
-    due = conn.execute(select(alert_deliveries).where(alert_deliveries.c.status == "pending",
-                                                      alert_deliveries.c.next_attempt_at <= now)
-                       .order_by(alert_deliveries.c.next_attempt_at, alert_deliveries.c.id).limit(limit)).mappings()
-    chosen = preferences.all_with_channels(conn)
     claimed = []
-    for row in due.all():
-        taken = conn.execute(update(alert_deliveries).where(
-            alert_deliveries.c.id == row["id"], alert_deliveries.c.status == "pending",
-            alert_deliveries.c.next_attempt_at == row["next_attempt_at"]).values(next_attempt_at=now + lease))
-        if taken.rowcount != 1:
-            continue
+    for row, address in claimed_rows(conn, alert_deliveries, now, lease, limit):
         found = conn.execute(select(alerts).where(alerts.c.alert_id == row["alert_id"])).mappings().first()
-        prefs = chosen.get(row["username"])
-        address = (prefs.email if row["channel"] == "email" else prefs.webhook_url) if prefs else None
         if found is None or not address:
-            conn.execute(update(alert_deliveries).where(alert_deliveries.c.id == row["id"])
-                         .values(status="failed", last_error="recipient no longer has this channel"))
+            given_up(conn, alert_deliveries, row["id"], "recipient no longer has this channel")
             continue
         claimed.append(Delivery(row["id"], _alert(found), row["username"], row["channel"], address, row["digest"],
                                 utc(row["due_at"]), row["attempts"]))
     return claimed
+
+
+def claimed_rows(conn: Connection, table: Table, now: datetime, lease: timedelta,
+                 limit: int) -> Iterator[tuple[RowMapping, str | None]]:
+    """The due rows of `table` (alert_deliveries, or access_request_notices, kept alike), each claimed for `lease` by
+    a conditional update, so that no other dispatcher sends it meanwhile; with the address of the recipient's channel
+    (None: they no longer have it). A row another dispatcher claimed first is left to it."""
+    due = conn.execute(select(table).where(table.c.status == "pending", table.c.next_attempt_at <= now)
+                       .order_by(table.c.next_attempt_at, table.c.id).limit(limit)).mappings().all()
+    chosen = preferences.all_with_channels(conn)
+    for row in due:
+        taken = conn.execute(update(table).where(table.c.id == row["id"], table.c.status == "pending",
+                                                 table.c.next_attempt_at == row["next_attempt_at"])
+                             .values(next_attempt_at=now + lease))
+        if taken.rowcount == 1:
+            prefs = chosen.get(row["username"])
+            yield row, (prefs.email if row["channel"] == "email" else prefs.webhook_url) if prefs else None
+
+
+def given_up(conn: Connection, table: Table, row_id: int, why: str) -> None:
+    """A claimed row that will never be sent, and why."""
+    conn.execute(update(table).where(table.c.id == row_id).values(status="failed", last_error=why))
 
 
 def sent(conn: Connection, ids: list[int], now: datetime, table: Table = alert_deliveries) -> None:

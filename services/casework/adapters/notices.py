@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
-from services.casework.adapters import preferences
+from services.casework.adapters import delivery, preferences
 from services.casework.adapters.channels import AccessNotice
 from services.casework.adapters.tables import access_request_notices, access_requests, cases, users
 from services.casework.domain.access_grants import PENDING
@@ -56,27 +56,15 @@ def plan(conn: Connection, now: datetime, channels: tuple[str, ...], limit: int 
 
 def claim_due(conn: Connection, now: datetime, lease: timedelta, limit: int = 100) -> list[Notice]:
     """Due notices, each claimed for `lease`; those of a request decided meanwhile are dropped, not sent."""
-    due = conn.execute(select(access_request_notices).where(access_request_notices.c.status == "pending",
-                                                            access_request_notices.c.next_attempt_at <= now)
-                       .order_by(access_request_notices.c.next_attempt_at, access_request_notices.c.id)
-                       .limit(limit)).mappings().all()
-    chosen = preferences.all_with_channels(conn)
     claimed = []
-    for row in due:
-        taken = conn.execute(update(access_request_notices).where(
-            access_request_notices.c.id == row["id"], access_request_notices.c.status == "pending",
-            access_request_notices.c.next_attempt_at == row["next_attempt_at"]).values(next_attempt_at=now + lease))
-        if taken.rowcount != 1:
-            continue
+    for row, address in delivery.claimed_rows(conn, access_request_notices, now, lease, limit):
         request = conn.execute(select(access_requests).where(
             access_requests.c.request_id == row["request_id"])).mappings().first()
-        prefs = chosen.get(row["username"])
-        address = (prefs.email if row["channel"] == "email" else prefs.webhook_url) if prefs else None
-        if request is None or request["status"] != PENDING or not address:
-            decided = request is None or request["status"] != PENDING
-            why = "the request was decided before it was told" if decided else "recipient no longer has this channel"
-            conn.execute(update(access_request_notices).where(access_request_notices.c.id == row["id"])
-                         .values(status="failed", last_error=why))
+        if request is None or request["status"] != PENDING:
+            delivery.given_up(conn, access_request_notices, row["id"], "the request was decided before it was told")
+            continue
+        if not address:
+            delivery.given_up(conn, access_request_notices, row["id"], "recipient no longer has this channel")
             continue
         ids = json.loads(request["case_ids"])
         references = tuple(conn.scalars(select(cases.c.reference).where(cases.c.case_id.in_(ids))
