@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, text
 
 from bench.readgen import Staff
 from services.casework.adapters import repository as repo
+from services.casework.adapters import summaries
 from services.casework.adapters.search_index import OFFICE_TOKEN_SQL
 from services.casework.adapters.tables import (
     alerts,
@@ -194,13 +195,15 @@ class Copier:
         return take
 
     def finish(self, conn: Connection) -> None:
-        """The office sequences at the last number given, and every officer the copies name."""
+        """The office sequences at the last number given, every officer the copies name, and the counts of cases by
+        office and stage (which casework keeps with its rows, and the copies made in SQL did not)."""
         copies = self.copies()
         for (code, year), last in self.last.items():
             conn.execute(text("UPDATE office_sequences SET last = :last WHERE code = :code AND year = :year"),
                          {"last": last * (copies + 1), "code": code, "year": int(year)})
         for user in self.staff.users.values():
             repo.save_user(conn, user)
+        summaries.recount(conn)
 
 
 def copy_to(engine: Engine, total: int, progress: Callable[[int], None] | None = None) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Insert, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy import case as when_then
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.casework.adapters import state
 from services.casework.adapters.tables import When, case_counts, case_schedules, case_summaries, case_violations
@@ -73,8 +76,15 @@ def _utc(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def add(conn: Connection, new: Sequence[Case]) -> dict[str, dict[str, Any]]:
-    """The rows of newly registered cases, with whatever schedules of theirs arrived first; returns them as they were
-    written (by case id: what the likely duplicates read of the new cases), deadline columns aside."""
+    """The rows of newly registered cases, with whatever schedules of theirs arrived first, and their counts by
+    office and stage; returns the rows as they were written (by case id: what the likely duplicates read of the new
+    cases), deadline columns aside."""
+    written = _add_rows(conn, new)
+    _count(conn, Counter((case.office, case.stage) for case in new))
+    return written
+
+
+def _add_rows(conn: Connection, new: Sequence[Case]) -> dict[str, dict[str, Any]]:
     if not new:
         return {}
     rows = [_utc({**summary_of(case), **_NO_DEADLINE}) for case in new]
@@ -97,6 +107,12 @@ def change(conn: Connection, changed: Sequence[tuple[Case, Case]]) -> None:
         row = _utc(summary_of(after))
         rows.append({"k_case_id": row.pop("case_id"), **row})
     execute_many(conn, _UPDATE_CASE, rows)
+    moves: Counter[tuple[str, str]] = Counter()
+    for before, after in changed:
+        if (before.office, before.stage) != (after.office, after.stage):
+            moves[(before.office, before.stage)] -= 1
+            moves[(after.office, after.stage)] += 1
+    _count(conn, moves)
     moved = [after for before, after in changed if violations_of(before) != violations_of(after)]
     if moved:  # an amendment of the violations: rare, so the rows are simply replaced
         execute_many(conn, _FORGET_VIOLATIONS, [{"k_case_id": case.case_id} for case in moved])
@@ -112,21 +128,37 @@ def follow_schedules(conn: Connection, case_ids: Iterable[str]) -> None:
 
 
 def rebuild(conn: Connection) -> int:
-    """Every row again, from casework's cases and the monitor's schedules it holds; returns the number of cases.
+    """Every row again, from casework's cases and the monitor's schedules it holds (their counts: `recount`); returns
+    the number of cases.
     (Casework's cases are themselves rebuilt from the log by `hrcase restore`, through the same handlers.)"""
     conn.execute(delete(case_violations))
     conn.execute(delete(case_summaries))
     done = 0
     for found in state.every_case(conn, CHUNK):
-        add(conn, found)
+        _add_rows(conn, found)
         done += len(found)
     return done
 
 
+_COUNTS: dict[str, Insert] = {}
+
+
+def _count(conn: Connection, deltas: Counter[tuple[str, str]]) -> None:
+    """Cases in or out of each office and stage: one upsert each, in one order (two transactions moving cases
+    between the same stages take their rows' locks alike, and never wait on each other in a circle)."""
+    dialect = conn.dialect.name
+    if dialect not in _COUNTS:
+        first = (pg_insert if dialect == "postgresql" else sqlite_insert)(case_counts)
+        _COUNTS[dialect] = first.on_conflict_do_update(
+            index_elements=["office", "stage"], set_={"cases": case_counts.c.cases + first.excluded.cases})
+    rows = [{"office": office, "stage": stage, "cases": n} for (office, stage), n in sorted(deltas.items()) if n]
+    if rows:
+        execute_many(conn, _COUNTS[dialect], rows)
+
+
 def recount(conn: Connection) -> None:
-    """The counts by office and stage from the rows, as they were when their triggers were made (a count a lost
-    trigger left wrong is set right; the triggers then keep them). Not part of `rebuild`, which older migrations
-    run before case_counts exists."""
+    """The counts by office and stage from the rows, all of them again (what `rebuild` leaves to its callers: older
+    migrations run it before case_counts exists)."""
     s = case_summaries.c
     conn.execute(delete(case_counts))
     conn.execute(insert(case_counts).from_select(["office", "stage", "cases"], select(

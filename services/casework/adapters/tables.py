@@ -367,7 +367,7 @@ case_summaries = Table(
     Index("ix_case_summaries_place_occurred", "place", "occurred_at"),  # duplicates of a place with no region
 )
 
-# How many cases each office has at each stage, kept by triggers on case_summaries (migration c8e4f2a6b1d3): a
+# How many cases each office has at each stage, kept with the rows of case_summaries (adapters/summaries.py): a
 # list's total under an office, a stage or neither, without counting its rows.
 case_counts = Table(
     "case_counts",
