@@ -56,3 +56,5 @@ def test_results_beyond_the_bound_are_ranked_by_how_much_of_the_query_each_holds
     both = ranks_among(documents, query_words("convoy burned"))
     assert max(range(4), key=both.__getitem__) == 3  # the most of both words, for its length
     assert all(rank > 0 for rank in both)
+    twice = ranks_among([stemmed("convoy convoy"), stemmed("convoy")], query_words("convoy"))
+    assert twice[0] > twice[1]  # the same stem side by side counts twice

@@ -109,16 +109,19 @@ def ranks_among(documents: list[str], words: list[str], k1: float = 1.2, b: floa
     index matches them, with the statistics of these documents alone (how many hold each stem, their mean length):
     FTS5's bm25() takes them from every document holding a stem, a walk of all of them (ADR 0026's addendum).
     Higher is better; a stem held by most of the documents weighs next to nothing, as FTS5's clamped IDF does."""
-    phrases = sorted({stem for word in words for stem in stems(word)})
-    tokens = [document.split() for document in documents]
-    counts = [{p: held.count(p) for p in phrases} for held in tokens]
-    n, mean = len(documents), sum(map(len, tokens)) / max(1, len(documents)) or 1.0
-    idf = {}
-    for p in phrases:
-        having = sum(1 for c in counts if c[p])
-        idf[p] = max(1e-6, math.log((n - having + 0.5) / (having + 0.5)))
-    return [sum(idf[p] * c[p] * (k1 + 1) / (c[p] + k1 * (1 - b + b * len(held) / mean)) for p in phrases)
-            for c, held in zip(counts, tokens, strict=True)]
+    phrases = [f" {stem} " for stem in sorted({stem for word in words for stem in stems(word)})]
+    # Each stem between spaces of its own ("a  b"), so that str.count finds two of the same stem side by side; no
+    # list of words is made per document (a thousand documents of some fifty stems each, on every such search).
+    spaced = [f" {document.replace(' ', '  ')} " for document in documents]
+    counts = [[held.count(p) for p in phrases] for held in spaced]
+    lengths = [document.count(" ") + 1 for document in documents]
+    n = len(documents)
+    mean = sum(lengths) / n if n else 1.0
+    idf = [max(1e-6, math.log((n - having + 0.5) / (having + 0.5)))
+           for having in (sum(1 for tf in column if tf) for column in zip(*counts, strict=True))]
+    return [sum(weight * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / mean))
+                for weight, tf in zip(idf, held, strict=True) if tf)
+            for held, length in zip(counts, lengths, strict=True)]
 
 
 def hits(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
