@@ -4,6 +4,7 @@ matching more cases than the bound ranked among the first matches found, so that
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -241,16 +242,12 @@ def _document(conn: Connection) -> ColumnElement[int]:
 
 def _counts(window: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """For each facet, how many of these results have each value (a case counts once per violation)."""
-    out: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    for row in window:
-        values = {"office": [row["office"]], "stage": [row["stage"]], "sla_state": [row["sla_state"]],
-                  "perpetrator": [row["perpetrator"]], "region": [row["region_pcode"]],
-                  "violation": (row["violations"] or "").split()}
-        for name, found in values.items():
-            for value in found:
-                if value is not None:
-                    out[name][value] = out[name].get(value, 0) + 1
-    return out
+    columns = {"office": "office", "stage": "stage", "sla_state": "sla_state", "perpetrator": "perpetrator",
+               "region": "region_pcode"}
+    out = {name: dict(Counter(row[column] for row in window if row[column] is not None))
+           for name, column in columns.items()}
+    out["violation"] = dict(Counter(v for row in window for v in (row["violations"] or "").split()))
+    return {name: out[name] for name in FACETS}
 
 
 def _columns(f: Filters, now: datetime) -> list[Any]:
