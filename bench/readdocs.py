@@ -39,17 +39,17 @@ SCALE = Section(
     "server (waitress) asked for each page with its clock at the history's now.")
 MILLION = Section(
     "<!-- bench:readpath-1m:start -->", "<!-- bench:readpath-1m:end -->",
-    "## The read side at a million cases: the runs (sessions 12-13)", "images/bench-readpath-1m-growth.png",
+    "## The read side at a million cases: the runs (sessions 13 and 15)", "images/bench-readpath-1m-growth.png",
     "bench/results/readpath-1m",
     "N cases with their history: a base of at most 50,000 made by casework's own code as above (bench/readgen.py), "
     "the rest copies of it made in SQL with fresh ids, references, incident keys and officers and the base's dates "
     "(bench/readcopy.py: every table casework keeps, the read model and search index included; `hrcase read-model "
-    "check` agrees with every copied row). Served by P processes of `hrcase api serve` (bench/readserve.py, P the "
-    "cores unless the run says otherwise), each with 8 waitress threads, the clock at the history's now; the "
-    "driver spreads its clients over them round-robin as a load balancer would, each client keeping its "
-    "connection to one process. The machine is shared with other sessions: each run gives its load average, and "
-    "each page its servers' CPU time per request answered to one client (read from /proc before and after: what "
-    "the page costs, whatever else the machine runs).")
+    "check` agrees with every copied row and count). Served by P processes of `hrcase api serve` "
+    "(bench/readserve.py, P the cores unless the run says otherwise), each with 8 waitress threads, the clock at "
+    "the history's now; the driver spreads its clients over them round-robin as a load balancer would, each client "
+    "keeping its connection to one process. The machine may be shared with other sessions: each run gives its load "
+    "average, and each page its servers' CPU time per request answered to one client (read from /proc before and "
+    "after: what the page costs, whatever else the machine runs).")
 SECTIONS = {"scale": SCALE, "million": MILLION}
 
 
