@@ -38,7 +38,8 @@ def _rebuild(conn: Connection) -> tuple[int, int]:
 @read_model.command("check")
 @data_dir_option
 def check(data_dir: str) -> None:
-    """Compare every row with a fresh computation; exit 1 naming each case whose row differs."""
+    """Compare every row with a fresh computation, and the counts by office and stage with the rows; exit 1 naming
+    each case whose row differs and each count that does."""
     runtime = open_runtime(data_dir)
     found = runtime.casework.read(summary_check.differences)
     miscounted = runtime.casework.read(summary_check.count_differences)
