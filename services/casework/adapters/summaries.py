@@ -156,13 +156,16 @@ def _count(conn: Connection, deltas: Counter[tuple[str, str]]) -> None:
         execute_many(conn, _COUNTS[dialect], rows)
 
 
+# How many rows each office has at each stage: what case_counts must hold (recount writes it, check compares it).
+COUNTED = (select(case_summaries.c.office, case_summaries.c.stage, func.count())
+           .group_by(case_summaries.c.office, case_summaries.c.stage))
+
+
 def recount(conn: Connection) -> None:
     """The counts by office and stage from the rows, all of them again (what `rebuild` leaves to its callers: older
     migrations run it before case_counts exists)."""
-    s = case_summaries.c
     conn.execute(delete(case_counts))
-    conn.execute(insert(case_counts).from_select(["office", "stage", "cases"], select(
-        s.office, s.stage, func.count()).group_by(s.office, s.stage)))
+    conn.execute(insert(case_counts).from_select(["office", "stage", "cases"], COUNTED))
 
 
 def count(conn: Connection) -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from services.casework.adapters import state
 from services.casework.adapters.case_lists import rows
 from services.casework.adapters.schedules import for_cases
-from services.casework.adapters.summaries import CHUNK, FAR
+from services.casework.adapters.summaries import CHUNK, COUNTED, FAR
 from services.casework.adapters.tables import case_counts, case_summaries, case_violations, cases
 from services.casework.domain.summaries import deadline_of, summary_of, violations_of
 from services.messaging.times import as_utc
@@ -69,9 +69,7 @@ def differences(conn: Connection) -> list[tuple[str, list[str]]]:
 def count_differences(conn: Connection) -> list[tuple[str, str, int, int]]:
     """(office, stage, kept, counted) for each office and stage whose kept count (case_counts) is not the number of
     its read-model rows."""
-    s = case_summaries.c
-    counted = {(office, stage): n for office, stage, n in conn.execute(
-        select(s.office, s.stage, func.count()).group_by(s.office, s.stage))}
+    counted = {(office, stage): n for office, stage, n in conn.execute(COUNTED)}
     kept = {(office, stage): n for office, stage, n in conn.execute(select(case_counts)) if n}
     return sorted((office, stage, kept.get((office, stage), 0), counted.get((office, stage), 0))
                   for office, stage in set(counted) | set(kept)
