@@ -111,3 +111,15 @@ def test_the_menu_says_more_than_its_bound_rather_than_counting_every_case(
     bounded = re.search(r'<span class="count" title="([^"]+)">\(([^)]+)\)</span>', tl.text())
     assert bounded is not None and bounded.groups() == (
         f"More than {int(shown.group(2)) - 1} cases with an open alert", f"{int(shown.group(2)) - 1}+")
+
+
+def test_the_alert_page_and_its_menu_give_the_same_count_of_cases_needing_action(world: World) -> None:
+    tl = browser(world, "tl_mopti")
+    tl.get("/web/cases")
+    elsewhere = re.search(r'<span class="count" title="[^"]+">\((\d+)\)</span>', tl.text())
+    tl.get("/web/alerts")
+    menu = re.search(r'<span class="count" title="[^"]+">\((\d+)\)</span>', tl.text())
+    stated = re.search(r"(\d+) cases? needs? action", tl.text())
+    assert elsewhere is not None and menu is not None and stated is not None
+    assert menu.group(1) == stated.group(1) == elsewhere.group(1)
+    assert len(re.findall(r'<section class="worklist-case', tl.text())) == int(stated.group(1))

@@ -55,7 +55,8 @@ def inbox_page(conn: Connection, user: User, *, open_only: bool, limit: int, off
     return total, [_alert(r) for r in rows]
 
 
-WORKLIST_BOUND = 999  # cases the worklist counts exactly; past it "more than", as the menu says "999+"
+MENU_BOUND = 999  # the menu counts cases to here, then says "999+": on every page, it must not grow with an office
+WORKLIST_BOUND = MENU_BOUND  # cases the worklist counts exactly; past it "more than": its first pages give the menu's
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,6 @@ def worklist_page(conn: Connection, user: User, *, open_only: bool, limit: int, 
 def _item(folded: list[Alert]) -> WorkItem:
     first = folded[0]  # the most urgent: the rows come by level, then due
     return WorkItem(first.case_id, first.reference, first.office, first.level, first.due_at, folded)
-
-
-MENU_BOUND = 999  # the menu counts cases to here, then says "999+": on every page, it must not grow with an office
 
 
 def cases_needing_action(conn: Connection, user: User, bound: int = MENU_BOUND) -> int:

@@ -79,15 +79,15 @@ def unexpected(error: Exception) -> tuple[str, int]:
                 message=_("An unexpected error occurred; it has been logged.")), 500
 
 
-def page(template: str, **values: Any) -> str:
-    """A page in the frame: navigation for the signed-in user's role (with how many cases their alerts are about),
-    flashed messages, language."""
+def page(template: str, needing_action: int | None = None, **values: Any) -> str:
+    """A page in the frame: navigation for the signed-in user's role (with how many cases their alerts are about:
+    `needing_action` when the page has just counted them, as the alert page does), flashed messages, language."""
     user = me()
     waiting, asking = None, None
     if user is not None and user.role in ("hro", "team_leader", "director"):
         leader = may_decide_access(user, user.office)
         waiting, asking = context().casework.read(lambda conn: (
-            cases_needing_action(conn, user, MENU_BOUND),
+            cases_needing_action(conn, user, MENU_BOUND) if needing_action is None else needing_action,
             access_requests.pending_count(conn, user.office) if leader else None))
     return render_template(template, me=user, session_lang=session.get("lang"), alerts_waiting=waiting,
                            menu_bound=MENU_BOUND, access_waiting=asking, **values)
