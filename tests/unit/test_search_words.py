@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.casework.domain.search import bm25, excerpt, fold, notes_of, query_stems, query_words, stemmed, stems
+from services.casework.domain.search import excerpt, fold, notes_of, query_words, ranks_among, stemmed
 from services.casework.web.filters import marked
 
 
@@ -45,13 +45,16 @@ def test_the_web_escapes_what_an_officer_wrote_and_marks_only_the_hits() -> None
 
 
 def test_results_beyond_the_bound_are_ranked_by_how_much_of_the_query_each_holds() -> None:
-    # A window of four matches: how often each holds "convoy" and "burn", and how many stems each holds.
-    convoy = [[1], [3], [1], [1]]
-    lengths = [10, 16, 17, 12]
-    ranks = bm25(convoy, lengths)
+    documents = [stemmed(text) for text in (  # a window of matches: each holds every word of the query
+        "Soldiers stopped a convoy near the market and burned it.",
+        "A convoy, then a second convoy, stopped at the checkpoint; the convoy's escort burned a truck.",
+        "Soldiers stopped a convoy near the market and burned houses along the road to the river crossing.",
+        "A convoy burned, and the houses burned, and the market burned.",
+    )]
+    ranks = ranks_among(documents, query_words("convoy"))
     assert ranks[1] > ranks[0] > ranks[2]  # three mentions first; then the shorter of two mentioning it once
-    both = bm25([[1, 1], [3, 1], [1, 1], [1, 3]], lengths)
+    both = ranks_among(documents, query_words("convoy burned"))
     assert max(range(4), key=both.__getitem__) == 3  # the most of both words, for its length
-    assert all(rank > 0 for rank in both)  # a stem every document holds still counts, if next to nothing
-    assert bm25([[0], [2]], [5, 5])[0] == 0  # a document without the stem gains nothing from it
-    assert query_stems(query_words("convoys burned")) == sorted(stems("convoys") | stems("burned"))
+    assert all(rank > 0 for rank in both)
+    twice = ranks_among([stemmed("convoy convoy"), stemmed("convoy")], query_words("convoy"))
+    assert twice[0] > twice[1]  # the same stem side by side counts twice

@@ -15,12 +15,10 @@ from sqlalchemy import (
     Join,
     Result,
     Select,
-    String,
     and_,
     column,
     exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -32,7 +30,7 @@ from sqlalchemy.ext.compiler import compiles
 from services.casework.adapters.case_lists import sla_state_sql
 from services.casework.adapters.search_index import office_token
 from services.casework.adapters.tables import case_search, case_summaries, case_violations
-from services.casework.domain.search import bm25, query_stems, query_words, stems
+from services.casework.domain.search import query_words, ranks_among, stems
 from services.casework.domain.summaries import FLAGS
 
 S = case_summaries.c
@@ -223,26 +221,13 @@ def _first_found(conn: Connection, f: Filters, now: datetime, many: int) -> list
     index, _, rank = _match(conn, words, f.office)
     if index is None:  # PostgreSQL: ts_rank_cd reads only the document it ranks
         query, _ = _base(conn, f, now, *_facet_columns(now), rank.label("rank"))
-    else:  # SQLite: bm25() would first walk every document holding each stem; rank the window on its own counts
-        wanted = query_stems(words)
-        query, _ = _base(conn, f, now, *_facet_columns(now), *_stem_counts(wanted))
+    else:  # SQLite: bm25() would first walk every document holding each stem; rank the window's stems instead
+        query, _ = _base(conn, f, now, *_facet_columns(now), literal_column("case_search_fts.stems").label("stems"))
     found = _dicts(conn.execute(query.order_by(_document(conn).desc()).limit(many)))
     if index is not None:
-        counts = [[row.pop(f"held_{i}") // len(f" {stem} ") for i, stem in enumerate(wanted)] for row in found]
-        for row, ranked in zip(found, bm25(counts, [row.pop("length") for row in found]), strict=True):
+        for row, ranked in zip(found, ranks_among([r.pop("stems") for r in found], words), strict=True):
             row["rank"] = ranked
     return sorted(found, key=lambda r: (-float(r["rank"]), r["urgency_at"], r["reference"]))
-
-
-def _stem_counts(wanted: list[str]) -> list[ColumnElement[int]]:
-    """SQLite: the characters of each stem's occurrences in a document's stored stems (`held_i`), and how many stems
-    it holds (`length`), counted in the database rather than each document's text carried to Python to be counted
-    there. Each stem is set between spaces of its own, so that the same stem twice side by side counts twice."""
-    held: ColumnElement[str] = literal_column("case_search_fts.stems", String)
-    spaced = literal(" ", String).concat(func.replace(held, " ", "  ")).concat(" ")
-    found = [(func.length(spaced) - func.length(func.replace(spaced, f" {stem} ", ""))).label(f"held_{i}")
-             for i, stem in enumerate(wanted)]
-    return [*found, (func.length(held) - func.length(func.replace(held, " ", "")) + 1).label("length")]
 
 
 def _dicts(result: Result[Any]) -> list[dict[str, Any]]:

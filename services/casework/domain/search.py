@@ -7,7 +7,7 @@ import math
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -104,18 +104,18 @@ def notes_of(event_type: str, payload: Mapping[str, Any]) -> str:
     return "\n".join(text.strip() for text in texts if isinstance(text, str) and text.strip())
 
 
-def query_stems(words: Iterable[str]) -> list[str]:
-    """The stems a query's words match, in a fixed order: what each document of a window is counted for."""
-    return sorted({stem for word in words for stem in stems(word)})
-
-
-def bm25(counts: Sequence[Sequence[int]], lengths: Sequence[int], k1: float = 1.2, b: float = 0.75) -> list[float]:
-    """Okapi BM25 of each document of a window, from how often it holds each of the query's stems (`counts`, one row
-    per document) and how many stems it holds, with the statistics of these documents alone (how many hold each
-    stem, their mean length): FTS5's bm25() takes them from every document holding a stem, a walk of all of them
-    (ADR 0026's addendum). Higher is better; a stem held by most of the documents weighs next to nothing, as FTS5's
-    clamped IDF does."""
-    n = len(lengths)
+def ranks_among(documents: list[str], words: list[str], k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """Okapi BM25 of each document (the stems the SQLite index holds) for a query's words, each stem a phrase as the
+    index matches them, with the statistics of these documents alone (how many hold each stem, their mean length):
+    FTS5's bm25() takes them from every document holding a stem, a walk of all of them (ADR 0026's addendum).
+    Higher is better; a stem held by most of the documents weighs next to nothing, as FTS5's clamped IDF does."""
+    phrases = [f" {stem} " for stem in sorted({stem for word in words for stem in stems(word)})]
+    # Each stem between spaces of its own ("a  b"), so that str.count finds two of the same stem side by side; no
+    # list of words is made per document (a thousand documents of some fifty stems each, on every such search).
+    spaced = [f" {document.replace(' ', '  ')} " for document in documents]
+    counts = [[held.count(p) for p in phrases] for held in spaced]
+    lengths = [document.count(" ") + 1 for document in documents]
+    n = len(documents)
     mean = sum(lengths) / n if n else 1.0
     idf = [max(1e-6, math.log((n - having + 0.5) / (having + 0.5)))
            for having in (sum(1 for tf in column if tf) for column in zip(*counts, strict=True))]
