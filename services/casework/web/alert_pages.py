@@ -20,7 +20,7 @@ from services.casework.domain.errors import CommandRefused
 from services.casework.web import forms
 from services.casework.web.blueprint import bp, me, page
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # cases a page, as every web list: a worklist is worked from the top, a page at a time
 
 
 def _page_number() -> int:
