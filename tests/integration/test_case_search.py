@@ -312,6 +312,18 @@ def test_words_matching_more_than_the_bound_are_ranked_among_the_first_found(wor
     assert [r["reference"] for r in exported] == newest  # the export is never bounded: every match, index order
 
 
+def test_among_the_first_found_the_case_saying_the_words_most_often_comes_first(world: World) -> None:
+    _noted(world, "Convoy stopped at the checkpoint")
+    case = world.casework.read(lambda conn: repo.get_case(conn, world.refs[2]))
+    assert case is not None
+    world.casework.execute(c.LogActivity(case.case_id, "awa" if INCIDENTS_OF[2][0] != "Gao" else "garba",
+                                         "Convoy convoy: a second convoy followed"), T0 + timedelta(days=7))
+    world.client = served(world.casework, Bounds(window=3, exact_up_to=2))
+    answer = world.get("/cases/search", "dir", q="convoys").get_json()
+    assert (answer["total_is_exact"], answer["ranked_over"]) == (False, 3)
+    assert answer["items"][0]["reference"] == world.refs[2]  # its note says it three times more
+
+
 def test_the_export_goes_on_from_each_chunk_s_last_row_in_order(world: World) -> None:
     newest = _noted(world, "Convoy stopped at the checkpoint")
     bounds = Bounds(window=2, exact_up_to=2)
