@@ -202,3 +202,13 @@ def test_a_page_that_is_not_there_says_so_in_french_not_in_werkzeugs_english(wor
         text = visible(response.get_data(as_text=True))
         assert response.status_code == 404 and said in text, (path, text[-400:])
         assert "requested URL" not in text
+
+
+def test_a_label_kept_once_translated_is_kept_for_its_language_only(world: World) -> None:
+    app = world.client.application
+    shown = "{{ 'closure_requested'|label('stage') }}"
+    with app.test_request_context():
+        for language, expected in (("en", "Closure requested"), ("fr", "Clôture demandée"),
+                                   ("en", "Closure requested"), ("fr", "Clôture demandée")):
+            with force_locale(language):
+                assert app.jinja_env.from_string(shown).render() == expected
