@@ -88,24 +88,13 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-# A label once translated, by locale: a list page asks for the same few (a stage, an SLA state) on every row, and a
-# lazy string looks up flask-babel's domain and catalogue each time it is read.
-_TRANSLATED: dict[tuple[str, str, Any], str] = {}
-
-
 def label(kind: str, value: Any) -> str:
     if value is None:
         return "—"
     if kind in VOCABULARIES:
         return term_label(VOCABULARIES[kind], str(value), _language()) or str(value)
     found = LABELS.get(kind, {}).get(value)
-    if found is None:
-        return str(value)
-    key = (str(get_locale()) if has_request_context() else "", kind, value)
-    text = _TRANSLATED.get(key)
-    if text is None:
-        text = _TRANSLATED[key] = str(found)
-    return text
+    return str(found) if found is not None else str(value)
 
 
 def _language() -> str:
