@@ -204,7 +204,7 @@ def test_a_page_that_is_not_there_says_so_in_french_not_in_werkzeugs_english(wor
         assert "requested URL" not in text
 
 
-def test_a_label_kept_once_translated_is_kept_for_its_language_only(world: World) -> None:
+def test_a_label_follows_the_language_each_time_it_changes(world: World) -> None:
     app = world.client.application
     shown = "{{ 'closure_requested'|label('stage') }}"
     with app.test_request_context():
