@@ -511,6 +511,8 @@ def test_the_worklist_is_one_line_per_case_ranked_by_level_then_longest_overdue_
     # Counted up to the bound, then "more than": the page still ranks every case (the third is c-0001's).
     assert (bounded.total, bounded.exact, [i.case_id for i in bounded.items]) == (2, False, ["c-0003"])
     assert (beyond.total, beyond.exact, [i.case_id for i in beyond.items]) == (3, True, ["c-0001"])
+    # The open worklist counted to the menu's bound gives the menu's count; counted otherwise, it gives none.
+    assert (listed.needing_action, bounded.needing_action, beyond.needing_action) == (counted, None, None)
 
 
 def test_the_worklist_and_the_menu_count_read_the_alerts_by_an_index(backend: Backend) -> None:

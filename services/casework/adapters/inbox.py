@@ -56,7 +56,8 @@ def inbox_page(conn: Connection, user: User, *, open_only: bool, limit: int, off
 
 
 MENU_BOUND = 999  # the menu counts cases to here, then says "999+": on every page, it must not grow with an office
-WORKLIST_BOUND = MENU_BOUND  # cases the worklist counts exactly; past it "more than": its first pages give the menu's
+WORKLIST_BOUND = MENU_BOUND  # cases the worklist counts exactly; past it "more than" (as the menu, so that its first
+# pages' count is the menu's: Worklist.needing_action)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Worklist:
     total: int  # the cases counted: exact, or the bound when there are more (`exact` False)
     exact: bool
     items: list[WorkItem]
+    needing_action: int | None = None  # what cases_needing_action gives, when this page counted the same (the menu's)
 
 
 def worklist_page(conn: Connection, user: User, *, open_only: bool, limit: int, offset: int,
@@ -94,14 +96,16 @@ def worklist_page(conn: Connection, user: User, *, open_only: bool, limit: int, 
             break
     page = list(cases)[offset:wanted]
     total = min(counted, cap)
+    # Open alerts counted to the menu's bound are the menu's count: a page can show it without counting again.
+    menu = counted if open_only and cap == MENU_BOUND else None
     if not page:
-        return Worklist(total, counted <= cap, [])
+        return Worklist(total, counted <= cap, [], menu)
     held: dict[str, list[Alert]] = {}
     found = conn.execute(select(alerts).where(alerts.c.case_id.in_(page), *_reached(user, open_only, by_index=False))
                          .order_by(alerts.c.rank.desc(), alerts.c.due_at, alerts.c.alert_id)).mappings()
     for row in found:
         held.setdefault(row["case_id"], []).append(_alert(row))
-    return Worklist(total, counted <= cap, [_item(held[case_id]) for case_id in page])
+    return Worklist(total, counted <= cap, [_item(held[case_id]) for case_id in page], menu)
 
 
 def _item(folded: list[Alert]) -> WorkItem:

@@ -62,7 +62,8 @@ def worklist(page: int, page_size: int, state: str) -> dict[str, Any]:
         clocks = schedules.for_cases(conn, [item.case_id for item in found])
         items = [{**item.__dict__, "alerts": [present.alert(a, sent, clocks[a.case_id], at) for a in item.alerts]}
                  for item in found]
-        return {**present.page(items, listed.total, page, page_size), "total_is_exact": listed.exact}
+        return {**present.page(items, listed.total, page, page_size), "total_is_exact": listed.exact,
+                "needing_action": listed.needing_action}  # for the web page's menu; not in the API's schema
 
     return context().casework.read(query)
 

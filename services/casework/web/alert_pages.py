@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from services.casework.adapters import repository as repo
-from services.casework.adapters.inbox import WORKLIST_BOUND
 from services.casework.api import alerts as api_alerts
 from services.casework.api import cases as api_cases
 from services.casework.api.request import context
@@ -33,14 +32,11 @@ def alerts() -> str:
     state = request.args.get("state", "open")
     if state not in ("open", "all"):
         abort(400, _("Unknown filter value."))
-    number = _page_number()
-    found = api_alerts.worklist(number, PAGE_SIZE, state)
+    found = api_alerts.worklist(_page_number(), PAGE_SIZE, state)
     title = _("Escalations and alerts") if me().role == "director" else _("Alerts")
-    # The open worklist's first pages count its cases as the menu does (the same bound): the menu shows that count
-    # rather than counting again, and the two agree on the page.
-    counted = found["total"] + (0 if found["total_is_exact"] else 1)
-    shared = counted if state == "open" and number * PAGE_SIZE <= WORKLIST_BOUND else None
-    return page("alerts.html", needing_action=shared, title=title, result=found, state=state)
+    # The open worklist's first pages count its cases as the menu does: the menu shows that count rather than
+    # counting again, and the two agree on the page.
+    return page("alerts.html", needing_action=found["needing_action"], title=title, result=found, state=state)
 
 
 @bp.post("/alerts/<alert_id>/acknowledge")
