@@ -176,8 +176,10 @@ def enrol(engine: Engine, usernames: list[str], now: datetime) -> dict[str, str]
     return tokens
 
 
-def measure(make: Callable[[], Client], page: Page, clients: int, requests: int, budget: float) -> dict[str, Any]:
-    """`clients` threads, each its own signed-in client, asking `requests` times (or until `budget` seconds)."""
+def measure(make: Callable[[], Client], page: Page, clients: int, requests: int, budget: float,
+            cpu: Callable[[], float] | None = None) -> dict[str, Any]:
+    """`clients` threads, each its own signed-in client, asking `requests` times (or until `budget` seconds); with
+    `cpu` (the servers' CPU seconds so far), the servers' CPU a request answered, the sign-ins before it left out."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors: list[str] = []
@@ -204,19 +206,22 @@ def measure(make: Callable[[], Client], page: Page, clients: int, requests: int,
                 return
 
     threads = [threading.Thread(target=loop, args=(c,)) for c in ready]
+    cpu_before = cpu() if cpu else 0.0  # after the sign-ins: a password's hash is no part of a page's cost
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    used = cpu() - cpu_before if cpu else None
     bad = sum(n for s, n in statuses.items() if s >= 400)
     return {"clients": clients, "samples": len(latencies), "wall_s": wall,
             "p50_ms": percentile(latencies, 50) * 1000 if latencies else None,
             "p95_ms": percentile(latencies, 95) * 1000 if latencies else None,
             "max_ms": max(latencies) * 1000 if latencies else None,
             "errors": bad + len(errors), "statuses": {str(k): v for k, v in statuses.items()},
-            "failures": sorted(set(errors))}
+            "failures": sorted(set(errors)),
+            **({"server_cpu_ms": used / len(latencies) * 1000} if used is not None and latencies else {})}
 
 
 def baseline(conn: Connection, statements: tuple[str, ...], now: datetime, runs: int) -> dict[str, Any] | None:
@@ -342,11 +347,8 @@ def drive(engine: Engine, cases: int, now: datetime, *, concurrency: int = 20, r
                 continue
             with reading(engine) as conn:  # first, on an idle server: nothing else holds the interpreter
                 base = baseline(conn, page.baseline, now, max(5, requests // 2))
-            cpu = server.cpu_seconds if processes else None
-            before = cpu() if cpu else 0.0
-            one = measure(make, page, 1, requests, budget)
-            if cpu and one["samples"]:  # the servers' CPU time per request answered, one client at a time
-                one["server_cpu_ms"] = (cpu() - before) / one["samples"] * 1000
+            # the servers' CPU time per request answered, one client at a time (when they are processes of their own)
+            one = measure(make, page, 1, requests, budget, server.cpu_seconds if processes else None)
             many = measure(make, page, concurrency, concurrent_requests, budget) if concurrency > 1 else None
             settle(server, timeout * concurrency)
             row = {"page": page.name, "path": page.path, "who": who, "one": one, "many": many, "baseline": base}
