@@ -293,11 +293,13 @@ def list_users(conn: Connection) -> list[User]:
     return [User(**r) for r in conn.execute(select(users).order_by(users.c.office, users.c.username)).mappings()]
 
 
-def officers_of(conn: Connection, offices: Sequence[str], limit: int) -> list[User]:
-    """Up to `limit` Human Rights Officers of these offices, by office and username (a filter's choices)."""
-    query = (select(users).where(users.c.role == "hro", users.c.office.in_(list(offices)))
+def officers_of(conn: Connection, offices: Sequence[str], limit: int) -> list[tuple[str, str]]:
+    """(username, name shown) of up to `limit` Human Rights Officers of these offices, by office and username (a
+    filter's choices: every list page asks them, so only the two columns are read)."""
+    query = (select(users.c.username, users.c.display_name).where(users.c.role == "hro",
+                                                                   users.c.office.in_(list(offices)))
              .order_by(users.c.office, users.c.username).limit(limit))
-    return [User(**r) for r in conn.execute(query).mappings()]
+    return [(name, shown or name) for name, shown in conn.execute(query)]
 
 
 # Alerts --------------------------------------------------------------------------------------------------

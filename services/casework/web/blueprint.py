@@ -30,12 +30,7 @@ def signed_in() -> Response | None:
         return None  # the stylesheet and the script: public, and no session lookup for them
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
-    principal = signin.current_principal(context().clock.now())
-    if principal is not None:
-        g.principal = principal
-        g.locale = signin.locale_of(principal.user.username)
-        return None
-    if request.endpoint in PUBLIC:
+    if signin.resume(context().clock.now()) or request.endpoint in PUBLIC:
         return None
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("web.login", next=target.rstrip("?") if target else None))
@@ -63,10 +58,7 @@ def not_routed(error: HTTPException) -> tuple[str, int]:
     """An error before any page was chosen (an unknown address under /web, a method no page takes): the same page,
     with the navigation of whoever is signed in."""
     if getattr(g, "principal", None) is None:
-        principal = signin.current_principal(context().clock.now())
-        if principal is not None:
-            g.principal = principal
-            g.locale = signin.locale_of(principal.user.username)
+        signin.resume(context().clock.now())
     return http_error(error)
 
 

@@ -16,6 +16,4 @@ CHOICES = 150
 def officer_choices(offices: Sequence[str]) -> list[tuple[str, str]] | None:
     """(username, name) of the offices' officers, or None when there are more than CHOICES of them."""
     found = context().casework.read(partial(repo.officers_of, offices=offices, limit=CHOICES + 1))
-    if len(found) > CHOICES:
-        return None
-    return [(u.username, u.display_name or u.username) for u in found]
+    return None if len(found) > CHOICES else found

@@ -17,31 +17,38 @@ from services.casework.adapters import sign_in_failures, web_store
 from services.casework.api.request import context
 from services.casework.auth import passwords, throttle
 from services.casework.auth.identity import Principal
+from services.casework.domain.roles import User
 from services.casework.web import SESSION_LIFETIME
 
 IDLE = timedelta(hours=2)  # a session unused this long ends
 TOUCH = timedelta(minutes=1)  # last-seen is written at most this often
 
 
-def current_principal(now: datetime) -> Principal | None:
-    """The user of this browser session, if it is live and the user active; None otherwise."""
+def resume(now: datetime) -> bool:
+    """This browser's session, if it is live and its user active: its principal and language set for the request
+    (g.principal, g.locale), read in one transaction, as every page asks them."""
     token = session.get("sid")
     if not isinstance(token, str):
-        return None
+        return False
     cw = context().casework
-    found = cw.read(lambda conn: web_store.find_session(conn, token))
-    if found is None or found.ended_at is not None or now >= found.expires_at or now - found.last_seen_at > IDLE:
-        return None
-    user = cw.read(lambda conn: repo.get_user(conn, found.username))
-    if user is None or not user.active:
-        return None
+
+    def look(conn: Connection) -> tuple[web_store.WebSession, User, str | None] | None:
+        found = web_store.find_session(conn, token)
+        if found is None or found.ended_at is not None or now >= found.expires_at or now - found.last_seen_at > IDLE:
+            return None
+        user = repo.get_user(conn, found.username)
+        if user is None or not user.active:
+            return None
+        return found, user, web_store.account(conn, user.username).locale
+
+    live = cw.read(look)
+    if live is None:
+        return False
+    found, user, g.locale = live
     if now - found.last_seen_at > TOUCH:
         cw.write(lambda conn: web_store.touch_session(conn, found.token_hash, now))
-    return Principal(user, f"session:{found.public_id}")
-
-
-def locale_of(username: str) -> str | None:
-    return context().casework.read(lambda conn: web_store.account(conn, username)).locale
+    g.principal = Principal(user, f"session:{found.public_id}")
+    return True
 
 
 @dataclass(frozen=True)
