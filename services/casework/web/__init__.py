@@ -17,7 +17,7 @@ csrf = CSRFProtect()
 
 def install(app: Flask, secret: str) -> None:
     """Mount the pages under /web: signed cookies (Secure, HttpOnly, SameSite=Lax), CSRF, languages."""
-    from services.casework.web import blueprint, filters, views
+    from services.casework.web import badges, blueprint, filters, views
 
     app.config.update(
         SECRET_KEY=secret, SESSION_COOKIE_NAME="__Host-hrcase", SESSION_COOKIE_SECURE=True,
@@ -29,6 +29,7 @@ def install(app: Flask, secret: str) -> None:
     csrf.init_app(app)
     i18n.install(app)
     filters.install(app)
+    app.jinja_env.globals.update(stage=badges.stage, sla=badges.sla, clocks=badges.clocks)
     app.register_blueprint(views.bp)
     app.extensions[WEB_ERRORS] = blueprint.not_routed  # an unknown /web/ address answers a page, not JSON
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import format_decimal, format_percent
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from services.casework.web import dates
 from services.casework.web.forms import field_label, locale, refusal
+from services.casework.web.i18n import gettext as _
 from services.casework.web.labels import label
 
 

@@ -7,16 +7,23 @@ from typing import Any
 
 from flask import has_request_context
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from schemas.vocabulary import term_label
+from services.casework.web.i18n import request_translations
+
+
+def _l(message: str) -> str:
+    """A label's English words, marked for the catalogue (pybabel's `-k _l`): `label` translates them when shown,
+    with the request's catalogue (a lazy string looked flask-babel's domain up again each time it was shown)."""
+    return message
+
 
 # Kinds whose words are the vocabularies' own labels (reference/data, or the installation's file with an admin's
 # additions): written once there, in English and French, never copied into the catalogue.
 VOCABULARIES = {"violation": "violation_types", "perpetrator": "perpetrator_types", "source": "source_types",
                 "reliability": "source_reliability", "occupation": "occupation_categories"}
 
-LABELS: dict[str, dict[str, Any]] = {
+LABELS: dict[str, dict[str, str]] = {
     "stage": {
         "reported": _l("Reported"), "preliminary": _l("Preliminary"), "investigation": _l("Investigation"),
         "concluded": _l("Concluded"), "closure_requested": _l("Closure requested"), "closed": _l("Closed"),
@@ -94,7 +101,9 @@ def label(kind: str, value: Any) -> str:
     if kind in VOCABULARIES:
         return term_label(VOCABULARIES[kind], str(value), _language()) or str(value)
     found = LABELS.get(kind, {}).get(value)
-    return str(found) if found is not None else str(value)
+    if found is None:
+        return str(value)
+    return request_translations().ugettext(found) if has_request_context() else found
 
 
 def _language() -> str:
