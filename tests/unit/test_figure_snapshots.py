@@ -3,13 +3,15 @@ taken, one computation at a time however many readers ask, none kept at an age o
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.casework.api.snapshots import Snapshots
+from services.casework.api.snapshots import REFRESH_NICENESS, Snapshots
 
 T0 = datetime(2026, 12, 7, 5, 42, 10, tzinfo=UTC)
 
@@ -97,3 +99,22 @@ def test_a_computation_that_fails_fails_its_waiting_readers_and_the_next_reader_
     with pytest.raises(RuntimeError, match="database gone"):
         kept.get("all", 60, broken)
     assert kept.get("all", 60, Figures()).value == 1 and len(calls) == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+def test_a_refresh_while_the_last_figures_are_served_runs_below_the_requests_priority() -> None:
+    clock, seen = Clock(), []
+
+    def figures() -> tuple[int, datetime]:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return len(seen), T0
+
+    kept = Snapshots(clock)
+    kept.get("all", 60, figures)  # none yet: the reader waits for them, taken at the requests' priority
+    clock.seconds += 61
+    assert kept.get("all", 60, figures).value == 1  # the last ones, while the next are taken
+    deadline = time.monotonic() + 30
+    while len(seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen == [ours, min(ours + REFRESH_NICENESS, 19)]

@@ -7,6 +7,8 @@ computation under way. Each figure says the instant it was taken at, and the pag
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -16,6 +18,10 @@ from datetime import datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
+# A refresh's thread yields the processor to the requests: readers have the last figures meanwhile, and the
+# aggregates of a million cases take seconds of CPU (7 s on SQLite), which at normal priority stalled every page
+# answered beside them. Linux only, where a thread's priority is its own (elsewhere it is the whole process's).
+REFRESH_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -48,15 +54,21 @@ class Snapshots:
             running = self._running.get(key)
             if running is None:
                 running = self._running[key] = Future()
-                threading.Thread(target=self._refresh, args=(key, compute, running), name="hrcase-figures",
-                                 daemon=True).start()
+                threading.Thread(target=self._refresh, args=(key, compute, running, last is not None),
+                                 name="hrcase-figures", daemon=True).start()
         return last if last is not None else running.result()
 
     def _take(self, compute: Callable[[], tuple[Any, datetime]]) -> Taken:
         value, at = compute()
         return Taken(value, at, self._monotonic())
 
-    def _refresh(self, key: Hashable, compute: Callable[[], tuple[Any, datetime]], running: Future[Taken]) -> None:
+    def _refresh(self, key: Hashable, compute: Callable[[], tuple[Any, datetime]], running: Future[Taken],
+                 background: bool) -> None:
+        if background and sys.platform == "linux":  # no reader waits for these: the last figures are served
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REFRESH_NICENESS)
+            except OSError:  # a sandbox may forbid it: the refresh runs at normal priority, as before
+                log.warning("could not lower the priority of the figures' refresh", exc_info=True)
         try:
             taken = self._take(compute)
         except Exception as exc:  # the readers waiting get the error; the next reader tries again
