@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
+from babel import numbers
 from flask import Flask
 from flask_babel import format_decimal, format_percent
 from markupsafe import Markup, escape
@@ -12,6 +14,7 @@ from markupsafe import Markup, escape
 from services.casework.web import dates
 from services.casework.web.forms import field_label, locale, refusal
 from services.casework.web.i18n import gettext as _
+from services.casework.web.i18n import language
 from services.casework.web.labels import label
 
 
@@ -40,8 +43,23 @@ def time_left(seconds: int | float | None) -> str:
 
 
 def number(value: Any, digits: int = 1) -> str:
+    """An int grouped in thousands, anything else with `digits` decimals, as babel's `format_decimal` writes them in
+    the reader's language (the overview shows some 360 numbers; babel parsed its pattern for each)."""
     if value is None:
         return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return _babel_number(value, digits)  # its locale's minus sign, and whatever else is not a plain number
+    group, decimal = _symbols(language())
+    text = f"{value:,d}" if isinstance(value, int) else f"{round(float(value), digits):,.{digits}f}"
+    return text.translate({ord(","): group, ord("."): decimal})
+
+
+@functools.lru_cache(maxsize=16)
+def _symbols(language: str) -> tuple[str, str]:
+    return numbers.get_group_symbol(language), numbers.get_decimal_symbol(language)
+
+
+def _babel_number(value: Any, digits: int) -> str:
     if isinstance(value, int):
         return format_decimal(value)
     return format_decimal(round(float(value), digits), format="#,##0." + "0" * digits)

@@ -9,7 +9,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
-from flask import Flask, g, has_app_context, request, session
+from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale, get_translations
 
 LANGUAGES = {"en": "English", "fr": "Français"}
@@ -55,12 +55,22 @@ class RequestDomain(Domain):
 
 
 def _kept() -> NullTranslations | None:
-    if not has_app_context():
-        return None
-    # The request's namespace looked up once (each use of the `g` proxy looks it up again: a third of a string's
-    # translation, a few hundred a list page).
-    space = getattr(g._get_current_object(), "_flask_babel", None)
-    return getattr(space, "babel_translations", None)
+    return getattr(_babel_space(), "babel_translations", None)
+
+
+def _babel_space() -> object | None:
+    """flask-babel's namespace of the request (its locale, its catalogue), looked up once: each use of the `g` proxy
+    looks it up again, a third of a string's translation, a few hundred a list page."""
+    return getattr(g._get_current_object(), "_flask_babel", None) if has_app_context() else None
+
+
+def language() -> str:
+    """The request's language ("en", "fr"; "en" outside a request): flask-babel's `get_locale()` as it last chose it,
+    without its lookups (the overview asks for it some 400 times)."""
+    found = getattr(_babel_space(), "babel_locale", None)  # chosen already, or forced (`force_locale`)
+    if found is None and has_request_context():
+        found = get_locale()
+    return found.language if found is not None else "en"
 
 
 def request_translations() -> NullTranslations:

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import has_request_context
-from flask_babel import get_locale
 
 from schemas.vocabulary import term_label
-from services.casework.web.i18n import request_translations
+from services.casework.web.i18n import language, request_translations
 
 
 def _l(message: str) -> str:
@@ -99,16 +98,14 @@ def label(kind: str, value: Any) -> str:
     if value is None:
         return "—"
     if kind in VOCABULARIES:
-        return term_label(VOCABULARIES[kind], str(value), _language()) or str(value)
+        return term_label(VOCABULARIES[kind], str(value), language()) or str(value)
     found = LABELS.get(kind, {}).get(value)
     if found is None:
         return str(value)
     return request_translations().ugettext(found) if has_request_context() else found
 
 
-def _language() -> str:
-    locale = get_locale() if has_request_context() else None
-    return locale.language if locale is not None else "en"
+
 
 
 def choices(kind: str, values: Sequence[str]) -> list[tuple[str, str]]:
