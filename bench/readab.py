@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from bench.ab import worktree
 from bench.readdrive import DIRECTOR, TEAM_LEADER, Client, enrol, pages
 from bench.readgen import NOW
+from services.config import ApiSettings
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -47,11 +48,17 @@ def postgres_cpu() -> float:
     return total / TICK
 
 
+# The overview's figures kept as the service keeps them (ADR 0025): at 0 each request would take them again, 7 s of
+# CPU at a million cases on SQLite, and the page's own cost would be lost in it.
+OVERVIEW_MAX_AGE = ApiSettings().overview_max_age
+
+
 class Server:
     """One commit's server process on the database, and the CPU it has used."""
 
     def __init__(self, tree: Path, where: list[str]):
-        self.child = subprocess.Popen([sys.executable, "-m", "bench.readserve", *where, "--threads", "4"], cwd=tree,
+        self.child = subprocess.Popen([sys.executable, "-m", "bench.readserve", *where, "--threads", "4",
+                                       "--overview-max-age", str(OVERVIEW_MAX_AGE)], cwd=tree,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.child.stdout.readline() if self.child.stdout else ""
         if not line.startswith("port "):
