@@ -189,8 +189,10 @@ def count_up_to(conn: Connection, f: Filters, now: datetime, bound: int) -> int:
 
 
 def _facet_columns(now: datetime) -> list[Any]:
+    """What the window's facets count, by case: its order is the query's (a thousand urgencies read as datetimes only
+    to be thrown away were a fifth of a search without words)."""
     return [S.case_id, S.office, S.stage, sla_state_sql(now).label("sla_state"), S.perpetrator, S.region_pcode,
-            S.violations, S.urgency_at, S.reference]
+            S.violations]
 
 
 def search(conn: Connection, f: Filters, now: datetime, limit: int, skip: int, bounds: Bounds = Bounds()) -> Found:
@@ -220,9 +222,10 @@ def _first_found(conn: Connection, f: Filters, now: datetime, many: int) -> list
     words = query_words(f.q or "")
     index, _, rank = _match(conn, words, f.office)
     if index is None:  # PostgreSQL: ts_rank_cd reads only the document it ranks
-        query, _ = _base(conn, f, now, *_facet_columns(now), rank.label("rank"))
+        query, _ = _base(conn, f, now, *_facet_columns(now), S.urgency_at, S.reference, rank.label("rank"))
     else:  # SQLite: bm25() would first walk every document holding each stem; rank the window's stems instead
-        query, _ = _base(conn, f, now, *_facet_columns(now), literal_column("case_search_fts.stems").label("stems"))
+        query, _ = _base(conn, f, now, *_facet_columns(now), S.urgency_at, S.reference,
+                         literal_column("case_search_fts.stems").label("stems"))
     found = _dicts(conn.execute(query.order_by(_document(conn).desc()).limit(many)))
     if index is not None:
         for row, ranked in zip(found, ranks_among([r.pop("stems") for r in found], words), strict=True):
