@@ -39,7 +39,7 @@ SCALE = Section(
     "server (waitress) asked for each page with its clock at the history's now.")
 MILLION = Section(
     "<!-- bench:readpath-1m:start -->", "<!-- bench:readpath-1m:end -->",
-    "## The read side at a million cases: the runs (sessions 13 and 16)", "images/bench-readpath-1m-growth.png",
+    "## The read side at a million cases: the runs (sessions 13 and 17)", "images/bench-readpath-1m-growth.png",
     "bench/results/readpath-1m",
     "N cases with their history: a base of at most 50,000 made by casework's own code as above (bench/readgen.py), "
     "the rest copies of it made in SQL with fresh ids, references, incident keys and officers and the base's dates "
