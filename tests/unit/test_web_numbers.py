@@ -11,7 +11,7 @@ from flask_babel import Babel, force_locale
 from services.casework.web.filters import number
 
 VALUES = [0, 7, 999, 1000, 12_345, 1_000_000, 987_654_321, -1, -12_345, 0.0, 0.04, 0.05, 0.15, 2.25, 2.675, 99.95,
-          999.96, 1234.5, 1_000_000.06, -3.25, -1234.5]
+          999.96, 1234.5, 1_000_000.06, -3.25, -1234.5, float("nan"), float("inf")]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from datetime import datetime
 from typing import Any
 
@@ -47,8 +48,8 @@ def number(value: Any, digits: int = 1) -> str:
     the reader's language (the overview shows some 360 numbers; babel parsed its pattern for each)."""
     if value is None:
         return "—"
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return _babel_number(value, digits)  # its locale's minus sign, and whatever else is not a plain number
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0 or value == math.inf:
+        return _babel_number(value, digits)  # its locale's minus sign, NaN, and whatever else is not a plain number
     group, decimal = _symbols(language())
     text = f"{value:,d}" if isinstance(value, int) else f"{round(float(value), digits):,.{digits}f}"
     return text.translate({ord(","): group, ord("."): decimal})
